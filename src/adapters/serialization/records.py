@@ -1,0 +1,372 @@
+"""JSON edge for metadata records: the one cattrs converter that turns domain values into
+JSON-ready data and back.
+
+- Decimals travel as strings ("12.50"); a JSON number where a decimal is due is refused,
+  because a float has already lost digits.
+- Datetimes are ISO-8601 with an offset and come back normalised to UTC; naive ones are
+  refused.
+- A record's ``kind`` picks its payload type through the domain's registry.
+- Unknown keys are refused (``forbid_extra_keys``), and every problem is reported with the
+  path of the offending value, e.g. ``$.payload.rows_written: expected int, got str '5'``.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import attrs
+import cattrs
+from cattrs.preconf.json import make_converter
+
+from domain.dataset import DatasetRef, RunId
+from domain.metadata import PAYLOADS, MetadataRecord, RecordKind
+from domain.metadata.timestamps import to_utc
+from domain.schema import DataType, parse_type
+
+
+class InvalidValue(ValueError):
+    """A value of the wrong shape; its message is shown as it is."""
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with an input, at a JSON path (``$.payload.rows_written``)."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class RecordDecodeError(ValueError):
+    """An input that is not a valid record; ``problems`` lists every reason found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+def _describe(value: object) -> str:
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return f"{type(value).__name__} {shown}"
+
+
+def _strict(expected: type, name: str) -> Callable[[Any, type], Any]:
+    def structure(value: Any, _: type) -> Any:
+        # bool is an int subclass in Python, but true is no row count in JSON.
+        if type(value) is not expected:
+            raise InvalidValue(f"expected {name}, got {_describe(value)}")
+        return value
+
+    return structure
+
+
+def _structure_float(value: Any, _: type) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise InvalidValue(f"expected number, got {_describe(value)}")
+    return float(value)
+
+
+def _structure_decimal(value: Any, _: type) -> Decimal:
+    if not isinstance(value, str):
+        raise InvalidValue(
+            f'expected a decimal as a string (e.g. "12.50"), got {_describe(value)}; '
+            f"JSON numbers lose digits"
+        )
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        raise InvalidValue(f"expected a decimal string, got {value!r}") from None
+    if not result.is_finite():
+        raise InvalidValue(f"expected a finite decimal, got {value!r}")
+    return result
+
+
+def _structure_datetime(value: Any, _: type) -> datetime:
+    if not isinstance(value, str):
+        raise InvalidValue(f"expected an ISO-8601 timestamp string, got {_describe(value)}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidValue(
+            f"expected an ISO-8601 timestamp (e.g. 2024-05-01T12:00:00Z), got {value!r}"
+        ) from None
+    if parsed.tzinfo is None:
+        raise InvalidValue(
+            f"naive timestamp {value!r} has no time zone; add an offset (Z or +00:00)"
+        )
+    return to_utc(parsed)
+
+
+def _unstructure_datetime(value: datetime) -> str:
+    return to_utc(value).isoformat().replace("+00:00", "Z")
+
+
+def _structure_data_type(value: Any, _: type) -> DataType:
+    if not isinstance(value, str):
+        raise InvalidValue(
+            f"expected a type string such as 'decimal(18,2)', got {_describe(value)}"
+        )
+    try:
+        return parse_type(value)
+    except ValueError as invalid:
+        raise InvalidValue(str(invalid)) from None
+
+
+def _structure_dataset_ref(value: Any, _: type) -> DatasetRef:
+    if isinstance(value, str):
+        return DatasetRef.parse(value)
+    if not isinstance(value, dict):
+        raise InvalidValue(
+            f'expected {{"namespace": ..., "name": ...}} or \'namespace::name\', got {_describe(value)}'
+        )
+    extra = sorted(set(value) - {"namespace", "name"})
+    if extra:
+        raise InvalidValue(f"unknown keys {', '.join(extra)}; expected namespace and name")
+    missing = [key for key in ("namespace", "name") if key not in value]
+    if missing:
+        raise InvalidValue(f"missing {', '.join(missing)}")
+    return DatasetRef(namespace=value["namespace"], name=value["name"])
+
+
+def _structure_run_id(value: Any, _: type) -> RunId:
+    if not isinstance(value, str):
+        raise InvalidValue(f"expected a string, got {_describe(value)}")
+    return RunId(value)
+
+
+def _structure_enum(value: Any, target: type[enum.Enum]) -> enum.Enum:
+    try:
+        return target(value)
+    except ValueError:
+        known = ", ".join(repr(member.value) for member in target)
+        raise InvalidValue(f"expected one of {known}; got {_describe(value)}") from None
+
+
+def _format(exc: BaseException, expected: type | None) -> str:
+    if isinstance(exc, InvalidValue | ValueError) and str(exc):
+        return str(exc)
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return f"unknown field(s) {', '.join(sorted(exc.extra_fields))}; remove them"
+    return cattrs.v.format_exception(exc, expected)
+
+
+def _problems(exc: BaseException, path: str) -> list[Problem]:
+    problems = []
+    for line in cattrs.transform_error(exc, path=path, format_exception=_format):
+        message, _, where = line.rpartition(" @ ")
+        problems.append(Problem(where, message))
+    return problems
+
+
+_ENVELOPE_FIELDS = {
+    "record_id",
+    "kind",
+    "subject",
+    "run_id",
+    "observed_at",
+    "producer",
+    "payload",
+    "payload_version",
+}
+_REQUIRED_FIELDS = ("kind", "subject", "run_id", "observed_at", "producer", "payload")
+
+
+class RecordConverter:
+    """Converts records to JSON-ready dicts and back, with path-named errors."""
+
+    def __init__(self) -> None:
+        converter = make_converter(forbid_extra_keys=True)
+        converter.register_structure_hook(int, _strict(int, "int"))
+        converter.register_structure_hook(str, _strict(str, "string"))
+        converter.register_structure_hook(bool, _strict(bool, "boolean"))
+        converter.register_structure_hook(float, _structure_float)
+        converter.register_structure_hook(Decimal, _structure_decimal)
+        converter.register_unstructure_hook(Decimal, str)
+        converter.register_structure_hook(datetime, _structure_datetime)
+        converter.register_unstructure_hook(datetime, _unstructure_datetime)
+        converter.register_structure_hook(DataType, _structure_data_type)
+        converter.register_unstructure_hook(DataType, str)
+        for data_type in DataType.__args__:  # each concrete type unstructures to its string
+            converter.register_unstructure_hook(data_type, str)
+        converter.register_structure_hook(DatasetRef, _structure_dataset_ref)
+        converter.register_unstructure_hook(
+            DatasetRef, lambda ref: {"namespace": ref.namespace, "name": ref.name}
+        )
+        converter.register_structure_hook_func(
+            lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _structure_enum
+        )
+        converter.register_structure_hook(RunId, _structure_run_id)
+        converter.register_unstructure_hook(RunId, str)
+        self._converter = converter
+
+    # -- records ---------------------------------------------------------------------------
+
+    def unstructure(self, record: MetadataRecord) -> dict[str, Any]:
+        return {
+            "record_id": record.record_id,
+            "kind": record.kind.value,
+            "subject": self._converter.unstructure(record.subject),
+            "run_id": record.run_id.value,
+            "observed_at": _unstructure_datetime(record.observed_at),
+            "producer": record.producer,
+            "payload_version": record.payload_version,
+            "payload": self._converter.unstructure(record.payload),
+        }
+
+    def structure(self, data: Any) -> MetadataRecord:
+        """A record from JSON-ready data, or :class:`RecordDecodeError` listing every problem."""
+        if not isinstance(data, dict):
+            raise RecordDecodeError(
+                [Problem("$", f"expected a JSON object, got {_describe(data)}")]
+            )
+        problems: list[Problem] = []
+        extra = sorted(set(data) - _ENVELOPE_FIELDS)
+        if extra:
+            problems.append(Problem("$", f"unknown field(s) {', '.join(extra)}; remove them"))
+        problems.extend(
+            Problem(f"$.{key}", "required field missing")
+            for key in _REQUIRED_FIELDS
+            if key not in data
+        )
+
+        fields: dict[str, Any] = {}
+        kind: RecordKind | None = None
+        if "kind" in data:
+            try:
+                kind = RecordKind.parse(data["kind"]) if isinstance(data["kind"], str) else None
+                if kind is None:
+                    problems.append(
+                        Problem("$.kind", f"expected a string, got {_describe(data['kind'])}")
+                    )
+            except ValueError as invalid:
+                problems.append(Problem("$.kind", str(invalid).removeprefix("kind: ")))
+        for key, target in (
+            ("subject", DatasetRef),
+            ("run_id", RunId),
+            ("observed_at", datetime),
+            ("producer", str),
+            ("payload_version", int),
+            ("record_id", str),
+        ):
+            if key in data:
+                value = self._field(data[key], target, f"$.{key}", problems)
+                if value is not None:
+                    fields[key] = value
+        if kind is not None and "payload" in data:
+            payload = self._field(
+                data["payload"], PAYLOADS[kind].payload_type, "$.payload", problems
+            )
+            if payload is not None:
+                fields["payload"] = payload
+        if problems:
+            raise RecordDecodeError(problems)
+        assert kind is not None  # a missing or unknown kind is a problem above
+        try:
+            return MetadataRecord(kind=kind, **fields)
+        except ValueError as invalid:
+            field, _, reason = str(invalid).partition(": ")
+            path = f"$.{field}" if field in _ENVELOPE_FIELDS else "$"
+            raise RecordDecodeError(
+                [Problem(path, reason if path != "$" else str(invalid))]
+            ) from None
+
+    def _field(self, value: Any, target: type, path: str, problems: list[Problem]) -> Any:
+        try:
+            return self._converter.structure(value, target)
+        except (cattrs.BaseValidationError, InvalidValue) as invalid:
+            problems.extend(
+                _problems(invalid, path)
+                if isinstance(invalid, cattrs.BaseValidationError)
+                else [Problem(path, str(invalid))]
+            )
+        except (ValueError, TypeError) as invalid:
+            # An attrs validator refused the value (e.g. duplicate column names).
+            problems.append(Problem(path, str(invalid)))
+        return None
+
+    # -- JSON text -------------------------------------------------------------------------
+
+    def dumps(self, record: MetadataRecord) -> str:
+        return json.dumps(self.unstructure(record), sort_keys=True, separators=(",", ":"))
+
+    def loads(self, text: str, *, line: int | None = None) -> MetadataRecord:
+        """A record from JSON text; ``line`` is where ``text`` sits in a JSONL input."""
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as bad:
+            raise RecordDecodeError([_malformed(bad, line)]) from None
+        return self.structure(data)
+
+
+def _malformed(bad: json.JSONDecodeError, line: int | None = None) -> Problem:
+    return Problem(
+        "$", f"malformed JSON at line {line or bad.lineno}, column {bad.colno}: {bad.msg}"
+    )
+
+
+@attrs.frozen
+class DecodedLine:
+    """One record read from a JSON or JSONL input, or the problems that stopped it."""
+
+    line: int
+    record: MetadataRecord | None
+    problems: tuple[Problem, ...] = ()
+
+
+def read_records(text: str, converter: RecordConverter) -> Iterator[DecodedLine]:
+    """Records from a JSON document (one record or a list) or from JSONL (one per line).
+
+    Line numbers refer to the input; in a JSON list each record carries its list index in
+    its paths (``$[3].payload``).
+    """
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as bad:
+            yield DecodedLine(bad.lineno, None, (_malformed(bad),))
+            return
+        for index, item in enumerate(data):
+            try:
+                yield DecodedLine(index + 1, converter.structure(item))
+            except RecordDecodeError as invalid:
+                yield DecodedLine(
+                    index + 1,
+                    None,
+                    tuple(Problem(f"$[{index}]" + p.path[1:], p.message) for p in invalid.problems),
+                )
+        return
+    if stripped.startswith("{") and _is_single_document(text):
+        try:
+            yield DecodedLine(1, converter.loads(text))
+        except RecordDecodeError as invalid:
+            yield DecodedLine(1, None, tuple(invalid.problems))
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield DecodedLine(number, converter.loads(line, line=number))
+        except RecordDecodeError as invalid:
+            yield DecodedLine(number, None, tuple(invalid.problems))
+
+
+def _is_single_document(text: str) -> bool:
+    """True when ``text`` is one JSON value (possibly pretty-printed) rather than JSONL."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as bad:
+        # JSONL makes json.loads stop with "Extra data" after the first line's object.
+        return bad.msg != "Extra data"
+    return True

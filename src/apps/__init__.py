@@ -1,0 +1,1 @@
+"""Entry points: CLIs and services, each with its composition root."""

@@ -1,0 +1,78 @@
+"""Identities the platform speaks about: datasets (OpenLineage naming) and runs."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import attrs
+
+# Between namespace and name in the string form. Namespaces may hold "://" and IPv6
+# addresses ("postgres://[::1]:5432"), so the form splits at the *last* separator and
+# names may not contain it.
+_SEPARATOR = "::"
+_NO_SPACE = re.compile(r"^\S+$")
+
+
+def _non_blank(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"{attribute.name}: must be a non-empty string, got {value!r}")
+    if not _NO_SPACE.match(value):
+        raise ValueError(f"{attribute.name}: must not contain whitespace, got {value!r}")
+
+
+def _name_without_separator(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if _SEPARATOR in value:
+        raise ValueError(f"{attribute.name}: must not contain {_SEPARATOR!r}, got {value!r}")
+
+
+@attrs.frozen(order=True)
+class DatasetRef:
+    """A dataset as OpenLineage names it: a namespace (where) and a name (what).
+
+    Examples: ``DatasetRef("postgres://db:5432", "sales.public.orders")``,
+    ``DatasetRef("file", "/data/orders.parquet")``. The string form is
+    ``namespace::name`` (see :meth:`parse`).
+    """
+
+    namespace: str = attrs.field(validator=_non_blank)
+    name: str = attrs.field(validator=[_non_blank, _name_without_separator])
+
+    @classmethod
+    def parse(cls, text: str) -> DatasetRef:
+        """Read the string form ``namespace::name``."""
+        namespace, separator, name = text.rpartition(_SEPARATOR)
+        if not separator:
+            raise ValueError(
+                f"dataset reference {text!r}: expected 'namespace::name', "
+                f"e.g. 'postgres://db:5432::sales.public.orders'"
+            )
+        return cls(namespace=namespace, name=name)
+
+    def __str__(self) -> str:
+        return f"{self.namespace}{_SEPARATOR}{self.name}"
+
+
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+
+
+def _run_id_format(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not _RUN_ID.match(value):
+        raise ValueError(
+            f"run_id: expected 1-128 characters of letters, digits and '._:-' "
+            f"starting with a letter or digit, got {value!r}"
+        )
+
+
+@attrs.frozen(order=True)
+class RunId:
+    """The identity of one run of a pipeline, a check or a harvest."""
+
+    value: str = attrs.field(validator=_run_id_format)
+
+    @classmethod
+    def new(cls) -> RunId:
+        return cls(uuid.uuid4().hex)
+
+    def __str__(self) -> str:
+        return self.value

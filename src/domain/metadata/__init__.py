@@ -1,0 +1,46 @@
+"""Metadata records, their kinds and payloads."""
+
+from domain.metadata.kinds import PAYLOADS, Payload, PayloadSpec, RecordKind, kind_of
+from domain.metadata.payloads import (
+    ChangeKind,
+    ColumnChange,
+    ColumnProfile,
+    DatasetProfile,
+    IngestionRuntime,
+    IngestionVolume,
+    PrecisionCheck,
+    PrecisionVerdict,
+    ReconResult,
+    ReconStatus,
+    RunEvent,
+    RunEventType,
+    RunStatus,
+    SchemaDrift,
+    SchemaSnapshot,
+)
+from domain.metadata.record import MetadataRecord, derive_record_id
+
+__all__ = [
+    "PAYLOADS",
+    "ChangeKind",
+    "ColumnChange",
+    "ColumnProfile",
+    "DatasetProfile",
+    "IngestionRuntime",
+    "IngestionVolume",
+    "MetadataRecord",
+    "Payload",
+    "PayloadSpec",
+    "PrecisionCheck",
+    "PrecisionVerdict",
+    "ReconResult",
+    "ReconStatus",
+    "RecordKind",
+    "RunEvent",
+    "RunEventType",
+    "RunStatus",
+    "SchemaDrift",
+    "SchemaSnapshot",
+    "derive_record_id",
+    "kind_of",
+]

@@ -1,0 +1,222 @@
+"""The typed payload of each record kind.
+
+Each payload names its ``natural_key``: the fields that identify the fact it states within
+one (kind, subject, run). Two records with equal keys state the same fact and share a
+record_id; the rest of the payload is what was observed about it.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from decimal import Decimal
+
+import attrs
+
+from domain.metadata.timestamps import to_utc, utc_only
+from domain.schema import Schema
+
+NaturalKey = tuple[str, ...]
+
+
+def _non_negative(instance: object, attribute: attrs.Attribute[int], value: int | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{attribute.name}: expected a non-negative integer, got {value!r}")
+
+
+def _non_empty(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{attribute.name}: must be a non-empty string, got {value!r}")
+
+
+@attrs.frozen
+class SchemaSnapshot:
+    """The schema of a dataset as seen at one moment."""
+
+    schema: Schema
+
+    @property
+    def fingerprint(self) -> str:
+        return self.schema.fingerprint
+
+    def natural_key(self) -> NaturalKey:
+        return (self.schema.fingerprint,)
+
+
+@attrs.frozen
+class ColumnProfile:
+    """Statistics of one column. ``min_value``/``max_value`` are rendered as text, so one
+    shape serves every type; the digit counts are for decimals and integers."""
+
+    name: str = attrs.field(validator=_non_empty)
+    nulls: int = attrs.field(validator=_non_negative)
+    approx_distinct: int | None = attrs.field(default=None, validator=_non_negative)
+    min_value: str | None = None
+    max_value: str | None = None
+    max_length: int | None = attrs.field(default=None, validator=_non_negative)
+    max_integer_digits: int | None = attrs.field(default=None, validator=_non_negative)
+    max_scale: int | None = attrs.field(default=None, validator=_non_negative)
+
+
+def _unique_profile_columns(
+    instance: object,
+    attribute: attrs.Attribute[tuple[ColumnProfile, ...]],
+    value: tuple[ColumnProfile, ...],
+) -> None:
+    names = [c.name.lower() for c in value]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ValueError(f"columns: profiled more than once: {', '.join(duplicates)}")
+
+
+@attrs.frozen
+class DatasetProfile:
+    """Row count and per-column statistics of a dataset; one per subject and run."""
+
+    row_count: int = attrs.field(validator=_non_negative)
+    columns: tuple[ColumnProfile, ...] = attrs.field(
+        converter=tuple, validator=_unique_profile_columns
+    )
+
+    def natural_key(self) -> NaturalKey:
+        return ()
+
+
+class ChangeKind(enum.Enum):
+    ADDED = "added"
+    REMOVED = "removed"
+    RETYPED = "retyped"
+    NULLABILITY = "nullability"
+    REORDERED = "reordered"
+
+
+@attrs.frozen
+class ColumnChange:
+    """One column-level difference between two schemas. Types are canonical type strings."""
+
+    column: str = attrs.field(validator=_non_empty)
+    change: ChangeKind
+    old_type: str | None = None
+    new_type: str | None = None
+    classification: str | None = None
+    detail: str = ""
+
+
+@attrs.frozen
+class SchemaDrift:
+    """The difference between two snapshots of a subject, and whether it was allowed."""
+
+    from_fingerprint: str = attrs.field(validator=_non_empty)
+    to_fingerprint: str = attrs.field(validator=_non_empty)
+    changes: tuple[ColumnChange, ...] = attrs.field(converter=tuple)
+    allowed: bool = True
+
+    def natural_key(self) -> NaturalKey:
+        return (self.from_fingerprint, self.to_fingerprint)
+
+
+class PrecisionVerdict(enum.Enum):
+    FITS = "fits"
+    FITS_OBSERVED = "fits_observed"
+    VIOLATION = "violation"
+
+
+@attrs.frozen
+class PrecisionCheck:
+    """Whether a source column's values fit a target column's type."""
+
+    source_column: str = attrs.field(validator=_non_empty)
+    target_column: str = attrs.field(validator=_non_empty)
+    source_type: str = attrs.field(validator=_non_empty)
+    target_type: str = attrs.field(validator=_non_empty)
+    verdict: PrecisionVerdict
+    detail: str = ""
+    largest_offending_value: str | None = None
+
+    def natural_key(self) -> NaturalKey:
+        return (self.source_column.lower(), self.target_column.lower())
+
+
+@attrs.frozen
+class IngestionVolume:
+    """How many rows one ingestion run read, wrote and rejected for a target."""
+
+    rows_read: int = attrs.field(validator=_non_negative)
+    rows_written: int = attrs.field(validator=_non_negative)
+    rows_rejected: int = attrs.field(default=0, validator=_non_negative)
+    bytes_written: int | None = attrs.field(default=None, validator=_non_negative)
+
+    def natural_key(self) -> NaturalKey:
+        return ()
+
+
+class RunStatus(enum.Enum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+def _after_start(
+    instance: IngestionRuntime, attribute: attrs.Attribute[datetime], value: datetime
+) -> None:
+    if value < instance.started_at:
+        raise ValueError(
+            f"finished_at: {value.isoformat()} is before started_at {instance.started_at.isoformat()}"
+        )
+
+
+@attrs.frozen
+class IngestionRuntime:
+    """When an ingestion run started and finished, with which strategy, and how it ended."""
+
+    strategy: str = attrs.field(validator=_non_empty)
+    started_at: datetime = attrs.field(converter=to_utc, validator=utc_only)
+    finished_at: datetime = attrs.field(converter=to_utc, validator=[utc_only, _after_start])
+    status: RunStatus
+
+    @property
+    def duration_seconds(self) -> float:
+        return (self.finished_at - self.started_at).total_seconds()
+
+    def natural_key(self) -> NaturalKey:
+        return ()
+
+
+class ReconStatus(enum.Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+
+
+@attrs.frozen
+class ReconResult:
+    """The outcome of one reconciliation check. Values are exact decimals (never floats)."""
+
+    check: str = attrs.field(validator=_non_empty)
+    status: ReconStatus
+    expected: Decimal | None = None
+    actual: Decimal | None = None
+    tolerance: Decimal = Decimal(0)
+    detail: str = ""
+
+    def natural_key(self) -> NaturalKey:
+        return (self.check,)
+
+
+class RunEventType(enum.Enum):
+    STARTED = "started"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ABORTED = "aborted"
+
+
+@attrs.frozen
+class RunEvent:
+    """A step in a run's life."""
+
+    event: RunEventType
+    message: str = ""
+
+    def natural_key(self) -> NaturalKey:
+        return (self.event.value,)

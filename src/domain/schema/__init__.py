@@ -1,0 +1,42 @@
+"""Engine-neutral schemas: types, columns, schemas."""
+
+from domain.schema.schema import Column, Schema
+from domain.schema.types import (
+    ArrayType,
+    BinaryType,
+    BooleanType,
+    DataType,
+    DateType,
+    DecimalType,
+    DoubleType,
+    FloatType,
+    IntegerType,
+    MapType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampType,
+    TypeSyntaxError,
+    parse_type,
+)
+
+__all__ = [
+    "ArrayType",
+    "BinaryType",
+    "BooleanType",
+    "Column",
+    "DataType",
+    "DateType",
+    "DecimalType",
+    "DoubleType",
+    "FloatType",
+    "IntegerType",
+    "MapType",
+    "Schema",
+    "StringType",
+    "StructField",
+    "StructType",
+    "TimestampType",
+    "TypeSyntaxError",
+    "parse_type",
+]

@@ -19,10 +19,12 @@ from domain.metadata import (
     IngestionRuntime,
     IngestionVolume,
     MetadataRecord,
+    Payload,
     PrecisionCheck,
     PrecisionVerdict,
     ReconResult,
     ReconStatus,
+    RecordKind,
     RunEvent,
     RunEventType,
     RunStatus,
@@ -145,14 +147,14 @@ def ingestion_runtimes(draw: st.DrawFn) -> IngestionRuntime:
     )
 
 
-payloads = st.one_of(
-    st.builds(SchemaSnapshot, schemas),
-    st.builds(
+payloads_by_kind: dict[RecordKind, st.SearchStrategy[Payload]] = {
+    RecordKind.SCHEMA_SNAPSHOT: st.builds(SchemaSnapshot, schemas),
+    RecordKind.DATASET_PROFILE: st.builds(
         DatasetProfile,
         counts,
         st.lists(column_profiles, max_size=5, unique_by=lambda c: c.name.lower()).map(tuple),
     ),
-    st.builds(
+    RecordKind.SCHEMA_DRIFT: st.builds(
         SchemaDrift,
         fingerprints,
         fingerprints,
@@ -170,7 +172,7 @@ payloads = st.one_of(
         ).map(tuple),
         st.booleans(),
     ),
-    st.builds(
+    RecordKind.PRECISION_CHECK: st.builds(
         PrecisionCheck,
         column_names,
         column_names,
@@ -180,9 +182,11 @@ payloads = st.one_of(
         texts,
         st.none() | decimals.map(str),
     ),
-    st.builds(IngestionVolume, counts, counts, counts, st.none() | counts),
-    ingestion_runtimes(),
-    st.builds(
+    RecordKind.INGESTION_VOLUME: st.builds(
+        IngestionVolume, counts, counts, counts, st.none() | counts
+    ),
+    RecordKind.INGESTION_RUNTIME: ingestion_runtimes(),
+    RecordKind.RECON_RESULT: st.builds(
         ReconResult,
         words,
         st.sampled_from(ReconStatus),
@@ -191,16 +195,26 @@ payloads = st.one_of(
         decimals,
         texts,
     ),
-    st.builds(RunEvent, st.sampled_from(RunEventType), texts),
-)
+    RecordKind.RUN_EVENT: st.builds(RunEvent, st.sampled_from(RunEventType), texts),
+}
+payloads: st.SearchStrategy[Payload] = st.one_of(*payloads_by_kind.values())
 
-records = st.builds(
-    lambda subject, run_id, observed_at, producer, payload: MetadataRecord.create(
-        subject=subject, run_id=run_id, observed_at=observed_at, producer=producer, payload=payload
-    ),
-    dataset_refs,
-    run_ids,
-    utc_datetimes,
-    words,
-    payloads,
-)
+
+def records_with(payload: st.SearchStrategy[Payload]) -> st.SearchStrategy[MetadataRecord]:
+    return st.builds(
+        lambda subject, run_id, observed_at, producer, payload: MetadataRecord.create(
+            subject=subject,
+            run_id=run_id,
+            observed_at=observed_at,
+            producer=producer,
+            payload=payload,
+        ),
+        dataset_refs,
+        run_ids,
+        utc_datetimes,
+        words,
+        payload,
+    )
+
+
+records = records_with(payloads)

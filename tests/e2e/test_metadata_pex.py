@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +13,18 @@ PEX = ROOT / "src.apps.metadata" / "metadata.pex"
 EXAMPLES = ROOT / "examples" / "records"
 
 
-def metadata(*args: str) -> subprocess.CompletedProcess[str]:
+def metadata(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the PEX as a user would: without the test runner's PEX variables."""
+    env = {key: value for key, value in os.environ.items() if "PEX" not in key}
+    if home is not None:
+        env["DATAPLATFORM_HOME"] = str(home)
     return subprocess.run(
-        [sys.executable, str(PEX), *args], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, str(PEX), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
     )
 
 
@@ -35,3 +46,18 @@ def test_pex_help_teaches_the_commands() -> None:
     result = metadata("records", "validate", "--help")
     assert result.returncode == 0
     assert "FILE|-" in result.stdout and "Exit status" in result.stdout
+
+
+def test_pex_emits_and_reads_back_on_the_embedded_store(tmp_path: Path) -> None:
+    emitted = metadata("emit", str(EXAMPLES / "orders-run.jsonl"), home=tmp_path / "home")
+    assert emitted.returncode == 0, emitted.stderr
+    assert (tmp_path / "home" / "metadata.db").is_file()
+    latest = metadata(
+        "latest",
+        "run_event",
+        "postgres://warehouse:5432::sales.public.orders",
+        "--json",
+        home=tmp_path / "home",
+    )
+    assert latest.returncode == 0, latest.stderr
+    assert json.loads(latest.stdout)["payload"]["event"] == "succeeded"

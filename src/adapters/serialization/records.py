@@ -24,7 +24,7 @@ import cattrs
 from cattrs.preconf.json import make_converter
 
 from domain.dataset import DatasetRef, RunId
-from domain.metadata import PAYLOADS, MetadataRecord, RecordKind
+from domain.metadata import PAYLOADS, MetadataRecord, Payload, RecordKind
 from domain.metadata.timestamps import to_utc
 from domain.schema import DataType, parse_type
 
@@ -209,6 +209,16 @@ class RecordConverter:
         converter.register_structure_hook(RunId, _structure_run_id)
         converter.register_unstructure_hook(RunId, str)
         self._converter = converter
+
+    # -- payloads (for stores that keep the envelope in columns) ----------------------------
+
+    def unstructure_payload(self, payload: Payload) -> dict[str, Any]:
+        data: dict[str, Any] = self._converter.unstructure(payload)
+        return data
+
+    def structure_payload(self, kind: RecordKind, data: Any) -> Payload:
+        payload: Payload = self._converter.structure(data, PAYLOADS[kind].payload_type)
+        return payload
 
     # -- records ---------------------------------------------------------------------------
 

@@ -5,19 +5,85 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import attrs
 import punq
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
 
+from adapters.memory.metadata import InMemoryMetadataRepository
 from adapters.serialization.records import RecordConverter
+from adapters.sql import migrate
+from adapters.sql.engine import create_store_engine
+from adapters.sql.metadata import SqlMetadataRepository
+from apps.settings import Settings, load_settings
+from domain.metadata.gateway import MetadataGateway
+from ports.metadata import MetadataRepository
 
 
-def bootstrap(overrides: Mapping[type, Any] | None = None) -> punq.Container:
-    """A container with every port of the metadata app registered.
+def display_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    if url.startswith("memory:"):
+        return url
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@attrs.define
+class MetadataStore:
+    """The configured store: builds its engine lazily and knows how to migrate it."""
+
+    settings: Settings
+    converter: RecordConverter
+    _engine: Engine | None = None
+
+    @property
+    def url(self) -> str:
+        return self.settings.metadata_url
+
+    def scheme(self) -> str:
+        return self.url.split(":", 1)[0].split("+", 1)[0]
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            scheme = self.scheme()
+            if scheme in ("http", "https"):
+                raise ValueError(
+                    f"metadata url {self.url!r} ({self.settings.source}): the remote metadata "
+                    f"service is not available yet; use sqlite:/// or postgresql+psycopg://"
+                )
+            self._engine = create_store_engine(self.url)
+        return self._engine
+
+    def repository(self) -> MetadataRepository:
+        """The repository, refusing a store whose schema is missing or old."""
+        if self.scheme() == "memory":
+            return InMemoryMetadataRepository()
+        engine = self.engine()
+        # A brand-new embedded store is created on first use; anything else is migrated
+        # only on request, because upgrading a shared store is somebody's decision.
+        if engine.dialect.name == "sqlite" and migrate.is_empty(engine):
+            migrate.upgrade(engine)
+        migrate.ensure_current(engine, display_url(self.url))
+        return SqlMetadataRepository(engine, self.converter)
+
+    def migrate(self) -> tuple[str | None, str]:
+        return migrate.upgrade(self.engine())
+
+
+def bootstrap(
+    settings: Settings | None = None, overrides: Mapping[type, Any] | None = None
+) -> punq.Container:
+    """A container with every port of the metadata app registered, built lazily.
 
     ``overrides`` maps a registered type to the instance to use instead (tests put fakes in
     and real adapters out this way).
     """
     container = punq.Container()
-    container.register(RecordConverter, instance=RecordConverter())
+    converter = RecordConverter()
+    store = MetadataStore(settings or load_settings(), converter)
+    container.register(RecordConverter, instance=converter)
+    container.register(MetadataStore, instance=store)
+    container.register(MetadataRepository, factory=store.repository, scope=punq.Scope.singleton)
+    container.register(MetadataGateway, scope=punq.Scope.singleton)
     for service, instance in (overrides or {}).items():
         container.register(service, instance=instance)
     return container

@@ -71,3 +71,85 @@ def test_the_shipped_examples_validate_as_documented() -> None:
     code, _, err = run("records", "validate", str(examples / "bad.jsonl"))
     assert code == 2
     assert len(err.splitlines()) == 4
+
+
+# -- emit / latest / history / query / migrate on a real embedded store --------------------------
+
+ORDERS = "postgres://warehouse:5432::sales.public.orders"
+EXAMPLES = Path(__file__).parents[3] / "examples" / "records"
+
+
+def store(tmp_path: Path, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    url = f"sqlite:///{tmp_path / 'metadata.db'}"
+    result = CliRunner().invoke(cli, ["--url", url, *args], input=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_emit_then_latest_history_and_query(tmp_path: Path) -> None:
+    code, out, _ = store(tmp_path, "emit", str(EXAMPLES / "orders-run.jsonl"))
+    assert (code, out.strip()) == (
+        0,
+        f"{EXAMPLES / 'orders-run.jsonl'}: 7 record(s) written, 0 duplicate(s) skipped",
+    )
+    code, out, _ = store(tmp_path, "emit", str(EXAMPLES / "orders-run.jsonl"))
+    assert "0 record(s) written, 7 duplicate(s) skipped" in out
+    code, out, _ = store(tmp_path, "latest", "ingestion_volume", ORDERS, "--json")
+    assert code == 0 and json.loads(out)["payload"]["rows_written"] == 1199998
+    code, out, _ = store(tmp_path, "history", "run_event", ORDERS)
+    lines = out.splitlines()
+    assert code == 0 and "succeeded" in lines[2] and "started" in lines[3]
+    code, out, _ = store(
+        tmp_path, "query", "--kind", "run_event", "--kind", "recon_result", "--json"
+    )
+    assert {r["kind"] for r in json.loads(out)["records"]} == {"run_event", "recon_result"}
+    code, out, _ = store(tmp_path, "query", "--limit", "2", "--oldest-first", "--json")
+    first = json.loads(out)
+    code, out, _ = store(
+        tmp_path,
+        "query",
+        "--limit",
+        "2",
+        "--oldest-first",
+        "--json",
+        "--cursor",
+        first["next_cursor"],
+    )
+    assert not {r["record_id"] for r in first["records"]} & {
+        r["record_id"] for r in json.loads(out)["records"]
+    }
+
+
+def test_a_bad_file_writes_nothing(tmp_path: Path) -> None:
+    code, _, err = store(tmp_path, "emit", str(EXAMPLES / "bad.jsonl"))
+    assert code == 2
+    assert "4 of 5 record(s) invalid; nothing written" in err
+    code, out, _ = store(tmp_path, "query")
+    assert out.strip() == "no records match"
+
+
+def test_latest_of_nothing_says_so(tmp_path: Path) -> None:
+    code, _, err = store(tmp_path, "latest", "schema_snapshot", "file::/nowhere")
+    assert code == 1 and "no schema_snapshot record about file::/nowhere" in err
+
+
+def test_bad_arguments_name_the_fix(tmp_path: Path) -> None:
+    code, _, err = store(tmp_path, "history", "run_event", "orders")
+    assert code == 2 and "namespace::name" in err
+    code, _, err = store(tmp_path, "query", "--since", "2024-05-01T00:00:00")
+    assert code == 2 and "no time zone" in err
+    code, _, err = store(tmp_path, "query", "--cursor", "garbage!")
+    assert code == 2 and "cursor" in err
+
+
+def test_an_out_of_date_store_is_refused_until_migrated(tmp_path: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "metadata.db") as connection:  # a store without our schema
+        connection.execute("CREATE TABLE unrelated (x INTEGER)")
+    code, _, err = store(tmp_path, "query")
+    assert code == 1 and "Run `metadata migrate`" in err
+    code, out, _ = store(tmp_path, "migrate")
+    assert code == 0 and "upgraded from an empty store to revision" in out
+    code, out, _ = store(tmp_path, "migrate")
+    assert "already at revision" in out
+    assert store(tmp_path, "query")[0] == 0

@@ -1,0 +1,195 @@
+"""The metadata repository on SQLAlchemy Core: SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, and_, func, literal, select, true, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+
+from adapters.serialization.records import RecordConverter
+from adapters.sql.tables import records as table
+from domain.dataset import DatasetRef, RunId
+from domain.metadata.errors import RecordConflict
+from domain.metadata.kinds import RecordKind
+from domain.metadata.query import AppendResult, Order, Position, RecordPage, RecordQuery
+from domain.metadata.record import MetadataRecord
+
+# Ids looked up per statement (well under SQLite's bound-parameter limit).
+_LOOKUP_CHUNK = 5000
+_COLUMNS = (
+    table.c.seq,
+    table.c.record_id,
+    table.c.kind,
+    table.c.namespace,
+    table.c.name,
+    table.c.run_id,
+    table.c.observed_at,
+    table.c.producer,
+    table.c.payload_version,
+    table.c.payload,
+)
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class SqlMetadataRepository:
+    """Records in one table; the schema comes from the Alembic migrations (`metadata migrate`)."""
+
+    def __init__(self, engine: Engine, converter: RecordConverter) -> None:
+        self._engine = engine
+        self._converter = converter
+        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = insert(table).on_conflict_do_nothing(index_elements=["record_id"])
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def append(self, records: Sequence[MetadataRecord]) -> AppendResult:
+        if not records:
+            return AppendResult()
+        unstructure = self._converter.unstructure_payload
+        by_id = {record.record_id: record for record in records}
+        connection = self._engine.connect().execution_options(sqlite_immediate=True)
+        with connection, connection.begin():
+            stored = self._stored_payloads(connection, list(by_id))
+            self._raise_on_conflicts(by_id, stored)
+            rows: list[dict[str, Any]] = [
+                {
+                    "record_id": r.record_id,
+                    "kind": r.kind.value,
+                    "namespace": r.subject.namespace,
+                    "name": r.subject.name,
+                    "run_id": r.run_id.value,
+                    "observed_at": r.observed_at,
+                    "producer": r.producer,
+                    "payload_version": r.payload_version,
+                    "payload": unstructure(r.payload),
+                }
+                for r in records
+                if r.record_id not in stored
+            ]
+            accepted = 0
+            if rows:
+                inserted = connection.execute(self._insert.returning(table.c.record_id), rows)
+                accepted = len(inserted.fetchall())
+            if accepted < len(rows):
+                # Another writer stored some of these ids since we looked: they must be
+                # duplicates, never conflicts.
+                raced = [row["record_id"] for row in rows]
+                self._raise_on_conflicts(by_id, self._stored_payloads(connection, raced))
+        return AppendResult(accepted, len(records) - accepted)
+
+    def _stored_payloads(
+        self, connection: Any, ids: Sequence[str]
+    ) -> dict[str, tuple[str, int, Any]]:
+        found: dict[str, tuple[str, int, Any]] = {}
+        for chunk in _chunks(ids, _LOOKUP_CHUNK):
+            statement = select(
+                table.c.record_id, table.c.kind, table.c.payload_version, table.c.payload
+            ).where(table.c.record_id.in_(chunk))
+            for record_id, kind, version, payload in connection.execute(statement):
+                found[record_id] = (kind, version, payload)
+        return found
+
+    def _raise_on_conflicts(
+        self, by_id: dict[str, MetadataRecord], stored: dict[str, tuple[str, int, Any]]
+    ) -> None:
+        conflicts = []
+        for record_id, (kind, version, payload) in stored.items():
+            record = by_id[record_id]
+            if (kind, version) != (record.kind.value, record.payload_version) or (
+                self._converter.structure_payload(record.kind, payload) != record.payload
+            ):
+                conflicts.append(record_id)
+        if conflicts:
+            raise RecordConflict(sorted(conflicts))
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def latest(self, kind: RecordKind, subject: DatasetRef) -> MetadataRecord | None:
+        statement = (
+            select(*_COLUMNS)
+            .where(
+                table.c.kind == kind.value,
+                table.c.namespace == subject.namespace,
+                table.c.name == subject.name,
+            )
+            .order_by(table.c.observed_at.desc(), table.c.seq.desc())
+            .limit(1)
+        )
+        with self._engine.connect() as connection:
+            row = connection.execute(statement).first()
+        return None if row is None else self._record(row)
+
+    def query(self, query: RecordQuery) -> RecordPage:
+        conditions: list[Any] = []
+        if query.kinds:
+            conditions.append(table.c.kind.in_(sorted(k.value for k in query.kinds)))
+        if query.subject is not None:
+            conditions += [
+                table.c.namespace == query.subject.namespace,
+                table.c.name == query.subject.name,
+            ]
+        if query.namespace_prefix is not None:
+            conditions.append(_starts_with(table.c.namespace, query.namespace_prefix))
+        if query.name_prefix is not None:
+            conditions.append(_starts_with(table.c.name, query.name_prefix))
+        if query.run_id is not None:
+            conditions.append(table.c.run_id == query.run_id.value)
+        if query.since is not None:
+            conditions.append(table.c.observed_at >= query.since)
+        if query.until is not None:
+            conditions.append(table.c.observed_at < query.until)
+        if query.producer is not None:
+            conditions.append(table.c.producer == query.producer)
+        newest_first = query.order is Order.NEWEST_FIRST
+        after = query.after
+        if after is not None:
+            position = tuple_(table.c.observed_at, table.c.seq)
+            bound = tuple_(_bind_time(after), after.sequence)
+            conditions.append(position < bound if newest_first else position > bound)
+        ordering = (
+            (table.c.observed_at.desc(), table.c.seq.desc())
+            if newest_first
+            else (table.c.observed_at.asc(), table.c.seq.asc())
+        )
+        statement = (
+            select(*_COLUMNS)
+            .where(and_(true(), *conditions))
+            .order_by(*ordering)
+            .limit(query.limit + 1)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(statement).all()
+        page = rows[: query.limit]
+        next_cursor = None
+        if len(rows) > query.limit:
+            last = page[-1]
+            next_cursor = Position(last.observed_at, last.seq).encode()
+        return RecordPage(tuple(self._record(row) for row in page), next_cursor)
+
+    def _record(self, row: Any) -> MetadataRecord:
+        kind = RecordKind(row.kind)
+        return MetadataRecord(
+            kind=kind,
+            subject=DatasetRef(row.namespace, row.name),
+            run_id=RunId(row.run_id),
+            observed_at=row.observed_at,
+            producer=row.producer,
+            payload=self._converter.structure_payload(kind, row.payload),
+            payload_version=row.payload_version,
+            record_id=row.record_id,
+        )
+
+
+def _starts_with(column: Any, prefix: str) -> Any:
+    # substr compares exactly (LIKE is case-insensitive on SQLite and needs escaping).
+    return func.substr(column, 1, len(prefix)) == prefix
+
+
+def _bind_time(position: Position) -> Any:
+    return literal(position.observed_at, table.c.observed_at.type)

@@ -1,0 +1,77 @@
+"""The SQL tables of the metadata store (the current shape; migrations build it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class UtcTimestamp(TypeDecorator[datetime]):
+    """A UTC instant: `timestamptz` on PostgreSQL; integer microseconds since the epoch on
+    SQLite, which has no timestamp type (text would sort and compare wrongly across offsets)."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(TIMESTAMP(timezone=True))
+        return dialect.type_descriptor(BigInteger())
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None or dialect.name == "postgresql":
+            return value
+        return (value - _EPOCH) // _MICROSECOND
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.astimezone(UTC)
+        return _EPOCH + timedelta(microseconds=int(value))
+
+
+metadata = MetaData()
+
+# `seq` is the append order: it breaks ties between records observed at the same instant
+# and, with observed_at, gives the total order that cursors page through.
+records = Table(
+    "metadata_records",
+    metadata,
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("record_id", String(64), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("namespace", String(1024), nullable=False),
+    Column("name", String(1024), nullable=False),
+    Column("run_id", String(128), nullable=False),
+    Column("observed_at", UtcTimestamp(), nullable=False),
+    Column("producer", String(256), nullable=False),
+    Column("payload_version", Integer, nullable=False),
+    Column("payload", JSON().with_variant(JSONB(), "postgresql"), nullable=False),
+    # latest / history: one subject's records of one kind, newest first
+    Index("ix_metadata_records_subject", "kind", "namespace", "name", "observed_at", "seq"),
+    # query across subjects in time order, and by run
+    Index("ix_metadata_records_time", "observed_at", "seq"),
+    Index("ix_metadata_records_run", "run_id"),
+)
+
+__all__ = ["UtcTimestamp", "metadata", "records"]

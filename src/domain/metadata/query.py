@@ -1,0 +1,161 @@
+"""What a reader asks of the metadata store, and the pages it gets back."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+import attrs
+
+from domain.dataset import DatasetRef, RunId
+from domain.metadata.kinds import RecordKind
+from domain.metadata.record import MetadataRecord
+from domain.metadata.timestamps import to_utc
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+# The most records one query returns; ask again with the cursor for more.
+MAX_LIMIT = 1000
+DEFAULT_LIMIT = 100
+
+
+class Order(enum.Enum):
+    NEWEST_FIRST = "newest"
+    OLDEST_FIRST = "oldest"
+
+
+@attrs.frozen(order=True)
+class Position:
+    """Where a record sits in the store's one total order: observed_at, then append order."""
+
+    observed_at: datetime
+    sequence: int
+
+    def encode(self) -> str:
+        """The opaque cursor form of this position."""
+        micros = (self.observed_at - EPOCH) // _MICROSECOND
+        raw = f"v1:{micros}:{self.sequence}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str) -> Position:
+        try:
+            padded = cursor + "=" * (-len(cursor) % 4)
+            version, micros, sequence = base64.urlsafe_b64decode(padded).decode().split(":")
+            if version != "v1":
+                raise ValueError(version)
+            moment = EPOCH + timedelta(microseconds=int(micros))
+            return cls(moment, int(sequence))
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            raise ValueError(
+                f"cursor: {cursor!r} is not a cursor this store handed out; "
+                f"pass the next_cursor of the previous page unchanged"
+            ) from None
+
+
+def _optional_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else to_utc(value)
+
+
+def _aware(
+    instance: object, attribute: attrs.Attribute[datetime | None], value: datetime | None
+) -> None:
+    if value is not None and value.tzinfo is None:
+        raise ValueError(f"{attribute.name}: naive datetime {value.isoformat()}; give a UTC offset")
+
+
+def _limit(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
+        raise ValueError(
+            f"limit: expected 1..{MAX_LIMIT}, got {value!r}; page with the cursor for more"
+        )
+
+
+def _kinds(value: Iterable[RecordKind] | None) -> frozenset[RecordKind]:
+    return frozenset(value or ())
+
+
+def _cursor(
+    instance: RecordQuery, attribute: attrs.Attribute[str | None], value: str | None
+) -> None:
+    if value is not None:
+        Position.decode(value)
+
+
+@attrs.frozen
+class RecordQuery:
+    """Filters (all optional, combined with AND), an order, a limit and a cursor.
+
+    ``since`` is inclusive and ``until`` exclusive. ``subject`` matches exactly;
+    ``namespace_prefix`` / ``name_prefix`` match the start of the subject's parts.
+    """
+
+    kinds: frozenset[RecordKind] = attrs.field(factory=frozenset, converter=_kinds)
+    subject: DatasetRef | None = None
+    namespace_prefix: str | None = None
+    name_prefix: str | None = None
+    run_id: RunId | None = None
+    since: datetime | None = attrs.field(default=None, converter=_optional_utc, validator=_aware)
+    until: datetime | None = attrs.field(default=None, converter=_optional_utc, validator=_aware)
+    producer: str | None = None
+    order: Order = Order.NEWEST_FIRST
+    limit: int = attrs.field(default=DEFAULT_LIMIT, validator=_limit)
+    cursor: str | None = attrs.field(default=None, validator=_cursor)
+
+    @property
+    def after(self) -> Position | None:
+        """The position the cursor points past, if any."""
+        return None if self.cursor is None else Position.decode(self.cursor)
+
+    def matches(self, record: MetadataRecord) -> bool:
+        """Whether ``record`` passes every filter (the reference semantics of a query)."""
+        subject = record.subject
+        return (
+            (not self.kinds or record.kind in self.kinds)
+            and (self.subject is None or subject == self.subject)
+            and (
+                self.namespace_prefix is None or subject.namespace.startswith(self.namespace_prefix)
+            )
+            and (self.name_prefix is None or subject.name.startswith(self.name_prefix))
+            and (self.run_id is None or record.run_id == self.run_id)
+            and (self.since is None or record.observed_at >= self.since)
+            and (self.until is None or record.observed_at < self.until)
+            and (self.producer is None or record.producer == self.producer)
+        )
+
+    def is_beyond_cursor(self, position: Position) -> bool:
+        after = self.after
+        if after is None:
+            return True
+        return position < after if self.order is Order.NEWEST_FIRST else position > after
+
+
+@attrs.frozen
+class StoredRecord:
+    """A record with its place in the store."""
+
+    record: MetadataRecord
+    position: Position
+
+
+@attrs.frozen
+class RecordPage:
+    """One page of a query; ``next_cursor`` is None on the last page."""
+
+    records: tuple[MetadataRecord, ...]
+    next_cursor: str | None = None
+
+
+@attrs.frozen
+class AppendResult:
+    """What an append did: records written, and records already stored (duplicates)."""
+
+    accepted: int = 0
+    duplicates: int = 0
+
+    def __add__(self, other: AppendResult) -> AppendResult:
+        return AppendResult(self.accepted + other.accepted, self.duplicates + other.duplicates)

@@ -1,0 +1,60 @@
+"""Services the integration and contract tests talk to, and how a missing one is handled.
+
+A test that needs a service it cannot reach is skipped with the reason locally and fails
+when CI=true (CI machines run PostgreSQL and the brokers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+POSTGRES_URL_VARIABLE = "DATAPLATFORM_TEST_POSTGRES_URL"
+DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def unavailable(service: str, reason: str) -> None:
+    message = f"{service} unavailable: {reason}"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{message} (CI=true: services must be up)")
+    pytest.skip(message)
+
+
+def postgres_url() -> str:
+    """The PostgreSQL URL to test against, or skip/fail when it cannot be reached."""
+    url = os.environ.get(POSTGRES_URL_VARIABLE) or DEFAULT_POSTGRES_URL
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+    except Exception as error:  # any failure to connect means "not there"
+        unavailable(
+            "PostgreSQL",
+            f"{make_url(url).render_as_string(hide_password=True)}: {error}".splitlines()[0],
+        )
+    finally:
+        engine.dispose()
+    return url
+
+
+@contextlib.contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    """A fresh schema for one test; yields a URL whose connections use it."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield make_url(url).update_query_dict(
+            {"options": f"-csearch_path={schema}"}
+        ).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

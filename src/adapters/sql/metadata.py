@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, literal, select, true, tuple_
-from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.serialization.records import RecordConverter
 from adapters.sql.tables import records as table
@@ -15,6 +16,28 @@ from domain.metadata.errors import RecordConflict
 from domain.metadata.kinds import RecordKind
 from domain.metadata.query import AppendResult, Order, Position, RecordPage, RecordQuery
 from domain.metadata.record import MetadataRecord
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_ENVELOPE = (
+    "record_id, kind, namespace, name, run_id, observed_at, producer, payload_version, payload"
+)
+_SQLITE_INSERT = f"INSERT INTO metadata_records ({_ENVELOPE}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_PG_STAGING = """
+CREATE TEMPORARY TABLE IF NOT EXISTS metadata_records_incoming (
+    ord integer NOT NULL, record_id varchar(64) NOT NULL, kind varchar(32) NOT NULL,
+    namespace varchar(1024) NOT NULL, name varchar(1024) NOT NULL, run_id varchar(128) NOT NULL,
+    observed_at timestamptz NOT NULL, producer varchar(256) NOT NULL,
+    payload_version integer NOT NULL, payload jsonb NOT NULL
+) ON COMMIT DELETE ROWS
+"""
+_PG_COPY = f"COPY metadata_records_incoming (ord, {_ENVELOPE}) FROM STDIN"
+_PG_MERGE = f"""
+INSERT INTO metadata_records ({_ENVELOPE})
+SELECT {_ENVELOPE} FROM metadata_records_incoming ORDER BY ord
+ON CONFLICT (record_id) DO NOTHING
+RETURNING record_id
+"""
 
 # Ids looked up per statement (well under SQLite's bound-parameter limit).
 _LOOKUP_CHUNK = 5000
@@ -43,45 +66,75 @@ class SqlMetadataRepository:
     def __init__(self, engine: Engine, converter: RecordConverter) -> None:
         self._engine = engine
         self._converter = converter
-        insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
-        self._insert = insert(table).on_conflict_do_nothing(index_elements=["record_id"])
 
     # -- writing -----------------------------------------------------------------------------
 
     def append(self, records: Sequence[MetadataRecord]) -> AppendResult:
         if not records:
             return AppendResult()
-        unstructure = self._converter.unstructure_payload
         by_id = {record.record_id: record for record in records}
         connection = self._engine.connect().execution_options(sqlite_immediate=True)
         with connection, connection.begin():
             stored = self._stored_payloads(connection, list(by_id))
             self._raise_on_conflicts(by_id, stored)
-            rows: list[dict[str, Any]] = [
-                {
-                    "record_id": r.record_id,
-                    "kind": r.kind.value,
-                    "namespace": r.subject.namespace,
-                    "name": r.subject.name,
-                    "run_id": r.run_id.value,
-                    "observed_at": r.observed_at,
-                    "producer": r.producer,
-                    "payload_version": r.payload_version,
-                    "payload": unstructure(r.payload),
-                }
-                for r in records
-                if r.record_id not in stored
-            ]
-            accepted = 0
-            if rows:
-                inserted = connection.execute(self._insert.returning(table.c.record_id), rows)
-                accepted = len(inserted.fetchall())
-            if accepted < len(rows):
+            new = [r for r in records if r.record_id not in stored]
+            if not new:
+                return AppendResult(0, len(records))
+            if self._engine.dialect.name == "postgresql":
+                inserted = self._copy_insert(connection, new)
+            else:
+                inserted = self._sqlite_insert(connection, new)
+            if len(inserted) < len(new):
                 # Another writer stored some of these ids since we looked: they must be
                 # duplicates, never conflicts.
-                raced = [row["record_id"] for row in rows]
+                raced = [r.record_id for r in new if r.record_id not in inserted]
                 self._raise_on_conflicts(by_id, self._stored_payloads(connection, raced))
-        return AppendResult(accepted, len(records) - accepted)
+        return AppendResult(len(inserted), len(records) - len(inserted))
+
+    def _sqlite_insert(self, connection: Any, new: Sequence[MetadataRecord]) -> set[str]:
+        # The write lock is held since BEGIN IMMEDIATE: no other writer can have stored
+        # these ids since we looked, so a plain executemany is safe and fastest.
+        unstructure = self._converter.unstructure_payload
+        rows = [
+            (
+                r.record_id,
+                r.kind.value,
+                r.subject.namespace,
+                r.subject.name,
+                r.run_id.value,
+                (r.observed_at - _EPOCH) // _MICROSECOND,
+                r.producer,
+                r.payload_version,
+                json.dumps(unstructure(r.payload), separators=(",", ":")),
+            )
+            for r in new
+        ]
+        connection.exec_driver_sql(_SQLITE_INSERT, rows)
+        return {r.record_id for r in new}
+
+    def _copy_insert(self, connection: Any, new: Sequence[MetadataRecord]) -> set[str]:
+        # COPY into a per-transaction staging table, then one INSERT ... SELECT that skips
+        # ids a concurrent writer stored meanwhile (ON CONFLICT DO NOTHING) in batch order.
+        unstructure = self._converter.unstructure_payload
+        connection.exec_driver_sql(_PG_STAGING)
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(_PG_COPY) as copy:
+            for order, r in enumerate(new):
+                copy.write_row(
+                    (
+                        order,
+                        r.record_id,
+                        r.kind.value,
+                        r.subject.namespace,
+                        r.subject.name,
+                        r.run_id.value,
+                        r.observed_at,
+                        r.producer,
+                        r.payload_version,
+                        json.dumps(unstructure(r.payload), separators=(",", ":")),
+                    )
+                )
+        return {row[0] for row in connection.exec_driver_sql(_PG_MERGE)}
 
     def _stored_payloads(
         self, connection: Any, ids: Sequence[str]

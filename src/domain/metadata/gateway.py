@@ -15,24 +15,33 @@ from domain.metadata.query import DEFAULT_LIMIT, AppendResult, Order, RecordPage
 from domain.metadata.record import MetadataRecord
 from ports.metadata import MetadataRepository
 
+# Per attrs class: its fields that carry validators or may hold nested attrs values.
+_FIELDS: dict[type, tuple[attrs.Attribute[Any], ...]] = {}
 
-def _problems_of(index: int, value: object, path: str) -> list[RecordProblem]:
+
+def _fields_of(cls: type) -> tuple[attrs.Attribute[Any], ...]:
+    found = _FIELDS.get(cls)
+    if found is None:
+        found = tuple(attrs.fields(cls)) if attrs.has(cls) else ()
+        _FIELDS[cls] = found
+    return found
+
+
+def _problems_of(index: int, value: object, path: str, problems: list[RecordProblem]) -> None:
     """Re-run the attrs validators of ``value`` and of every attrs value inside it."""
-    problems: list[RecordProblem] = []
-    if not attrs.has(type(value)):
-        return problems
-    try:
-        attrs.validate(value)  # type: ignore[arg-type]
-    except (ValueError, TypeError) as invalid:
-        problems.append(RecordProblem(index, path, str(invalid)))
-    cls: Any = type(value)
-    for field in attrs.fields(cls):
+    for field in _fields_of(type(value)):
         inner = getattr(value, field.name)
-        items = inner if isinstance(inner, tuple) else (inner,)
-        for position, item in enumerate(items):
-            suffix = f"[{position}]" if isinstance(inner, tuple) else ""
-            problems.extend(_problems_of(index, item, f"{path}.{field.name}{suffix}"))
-    return problems
+        if field.validator is not None:
+            try:
+                field.validator(value, field, inner)
+            except (ValueError, TypeError) as invalid:
+                problems.append(RecordProblem(index, path, str(invalid)))
+        if type(inner) is tuple:
+            for position, item in enumerate(inner):
+                if _fields_of(type(item)):
+                    _problems_of(index, item, f"{path}.{field.name}[{position}]", problems)
+        elif _fields_of(type(inner)):
+            _problems_of(index, inner, f"{path}.{field.name}", problems)
 
 
 def validate_batch(records: Sequence[MetadataRecord]) -> list[RecordProblem]:
@@ -49,7 +58,7 @@ def validate_batch(records: Sequence[MetadataRecord]) -> list[RecordProblem]:
                 RecordProblem(index, "$", f"expected a MetadataRecord, got {type(record).__name__}")
             )
             continue
-        problems.extend(_problems_of(index, record, "$"))
+        _problems_of(index, record, "$", problems)
         earlier = first_of.setdefault(record.record_id, index)
         if earlier != index and not _same_fact(records[earlier], record):
             problems.append(

@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg
 import sqlalchemy
@@ -37,6 +38,7 @@ from domain.dataset import DatasetRef, RunId
 from domain.metadata import IngestionVolume, MetadataRecord, RecordKind
 from domain.metadata.gateway import MetadataGateway
 
+T = TypeVar("T")
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -91,14 +93,14 @@ def timed(label: str, work: Callable[[], object]) -> float:
     return seconds
 
 
-def batches(items: Sequence[object], size: int) -> list[Sequence[object]]:
+def batches(items: Sequence[T], size: int) -> list[Sequence[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def gateway_load(engine: Engine, records: Sequence[MetadataRecord], batch: int) -> MetadataGateway:
     gateway = MetadataGateway(SqlMetadataRepository(engine, RecordConverter()))
     for chunk in batches(records, batch):
-        gateway.emit_many(chunk)  # type: ignore[arg-type]
+        gateway.emit_many(chunk)
     return gateway
 
 

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 
 from domain.dataset import DatasetRef, RunId
 from domain.metadata import (
-    ChangeKind,
     ColumnChange,
     ColumnProfile,
     DatasetProfile,
@@ -49,6 +48,7 @@ from domain.schema import (
     StructType,
     TimestampType,
 )
+from domain.schema.diff import ColumnChangeKind
 
 identifiers = st.text(string.ascii_letters + "_", min_size=1, max_size=1).flatmap(
     lambda first: st.text(string.ascii_letters + string.digits + "_", max_size=12).map(
@@ -162,7 +162,7 @@ payloads_by_kind: dict[RecordKind, st.SearchStrategy[Payload]] = {
             st.builds(
                 ColumnChange,
                 column_names,
-                st.sampled_from(ChangeKind),
+                st.sampled_from(ColumnChangeKind),
                 st.none() | data_types.map(str),
                 st.none() | data_types.map(str),
                 st.none() | st.sampled_from(["widening", "narrowing", "incompatible"]),

@@ -199,6 +199,8 @@ class SqlMetadataRepository:
             conditions.append(table.c.observed_at < query.until)
         if query.producer is not None:
             conditions.append(table.c.producer == query.producer)
+        if query.record_id is not None:
+            conditions.append(table.c.record_id == query.record_id)
         newest_first = query.order is Order.NEWEST_FIRST
         after = query.after
         if after is not None:

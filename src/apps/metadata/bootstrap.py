@@ -16,7 +16,10 @@ from adapters.sql import migrate
 from adapters.sql.engine import create_store_engine
 from adapters.sql.metadata import SqlMetadataRepository
 from apps.settings import Settings, load_settings
+from domain.metadata.baselines import GatewaySchemaBaselines
 from domain.metadata.gateway import MetadataGateway
+from domain.schema.checks import PrecisionGuard
+from ports.baselines import SchemaBaselines
 from ports.metadata import MetadataRepository
 
 
@@ -84,6 +87,8 @@ def bootstrap(
     container.register(MetadataStore, instance=store)
     container.register(MetadataRepository, factory=store.repository, scope=punq.Scope.singleton)
     container.register(MetadataGateway, scope=punq.Scope.singleton)
+    container.register(SchemaBaselines, GatewaySchemaBaselines, scope=punq.Scope.singleton)
+    container.register(PrecisionGuard)
     for service, instance in (overrides or {}).items():
         container.register(service, instance=instance)
     return container

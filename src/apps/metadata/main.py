@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO, Any, NoReturn
 
 import click
@@ -12,13 +13,23 @@ import punq
 
 from adapters.serialization.records import RecordConverter, read_records
 from apps.metadata.bootstrap import MetadataStore, bootstrap, display_url
-from apps.metadata.render import records_table
+from apps.metadata.policies import PolicyFileError, load_policies
+from apps.metadata.render import records_table, table
 from apps.settings import SettingsError, load_settings
 from domain.dataset import DatasetRef, RunId
-from domain.metadata import MetadataRecord, RecordKind
+from domain.metadata import MetadataRecord, RecordKind, SchemaSnapshot
 from domain.metadata.errors import InvalidBatch, MetadataError, RecordConflict, StoreNotReady
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.query import MAX_LIMIT, Order, RecordPage, RecordQuery
+from domain.schema.checks import MissingBaseline, PrecisionGuard, compare
+from domain.schema.policy import (
+    NewColumns,
+    Nullability,
+    PolicyBook,
+    PrecisionMode,
+    RemovedColumns,
+    TypeChanges,
+)
 
 EXIT_BAD_INPUT = 2
 KINDS = [kind.value for kind in RecordKind]
@@ -378,6 +389,299 @@ def query(
     except ValueError as invalid:
         fail(str(invalid), EXIT_BAD_INPUT)
     _print_page(container, gateway(container).query(request), as_json)
+
+
+# -- diff / check-precision ------------------------------------------------------------------------
+
+_SEVERITY_RANK = {
+    "refused": 0,
+    "violation": 0,
+    "incompatible": 1,
+    "narrowing": 2,
+    "warning": 2,
+    "widening": 3,
+    "info": 4,
+    "ok": 5,
+}
+
+
+def _snapshot(container: punq.Container, subject: DatasetRef, record_id: str) -> MetadataRecord:
+    page = gateway(container).query(
+        RecordQuery(
+            kinds=[RecordKind.SCHEMA_SNAPSHOT], subject=subject, record_id=record_id, limit=1
+        )
+    )
+    if not page.records:
+        fail(
+            f"no schema_snapshot {record_id} about {subject}; list them with `metadata history schema_snapshot {subject}`",
+            EXIT_BAD_INPUT,
+        )
+    return page.records[0]
+
+
+def _policy_options(function: Any) -> Any:
+    for option in reversed(
+        [
+            click.option(
+                "--policy-file",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help='TOML file of drift policies ([default], [datasets."namespace::name"]).',
+            ),
+            click.option(
+                "--new-columns",
+                type=click.Choice([m.value for m in NewColumns]),
+                help="Override: what new columns may do.",
+            ),
+            click.option(
+                "--removed-columns",
+                type=click.Choice([m.value for m in RemovedColumns]),
+                help="Override: what removed columns may do.",
+            ),
+            click.option(
+                "--type-changes",
+                type=click.Choice([m.value for m in TypeChanges]),
+                help="Override: which type changes are allowed.",
+            ),
+            click.option(
+                "--nullability",
+                type=click.Choice([m.value for m in Nullability]),
+                help="Override: whether nullability may change.",
+            ),
+            click.option(
+                "--naive-timezone",
+                help="Zone of timestamps without one (lets timestamp_ntz widen to timestamp_tz).",
+            ),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def _policies(policy_file: Path | None, **overrides: str | None) -> PolicyBook:
+    try:
+        return load_policies(policy_file, {k: v for k, v in overrides.items() if v is not None})
+    except PolicyFileError as invalid:
+        fail(str(invalid), EXIT_BAD_INPUT)
+
+
+@cli.command()
+@click.argument("subject", type=SUBJECT)
+@click.option(
+    "--from",
+    "from_id",
+    metavar="RECORD_ID",
+    help="The older snapshot (default: the second newest).",
+)
+@click.option(
+    "--to", "to_id", metavar="RECORD_ID", help="The newer snapshot (default: the newest)."
+)
+@_policy_options
+@json_option
+@click.pass_obj
+def diff(
+    container: punq.Container,
+    /,
+    subject: DatasetRef,
+    from_id: str | None,
+    to_id: str | None,
+    policy_file: Path | None,
+    as_json: bool,
+    **overrides: str | None,
+) -> None:
+    """Show how SUBJECT's schema changed between two snapshots, judged by its drift policy.
+
+    One row per change, most severe first: refused (the policy forbids it), incompatible,
+    narrowing (values can be lost), widening (none can), info. Exit 1 when the policy
+    refuses a change.
+    """
+    if (from_id is None) != (to_id is None):
+        fail("give both --from and --to, or neither (the newest two snapshots)", EXIT_BAD_INPUT)
+    if from_id and to_id:
+        old, new = _snapshot(container, subject, from_id), _snapshot(container, subject, to_id)
+    else:
+        latest_two = (
+            gateway(container).history(RecordKind.SCHEMA_SNAPSHOT, subject, limit=2).records
+        )
+        if len(latest_two) < 2:
+            fail(
+                f"{subject} has {len(latest_two)} schema snapshot(s); a diff needs two",
+                EXIT_BAD_INPUT,
+            )
+        new, old = latest_two
+    assert isinstance(old.payload, SchemaSnapshot) and isinstance(new.payload, SchemaSnapshot)
+    policy = _policies(policy_file, **overrides).policy_for(subject)
+    decision = compare(old.payload.schema, new.payload.schema, policy)
+    rows = []
+    for change in decision.diff.changes:
+        violation = next(
+            (
+                v
+                for v in decision.violations
+                if v.column.lower() == change.column.lower()
+                and change.kind.value in _ASPECT_KINDS[v.aspect]
+            ),
+            None,
+        )
+        severity = "refused" if violation else (change.change.label if change.change else "info")
+        rows.append(
+            {
+                "severity": severity,
+                "change": change.kind.value,
+                "column": change.column,
+                "old": (
+                    ""
+                    if change.old is None
+                    else str(change.old.type) + ("" if change.old.nullable else " not null")
+                ),
+                "new": (
+                    ""
+                    if change.new is None
+                    else str(change.new.type) + ("" if change.new.nullable else " not null")
+                ),
+                "detail": violation.explanation if violation else change.detail,
+            }
+        )
+    rows.sort(key=lambda row: _SEVERITY_RANK[row["severity"]])
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "subject": str(subject),
+                    "from": {
+                        "record_id": old.record_id,
+                        "fingerprint": old.payload.schema.fingerprint,
+                    },
+                    "to": {
+                        "record_id": new.record_id,
+                        "fingerprint": new.payload.schema.fingerprint,
+                    },
+                    "policy": policy.describe(),
+                    "allowed": decision.allowed,
+                    "changes": rows,
+                    "actions": [str(a) for a in decision.actions],
+                },
+                indent=2,
+            )
+        )
+    else:
+        verdict = "ALLOWED" if decision.allowed else "REFUSED"
+        click.echo(f"{subject}: {len(rows)} change(s), {verdict} under {policy.describe()}")
+        click.echo(
+            f"  from {old.record_id} ({old.observed_at:%Y-%m-%d %H:%M}Z)  to {new.record_id} ({new.observed_at:%Y-%m-%d %H:%M}Z)"
+        )
+        if rows:
+            click.echo()
+            click.echo(
+                table(
+                    ("severity", "change", "column", "old", "new", "detail"),
+                    [tuple(r.values()) for r in rows],
+                )
+            )
+        if decision.actions:
+            click.echo("\nwriter actions: " + "; ".join(str(a) for a in decision.actions))
+    if not decision.allowed:
+        sys.exit(1)
+
+
+_ASPECT_KINDS = {
+    "new_columns": ("added",),
+    "removed_columns": ("removed",),
+    "type_changes": ("retyped",),
+    "nullability": ("nullability",),
+}
+
+
+@cli.command("check-precision")
+@click.option(
+    "--source", type=SUBJECT, required=True, help="The dataset values come from (namespace::name)."
+)
+@click.option("--target", type=SUBJECT, required=True, help="The dataset they are written to.")
+@click.option(
+    "--policy",
+    type=click.Choice([m.value for m in PrecisionMode]),
+    default=PrecisionMode.BLOCK.value,
+    show_default=True,
+    help="block: a misfit refuses the write; warn: report it; widen: propose a target type that fits.",
+)
+@click.option("--dry-run", is_flag=True, help="Do not emit precision_check records.")
+@json_option
+@click.pass_obj
+def check_precision(
+    container: punq.Container,
+    source: DatasetRef,
+    target: DatasetRef,
+    policy: str,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Check that SOURCE's values fit TARGET's column types, column by column.
+
+    Uses the latest schema snapshots of both and the latest profile of SOURCE. Declared
+    fit: every value the source type allows fits. Observed fit: the values seen fit, with
+    their margin. Findings are emitted as precision_check records (unless --dry-run).
+    Exit 1 when a blocking violation is found.
+    """
+    guard: PrecisionGuard = container.resolve(PrecisionGuard)
+    try:
+        findings = guard.check(
+            source,
+            target,
+            mode=PrecisionMode(policy),
+            run_id=RunId.new(),
+            producer="metadata-cli",
+            observed_at=datetime.now(UTC),
+            emit=not dry_run,
+        )
+    except MissingBaseline as missing:
+        fail(str(missing), EXIT_BAD_INPUT)
+    findings.sort(key=lambda f: _SEVERITY_RANK[f.severity])
+    rows = [
+        {
+            "severity": f.severity,
+            "column": f.source.name,
+            "source": str(f.source.type),
+            "target": str(f.target.type),
+            "verdict": f.verdict.value,
+            "detail": f.detail,
+            "largest_offending_value": f.largest_offending_value,
+            "proposed_type": None if f.proposed_type is None else str(f.proposed_type),
+        }
+        for f in findings
+    ]
+    blocked = any(f.blocking for f in findings)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "source": str(source),
+                    "target": str(target),
+                    "policy": policy,
+                    "blocked": blocked,
+                    "findings": rows,
+                },
+                indent=2,
+            )
+        )
+    else:
+        click.echo(
+            f"{source} -> {target}: {len(rows)} shared column(s), policy {policy}: {'BLOCKED' if blocked else 'may proceed'}"
+        )
+        if rows:
+            click.echo()
+            click.echo(
+                table(
+                    ("severity", "column", "source", "target", "verdict", "detail"),
+                    [
+                        tuple(
+                            str(r[k])
+                            for k in ("severity", "column", "source", "target", "verdict", "detail")
+                        )
+                        for r in rows
+                    ],
+                )
+            )
+    if blocked:
+        sys.exit(1)
 
 
 # -- migrate --------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from domain.metadata.kinds import PAYLOADS, Payload, PayloadSpec, RecordKind, kind_of
 from domain.metadata.payloads import (
-    ChangeKind,
     ColumnChange,
     ColumnProfile,
     DatasetProfile,
@@ -22,7 +21,6 @@ from domain.metadata.record import MetadataRecord, derive_record_id
 
 __all__ = [
     "PAYLOADS",
-    "ChangeKind",
     "ColumnChange",
     "ColumnProfile",
     "DatasetProfile",

@@ -8,6 +8,7 @@ record_id; the rest of the payload is what was observed about it.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
@@ -15,6 +16,7 @@ import attrs
 
 from domain.metadata.timestamps import to_utc, utc_only
 from domain.schema import Schema
+from domain.schema.diff import ColumnChangeKind
 
 NaturalKey = tuple[str, ...]
 
@@ -71,25 +73,21 @@ def _unique_profile_columns(
         raise ValueError(f"columns: profiled more than once: {', '.join(duplicates)}")
 
 
+def _profiles(value: Iterable[ColumnProfile]) -> tuple[ColumnProfile, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class DatasetProfile:
     """Row count and per-column statistics of a dataset; one per subject and run."""
 
     row_count: int = attrs.field(validator=_non_negative)
     columns: tuple[ColumnProfile, ...] = attrs.field(
-        converter=tuple, validator=_unique_profile_columns
+        converter=_profiles, validator=_unique_profile_columns
     )
 
     def natural_key(self) -> NaturalKey:
         return ()
-
-
-class ChangeKind(enum.Enum):
-    ADDED = "added"
-    REMOVED = "removed"
-    RETYPED = "retyped"
-    NULLABILITY = "nullability"
-    REORDERED = "reordered"
 
 
 @attrs.frozen
@@ -97,11 +95,19 @@ class ColumnChange:
     """One column-level difference between two schemas. Types are canonical type strings."""
 
     column: str = attrs.field(validator=_non_empty)
-    change: ChangeKind
+    change: ColumnChangeKind
     old_type: str | None = None
     new_type: str | None = None
     classification: str | None = None
     detail: str = ""
+
+
+def _changes(value: Iterable[ColumnChange]) -> tuple[ColumnChange, ...]:
+    return tuple(value)
+
+
+def _texts(value: Iterable[str]) -> tuple[str, ...]:
+    return tuple(value)
 
 
 @attrs.frozen
@@ -110,8 +116,10 @@ class SchemaDrift:
 
     from_fingerprint: str = attrs.field(validator=_non_empty)
     to_fingerprint: str = attrs.field(validator=_non_empty)
-    changes: tuple[ColumnChange, ...] = attrs.field(converter=tuple)
+    changes: tuple[ColumnChange, ...] = attrs.field(converter=_changes)
     allowed: bool = True
+    violations: tuple[str, ...] = attrs.field(default=(), converter=_texts)
+    policy: str = ""
 
     def natural_key(self) -> NaturalKey:
         return (self.from_fingerprint, self.to_fingerprint)
@@ -134,6 +142,7 @@ class PrecisionCheck:
     verdict: PrecisionVerdict
     detail: str = ""
     largest_offending_value: str | None = None
+    proposed_type: str | None = None
 
     def natural_key(self) -> NaturalKey:
         return (self.source_column.lower(), self.target_column.lower())

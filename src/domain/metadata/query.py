@@ -90,7 +90,7 @@ def _cursor(
 class RecordQuery:
     """Filters (all optional, combined with AND), an order, a limit and a cursor.
 
-    ``since`` is inclusive and ``until`` exclusive. ``subject`` matches exactly;
+    ``since`` is inclusive and ``until`` exclusive; ``record_id`` finds one record. ``subject`` matches exactly;
     ``namespace_prefix`` / ``name_prefix`` match the start of the subject's parts.
     """
 
@@ -102,6 +102,7 @@ class RecordQuery:
     since: datetime | None = attrs.field(default=None, converter=_optional_utc, validator=_aware)
     until: datetime | None = attrs.field(default=None, converter=_optional_utc, validator=_aware)
     producer: str | None = None
+    record_id: str | None = None
     order: Order = Order.NEWEST_FIRST
     limit: int = attrs.field(default=DEFAULT_LIMIT, validator=_limit)
     cursor: str | None = attrs.field(default=None, validator=_cursor)
@@ -125,6 +126,7 @@ class RecordQuery:
             and (self.since is None or record.observed_at >= self.since)
             and (self.until is None or record.observed_at < self.until)
             and (self.producer is None or record.producer == self.producer)
+            and (self.record_id is None or record.record_id == self.record_id)
         )
 
     def is_beyond_cursor(self, position: Position) -> bool:

@@ -1,0 +1,297 @@
+"""Precision guardrails: can the values of a source column be stored in a target column?
+
+Two verdicts per column pair:
+
+- *declared fit*: every value the source type allows fits the target type;
+- *observed fit*: the values actually seen (a ``dataset_profile``) fit, even though the
+  declared types do not guarantee it. NUMBER(38,10) into DECIMAL(18,2) is declared-unsafe;
+  if the largest value uses 7 integer digits and 2 fractional digits, it fits what was seen.
+
+A decimal value fits decimal(p, s) when it needs at most s fractional digits (else it is
+rounded) and at most p - s integer digits (else it overflows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
+import attrs
+
+from domain.metadata.payloads import ColumnProfile, PrecisionVerdict
+from domain.schema.diff import TypeChange, classify
+from domain.schema.policy import PrecisionMode
+from domain.schema.schema import Column
+from domain.schema.types import (
+    MAX_DECIMAL_PRECISION,
+    DataType,
+    DecimalType,
+    DoubleType,
+    FloatType,
+    IntegerType,
+    StringType,
+)
+
+# Significant decimal digits a binary float / double always represents exactly.
+_FLOAT_DIGITS = 6
+_DOUBLE_DIGITS = 15
+
+
+def decimal_digits(value: Decimal) -> tuple[int, int]:
+    """(integer digits, fractional digits) a value needs, ignoring trailing zeros."""
+    if value == 0:
+        return 0, 0
+    # From the tuple, not normalize(): normalize rounds to the context's 28 digits.
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int), "only finite decimals have digits"
+    length = len(digits)
+    while exponent < 0 and digits[length - 1] == 0:
+        length -= 1
+        exponent += 1
+    return max(0, length + exponent), max(0, -exponent)
+
+
+def value_fits(value: Decimal, target: DecimalType) -> bool:
+    """True when storing ``value`` in ``target`` neither rounds nor overflows it."""
+    integer_digits, scale = decimal_digits(value)
+    return scale <= target.scale and integer_digits <= target.integer_digits
+
+
+@attrs.frozen
+class ObservedDecimals:
+    """What a profile says about a decimal column: digits used and the extreme values."""
+
+    max_integer_digits: int
+    max_scale: int
+    min_value: Decimal | None
+    max_value: Decimal | None
+
+    @classmethod
+    def of(cls, values: Iterable[Decimal]) -> ObservedDecimals:
+        seen = list(values)
+        digits = [decimal_digits(v) for v in seen]
+        return cls(
+            max((d[0] for d in digits), default=0),
+            max((d[1] for d in digits), default=0),
+            min(seen, default=None),
+            max(seen, default=None),
+        )
+
+    def profile(self, name: str) -> ColumnProfile:
+        return ColumnProfile(
+            name=name,
+            nulls=0,
+            min_value=None if self.min_value is None else str(self.min_value),
+            max_value=None if self.max_value is None else str(self.max_value),
+            max_integer_digits=self.max_integer_digits,
+            max_scale=self.max_scale,
+        )
+
+
+@attrs.frozen
+class PrecisionFinding:
+    """The guardrail's answer for one source column -> target column."""
+
+    source: Column
+    target: Column
+    verdict: PrecisionVerdict
+    detail: str
+    blocking: bool = False
+    largest_offending_value: str | None = None
+    proposed_type: DataType | None = None
+
+    @property
+    def severity(self) -> str:
+        if self.verdict is PrecisionVerdict.VIOLATION:
+            return "violation" if self.blocking else "warning"
+        return "ok"
+
+
+def declared_fit(source: DataType, target: DataType) -> bool:
+    """Whether every value of ``source`` can be stored in ``target`` without loss."""
+    return classify(source, target) <= TypeChange.WIDENING
+
+
+def _number(text: str | None) -> Decimal | None:
+    if text is None:
+        return None
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _largest_magnitude(profile: ColumnProfile) -> Decimal | None:
+    values = [v for v in (_number(profile.min_value), _number(profile.max_value)) if v is not None]
+    return max(values, key=abs, default=None)
+
+
+@attrs.frozen
+class _Observed:
+    fits: bool
+    detail: str
+    offending: str | None = None
+    proposed: DataType | None = None
+
+
+def _observed_decimal(profile: ColumnProfile, target: DecimalType) -> _Observed:
+    if profile.max_integer_digits is None or profile.max_scale is None:
+        return _Observed(
+            False, "the profile has no digit counts for this column; profile the source"
+        )
+    integer_digits, scale = profile.max_integer_digits, profile.max_scale
+    margin = (
+        f"uses {integer_digits} of {target.integer_digits} integer digits and "
+        f"{scale} of {target.scale} fractional digits"
+    )
+    proposed_scale = max(target.scale, scale)
+    proposed_precision = max(target.integer_digits, integer_digits) + proposed_scale
+    proposed = (
+        DecimalType(proposed_precision, proposed_scale)
+        if proposed_precision <= MAX_DECIMAL_PRECISION
+        else None
+    )
+    if integer_digits <= target.integer_digits and scale <= target.scale:
+        return _Observed(True, f"fits observed data: {margin}")
+    problems = []
+    offending = None
+    if integer_digits > target.integer_digits:
+        largest = _largest_magnitude(profile)
+        offending = None if largest is None else str(largest)
+        problems.append(
+            f"a value needs {integer_digits} integer digits, {target} holds {target.integer_digits}"
+            + (f" (largest {offending})" if offending else "")
+        )
+    if scale > target.scale:
+        problems.append(
+            f"a value has {scale} fractional digits, {target} keeps {target.scale} (rounding)"
+        )
+    return _Observed(False, "; ".join(problems), offending, proposed)
+
+
+def _observed_integer(profile: ColumnProfile, target: IntegerType) -> _Observed:
+    low, high = _number(profile.min_value), _number(profile.max_value)
+    if low is None or high is None:
+        return _Observed(False, "the profile has no min/max for this column; profile the source")
+    if profile.max_scale:
+        return _Observed(
+            False, f"values have {profile.max_scale} fractional digits; {target} keeps none"
+        )
+    width = next(
+        (
+            b
+            for b in IntegerType.WIDTHS
+            if IntegerType(b).min_value <= low and high <= IntegerType(b).max_value
+        ),
+        None,
+    )
+    proposed = (
+        IntegerType(max(width, target.bits))
+        if width is not None
+        else DecimalType(
+            min(MAX_DECIMAL_PRECISION, max(decimal_digits(low)[0], decimal_digits(high)[0])), 0
+        )
+    )
+    if target.min_value <= low and high <= target.max_value:
+        return _Observed(
+            True,
+            f"fits observed data: values {low}..{high} within {target}'s {target.min_value}..{target.max_value}",
+        )
+    offending = str(high if high > target.max_value else low)
+    return _Observed(
+        False,
+        f"value {offending} is outside {target}'s {target.min_value}..{target.max_value}",
+        offending,
+        proposed,
+    )
+
+
+def _observed_string(profile: ColumnProfile, target: StringType) -> _Observed:
+    if target.max_length is None:
+        return _Observed(True, "fits observed data: the target is unbounded")
+    if profile.max_length is None:
+        return _Observed(False, "the profile has no max length for this column; profile the source")
+    if profile.max_length <= target.max_length:
+        return _Observed(
+            True,
+            f"fits observed data: longest value {profile.max_length} of {target.max_length} characters",
+        )
+    return _Observed(
+        False,
+        f"a value of {profile.max_length} characters exceeds {target}",
+        None,
+        StringType(profile.max_length),
+    )
+
+
+def _observed_float(profile: ColumnProfile, target: FloatType | DoubleType) -> _Observed:
+    digits = _DOUBLE_DIGITS if isinstance(target, DoubleType) else _FLOAT_DIGITS
+    if profile.max_integer_digits is None or profile.max_scale is None:
+        return _Observed(
+            False, "the profile has no digit counts for this column; profile the source"
+        )
+    used = profile.max_integer_digits + profile.max_scale
+    if used <= digits:
+        return _Observed(
+            True,
+            f"fits observed data: values use {used} of the {digits} digits {target} keeps exactly",
+        )
+    return _Observed(
+        False,
+        f"values use up to {used} significant digits; {target} keeps {digits} exactly (rounding)",
+    )
+
+
+def _observed(profile: ColumnProfile | None, target: DataType) -> _Observed:
+    if profile is None:
+        return _Observed(
+            False, "declared types do not guarantee a fit and there is no profile of the source"
+        )
+    if isinstance(target, DecimalType):
+        return _observed_decimal(profile, target)
+    if isinstance(target, IntegerType):
+        return _observed_integer(profile, target)
+    if isinstance(target, StringType):
+        return _observed_string(profile, target)
+    if isinstance(target, FloatType | DoubleType):
+        return _observed_float(profile, target)
+    return _Observed(False, f"values do not carry over to {target}")
+
+
+def check_column(
+    source: Column,
+    target: Column,
+    profile: ColumnProfile | None,
+    mode: PrecisionMode = PrecisionMode.BLOCK,
+) -> PrecisionFinding:
+    """The guardrail's verdict for storing ``source`` values in ``target`` under ``mode``."""
+    if declared_fit(source.type, target.type):
+        return PrecisionFinding(
+            source, target, PrecisionVerdict.FITS, f"every {source.type} value fits {target.type}"
+        )
+    observed = _observed(profile, target.type)
+    if observed.fits:
+        return PrecisionFinding(
+            source,
+            target,
+            PrecisionVerdict.FITS_OBSERVED,
+            f"{source.type} -> {target.type} {observed.detail}",
+        )
+    detail = f"{source.type} -> {target.type}: {observed.detail}"
+    blocking = mode is PrecisionMode.BLOCK
+    if mode is PrecisionMode.WIDEN:
+        if observed.proposed is not None:
+            detail += f"; widen the target to {observed.proposed}"
+        else:
+            blocking = True
+            detail += "; no type of the target's kind holds these values"
+    return PrecisionFinding(
+        source,
+        target,
+        PrecisionVerdict.VIOLATION,
+        detail,
+        blocking=blocking,
+        largest_offending_value=observed.offending,
+        proposed_type=observed.proposed,
+    )

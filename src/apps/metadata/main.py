@@ -494,6 +494,7 @@ def diff(
     narrowing (values can be lost), widening (none can), info. Exit 1 when the policy
     refuses a change.
     """
+    policy = _policies(policy_file, **overrides).policy_for(subject)
     if (from_id is None) != (to_id is None):
         fail("give both --from and --to, or neither (the newest two snapshots)", EXIT_BAD_INPUT)
     if from_id and to_id:
@@ -509,7 +510,6 @@ def diff(
             )
         new, old = latest_two
     assert isinstance(old.payload, SchemaSnapshot) and isinstance(new.payload, SchemaSnapshot)
-    policy = _policies(policy_file, **overrides).policy_for(subject)
     decision = compare(old.payload.schema, new.payload.schema, policy)
     rows = []
     for change in decision.diff.changes:

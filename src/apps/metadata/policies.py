@@ -53,6 +53,18 @@ def _converter() -> cattrs.Converter:
     return converter
 
 
+def _format(exc: BaseException, expected: type | None) -> str:
+    if isinstance(exc, ValueError) and str(exc):
+        return str(exc)
+    return cattrs.v.format_exception(exc, expected)
+
+
+def _explain(invalid: cattrs.BaseValidationError, where: str) -> list[str]:
+    """Each problem as "path: reason" (cattrs gives "reason @ path")."""
+    lines = cattrs.transform_error(invalid, path=where, format_exception=_format)
+    return [f"{path}: {reason}" for reason, _, path in (line.rpartition(" @ ") for line in lines)]
+
+
 def _policy(
     converter: cattrs.Converter, data: dict[str, Any], base: DriftPolicy, where: str
 ) -> DriftPolicy:
@@ -61,10 +73,7 @@ def _policy(
     try:
         return converter.structure(merged, DriftPolicy)
     except cattrs.BaseValidationError as invalid:
-        reasons = "; ".join(
-            line.replace("invalid value for type, expected ", "expected ")
-            for line in cattrs.transform_error(invalid, path=where)
-        )
+        reasons = "; ".join(_explain(invalid, where))
         raise PolicyFileError(reasons) from None
 
 

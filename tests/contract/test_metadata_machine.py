@@ -98,13 +98,15 @@ class MetadataStoreMachine(RuleBasedStateMachine):
             with pytest.raises(InvalidBatch):
                 self.gateway.emit_many(batch)
             return
-        unique = list({r.record_id: r for r in reversed(batch)}.values())[::-1]
-        if self.model.conflicts(unique):
+        unique: dict[str, MetadataRecord] = {}
+        for record in batch:  # the first of equal ids is the one stored, in batch order
+            unique.setdefault(record.record_id, record)
+        if self.model.conflicts(list(unique.values())):
             with pytest.raises(RecordConflict):
                 self.gateway.emit_many(batch)
             return
         result = self.gateway.emit_many(batch)
-        expected = self.model.append(unique)
+        expected = self.model.append(list(unique.values()))
         assert result.accepted == expected.accepted
         assert result.accepted + result.duplicates == len(batch)
 

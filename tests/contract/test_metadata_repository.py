@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 import multiprocessing
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -174,9 +176,10 @@ def test_oldest_first_pages_the_other_way(gateway: MetadataGateway) -> None:
     assert [r.run_id.value for r in found] == ["r0", "r3", "r6", "r1", "r4", "r2", "r5"]
 
 
-def _write(url: str, first: int, count: int, results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    """One writer process: its own engine, batches of 250."""
+def _write(url: str, first: int, count: int, results: multiprocessing.Queue, go: Any) -> None:  # type: ignore[type-arg]
+    """One writer process: its own engine, batches of 250, starting when told to."""
     engine = create_store_engine(url)
+    go.wait(60)
     gateway = MetadataGateway(SqlMetadataRepository(engine, RecordConverter()))
     total = AppendResult()
     for start in range(first, first + count, 250):
@@ -188,24 +191,33 @@ def _write(url: str, first: int, count: int, results: multiprocessing.Queue) -> 
 
 
 @pytest.mark.parametrize("adapter", ["sqlite", "postgresql"])
-def test_two_writer_processes_lose_nothing_and_duplicate_nothing(adapter: str) -> None:
+@pytest.mark.parametrize("starts", [(0, 1500), (0, 0)], ids=["overlapping", "identical"])
+def test_two_writer_processes_lose_nothing_and_duplicate_nothing(
+    adapter: str, starts: tuple[int, int]
+) -> None:
+    count = 3000
+    expected = len(
+        set(range(starts[0], starts[0] + count)) | set(range(starts[1], starts[1] + count))
+    )
     with open_harness(adapter) as harness:
         assert harness.url is not None
         context = multiprocessing.get_context("spawn")
         results = context.Queue()
-        # overlapping ranges: 0..2999 and 1500..4499, written at the same time
+        go = context.Event()
         writers = [
-            context.Process(target=_write, args=(harness.url, first, 3000, results))
-            for first in (0, 1500)
+            context.Process(target=_write, args=(harness.url, first, count, results, go))
+            for first in starts
         ]
         for writer in writers:
             writer.start()
+        time.sleep(2)  # both have imported and connected: now they write at the same time
+        go.set()
         for writer in writers:
             writer.join(timeout=300)
             assert writer.exitcode == 0
         outcomes = [results.get(timeout=10) for _ in writers]
-        assert sum(accepted for accepted, _ in outcomes) == 4500
-        assert sum(duplicates for _, duplicates in outcomes) == 1500
+        assert sum(accepted for accepted, _ in outcomes) == expected
+        assert sum(duplicates for _, duplicates in outcomes) == 2 * count - expected
         stored = everything(MetadataGateway(harness.repository()), RecordQuery(limit=MAX_LIMIT))
-        assert len(stored) == 4500
-        assert len({r.record_id for r in stored}) == 4500
+        assert len(stored) == expected
+        assert len({r.record_id for r in stored}) == expected

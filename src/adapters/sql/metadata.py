@@ -7,7 +7,9 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, and_, func, literal, select, true, tuple_
+from sqlalchemy.exc import IntegrityError
 
 from adapters.serialization.records import RecordConverter
 from adapters.sql.tables import records as table
@@ -32,6 +34,7 @@ CREATE TEMPORARY TABLE IF NOT EXISTS metadata_records_incoming (
 ) ON COMMIT DELETE ROWS
 """
 _PG_COPY = f"COPY metadata_records_incoming (ord, {_ENVELOPE}) FROM STDIN"
+_PG_COPY_DIRECT = f"COPY metadata_records ({_ENVELOPE}) FROM STDIN"
 _PG_MERGE = f"""
 INSERT INTO metadata_records ({_ENVELOPE})
 SELECT {_ENVELOPE} FROM metadata_records_incoming ORDER BY ord
@@ -113,27 +116,41 @@ class SqlMetadataRepository:
         return {r.record_id for r in new}
 
     def _copy_insert(self, connection: Any, new: Sequence[MetadataRecord]) -> set[str]:
-        # COPY into a per-transaction staging table, then one INSERT ... SELECT that skips
-        # ids a concurrent writer stored meanwhile (ON CONFLICT DO NOTHING) in batch order.
         unstructure = self._converter.unstructure_payload
+        rows = [
+            (
+                r.record_id,
+                r.kind.value,
+                r.subject.namespace,
+                r.subject.name,
+                r.run_id.value,
+                r.observed_at,
+                r.producer,
+                r.payload_version,
+                json.dumps(unstructure(r.payload), separators=(",", ":")),
+            )
+            for r in new
+        ]
+        driver = connection.connection.driver_connection
+        try:
+            # Fast path: COPY straight into the table. We looked for these ids in this
+            # transaction, so only a concurrent writer can make an id collide.
+            with (
+                connection.begin_nested(),
+                driver.cursor() as cursor,
+                cursor.copy(_PG_COPY_DIRECT) as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+            return {r.record_id for r in new}
+        except (IntegrityError, psycopg.errors.UniqueViolation):
+            pass
+        # A concurrent writer stored some ids: stage the rows, then insert the ones still
+        # missing in batch order (ON CONFLICT DO NOTHING) and report which went in.
         connection.exec_driver_sql(_PG_STAGING)
-        cursor = connection.connection.driver_connection.cursor()
-        with cursor.copy(_PG_COPY) as copy:
-            for order, r in enumerate(new):
-                copy.write_row(
-                    (
-                        order,
-                        r.record_id,
-                        r.kind.value,
-                        r.subject.namespace,
-                        r.subject.name,
-                        r.run_id.value,
-                        r.observed_at,
-                        r.producer,
-                        r.payload_version,
-                        json.dumps(unstructure(r.payload), separators=(",", ":")),
-                    )
-                )
+        with driver.cursor() as cursor, cursor.copy(_PG_COPY) as copy:
+            for order, row in enumerate(rows):
+                copy.write_row((order, *row))
         return {row[0] for row in connection.exec_driver_sql(_PG_MERGE)}
 
     def _stored_payloads(

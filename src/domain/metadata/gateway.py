@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import enum
+import typing
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -15,33 +18,63 @@ from domain.metadata.query import DEFAULT_LIMIT, AppendResult, Order, RecordPage
 from domain.metadata.record import MetadataRecord
 from ports.metadata import MetadataRepository
 
-# Per attrs class: its fields that carry validators or may hold nested attrs values.
-_FIELDS: dict[type, tuple[attrs.Attribute[Any], ...]] = {}
+_SCALARS = (str, int, float, bool, datetime, Decimal, type(None))
 
 
-def _fields_of(cls: type) -> tuple[attrs.Attribute[Any], ...]:
-    found = _FIELDS.get(cls)
-    if found is None:
-        found = tuple(attrs.fields(cls)) if attrs.has(cls) else ()
-        _FIELDS[cls] = found
-    return found
+def _may_nest(annotation: Any) -> bool:
+    """Whether a field of this type can hold attrs values (checked once per class)."""
+    if annotation in _SCALARS or (
+        isinstance(annotation, type) and issubclass(annotation, enum.Enum)
+    ):
+        return False
+    arguments = typing.get_args(annotation)
+    if arguments:
+        return any(_may_nest(argument) for argument in arguments if argument is not Ellipsis)
+    return True  # an attrs class, or a type we cannot see through: look at the value
+
+
+@attrs.frozen
+class _Plan:
+    """Per attrs class: the validators to run and the fields that may nest attrs values."""
+
+    validated: tuple[tuple[str, attrs.Attribute[Any], Any], ...]
+    nested: tuple[str, ...]
+
+
+_PLANS: dict[type, _Plan | None] = {}
+
+
+def _plan_of(cls: type) -> _Plan | None:
+    if cls in _PLANS:
+        return _PLANS[cls]
+    plan = None
+    if attrs.has(cls):
+        fields = attrs.fields(attrs.resolve_types(cls))
+        plan = _Plan(
+            tuple((f.name, f, f.validator) for f in fields if f.validator is not None),
+            tuple(f.name for f in fields if _may_nest(f.type)),
+        )
+    _PLANS[cls] = plan
+    return plan
 
 
 def _problems_of(index: int, value: object, path: str, problems: list[RecordProblem]) -> None:
     """Re-run the attrs validators of ``value`` and of every attrs value inside it."""
-    for field in _fields_of(type(value)):
-        inner = getattr(value, field.name)
-        if field.validator is not None:
-            try:
-                field.validator(value, field, inner)
-            except (ValueError, TypeError) as invalid:
-                problems.append(RecordProblem(index, path, str(invalid)))
+    plan = _plan_of(type(value))
+    if plan is None:
+        return
+    for name, field, validator in plan.validated:
+        try:
+            validator(value, field, getattr(value, name))
+        except (ValueError, TypeError) as invalid:
+            problems.append(RecordProblem(index, path, str(invalid)))
+    for name in plan.nested:
+        inner = getattr(value, name)
         if type(inner) is tuple:
             for position, item in enumerate(inner):
-                if _fields_of(type(item)):
-                    _problems_of(index, item, f"{path}.{field.name}[{position}]", problems)
-        elif _fields_of(type(inner)):
-            _problems_of(index, inner, f"{path}.{field.name}", problems)
+                _problems_of(index, item, f"{path}.{name}[{position}]", problems)
+        else:
+            _problems_of(index, inner, f"{path}.{name}", problems)
 
 
 def validate_batch(records: Sequence[MetadataRecord]) -> list[RecordProblem]:

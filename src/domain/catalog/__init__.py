@@ -1,0 +1,1 @@
+"""Catalog harvesting: schemas, profiles and drift of every dataset of a catalog."""

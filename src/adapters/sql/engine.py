@@ -55,3 +55,21 @@ def _tune_sqlite(engine: Engine) -> None:
         # writes can fail with SQLITE_BUSY instead of waiting when another writer committed.
         immediate = connection.get_execution_options().get("sqlite_immediate", False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def create_catalog_engine(url: str) -> Engine:
+    """An engine to read a catalog from: no tuning, since the database is somebody else's."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ValueError(
+            f"catalog url: unsupported database {parsed.get_backend_name()!r} in "
+            f"{parsed.render_as_string(hide_password=True)!r}; use sqlite:///PATH or "
+            f"postgresql+psycopg://USER@HOST:PORT/DB"
+        )
+    if (
+        parsed.get_backend_name() == "sqlite"
+        and parsed.database
+        and not Path(parsed.database).exists()
+    ):
+        raise ValueError(f"catalog url: no SQLite database at {parsed.database}")
+    return create_engine(parsed)

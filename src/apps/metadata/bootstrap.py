@@ -13,12 +13,15 @@ from sqlalchemy.engine import make_url
 from adapters.memory.metadata import InMemoryMetadataRepository
 from adapters.serialization.records import RecordConverter
 from adapters.sql import migrate
-from adapters.sql.engine import create_store_engine
+from adapters.sql.catalog import SqlCatalog, SqlProfiler
+from adapters.sql.engine import create_catalog_engine, create_store_engine
 from adapters.sql.metadata import SqlMetadataRepository
 from apps.settings import Settings, load_settings
+from domain.catalog.harvest import Harvest
 from domain.metadata.baselines import GatewaySchemaBaselines
 from domain.metadata.gateway import MetadataGateway
-from domain.schema.checks import PrecisionGuard
+from domain.schema.checks import PrecisionGuard, SchemaDriftCheck
+from domain.schema.policy import PolicyBook
 from ports.baselines import SchemaBaselines
 from ports.metadata import MetadataRepository
 
@@ -70,6 +73,22 @@ class MetadataStore:
 
     def migrate(self) -> tuple[str | None, str]:
         return migrate.upgrade(self.engine())
+
+
+def sql_harvest(
+    container: punq.Container, url: str, schema: str | None, policies: PolicyBook
+) -> Harvest:
+    """A harvest of every table of one schema of the database at ``url``."""
+    engine = create_catalog_engine(url)
+    catalog = SqlCatalog(engine, schema)
+    gateway: MetadataGateway = container.resolve(MetadataGateway)
+    baselines: SchemaBaselines = container.resolve(SchemaBaselines)
+    return Harvest(
+        catalog,
+        SchemaDriftCheck(baselines, gateway, policies),
+        gateway,
+        SqlProfiler(engine, catalog),
+    )
 
 
 def bootstrap(

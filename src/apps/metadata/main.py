@@ -8,16 +8,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, NoReturn
 
+import attrs
 import click
 import punq
 
 from adapters.serialization.records import RecordConverter, read_records
-from apps.metadata.bootstrap import MetadataStore, bootstrap, display_url
+from apps.metadata.bootstrap import MetadataStore, bootstrap, display_url, sql_harvest
 from apps.metadata.policies import PolicyFileError, load_policies
 from apps.metadata.render import records_table, table
 from apps.settings import SettingsError, load_settings
 from domain.dataset import DatasetRef, RunId
 from domain.metadata import MetadataRecord, RecordKind, SchemaSnapshot
+from domain.metadata.backfill import backfill as run_backfill
 from domain.metadata.errors import InvalidBatch, MetadataError, RecordConflict, StoreNotReady
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.query import MAX_LIMIT, Order, RecordPage, RecordQuery
@@ -681,6 +683,166 @@ def check_precision(
                 )
             )
     if blocked:
+        sys.exit(1)
+
+
+# -- harvest / backfill ----------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("source", metavar="URL")
+@click.option(
+    "--schema",
+    "schema_name",
+    help="Database schema to harvest (default: public on PostgreSQL, main on SQLite).",
+)
+@click.option(
+    "--profile",
+    is_flag=True,
+    help="Also profile every table (one scan each) and emit dataset_profile records.",
+)
+@_policy_options
+@json_option
+@click.pass_obj
+def harvest(
+    container: punq.Container,
+    /,
+    source: str,
+    schema_name: str | None,
+    profile: bool,
+    policy_file: Path | None,
+    as_json: bool,
+    **overrides: str | None,
+) -> None:
+    """Harvest every table of a database schema into the metadata store.
+
+    For each table: a schema_snapshot when its schema changed since the last harvest, a
+    schema_drift record judged by its drift policy, and with --profile a dataset_profile.
+    A table that fails is reported and the others still harvest (exit 1 if any failed).
+
+    \b
+      metadata harvest postgresql+psycopg://postgres@127.0.0.1:5432/test --schema sales --profile
+    """
+    policies = _policies(policy_file, **overrides)
+    try:
+        job = sql_harvest(container, source, schema_name, policies)
+    except ValueError as invalid:
+        fail(str(invalid), EXIT_BAD_INPUT)
+    gateway(container)  # refuse an out-of-date store before touching the catalog
+    with click.progressbar(
+        length=1, label="harvesting", file=sys.stderr, show_pos=True, item_show_func=lambda s: s
+    ) as bar:
+
+        def progress(done: int, total: int, subject: DatasetRef) -> None:
+            bar.length = max(total, 1)
+            bar.update(done - bar.pos, str(subject) if done < total else None)
+
+        try:
+            outcomes = job.run(
+                run_id=RunId.new(),
+                producer="metadata-harvest",
+                now=lambda: datetime.now(UTC),
+                profile=profile,
+                progress=progress,
+            )
+        except Exception as failure:  # the catalog itself could not be listed
+            fail(f"{display_url(source)}: {failure}".splitlines()[0])
+    rows = [
+        {
+            "dataset": str(o.subject),
+            "columns": o.columns,
+            "rows": o.rows,
+            "drift": o.drift,
+            "error": o.error,
+        }
+        for o in outcomes
+    ]
+    if as_json:
+        click.echo(json.dumps({"source": display_url(source), "datasets": rows}, indent=2))
+    else:
+        click.echo(
+            table(
+                ("dataset", "columns", "rows", "drift"),
+                [
+                    (
+                        str(o.subject),
+                        _cell(o.columns),
+                        _cell(o.rows),
+                        f"FAILED: {o.error}" if o.error else o.drift,
+                    )
+                    for o in outcomes
+                ],
+            )
+        )
+        failed = sum(1 for o in outcomes if not o.ok)
+        click.echo(f"\n{len(outcomes)} dataset(s) harvested, {failed} failed")
+    if any(not o.ok for o in outcomes):
+        sys.exit(1)
+
+
+def _cell(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+@cli.command()
+@click.argument(
+    "directory", type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR"
+)
+@json_option
+@click.pass_obj
+def backfill(container: punq.Container, directory: Path, as_json: bool) -> None:
+    """Import a legacy metadata cache directory, then check parity with the store.
+
+    DIR holds *.json files (one record, or a list of records, each) and *.jsonl files (one
+    record per line), in any sub-directory. Valid records are emitted through the gateway,
+    idempotently: a second run imports nothing new. The parity report compares the records
+    in the files with the store by record id (missing, differing). Exit 1 when parity fails
+    or a file holds invalid records.
+    """
+    converter: RecordConverter = container.resolve(RecordConverter)
+    files = sorted(
+        p for p in directory.rglob("*") if p.suffix in (".json", ".jsonl") and p.is_file()
+    )
+    records: list[MetadataRecord] = []
+    invalid = 0
+    for path in files:
+        for decoded in read_records(path.read_text(encoding="utf-8"), converter):
+            if decoded.record is None:
+                invalid += 1
+                for problem in decoded.problems:
+                    click.echo(f"{path}: line {decoded.line}: {problem}", err=True)
+            else:
+                records.append(decoded.record)
+    report = run_backfill(gateway(container), records, invalid=invalid)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "directory": str(directory),
+                    "files": len(files),
+                    **attrs.asdict(report),
+                    "ok": report.ok,
+                },
+                indent=2,
+            )
+        )
+    else:
+        click.echo(
+            f"{directory}: {len(files)} file(s), {report.in_source} record(s), {report.invalid} invalid"
+        )
+        click.echo(
+            f"  imported {report.imported}, already stored {report.already_stored}"
+            + ("  (nothing new)" if report.imported == 0 else "")
+        )
+        click.echo(
+            f"  parity: {report.in_source - len(report.missing) - len(report.differing)} match, {len(report.missing)} missing, {len(report.differing)} differing"
+        )
+        for record_id in report.differing:
+            click.echo(f"  differing: {record_id} (the store holds another payload under this id)")
+        for record_id in report.missing:
+            click.echo(f"  missing: {record_id}")
+        click.echo("  parity OK" if report.ok else "  parity FAILED")
+    if not report.ok:
         sys.exit(1)
 
 

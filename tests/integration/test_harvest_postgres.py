@@ -1,0 +1,133 @@
+"""End to end: harvest a PostgreSQL schema, change it with ALTER TABLE, harvest again, and
+read the drift records back through the CLI."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+
+from apps.metadata.main import cli
+from services import postgres_url
+
+
+@pytest.fixture
+def sales_schema() -> Iterator[tuple[str, str]]:
+    """A fresh PostgreSQL schema with three tables; yields (url, schema name)."""
+    url = postgres_url()
+    schema = f"harvest_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        connection.execute(text(f'SET search_path TO "{schema}"'))
+        connection.execute(
+            text(
+                "CREATE TABLE customers (id bigint PRIMARY KEY, name varchar(100), balance numeric(10,2))"
+            )
+        )
+        connection.execute(
+            text(
+                "CREATE TABLE orders (id bigint NOT NULL, amount numeric(38,10), placed_at timestamptz)"
+            )
+        )
+        connection.execute(text("CREATE TABLE items (sku text NOT NULL, qty integer, price real)"))
+        connection.execute(
+            text(
+                "INSERT INTO customers VALUES (1, 'Aalto', 10.50), (2, NULL, -3.25), (3, 'Zyx', 99999.99)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO orders VALUES (1, 4821133.12, '2024-05-01T06:00:00Z'), (2, -12.5, NULL), "
+                "(3, 0.0001, '2024-05-02T06:00:00Z')"
+            )
+        )
+        connection.execute(text("INSERT INTO items VALUES ('A-1', 3, 1.5), ('B-2', NULL, 2.25)"))
+    try:
+        yield url, schema
+    finally:
+        with engine.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+
+
+def metadata(store: str, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--url", store, *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_harvest_then_alter_then_harvest_classifies_every_change(
+    sales_schema: tuple[str, str], tmp_path: Path
+) -> None:
+    url, schema = sales_schema
+    store = f"sqlite:///{tmp_path / 'metadata.db'}"
+    code, out, err = metadata(store, "harvest", url, "--schema", schema, "--profile", "--json")
+    assert code == 0, err
+    first = {d["dataset"].rsplit(".", 1)[1]: d for d in json.loads(out)["datasets"]}
+    assert {name: (d["columns"], d["rows"], d["drift"]) for name, d in first.items()} == {
+        "customers": (3, 3, "new"),
+        "items": (3, 2, "new"),
+        "orders": (3, 3, "new"),
+    }
+    orders = first["orders"]["dataset"]
+    code, out, _ = metadata(store, "latest", "dataset_profile", orders, "--json")
+    amount = next(c for c in json.loads(out)["payload"]["columns"] if c["name"] == "amount")
+    assert (amount["max_integer_digits"], amount["max_scale"], amount["max_value"]) == (
+        7,
+        4,
+        "4821133.1200000000",
+    )
+
+    code, out, _ = metadata(store, "harvest", url, "--schema", schema, "--json")
+    assert {d["drift"] for d in json.loads(out)["datasets"]} == {"unchanged"}
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(f'ALTER TABLE "{schema}".customers ALTER COLUMN balance TYPE numeric(12,2)')
+        )
+        connection.execute(text(f'ALTER TABLE "{schema}".orders ADD COLUMN note text'))
+        connection.execute(text(f'ALTER TABLE "{schema}".items DROP COLUMN qty'))
+    engine.dispose()
+
+    code, out, err = metadata(store, "harvest", url, "--schema", schema)
+    assert code == 0, err
+    print(out)  # the summary table, for the record
+    drift = {}
+    for name in ("customers", "orders", "items"):
+        subject = first[name]["dataset"]
+        code, out, _ = metadata(store, "latest", "schema_drift", subject, "--json")
+        assert code == 0
+        drift[name] = [
+            (c["change"], c["column"], c["classification"])
+            for c in json.loads(out)["payload"]["changes"]
+        ]
+        code, out, _ = metadata(store, "diff", subject)
+        print(out)
+    assert drift == {
+        "customers": [("retyped", "balance", "widening")],
+        "orders": [("added", "note", None)],
+        "items": [("removed", "qty", None)],
+    }
+
+
+def test_a_failing_table_is_reported_and_the_others_still_harvest(
+    sales_schema: tuple[str, str], tmp_path: Path
+) -> None:
+    url, schema = sales_schema
+    engine = create_engine(url)
+    with engine.begin() as connection:  # a type the platform has no counterpart for
+        connection.execute(text(f'CREATE TABLE "{schema}".shapes (id int, area point)'))
+    engine.dispose()
+    code, out, _ = metadata(
+        f"sqlite:///{tmp_path / 'm.db'}", "harvest", url, "--schema", schema, "--json"
+    )
+    assert code == 1
+    outcomes = {d["dataset"].rsplit(".", 1)[1]: d for d in json.loads(out)["datasets"]}
+    assert outcomes["shapes"]["error"] is not None and "area" in outcomes["shapes"]["error"]
+    assert all(outcomes[name]["error"] is None for name in ("customers", "items", "orders"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from datetime import UTC, datetime
@@ -690,7 +691,7 @@ def check_precision(
 
 
 @cli.command()
-@click.argument("source", metavar="URL")
+@click.argument("source", metavar="URL|ENDPOINTS.toml")
 @click.option(
     "--schema",
     "schema_name",
@@ -714,7 +715,11 @@ def harvest(
     as_json: bool,
     **overrides: str | None,
 ) -> None:
-    """Harvest every table of a database schema into the metadata store.
+    """Harvest every table of a database schema, or every dataset of an endpoint file.
+
+    URL is a database (postgresql+psycopg://..., sqlite:///...): all tables of --schema.
+    ENDPOINTS.toml lists [[datasets]] (kind parquet, csv, json or jdbc) read through Spark;
+    see docs/metadata.md.
 
     For each table: a schema_snapshot when its schema changed since the last harvest, a
     schema_drift record judged by its drift policy, and with --profile a dataset_profile.
@@ -724,8 +729,16 @@ def harvest(
       metadata harvest postgresql+psycopg://postgres@127.0.0.1:5432/test --schema sales --profile
     """
     policies = _policies(policy_file, **overrides)
+    sessions = None
     try:
-        job = sql_harvest(container, source, schema_name, policies)
+        if source.endswith(".toml"):
+            if not Path(source).is_file():
+                fail(f"{source}: no such endpoint file", EXIT_BAD_INPUT)
+            # Imported by name: the Spark adapters (and a JVM) only when an endpoint file asks.
+            spark = importlib.import_module("apps.metadata.spark_harvest")
+            job, sessions = spark.spark_harvest(container, Path(source), policies)
+        else:
+            job = sql_harvest(container, source, schema_name, policies)
     except ValueError as invalid:
         fail(str(invalid), EXIT_BAD_INPUT)
     gateway(container)  # refuse an out-of-date store before touching the catalog
@@ -746,7 +759,10 @@ def harvest(
                 progress=progress,
             )
         except Exception as failure:  # the catalog itself could not be listed
-            fail(f"{display_url(source)}: {failure}".splitlines()[0])
+            fail(f"{source if sessions else display_url(source)}: {failure}".splitlines()[0])
+        finally:
+            if sessions is not None:
+                sessions.stop()
     rows = [
         {
             "dataset": str(o.subject),

@@ -128,16 +128,18 @@ def _largest_magnitude(profile: ColumnProfile) -> Decimal | None:
 
 
 @attrs.frozen
-class _Observed:
+class ObservedFit:
+    """Whether the values a profile saw fit a target type; the largest misfit; a wider type."""
+
     fits: bool
     detail: str
     offending: str | None = None
     proposed: DataType | None = None
 
 
-def _observed_decimal(profile: ColumnProfile, target: DecimalType) -> _Observed:
+def _observed_decimal(profile: ColumnProfile, target: DecimalType) -> ObservedFit:
     if profile.max_integer_digits is None or profile.max_scale is None:
-        return _Observed(
+        return ObservedFit(
             False, "the profile has no digit counts for this column; profile the source"
         )
     integer_digits, scale = profile.max_integer_digits, profile.max_scale
@@ -153,7 +155,7 @@ def _observed_decimal(profile: ColumnProfile, target: DecimalType) -> _Observed:
         else None
     )
     if integer_digits <= target.integer_digits and scale <= target.scale:
-        return _Observed(True, f"fits observed data: {margin}")
+        return ObservedFit(True, f"fits observed data: {margin}")
     problems = []
     offending = None
     if integer_digits > target.integer_digits:
@@ -167,15 +169,15 @@ def _observed_decimal(profile: ColumnProfile, target: DecimalType) -> _Observed:
         problems.append(
             f"a value has {scale} fractional digits, {target} keeps {target.scale} (rounding)"
         )
-    return _Observed(False, "; ".join(problems), offending, proposed)
+    return ObservedFit(False, "; ".join(problems), offending, proposed)
 
 
-def _observed_integer(profile: ColumnProfile, target: IntegerType) -> _Observed:
+def _observed_integer(profile: ColumnProfile, target: IntegerType) -> ObservedFit:
     low, high = _number(profile.min_value), _number(profile.max_value)
     if low is None or high is None:
-        return _Observed(False, "the profile has no min/max for this column; profile the source")
+        return ObservedFit(False, "the profile has no min/max for this column; profile the source")
     if profile.max_scale:
-        return _Observed(
+        return ObservedFit(
             False, f"values have {profile.max_scale} fractional digits; {target} keeps none"
         )
     width = next(
@@ -194,12 +196,12 @@ def _observed_integer(profile: ColumnProfile, target: IntegerType) -> _Observed:
         )
     )
     if target.min_value <= low and high <= target.max_value:
-        return _Observed(
+        return ObservedFit(
             True,
             f"fits observed data: values {low}..{high} within {target}'s {target.min_value}..{target.max_value}",
         )
     offending = str(high if high > target.max_value else low)
-    return _Observed(
+    return ObservedFit(
         False,
         f"value {offending} is outside {target}'s {target.min_value}..{target.max_value}",
         offending,
@@ -207,17 +209,19 @@ def _observed_integer(profile: ColumnProfile, target: IntegerType) -> _Observed:
     )
 
 
-def _observed_string(profile: ColumnProfile, target: StringType) -> _Observed:
+def _observed_string(profile: ColumnProfile, target: StringType) -> ObservedFit:
     if target.max_length is None:
-        return _Observed(True, "fits observed data: the target is unbounded")
+        return ObservedFit(True, "fits observed data: the target is unbounded")
     if profile.max_length is None:
-        return _Observed(False, "the profile has no max length for this column; profile the source")
+        return ObservedFit(
+            False, "the profile has no max length for this column; profile the source"
+        )
     if profile.max_length <= target.max_length:
-        return _Observed(
+        return ObservedFit(
             True,
             f"fits observed data: longest value {profile.max_length} of {target.max_length} characters",
         )
-    return _Observed(
+    return ObservedFit(
         False,
         f"a value of {profile.max_length} characters exceeds {target}",
         None,
@@ -225,27 +229,28 @@ def _observed_string(profile: ColumnProfile, target: StringType) -> _Observed:
     )
 
 
-def _observed_float(profile: ColumnProfile, target: FloatType | DoubleType) -> _Observed:
+def _observed_float(profile: ColumnProfile, target: FloatType | DoubleType) -> ObservedFit:
     digits = _DOUBLE_DIGITS if isinstance(target, DoubleType) else _FLOAT_DIGITS
     if profile.max_integer_digits is None or profile.max_scale is None:
-        return _Observed(
+        return ObservedFit(
             False, "the profile has no digit counts for this column; profile the source"
         )
     used = profile.max_integer_digits + profile.max_scale
     if used <= digits:
-        return _Observed(
+        return ObservedFit(
             True,
             f"fits observed data: values use {used} of the {digits} digits {target} keeps exactly",
         )
-    return _Observed(
+    return ObservedFit(
         False,
         f"values use up to {used} significant digits; {target} keeps {digits} exactly (rounding)",
     )
 
 
-def _observed(profile: ColumnProfile | None, target: DataType) -> _Observed:
+def observed_fit(profile: ColumnProfile | None, target: DataType) -> ObservedFit:
+    """Whether the values ``profile`` saw can be stored in ``target`` without loss."""
     if profile is None:
-        return _Observed(
+        return ObservedFit(
             False, "declared types do not guarantee a fit and there is no profile of the source"
         )
     if isinstance(target, DecimalType):
@@ -256,7 +261,7 @@ def _observed(profile: ColumnProfile | None, target: DataType) -> _Observed:
         return _observed_string(profile, target)
     if isinstance(target, FloatType | DoubleType):
         return _observed_float(profile, target)
-    return _Observed(False, f"values do not carry over to {target}")
+    return ObservedFit(False, f"values do not carry over to {target}")
 
 
 def check_column(
@@ -270,7 +275,7 @@ def check_column(
         return PrecisionFinding(
             source, target, PrecisionVerdict.FITS, f"every {source.type} value fits {target.type}"
         )
-    observed = _observed(profile, target.type)
+    observed = observed_fit(profile, target.type)
     if observed.fits:
         return PrecisionFinding(
             source,

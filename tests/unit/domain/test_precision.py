@@ -10,7 +10,13 @@ from hypothesis import strategies as st
 from domain.metadata import ColumnProfile, PrecisionVerdict
 from domain.schema import Column, DecimalType, IntegerType, StringType
 from domain.schema.policy import PrecisionMode
-from domain.schema.precision import ObservedDecimals, check_column, decimal_digits, value_fits
+from domain.schema.precision import (
+    ObservedDecimals,
+    check_column,
+    decimal_digits,
+    observed_fit,
+    value_fits,
+)
 
 targets = st.integers(1, 38).flatmap(
     lambda p: st.builds(DecimalType, st.just(p), st.integers(0, p))
@@ -27,20 +33,18 @@ def fitting(draw: st.DrawFn) -> tuple[DecimalType, Decimal]:
     return target, sign * (Decimal(integer) + Decimal(fraction).scaleb(-target.scale))
 
 
-def finding(
-    values: list[Decimal], target: DecimalType, mode: PrecisionMode = PrecisionMode.BLOCK
-) -> PrecisionVerdict:
+def finding(values: list[Decimal], target: DecimalType) -> PrecisionVerdict:
+    """The observed-fit verdict for a profile of ``values`` (declared types left aside)."""
     profile = ObservedDecimals.of(values).profile("amount")
-    return check_column(
-        Column("amount", DecimalType(38, 19)), Column("amount", target), profile, mode
-    ).verdict
+    fit = observed_fit(profile, target)
+    return PrecisionVerdict.FITS_OBSERVED if fit.fits else PrecisionVerdict.VIOLATION
 
 
 @given(fitting())
 def test_every_value_within_the_target_fits(case: tuple[DecimalType, Decimal]) -> None:
     target, value = case
     assert value_fits(value, target)
-    assert finding([value], target) in (PrecisionVerdict.FITS, PrecisionVerdict.FITS_OBSERVED)
+    assert finding([value], target) is PrecisionVerdict.FITS_OBSERVED
 
 
 @given(fitting())
@@ -154,3 +158,15 @@ def test_digit_counts_are_exact_beyond_the_default_decimal_context() -> None:
     assert decimal_digits(Decimal("1.500")) == (1, 1)
     assert decimal_digits(Decimal("1E+3")) == (4, 0)
     assert decimal_digits(Decimal("-0.05")) == (0, 2)
+
+
+@given(st.lists(fitting(), min_size=1, max_size=4), targets)
+def test_check_column_never_says_fits_for_a_value_that_would_not_fit(
+    cases: list[tuple[DecimalType, Decimal]], target: DecimalType
+) -> None:
+    source = cases[0][0]
+    values = [value for declared, value in cases if declared == source] or [cases[0][1]]
+    profile = ObservedDecimals.of(values).profile("amount")
+    result = check_column(Column("amount", source), Column("amount", target), profile)
+    if result.verdict is not PrecisionVerdict.VIOLATION:
+        assert all(value_fits(value, target) for value in values)

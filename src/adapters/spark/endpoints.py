@@ -1,0 +1,255 @@
+"""Spark endpoints: where datasets are read from and written to, chosen by ``kind``.
+
+Kinds: ``parquet``, ``csv``, ``json`` (a file or a directory) and ``jdbc`` (PostgreSQL;
+SQLite, where Spark has no dialect: tables are created through SQLAlchemy, read types are
+fixed with ``customSchema``, and decimals are stored as text, never as REAL).
+
+Within ``adapters/spark`` the unit is the DataFrame; outside, endpoints are seen through
+the ``Catalog``, ``Profiler`` and ``Probe`` ports, which speak domain types.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import attrs
+import cattrs
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from sqlalchemy import Column as SqlColumn
+from sqlalchemy import MetaData, Table, create_engine, inspect
+
+from adapters.spark.session import SparkSessionProvider
+from adapters.spark.types import schema_from_spark, schema_to_spark
+from adapters.sql.types import from_sql, to_sql
+from domain.dataset import DatasetRef
+from domain.schema import Column, DecimalType, IntegerType, Schema
+
+KINDS = ("parquet", "csv", "json", "jdbc")
+
+
+@attrs.frozen
+class EndpointConfig:
+    """One dataset's endpoint, as written in a TOML file's ``[[datasets]]`` table."""
+
+    name: str
+    kind: str = attrs.field(validator=attrs.validators.in_(KINDS))
+    path: str | None = None
+    url: str | None = None  # jdbc:postgresql://host:5432/db or jdbc:sqlite:/path/file.db
+    table: str | None = None
+    user: str | None = None
+    password: str | None = None
+    namespace: str | None = None
+    options: dict[str, str] = attrs.field(factory=dict)
+
+    @property
+    def driver(self) -> str | None:
+        if self.kind != "jdbc" or not self.url:
+            return None
+        return "sqlite" if self.url.startswith("jdbc:sqlite:") else "postgresql"
+
+    def subject(self) -> DatasetRef:
+        if self.namespace:
+            return DatasetRef(self.namespace, self.name)
+        if self.kind == "jdbc" and self.url:
+            return DatasetRef(
+                self.url.removeprefix("jdbc:").split("?", 1)[0], self.table or self.name
+            )
+        return DatasetRef("file", str(Path(self.path or self.name).resolve()))
+
+
+class EndpointConfigError(ValueError):
+    """An endpoint file that cannot be used; names the file, the dataset and the key."""
+
+
+@attrs.frozen
+class _EndpointFile:
+    datasets: list[EndpointConfig]
+    spark: dict[str, Any] = attrs.field(factory=dict)
+
+
+def load_endpoints(path: Path) -> tuple[list[EndpointConfig], dict[str, Any]]:
+    """The ``[[datasets]]`` of a TOML endpoint file, and its optional ``[spark]`` table."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as bad:
+        raise EndpointConfigError(f"{path}: {bad}") from None
+    converter = cattrs.Converter(forbid_extra_keys=True)
+    try:
+        parsed = converter.structure(data, _EndpointFile)
+    except cattrs.BaseValidationError as invalid:
+        reasons = []
+        for line in cattrs.transform_error(invalid, path="$"):
+            message, _, where = line.rpartition(" @ ")
+            where = where.replace("$.datasets[", "datasets[")
+            reasons.append(f"{where}: {message}")
+        raise EndpointConfigError(
+            f"{path}: {'; '.join(reasons)} (kind is one of {', '.join(KINDS)})"
+        ) from None
+    base = path.parent
+    datasets = []
+    for index, endpoint in enumerate(parsed.datasets):
+        where = f"{path}: datasets[{index}] ({endpoint.name})"
+        if endpoint.kind == "jdbc" and not (endpoint.url and endpoint.table):
+            raise EndpointConfigError(f"{where}: a jdbc dataset needs url and table")
+        if endpoint.kind != "jdbc" and not endpoint.path:
+            raise EndpointConfigError(f"{where}: a {endpoint.kind} dataset needs path")
+        if endpoint.path and not Path(endpoint.path).is_absolute():
+            endpoint = attrs.evolve(endpoint, path=str((base / endpoint.path).resolve()))
+        datasets.append(endpoint)
+    return datasets, parsed.spark
+
+
+class SparkEndpoint(Protocol):
+    config: EndpointConfig
+
+    def read(self) -> DataFrame: ...
+
+    def write(self, frame: DataFrame, mode: str) -> None: ...
+
+
+class FileEndpoint:
+    """parquet, csv or json files at a path (a file or a directory of parts)."""
+
+    def __init__(self, config: EndpointConfig, spark: SparkSession) -> None:
+        self.config = config
+        self.spark = spark
+
+    def _options(self) -> dict[str, str]:
+        # CSV files have a header line unless the endpoint says otherwise.
+        defaults = {"header": "true"} if self.config.kind == "csv" else {}
+        return {**defaults, **self.config.options}
+
+    def read(self) -> DataFrame:
+        return (
+            self.spark.read.options(**self._options())
+            .format(self.config.kind)
+            .load(self.config.path)
+        )
+
+    def write(self, frame: DataFrame, mode: str) -> None:
+        frame.write.mode(mode).options(**self._options()).format(self.config.kind).save(
+            self.config.path
+        )
+
+
+class JdbcEndpoint:
+    """A table through JDBC. SQLite gets the help Spark lacks (see the module docstring)."""
+
+    def __init__(self, config: EndpointConfig, spark: SparkSession) -> None:
+        self.config = config
+        self.spark = spark
+
+    def _options(self) -> dict[str, str]:
+        options = {
+            "url": self.config.url or "",
+            "dbtable": self.config.table or "",
+            **self.config.options,
+        }
+        if self.config.user:
+            options["user"] = self.config.user
+        if self.config.password:
+            options["password"] = self.config.password
+        if self.config.driver == "sqlite":
+            options["driver"] = "org.sqlite.JDBC"
+        else:
+            options.setdefault("driver", "org.postgresql.Driver")
+        return options
+
+    def _sqlite_path(self) -> str:
+        return (self.config.url or "").removeprefix("jdbc:sqlite:")
+
+    def sql_schema(self) -> Schema:
+        """The table's schema as SQLite declares it (Spark misreads BIGINT and decimals)."""
+        engine = create_engine(f"sqlite:///{self._sqlite_path()}")
+        try:
+            columns = inspect(engine).get_columns(self.config.table or "")
+        finally:
+            engine.dispose()
+        return Schema.from_columns(
+            Column(
+                c["name"],
+                _sqlite_type(c["type"], f"{self.config.table}.{c['name']}"),
+                bool(c.get("nullable", True)),
+            )
+            for c in columns
+        )
+
+    def read(self) -> DataFrame:
+        options = self._options()
+        if self.config.driver == "sqlite":
+            schema = self.sql_schema()
+            # Read decimals as text and cast exactly; give integers their declared width.
+            custom = ", ".join(
+                f"`{c.name}` {'STRING' if isinstance(c.type, DecimalType) else schema_to_spark(Schema.from_columns([c])).fields[0].dataType.simpleString()}"
+                for c in schema.columns
+            )
+            options["customSchema"] = custom
+            frame = self.spark.read.format("jdbc").options(**options).load()
+            for column in schema.columns:
+                if isinstance(column.type, DecimalType):
+                    frame = frame.withColumn(
+                        column.name,
+                        F.col(column.name).cast(
+                            f"decimal({column.type.precision},{column.type.scale})"
+                        ),
+                    )
+            return frame
+        return self.spark.read.format("jdbc").options(**options).load()
+
+    def write(self, frame: DataFrame, mode: str) -> None:
+        options = self._options()
+        if self.config.driver == "sqlite":
+            self._create_sqlite_table(frame, replace=mode == "overwrite")
+            decimals = [f.name for f in frame.schema.fields if f.dataType.typeName() == "decimal"]
+            # Decimals go in as exact text: SQLite keeps long ones as text and turns short ones
+            # into REAL only when that is lossless; Spark would send every one as a double.
+            for name in decimals:
+                frame = frame.withColumn(name, F.col(name).cast("string"))
+            frame.write.format("jdbc").options(**options).mode("append").save()
+            return
+        options.setdefault("batchsize", "10000")
+        frame.write.format("jdbc").options(**options).mode(mode).save()
+
+    def _create_sqlite_table(self, frame: DataFrame, *, replace: bool) -> None:
+        schema = schema_from_spark(frame.schema, where=self.config.table or "table")
+        engine = create_engine(f"sqlite:///{self._sqlite_path()}")
+        try:
+            metadata = MetaData()
+            table = Table(
+                self.config.table or "",
+                metadata,
+                *(SqlColumn(c.name, to_sql(c.type), nullable=c.nullable) for c in schema.columns),
+            )
+            if replace:
+                table.drop(engine, checkfirst=True)
+            table.create(engine, checkfirst=True)
+        finally:
+            engine.dispose()
+
+
+def _sqlite_type(sql_type: Any, where: str) -> Any:
+    mapped = from_sql(sql_type, where=where)
+    if isinstance(mapped, IntegerType) and "BIGINT" in str(sql_type).upper():
+        return IntegerType(64)
+    return mapped
+
+
+ENDPOINT_KINDS: Mapping[str, Callable[[EndpointConfig, SparkSession], SparkEndpoint]] = {
+    "parquet": FileEndpoint,
+    "csv": FileEndpoint,
+    "json": FileEndpoint,
+    "jdbc": JdbcEndpoint,
+}
+
+
+def open_endpoint(config: EndpointConfig, sessions: SparkSessionProvider) -> SparkEndpoint:
+    """The endpoint for ``config``, from the registry of kinds."""
+    return ENDPOINT_KINDS[config.kind](config, sessions.session())
+
+
+def drivers_of(configs: Sequence[EndpointConfig]) -> tuple[str, ...]:
+    return tuple(sorted({c.driver for c in configs if c.driver}))

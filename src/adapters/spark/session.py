@@ -1,0 +1,124 @@
+"""SparkSession from settings: local by default, any master by configuration.
+
+Nothing here starts a JVM at import time; :meth:`SparkSessionProvider.session` does, once.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+JARS_VARIABLE = "DATAPLATFORM_JDBC_JARS"
+
+# Where Debian's packages put the JDBC drivers, and the package that provides each.
+DEBIAN_JARS = {
+    "postgresql": (Path("/usr/share/java/postgresql.jar"), "libpostgresql-jdbc-java"),
+    "sqlite": (
+        Path("/usr/share/java/sqlite-jdbc.jar"),
+        "libxerial-sqlite-jdbc-java libxerial-sqlite-jdbc-jni",
+    ),
+}
+
+# Small and quick for one machine: no UI, no progress bars, one shuffle partition per core.
+LOCAL_DEFAULTS: Mapping[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.sql.shuffle.partitions": "4",
+    "spark.driver.extraJavaOptions": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1",
+    "spark.sql.execution.pythonUDF.arrow.enabled": "false",
+}
+
+
+class MissingJdbcDriver(RuntimeError):
+    """A JDBC driver jar that could not be found; the message says how to get it."""
+
+
+@attrs.frozen
+class SparkSettings:
+    """How to reach Spark. ``master`` is ``local[*]``, ``spark://host:7077``, ``yarn``,
+    ``k8s://...``; ``jars`` maps a JDBC driver (postgresql, sqlite) to its jar."""
+
+    master: str = "local[*]"
+    app_name: str = "dataplatform"
+    jars: Mapping[str, str] = attrs.field(factory=dict)
+    conf: Mapping[str, str] = attrs.field(factory=dict)
+
+
+def jdbc_jar(
+    driver: str,
+    settings: SparkSettings,
+    environ: Mapping[str, str] | None = None,
+    debian: Mapping[str, tuple[Path, str]] = DEBIAN_JARS,
+) -> Path:
+    """The jar of ``driver``: from settings, then DATAPLATFORM_JDBC_JARS
+    (``postgresql=/path.jar,sqlite=/path.jar``), then Debian's location."""
+    env = os.environ if environ is None else environ
+    if driver in settings.jars:
+        return _existing(Path(settings.jars[driver]), driver, "the settings' [spark.jars]")
+    for entry in filter(None, env.get(JARS_VARIABLE, "").split(",")):
+        name, _, location = entry.partition("=")
+        if name.strip() == driver:
+            return _existing(Path(location.strip()), driver, JARS_VARIABLE)
+    if driver not in debian:
+        raise MissingJdbcDriver(f"no JDBC driver known for {driver!r}; known: {', '.join(debian)}")
+    path, package = debian[driver]
+    if path.is_file():
+        return path
+    raise MissingJdbcDriver(
+        f"the {driver} JDBC driver is not at {path}: install it with `apt-get install {package}`, "
+        f"or point at a jar with {JARS_VARIABLE}={driver}=/path/to/driver.jar"
+    )
+
+
+def _existing(path: Path, driver: str, source: str) -> Path:
+    if not path.is_file():
+        raise MissingJdbcDriver(
+            f"{source} names {path} for the {driver} JDBC driver, and there is no such file"
+        )
+    return path
+
+
+class SparkSessionProvider:
+    """Builds the SparkSession on first use and hands the same one out after."""
+
+    def __init__(self, settings: SparkSettings, drivers: tuple[str, ...] = ()) -> None:
+        self._settings = settings
+        self._drivers = drivers
+        self._session: SparkSession | None = None
+
+    def session(self) -> SparkSession:
+        if self._session is None:
+            # Python workers take the interpreter from this variable only; without it UDFs
+            # run in whatever `python3` is first on PATH.
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            from pyspark.sql import SparkSession
+
+            builder: Any = SparkSession.builder.master(self._settings.master).appName(
+                self._settings.app_name
+            )
+            conf = dict(LOCAL_DEFAULTS) if self._settings.master.startswith("local") else {}
+            conf.update(self._settings.conf)
+            jars = [str(jdbc_jar(driver, self._settings)) for driver in self._drivers]
+            if jars:
+                conf["spark.jars"] = ",".join(filter(None, [conf.get("spark.jars", ""), *jars]))
+            for key, value in conf.items():
+                builder = builder.config(key, value)
+            self._session = builder.getOrCreate()
+        return self._session
+
+    def stop(self) -> None:
+        if self._session is not None:
+            self._session.stop()
+            self._session = None

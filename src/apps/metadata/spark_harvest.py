@@ -1,0 +1,42 @@
+"""Composition of a Spark-backed harvest (endpoints from a TOML file).
+
+Kept apart from bootstrap.py and imported only when an endpoint file is harvested, so the
+metadata app starts without a JVM and its PEX can leave pyspark to the cluster.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import punq
+
+from adapters.spark.catalog import SparkCatalog
+from adapters.spark.endpoints import drivers_of, load_endpoints
+from adapters.spark.session import SparkSessionProvider, SparkSettings
+from domain.catalog.harvest import Harvest
+from domain.metadata.gateway import MetadataGateway
+from domain.schema.checks import SchemaDriftCheck
+from domain.schema.policy import PolicyBook
+from ports.baselines import SchemaBaselines
+
+
+def spark_harvest(
+    container: punq.Container, config: Path, policies: PolicyBook
+) -> tuple[Harvest, SparkSessionProvider]:
+    endpoints, spark = load_endpoints(config)
+    settings = SparkSettings(
+        master=str(spark.get("master", "local[*]")),
+        jars={str(k): str(v) for k, v in dict(spark.get("jars", {})).items()},
+        conf={str(k): str(v) for k, v in dict(spark.get("conf", {})).items()},
+    )
+    sessions = SparkSessionProvider(
+        attrs.evolve(settings, app_name="metadata-harvest"), drivers_of(endpoints)
+    )
+    catalog = SparkCatalog(endpoints, sessions)
+    gateway: MetadataGateway = container.resolve(MetadataGateway)
+    baselines: SchemaBaselines = container.resolve(SchemaBaselines)
+    return (
+        Harvest(catalog, SchemaDriftCheck(baselines, gateway, policies), gateway, catalog),
+        sessions,
+    )

@@ -62,9 +62,11 @@ def profile_expressions(frame: DataFrame) -> list[SparkColumn]:
     return expressions
 
 
-def _text(value: Any) -> str | None:
+def _text(value: Any, spark_type: T.DataType) -> str | None:
     if value is None:
         return None
+    if isinstance(spark_type, T.TimestampType) and value.tzinfo is None:
+        return f"{value.isoformat()}Z"  # collected in the session's time zone, UTC
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
     return str(value)
@@ -89,8 +91,8 @@ def profile_frame(frame: DataFrame) -> DatasetProfile:
                 name=field.name,
                 nulls=rows - int(row[f"n{index}"]),
                 approx_distinct=int(row[f"d{index}"]),
-                min_value=_text(row.get(f"lo{index}")),
-                max_value=_text(row.get(f"hi{index}")),
+                min_value=_text(row.get(f"lo{index}"), field.dataType),
+                max_value=_text(row.get(f"hi{index}"), field.dataType),
                 max_length=_int(row.get(f"len{index}")),
                 max_integer_digits=_int(row.get(f"id{index}")),
                 max_scale=(

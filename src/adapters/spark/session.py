@@ -96,6 +96,7 @@ class SparkSessionProvider:
         self._settings = settings
         self._drivers = drivers
         self._session: SparkSession | None = None
+        self._created = False
 
     def session(self) -> SparkSession:
         if self._session is None:
@@ -115,10 +116,12 @@ class SparkSessionProvider:
                 conf["spark.jars"] = ",".join(filter(None, [conf.get("spark.jars", ""), *jars]))
             for key, value in conf.items():
                 builder = builder.config(key, value)
+            self._created = SparkSession.getActiveSession() is None
             self._session = builder.getOrCreate()
         return self._session
 
     def stop(self) -> None:
-        if self._session is not None:
+        """Stop the session if this provider started it (a host's session is left running)."""
+        if self._session is not None and self._created:
             self._session.stop()
-            self._session = None
+        self._session = None

@@ -9,6 +9,7 @@ import attrs
 import punq
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from adapters.memory.metadata import InMemoryMetadataRepository
 from adapters.serialization.records import RecordConverter
@@ -28,9 +29,10 @@ from ports.metadata import MetadataRepository
 
 def display_url(url: str) -> str:
     """The URL without its password, for messages."""
-    if url.startswith("memory:"):
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a database URL (memory://, a typo): nothing to hide
         return url
-    return make_url(url).render_as_string(hide_password=True)
 
 
 @attrs.define

@@ -19,11 +19,12 @@ from apps.metadata.policies import PolicyFileError, load_policies
 from apps.metadata.render import records_table, table
 from apps.settings import SettingsError, load_settings
 from domain.dataset import DatasetRef, RunId
-from domain.metadata import MetadataRecord, RecordKind, SchemaSnapshot
+from domain.metadata import DatasetProfile, MetadataRecord, RecordKind, SchemaSnapshot
 from domain.metadata.backfill import backfill as run_backfill
 from domain.metadata.errors import InvalidBatch, MetadataError, RecordConflict, StoreNotReady
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.query import MAX_LIMIT, Order, RecordPage, RecordQuery
+from domain.schema import Schema
 from domain.schema.checks import MissingBaseline, PrecisionGuard, compare
 from domain.schema.policy import (
     NewColumns,
@@ -702,6 +703,9 @@ def check_precision(
     is_flag=True,
     help="Also profile every table (one scan each) and emit dataset_profile records.",
 )
+@click.option(
+    "--details", is_flag=True, help="Print each dataset's schema and profile after the summary."
+)
 @_policy_options
 @json_option
 @click.pass_obj
@@ -711,6 +715,7 @@ def harvest(
     source: str,
     schema_name: str | None,
     profile: bool,
+    details: bool,
     policy_file: Path | None,
     as_json: bool,
     **overrides: str | None,
@@ -730,6 +735,7 @@ def harvest(
     """
     policies = _policies(policy_file, **overrides)
     sessions = None
+    shown = source if source.endswith(".toml") else display_url(source)
     try:
         if source.endswith(".toml"):
             if not Path(source).is_file():
@@ -759,7 +765,7 @@ def harvest(
                 progress=progress,
             )
         except Exception as failure:  # the catalog itself could not be listed
-            fail(f"{source if sessions else display_url(source)}: {failure}".splitlines()[0])
+            fail(f"{shown}: {failure}".splitlines()[0])
         finally:
             if sessions is not None:
                 sessions.stop()
@@ -774,7 +780,7 @@ def harvest(
         for o in outcomes
     ]
     if as_json:
-        click.echo(json.dumps({"source": display_url(source), "datasets": rows}, indent=2))
+        click.echo(json.dumps({"source": shown, "datasets": rows}, indent=2))
     else:
         click.echo(
             table(
@@ -790,10 +796,37 @@ def harvest(
                 ],
             )
         )
+        if details:
+            for outcome in outcomes:
+                if outcome.schema is not None:
+                    click.echo(f"\n{outcome.subject}")
+                    click.echo(_schema_table(outcome.schema, outcome.profile))
         failed = sum(1 for o in outcomes if not o.ok)
         click.echo(f"\n{len(outcomes)} dataset(s) harvested, {failed} failed")
     if any(not o.ok for o in outcomes):
         sys.exit(1)
+
+
+def _schema_table(schema: Schema, profile: DatasetProfile | None) -> str:
+    stats = {c.name.lower(): c for c in profile.columns} if profile is not None else {}
+    rows = []
+    for column in schema.columns:
+        seen = stats.get(column.name.lower())
+        rows.append(
+            (
+                column.name,
+                str(column.type) + ("" if column.nullable else " not null"),
+                "" if seen is None else f"{seen.nulls:,}",
+                (
+                    ""
+                    if seen is None or seen.approx_distinct is None
+                    else f"~{seen.approx_distinct:,}"
+                ),
+                "" if seen is None or seen.min_value is None else seen.min_value[:26],
+                "" if seen is None or seen.max_value is None else seen.max_value[:26],
+            )
+        )
+    return table(("column", "type", "nulls", "distinct", "min", "max"), rows)
 
 
 def _cell(value: int | None) -> str:

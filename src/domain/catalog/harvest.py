@@ -12,7 +12,9 @@ import attrs
 
 from domain.dataset import DatasetRef, RunId
 from domain.metadata.gateway import MetadataGateway
+from domain.metadata.payloads import DatasetProfile
 from domain.metadata.record import MetadataRecord
+from domain.schema import Schema
 from domain.schema.checks import SchemaDriftCheck
 from ports.catalog import Catalog, Profiler
 
@@ -28,6 +30,8 @@ class HarvestOutcome:
     rows: int | None = None
     drift: str = ""
     error: str | None = None
+    schema: Schema | None = None
+    profile: DatasetProfile | None = None
 
     @property
     def ok(self) -> bool:
@@ -94,6 +98,7 @@ class Harvest:
                 verdict = "allowed" if report.decision.allowed else "refused"
                 drift = f"{len(report.decision.diff.changes)} change(s), {verdict}"
             rows = None
+            dataset_profile = None
             if profile:
                 assert self._profiler is not None
                 dataset_profile = self._profiler.profile(subject, schema)
@@ -107,7 +112,9 @@ class Harvest:
                         payload=dataset_profile,
                     )
                 )
-            return HarvestOutcome(subject, len(schema.columns), rows, drift)
+            return HarvestOutcome(
+                subject, len(schema.columns), rows, drift, schema=schema, profile=dataset_profile
+            )
         except Exception as failure:  # one dataset's failure must not stop the others
             return HarvestOutcome(
                 subject, error=f"{type(failure).__name__}: {failure}".splitlines()[0]

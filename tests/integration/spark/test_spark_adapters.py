@@ -75,7 +75,7 @@ def test_profile_is_one_job_over_one_scan(
     try:
         profile = profile_frame(frame)
     finally:
-        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)
+        spark.sparkContext.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
     assert len(tracker.getJobIdsForGroup("profile-under-test")) == 1
     columns = {c.name: c for c in profile.columns}
     assert profile.row_count == 3
@@ -87,7 +87,7 @@ def test_profile_is_one_job_over_one_scan(
         "3",
         1,
     )
-    assert columns["placed_at"].min_value == "2024-05-01T06:00:00"
+    assert columns["placed_at"].min_value == "2024-05-01T06:00:00Z"
 
 
 @pytest.mark.parametrize("kind", ["parquet", "json", "csv"])

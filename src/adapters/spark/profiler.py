@@ -2,11 +2,13 @@
 
 Every statistic of every column is one aggregate expression of a single ``agg``: row count,
 nulls, approximate distinct (HyperLogLog++), min, max, longest string, and for decimals the
-most integer digits and fractional digits any value uses (trailing zeros do not count).
+most integer digits (those of the largest magnitude) and fractional digits any value uses
+(trailing zeros do not count). Everything is arithmetic: no per-value string formatting.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from pyspark.sql import Column as SparkColumn
@@ -15,6 +17,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from domain.metadata.payloads import ColumnProfile, DatasetProfile
+from domain.schema.precision import decimal_digits
 
 # Types whose min/max mean something (not binary, arrays, maps, structs).
 _ORDERED = (
@@ -27,16 +30,27 @@ _ORDERED = (
 )
 
 
-def _digits(column: SparkColumn) -> tuple[SparkColumn, SparkColumn]:
-    """(integer digits, fractional digits) of a decimal column's values."""
-    plain = F.abs(column).cast("string")  # decimals cast to plain notation
-    trimmed = F.regexp_replace(F.regexp_replace(plain, r"(\.\d*?)0+$", "$1"), r"\.$", "")
-    integer_part = F.split(trimmed, r"\.").getItem(0)
-    fraction = F.when(F.instr(trimmed, ".") > 0, F.split(trimmed, r"\.").getItem(1)).otherwise(
-        F.lit("")
-    )
-    integer_digits = F.when(integer_part == "0", F.lit(0)).otherwise(F.length(integer_part))
-    return integer_digits, F.length(fraction)
+# Decimals of up to 18 digits have an unscaled value that fits a long.
+_LONG_DIGITS = 18
+
+
+def _fraction_digits(column: SparkColumn, precision: int, scale: int) -> SparkColumn:
+    """The fractional digits a decimal(precision, scale) value uses, trailing zeros not
+    counted: ``scale`` minus the trailing zeros of its unscaled value."""
+    if scale == 0:
+        return F.lit(0)
+    if precision <= _LONG_DIGITS:
+        # Integer arithmetic on the unscaled long is far cheaper than decimal arithmetic.
+        unscaled = (column * F.lit(10**scale)).cast("long")
+        used = F.lit(scale)
+        for zeros in range(1, scale + 1):
+            used = F.when(unscaled % F.lit(10**zeros) == 0, F.lit(scale - zeros)).otherwise(used)
+        return used
+    used = F.lit(scale)
+    for digits in range(scale - 1, -1, -1):  # modulo by 10^-j never overflows 38 digits
+        unit = F.lit(f"1e-{digits}").cast(f"decimal({digits + 1},{digits})")
+        used = F.when(column % unit == 0, F.lit(digits)).otherwise(used)
+    return used
 
 
 def profile_expressions(frame: DataFrame) -> list[SparkColumn]:
@@ -51,14 +65,15 @@ def profile_expressions(frame: DataFrame) -> list[SparkColumn]:
             expressions += [F.min(column).alias(f"lo{index}"), F.max(column).alias(f"hi{index}")]
         if isinstance(field.dataType, T.StringType):
             expressions.append(F.max(F.length(column)).alias(f"len{index}"))
+        if isinstance(field.dataType, T.DecimalType | T.IntegralType):
+            # The largest magnitude has the most integer digits.
+            expressions.append(F.max(F.abs(column)).alias(f"abs{index}"))
         if isinstance(field.dataType, T.DecimalType):
-            integer_digits, scale = _digits(column)
-            expressions += [
-                F.max(integer_digits).alias(f"id{index}"),
-                F.max(scale).alias(f"sc{index}"),
-            ]
-        elif isinstance(field.dataType, T.IntegralType):
-            expressions.append(F.max(F.length(F.abs(column).cast("string"))).alias(f"id{index}"))
+            expressions.append(
+                F.max(
+                    _fraction_digits(column, field.dataType.precision, field.dataType.scale)
+                ).alias(f"sc{index}")
+            )
     return expressions
 
 
@@ -94,7 +109,7 @@ def profile_frame(frame: DataFrame) -> DatasetProfile:
                 min_value=_text(row.get(f"lo{index}"), field.dataType),
                 max_value=_text(row.get(f"hi{index}"), field.dataType),
                 max_length=_int(row.get(f"len{index}")),
-                max_integer_digits=_int(row.get(f"id{index}")),
+                max_integer_digits=_integer_digits(row.get(f"abs{index}")),
                 max_scale=(
                     _int(row.get(f"sc{index}"))
                     if isinstance(field.dataType, T.DecimalType)
@@ -103,6 +118,12 @@ def profile_frame(frame: DataFrame) -> DatasetProfile:
             )
         )
     return DatasetProfile(rows, tuple(columns))
+
+
+def _integer_digits(largest: Any) -> int | None:
+    if largest is None:
+        return None
+    return decimal_digits(Decimal(largest))[0]
 
 
 def _int(value: Any) -> int | None:

@@ -26,7 +26,13 @@ def sessions() -> Iterator[SparkSessionProvider]:
     )
     provider = SparkSessionProvider(
         SparkSettings(
-            master="local[1]", app_name="tests", conf={"spark.sql.shuffle.partitions": "1"}
+            master="local[1]",
+            app_name="tests",
+            # Tests are short: a quick-starting JVM beats a fully optimising one.
+            conf={
+                "spark.sql.shuffle.partitions": "1",
+                "spark.driver.extraJavaOptions": "-XX:+UseSerialGC -XX:TieredStopAtLevel=1",
+            },
         ),
         drivers,
     )

@@ -741,7 +741,14 @@ def harvest(
             if not Path(source).is_file():
                 fail(f"{source}: no such endpoint file", EXIT_BAD_INPUT)
             # Imported by name: the Spark adapters (and a JVM) only when an endpoint file asks.
-            spark = importlib.import_module("apps.metadata.spark_harvest")
+            try:
+                spark = importlib.import_module("apps.metadata.spark_harvest")
+            except ModuleNotFoundError as missing:
+                fail(
+                    f"harvesting an endpoint file needs {missing.name}, which this app does not "
+                    f"carry: install pyspark==4.3.0 into this Python (the PEX falls back to it), "
+                    f"or run `./pants run src/apps/metadata/main.py -- harvest {source}`"
+                )
             job, sessions = spark.spark_harvest(container, Path(source), policies)
         else:
             job = sql_harvest(container, source, schema_name, policies)

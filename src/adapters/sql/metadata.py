@@ -94,43 +94,32 @@ class SqlMetadataRepository:
                 self._raise_on_conflicts(by_id, self._stored_payloads(connection, raced))
         return AppendResult(len(inserted), len(records) - len(inserted))
 
+    def _rows(self, records: Sequence[MetadataRecord], *, micros: bool) -> list[tuple[Any, ...]]:
+        """Row tuples in _ENVELOPE order; SQLite keeps instants as epoch microseconds."""
+        unstructure = self._converter.unstructure_payload
+        return [
+            (
+                r.record_id,
+                r.kind.value,
+                r.subject.namespace,
+                r.subject.name,
+                r.run_id.value,
+                (r.observed_at - _EPOCH) // _MICROSECOND if micros else r.observed_at,
+                r.producer,
+                r.payload_version,
+                json.dumps(unstructure(r.payload), separators=(",", ":")),
+            )
+            for r in records
+        ]
+
     def _sqlite_insert(self, connection: Any, new: Sequence[MetadataRecord]) -> set[str]:
         # The write lock is held since BEGIN IMMEDIATE: no other writer can have stored
         # these ids since we looked, so a plain executemany is safe and fastest.
-        unstructure = self._converter.unstructure_payload
-        rows = [
-            (
-                r.record_id,
-                r.kind.value,
-                r.subject.namespace,
-                r.subject.name,
-                r.run_id.value,
-                (r.observed_at - _EPOCH) // _MICROSECOND,
-                r.producer,
-                r.payload_version,
-                json.dumps(unstructure(r.payload), separators=(",", ":")),
-            )
-            for r in new
-        ]
-        connection.exec_driver_sql(_SQLITE_INSERT, rows)
+        connection.exec_driver_sql(_SQLITE_INSERT, self._rows(new, micros=True))
         return {r.record_id for r in new}
 
     def _copy_insert(self, connection: Any, new: Sequence[MetadataRecord]) -> set[str]:
-        unstructure = self._converter.unstructure_payload
-        rows = [
-            (
-                r.record_id,
-                r.kind.value,
-                r.subject.namespace,
-                r.subject.name,
-                r.run_id.value,
-                r.observed_at,
-                r.producer,
-                r.payload_version,
-                json.dumps(unstructure(r.payload), separators=(",", ":")),
-            )
-            for r in new
-        ]
+        rows = self._rows(new, micros=False)
         driver = connection.connection.driver_connection
         try:
             # Fast path: COPY straight into the table. We looked for these ids in this

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import importlib
 import json
 import sys
@@ -423,40 +424,30 @@ def _snapshot(container: punq.Container, subject: DatasetRef, record_id: str) ->
     return page.records[0]
 
 
+def _override(name: str, modes: type[enum.Enum], what: str) -> Any:
+    return click.option(
+        name, type=click.Choice([m.value for m in modes]), help=f"Override: {what}."
+    )
+
+
 def _policy_options(function: Any) -> Any:
-    for option in reversed(
-        [
-            click.option(
-                "--policy-file",
-                type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                help='TOML file of drift policies ([default], [datasets."namespace::name"]).',
-            ),
-            click.option(
-                "--new-columns",
-                type=click.Choice([m.value for m in NewColumns]),
-                help="Override: what new columns may do.",
-            ),
-            click.option(
-                "--removed-columns",
-                type=click.Choice([m.value for m in RemovedColumns]),
-                help="Override: what removed columns may do.",
-            ),
-            click.option(
-                "--type-changes",
-                type=click.Choice([m.value for m in TypeChanges]),
-                help="Override: which type changes are allowed.",
-            ),
-            click.option(
-                "--nullability",
-                type=click.Choice([m.value for m in Nullability]),
-                help="Override: whether nullability may change.",
-            ),
-            click.option(
-                "--naive-timezone",
-                help="Zone of timestamps without one (lets timestamp_ntz widen to timestamp_tz).",
-            ),
-        ]
-    ):
+    """The drift-policy options shared by diff and harvest."""
+    options = [
+        click.option(
+            "--policy-file",
+            type=click.Path(exists=True, dir_okay=False, path_type=Path),
+            help='TOML file of drift policies ([default], [datasets."namespace::name"]).',
+        ),
+        _override("--new-columns", NewColumns, "what new columns may do"),
+        _override("--removed-columns", RemovedColumns, "what removed columns may do"),
+        _override("--type-changes", TypeChanges, "which type changes are allowed"),
+        _override("--nullability", Nullability, "whether nullability may change"),
+        click.option(
+            "--naive-timezone",
+            help="Zone of timestamps without one (lets timestamp_ntz widen to timestamp_tz).",
+        ),
+    ]
+    for option in reversed(options):
         function = option(function)
     return function
 

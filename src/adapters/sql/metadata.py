@@ -75,24 +75,59 @@ class SqlMetadataRepository:
     def append(self, records: Sequence[MetadataRecord]) -> AppendResult:
         if not records:
             return AppendResult()
-        by_id = {record.record_id: record for record in records}
         connection = self._engine.connect().execution_options(sqlite_immediate=True)
         with connection, connection.begin():
+            # Optimistic: a batch of new facts, the usual case, goes straight in; only when
+            # an id is already stored do we look at what is there.
+            if self._insert_all(connection, records):
+                return AppendResult(len(records), 0)
+            by_id = {record.record_id: record for record in records}
             stored = self._stored_payloads(connection, list(by_id))
             self._raise_on_conflicts(by_id, stored)
             new = [r for r in records if r.record_id not in stored]
             if not new:
                 return AppendResult(0, len(records))
-            if self._engine.dialect.name == "postgresql":
-                inserted = self._copy_insert(connection, new)
-            else:
-                inserted = self._sqlite_insert(connection, new)
+            inserted = self._insert_missing(connection, new)
             if len(inserted) < len(new):
                 # Another writer stored some of these ids since we looked: they must be
                 # duplicates, never conflicts.
                 raced = [r.record_id for r in new if r.record_id not in inserted]
                 self._raise_on_conflicts(by_id, self._stored_payloads(connection, raced))
         return AppendResult(len(inserted), len(records) - len(inserted))
+
+    def _insert_all(self, connection: Any, records: Sequence[MetadataRecord]) -> bool:
+        """Insert every record inside a savepoint: True, or False with nothing inserted when
+        an id is already stored (the unique index refuses it)."""
+        postgres = self._engine.dialect.name == "postgresql"
+        rows = self._rows(records, micros=not postgres)
+        try:
+            with connection.begin_nested():
+                if postgres:
+                    driver = connection.connection.driver_connection
+                    with driver.cursor() as cursor, cursor.copy(_PG_COPY_DIRECT) as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                else:
+                    connection.exec_driver_sql(_SQLITE_INSERT, rows)
+        except (IntegrityError, psycopg.errors.UniqueViolation):
+            return False
+        return True
+
+    def _insert_missing(self, connection: Any, new: Sequence[MetadataRecord]) -> set[str]:
+        """Insert records not stored when we looked; the ids that went in."""
+        if self._engine.dialect.name != "postgresql":
+            # The write lock is held since BEGIN IMMEDIATE: no other writer can have
+            # stored these ids since we looked.
+            connection.exec_driver_sql(_SQLITE_INSERT, self._rows(new, micros=True))
+            return {r.record_id for r in new}
+        # A concurrent writer may store some of them meanwhile: stage the rows, then insert
+        # the ones still missing in batch order (ON CONFLICT DO NOTHING).
+        connection.exec_driver_sql(_PG_STAGING)
+        driver = connection.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy(_PG_COPY) as copy:
+            for order, row in enumerate(self._rows(new, micros=False)):
+                copy.write_row((order, *row))
+        return {row[0] for row in connection.exec_driver_sql(_PG_MERGE)}
 
     def _rows(self, records: Sequence[MetadataRecord], *, micros: bool) -> list[tuple[Any, ...]]:
         """Row tuples in _ENVELOPE order; SQLite keeps instants as epoch microseconds."""
@@ -111,36 +146,6 @@ class SqlMetadataRepository:
             )
             for r in records
         ]
-
-    def _sqlite_insert(self, connection: Any, new: Sequence[MetadataRecord]) -> set[str]:
-        # The write lock is held since BEGIN IMMEDIATE: no other writer can have stored
-        # these ids since we looked, so a plain executemany is safe and fastest.
-        connection.exec_driver_sql(_SQLITE_INSERT, self._rows(new, micros=True))
-        return {r.record_id for r in new}
-
-    def _copy_insert(self, connection: Any, new: Sequence[MetadataRecord]) -> set[str]:
-        rows = self._rows(new, micros=False)
-        driver = connection.connection.driver_connection
-        try:
-            # Fast path: COPY straight into the table. We looked for these ids in this
-            # transaction, so only a concurrent writer can make an id collide.
-            with (
-                connection.begin_nested(),
-                driver.cursor() as cursor,
-                cursor.copy(_PG_COPY_DIRECT) as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
-            return {r.record_id for r in new}
-        except (IntegrityError, psycopg.errors.UniqueViolation):
-            pass
-        # A concurrent writer stored some ids: stage the rows, then insert the ones still
-        # missing in batch order (ON CONFLICT DO NOTHING) and report which went in.
-        connection.exec_driver_sql(_PG_STAGING)
-        with driver.cursor() as cursor, cursor.copy(_PG_COPY) as copy:
-            for order, row in enumerate(rows):
-                copy.write_row((order, *row))
-        return {row[0] for row in connection.exec_driver_sql(_PG_MERGE)}
 
     def _stored_payloads(
         self, connection: Any, ids: Sequence[str]

@@ -18,7 +18,10 @@ _UNIT = "\x1f"
 def derive_record_id(kind: RecordKind, subject: DatasetRef, run_id: RunId, payload: Payload) -> str:
     """The idempotency key of a fact: equal (kind, subject, run, natural key) give equal ids."""
     parts = (kind.value, subject.namespace, subject.name, run_id.value, *payload.natural_key())
-    canonical = _UNIT.join(part.replace("\\", "\\\\").replace(_UNIT, "\\u") for part in parts)
+    canonical = _UNIT.join(parts)
+    if "\\" in canonical or canonical.count(_UNIT) != len(parts) - 1:
+        # A part holds the separator or the escape character: escape every part.
+        canonical = _UNIT.join(part.replace("\\", "\\\\").replace(_UNIT, "\\u") for part in parts)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:32]
 
 

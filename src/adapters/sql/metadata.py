@@ -76,42 +76,40 @@ class SqlMetadataRepository:
         if not records:
             return AppendResult()
         connection = self._engine.connect().execution_options(sqlite_immediate=True)
-        with connection, connection.begin():
-            # Optimistic: a batch of new facts, the usual case, goes straight in; only when
-            # an id is already stored do we look at what is there.
-            if self._insert_all(connection, records):
+        with connection:
+            # Optimistic: a batch of new facts, the usual case, goes straight in. When the
+            # unique index refuses an id, that transaction rolls back and a second one
+            # looks at what is stored.
+            try:
+                with connection.begin():
+                    self._insert_all(connection, records)
                 return AppendResult(len(records), 0)
-            by_id = {record.record_id: record for record in records}
-            stored = self._stored_payloads(connection, list(by_id))
-            self._raise_on_conflicts(by_id, stored)
-            new = [r for r in records if r.record_id not in stored]
-            if not new:
-                return AppendResult(0, len(records))
-            inserted = self._insert_missing(connection, new)
-            if len(inserted) < len(new):
-                # Another writer stored some of these ids since we looked: they must be
-                # duplicates, never conflicts.
-                raced = [r.record_id for r in new if r.record_id not in inserted]
-                self._raise_on_conflicts(by_id, self._stored_payloads(connection, raced))
+            except (IntegrityError, psycopg.errors.UniqueViolation):
+                pass
+            with connection.begin():
+                by_id = {record.record_id: record for record in records}
+                stored = self._stored_payloads(connection, list(by_id))
+                self._raise_on_conflicts(by_id, stored)
+                new = [r for r in records if r.record_id not in stored]
+                if not new:
+                    return AppendResult(0, len(records))
+                inserted = self._insert_missing(connection, new)
+                if len(inserted) < len(new):
+                    # Another writer stored some of these ids since we looked: they must be
+                    # duplicates, never conflicts.
+                    raced = [r.record_id for r in new if r.record_id not in inserted]
+                    self._raise_on_conflicts(by_id, self._stored_payloads(connection, raced))
         return AppendResult(len(inserted), len(records) - len(inserted))
 
-    def _insert_all(self, connection: Any, records: Sequence[MetadataRecord]) -> bool:
-        """Insert every record inside a savepoint: True, or False with nothing inserted when
-        an id is already stored (the unique index refuses it)."""
-        postgres = self._engine.dialect.name == "postgresql"
-        rows = self._rows(records, micros=not postgres)
-        try:
-            with connection.begin_nested():
-                if postgres:
-                    driver = connection.connection.driver_connection
-                    with driver.cursor() as cursor, cursor.copy(_PG_COPY_DIRECT) as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                else:
-                    connection.exec_driver_sql(_SQLITE_INSERT, rows)
-        except (IntegrityError, psycopg.errors.UniqueViolation):
-            return False
-        return True
+    def _insert_all(self, connection: Any, records: Sequence[MetadataRecord]) -> None:
+        """Insert every record; the unique index raises when an id is already stored."""
+        if self._engine.dialect.name == "postgresql":
+            driver = connection.connection.driver_connection
+            with driver.cursor() as cursor, cursor.copy(_PG_COPY_DIRECT) as copy:
+                for row in self._rows(records, micros=False):
+                    copy.write_row(row)
+        else:
+            connection.exec_driver_sql(_SQLITE_INSERT, self._rows(records, micros=True))
 
     def _insert_missing(self, connection: Any, new: Sequence[MetadataRecord]) -> set[str]:
         """Insert records not stored when we looked; the ids that went in."""

@@ -13,12 +13,13 @@ from typing import IO, Any, NoReturn
 import attrs
 import click
 import punq
+from sqlalchemy.exc import DBAPIError
 
 from adapters.serialization.records import RecordConverter, read_records
 from apps.metadata.bootstrap import MetadataStore, bootstrap, display_url, sql_harvest
 from apps.metadata.policies import PolicyFileError, load_policies
 from apps.metadata.render import records_table, table
-from apps.settings import SettingsError, load_settings
+from apps.settings import METADATA_URL_VARIABLE, SettingsError, load_settings
 from domain.dataset import DatasetRef, RunId
 from domain.metadata import DatasetProfile, MetadataRecord, RecordKind, SchemaSnapshot
 from domain.metadata.backfill import backfill as run_backfill
@@ -93,7 +94,31 @@ def gateway(container: punq.Container) -> MetadataGateway:
     return result
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class MetadataGroup(click.Group):
+    """Turns a store that cannot be reached into one line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as failure:
+            store: MetadataStore | None = None
+            if isinstance(ctx.obj, punq.Container):
+                store = ctx.obj.resolve(MetadataStore)
+            where = (
+                f"the metadata store at {display_url(store.url)} ({store.settings.source})"
+                if store
+                else "the database"
+            )
+            reason = str(failure.orig or failure).splitlines()[0]
+            fail(
+                f"{where} failed: {reason}. Check the URL (--url, {METADATA_URL_VARIABLE}) and that the server runs."
+            )
+
+
+@click.group(
+    cls=MetadataGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--url",
     metavar="URL",

@@ -153,3 +153,15 @@ def test_an_out_of_date_store_is_refused_until_migrated(tmp_path: Path) -> None:
     code, out, _ = store(tmp_path, "migrate")
     assert "already at revision" in out
     assert store(tmp_path, "query")[0] == 0
+
+
+def test_an_unreachable_store_is_one_line_not_a_traceback() -> None:
+    result = CliRunner().invoke(
+        cli, ["--url", "postgresql+psycopg://nobody@127.0.0.1:1/none", "query"]
+    )
+    assert result.exit_code == 1
+    assert (
+        "the metadata store at postgresql+psycopg://nobody@127.0.0.1:1/none (--url) failed"
+        in result.stderr
+    )
+    assert "Traceback" not in result.stderr

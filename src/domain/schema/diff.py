@@ -242,24 +242,13 @@ def diff(
             )
             continue
         common_new_order.append(column.name.lower())
-        if before.name.lower() != column.name.lower():
+        if before.name != column.name:
+            # A mapped rename, or the same name spelled differently (names match by case).
+            same_name = before.name.lower() == column.name.lower()
+            detail = f"spelled {before.name} before" if same_name else f"renamed from {before.name}"
             changes.append(
                 ColumnDiff(
-                    ColumnChangeKind.RENAMED,
-                    column.name,
-                    old=before,
-                    new=column,
-                    detail=f"renamed from {before.name}",
-                )
-            )
-        elif before.name != column.name:
-            changes.append(
-                ColumnDiff(
-                    ColumnChangeKind.RENAMED,
-                    column.name,
-                    old=before,
-                    new=column,
-                    detail=f"spelled {before.name} before",
+                    ColumnChangeKind.RENAMED, column.name, old=before, new=column, detail=detail
                 )
             )
         if before.type != column.type:

@@ -10,6 +10,7 @@ import attrs
 from pyspark.sql import functions as F
 
 from adapters.spark.endpoints import EndpointConfig, JdbcEndpoint, SparkEndpoint, open_endpoint
+from adapters.spark.parquet_footers import parquet_footer_statistics
 from adapters.spark.profiler import profile_frame
 from adapters.spark.session import SparkSessionProvider
 from adapters.spark.types import schema_from_spark
@@ -19,11 +20,22 @@ from domain.schema import Schema
 
 
 class SparkCatalog:
-    """A list of endpoints (from a TOML file) seen as a Catalog and a Profiler."""
+    """A list of endpoints (from a TOML file) seen as a Catalog and a Profiler.
 
-    def __init__(self, configs: Sequence[EndpointConfig], sessions: SparkSessionProvider) -> None:
+    Profiles of Parquet endpoints take row counts, nulls and min/max from the files' footers
+    and scan for the rest; ``distinct=False`` leaves out approximate distinct counts.
+    """
+
+    def __init__(
+        self,
+        configs: Sequence[EndpointConfig],
+        sessions: SparkSessionProvider,
+        *,
+        distinct: bool = True,
+    ) -> None:
         self._configs = {config.subject(): config for config in configs}
         self._sessions = sessions
+        self._distinct = distinct
         self._open: dict[DatasetRef, SparkEndpoint] = {}
 
     def datasets(self) -> list[DatasetRef]:
@@ -41,7 +53,10 @@ class SparkCatalog:
         return schema_from_spark(endpoint.read().schema, where=str(subject))
 
     def profile(self, subject: DatasetRef, schema: Schema) -> DatasetProfile:
-        return profile_frame(self.endpoint(subject).read())
+        endpoint = self.endpoint(subject)
+        frame = endpoint.read()
+        known = parquet_footer_statistics(frame) if endpoint.config.kind == "parquet" else None
+        return profile_frame(frame, distinct=self._distinct, known=known)
 
 
 class SparkProbe:

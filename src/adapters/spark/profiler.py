@@ -2,8 +2,15 @@
 
 Every statistic of every column is one aggregate expression of a single ``agg``: row count,
 nulls, approximate distinct (HyperLogLog++), min, max, longest string, and for decimals the
-most integer digits (those of the largest magnitude) and fractional digits any value uses
-(trailing zeros do not count). Everything is arithmetic: no per-value string formatting.
+fractional digits any value uses (trailing zeros do not count); the most integer digits are
+those of the min or the max, whichever has the larger magnitude. Everything is arithmetic:
+no per-value string formatting.
+
+For Parquet inputs read whole, the row count, nulls and (for most types) min and max come
+from the files' footers instead (``adapters.spark.parquet_footers``), and the scan computes
+only the rest. Approximate distinct counts can be left out (``distinct=False``): they cost
+more than everything else together, because Spark runs an aggregate holding one without
+generated code.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from adapters.spark.parquet_footers import FooterStatistics
 from domain.metadata.payloads import ColumnProfile, DatasetProfile
 from domain.schema.precision import decimal_digits
 
@@ -53,21 +61,26 @@ def _fraction_digits(column: SparkColumn, precision: int, scale: int) -> SparkCo
     return used
 
 
-def profile_expressions(frame: DataFrame) -> list[SparkColumn]:
-    expressions: list[SparkColumn] = [F.count(F.lit(1)).alias("rows")]
+def profile_expressions(
+    frame: DataFrame, *, distinct: bool = True, known: FooterStatistics | None = None
+) -> list[SparkColumn]:
+    """The aggregates of one profile; figures ``known`` from Parquet footers are left out."""
+    expressions: list[SparkColumn] = []
+    if known is None:
+        expressions.append(F.count(F.lit(1)).alias("rows"))
     for index, field in enumerate(frame.schema.fields):
         column = F.col(f"`{field.name}`")
-        expressions += [
-            F.count(column).alias(f"n{index}"),
-            F.approx_count_distinct(column).alias(f"d{index}"),
-        ]
-        if isinstance(field.dataType, _ORDERED):
+        footer = known.column(field.name) if known is not None else None
+        if footer is None:
+            expressions.append(F.count(column).alias(f"n{index}"))
+        if distinct:
+            expressions.append(F.approx_count_distinct(column).alias(f"d{index}"))
+        if isinstance(field.dataType, _ORDERED) and not (footer and footer.min_max_known):
+            # The integer digits of decimals and integers come from these two as well: the
+            # largest magnitude is that of the min or of the max.
             expressions += [F.min(column).alias(f"lo{index}"), F.max(column).alias(f"hi{index}")]
         if isinstance(field.dataType, T.StringType):
             expressions.append(F.max(F.length(column)).alias(f"len{index}"))
-        if isinstance(field.dataType, T.DecimalType | T.IntegralType):
-            # The largest magnitude has the most integer digits.
-            expressions.append(F.max(F.abs(column)).alias(f"abs{index}"))
         if isinstance(field.dataType, T.DecimalType):
             expressions.append(
                 F.max(
@@ -87,29 +100,45 @@ def _text(value: Any, spark_type: T.DataType) -> str | None:
     return str(value)
 
 
-def profile_frame(frame: DataFrame) -> DatasetProfile:
-    """Profile ``frame`` with one aggregation (one job, one scan of its input)."""
-    conf = frame.sparkSession.conf
-    adaptive = conf.get("spark.sql.adaptive.enabled")
-    # Adaptive execution runs each shuffle stage as a job of its own; one global aggregate
-    # needs no re-planning, so it runs as one job with AQE off.
-    conf.set("spark.sql.adaptive.enabled", "false")
-    try:
-        row = frame.agg(*profile_expressions(frame)).collect()[0].asDict()
-    finally:
-        conf.set("spark.sql.adaptive.enabled", adaptive or "true")
-    rows = int(row["rows"])
+def profile_frame(
+    frame: DataFrame, *, distinct: bool = True, known: FooterStatistics | None = None
+) -> DatasetProfile:
+    """Profile ``frame`` with one aggregation (one job, one scan of its input).
+
+    ``distinct=False`` leaves out approximate distinct counts, the costliest statistic (see
+    docs/benchmarks.md). ``known`` are the footer statistics of the Parquet files ``frame``
+    reads as a whole (no filter): row count, nulls and min/max found there are not scanned.
+    """
+    expressions = profile_expressions(frame, distinct=distinct, known=known)
+    row: dict[str, Any] = {}
+    if expressions:
+        conf = frame.sparkSession.conf
+        adaptive = conf.get("spark.sql.adaptive.enabled")
+        # Adaptive execution runs each shuffle stage as a job of its own; one global
+        # aggregate needs no re-planning, so it runs as one job with AQE off.
+        conf.set("spark.sql.adaptive.enabled", "false")
+        try:
+            row = frame.agg(*expressions).collect()[0].asDict()
+        finally:
+            conf.set("spark.sql.adaptive.enabled", adaptive or "true")
+    rows = known.rows if known is not None else int(row["rows"])
     columns = []
     for index, field in enumerate(frame.schema.fields):
+        footer = known.column(field.name) if known is not None else None
+        if footer is not None and footer.min_max_known:
+            low, high = footer.min_value, footer.max_value
+        else:
+            low, high = row.get(f"lo{index}"), row.get(f"hi{index}")
+        numeric = isinstance(field.dataType, T.DecimalType | T.IntegralType)
         columns.append(
             ColumnProfile(
                 name=field.name,
-                nulls=rows - int(row[f"n{index}"]),
-                approx_distinct=int(row[f"d{index}"]),
-                min_value=_text(row.get(f"lo{index}"), field.dataType),
-                max_value=_text(row.get(f"hi{index}"), field.dataType),
+                nulls=footer.nulls if footer is not None else rows - int(row[f"n{index}"]),
+                approx_distinct=_int(row.get(f"d{index}")),
+                min_value=_text(low, field.dataType),
+                max_value=_text(high, field.dataType),
                 max_length=_int(row.get(f"len{index}")),
-                max_integer_digits=_integer_digits(row.get(f"abs{index}")),
+                max_integer_digits=_integer_digits(low, high) if numeric else None,
                 max_scale=(
                     _int(row.get(f"sc{index}"))
                     if isinstance(field.dataType, T.DecimalType)
@@ -120,10 +149,11 @@ def profile_frame(frame: DataFrame) -> DatasetProfile:
     return DatasetProfile(rows, tuple(columns))
 
 
-def _integer_digits(largest: Any) -> int | None:
-    if largest is None:
+def _integer_digits(low: Any, high: Any) -> int | None:
+    """Integer digits of the largest magnitude, which is that of the min or of the max."""
+    if low is None or high is None:
         return None
-    return decimal_digits(Decimal(largest))[0]
+    return max(decimal_digits(Decimal(low))[0], decimal_digits(Decimal(high))[0])
 
 
 def _int(value: Any) -> int | None:

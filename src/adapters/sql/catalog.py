@@ -85,13 +85,15 @@ def _optional_int(value: Any) -> int | None:
 class SqlProfiler:
     """Row count and per-column statistics in one aggregate query (one scan of the table).
 
-    Distinct counts are exact here (SQL has no portable approximate count). Digit counts of
-    decimal columns come from the extreme values and, on PostgreSQL, from every value.
+    Distinct counts are exact here (SQL has no portable approximate count) and left out
+    with ``distinct=False``. Digit counts of decimal columns come from the extreme values
+    and, on PostgreSQL, from every value.
     """
 
-    def __init__(self, engine: Engine, catalog: SqlCatalog) -> None:
+    def __init__(self, engine: Engine, catalog: SqlCatalog, *, distinct: bool = True) -> None:
         self._engine = engine
         self._catalog = catalog
+        self._distinct = distinct
 
     def profile(self, subject: DatasetRef, schema: Schema) -> DatasetProfile:
         name = self._catalog.table_of(subject)
@@ -104,10 +106,11 @@ class SqlProfiler:
             ref = source.c[col.name]
             selected += [
                 func.count(ref).label(f"n{index}"),
-                func.count(ref.distinct()).label(f"d{index}"),
                 func.min(ref).label(f"lo{index}"),
                 func.max(ref).label(f"hi{index}"),
             ]
+            if self._distinct:
+                selected.append(func.count(ref.distinct()).label(f"d{index}"))
             if isinstance(col.type, StringType):
                 selected.append(func.max(func.length(ref)).label(f"len{index}"))
             if isinstance(col.type, DecimalType) and postgres:
@@ -137,7 +140,7 @@ class SqlProfiler:
                 ColumnProfile(
                     name=col.name,
                     nulls=rows - int(row[f"n{index}"]),
-                    approx_distinct=int(row[f"d{index}"]),
+                    approx_distinct=_optional_int(row.get(f"d{index}")),
                     min_value=_text(low),
                     max_value=_text(high),
                     max_length=_optional_int(row.get(f"len{index}")),

@@ -78,7 +78,12 @@ class MetadataStore:
 
 
 def sql_harvest(
-    container: punq.Container, url: str, schema: str | None, policies: PolicyBook
+    container: punq.Container,
+    url: str,
+    schema: str | None,
+    policies: PolicyBook,
+    *,
+    distinct: bool = True,
 ) -> Harvest:
     """A harvest of every table of one schema of the database at ``url``."""
     engine = create_catalog_engine(url)
@@ -89,7 +94,7 @@ def sql_harvest(
         catalog,
         SchemaDriftCheck(baselines, gateway, policies),
         gateway,
-        SqlProfiler(engine, catalog),
+        SqlProfiler(engine, catalog, distinct=distinct),
     )
 
 

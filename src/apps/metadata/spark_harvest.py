@@ -22,7 +22,7 @@ from ports.baselines import SchemaBaselines
 
 
 def spark_harvest(
-    container: punq.Container, config: Path, policies: PolicyBook
+    container: punq.Container, config: Path, policies: PolicyBook, *, distinct: bool = True
 ) -> tuple[Harvest, SparkSessionProvider]:
     endpoints, spark = load_endpoints(config)
     settings = SparkSettings(
@@ -33,7 +33,7 @@ def spark_harvest(
     sessions = SparkSessionProvider(
         attrs.evolve(settings, app_name="metadata-harvest"), drivers_of(endpoints)
     )
-    catalog = SparkCatalog(endpoints, sessions)
+    catalog = SparkCatalog(endpoints, sessions, distinct=distinct)
     gateway: MetadataGateway = container.resolve(MetadataGateway)
     baselines: SchemaBaselines = container.resolve(SchemaBaselines)
     return (

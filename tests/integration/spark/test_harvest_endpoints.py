@@ -60,3 +60,27 @@ def test_endpoint_file_errors_name_the_file_and_key(tmp_path: Path) -> None:
     code, _, err = harvest(f"sqlite:///{tmp_path / 'm.db'}", str(bad))
     assert code == 2
     assert str(bad) in err and "kind" in err and "parquet, csv, json, jdbc" in err
+
+
+def _profile(store: str, subject: str) -> dict[str, dict[str, object]]:
+    result = CliRunner().invoke(
+        cli, ["--url", store, "latest", "dataset_profile", subject, "--json"]
+    )
+    assert result.exit_code == 0, result.stderr
+    return {c["name"]: c for c in json.loads(result.stdout)["payload"]["columns"]}
+
+
+def test_no_distinct_profiles_leave_the_distinct_counts_out(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    store = f"sqlite:///{tmp_path / 'metadata.db'}"
+    endpoints = str(DATASETS / "endpoints.toml")
+    assert harvest(store, endpoints, "--profile", "--json")[0] == 0
+    full = _profile(store, "examples::orders")  # Parquet: counts and extremes from footers
+    assert all(c["approx_distinct"] is not None for c in full.values())
+    code, _, err = harvest(store, endpoints, "--profile", "--no-distinct", "--json")
+    assert code == 0, err
+    fast = _profile(store, "examples::orders")
+    assert all(c["approx_distinct"] is None for c in fast.values())
+    for name, column in full.items():  # the rest is the same
+        assert {**column, "approx_distinct": None} == fast[name]

@@ -16,7 +16,8 @@ generated code.
 
 from __future__ import annotations
 
-from decimal import Decimal
+import datetime as dt
+from decimal import Context, Decimal, localcontext
 from typing import Any
 
 from pyspark.sql import Column as SparkColumn
@@ -38,6 +39,8 @@ _ORDERED = (
     T.BooleanType,
 )
 
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 # Decimals of up to 18 digits have an unscaled value that fits a long.
 _LONG_DIGITS = 18
@@ -86,7 +89,12 @@ def profile_expressions(
         if isinstance(field.dataType, _ORDERED) and not (footer and footer.min_max_known):
             # The integer digits of decimals and integers come from these two as well: the
             # largest magnitude is that of the min or of the max.
-            expressions += [F.min(column).alias(f"lo{index}"), F.max(column).alias(f"hi{index}")]
+            low, high = F.min(column), F.max(column)
+            if isinstance(field.dataType, T.TimestampType):
+                # As microseconds since the epoch: PySpark would turn an instant into the
+                # Python process's local time, which is not always UTC.
+                low, high = F.unix_micros(low), F.unix_micros(high)
+            expressions += [low.alias(f"lo{index}"), high.alias(f"hi{index}")]
         if isinstance(field.dataType, T.StringType):
             expressions.append(F.max(F.length(column)).alias(f"len{index}"))
         if isinstance(field.dataType, T.DecimalType):
@@ -101,8 +109,14 @@ def profile_expressions(
 def _text(value: Any, spark_type: T.DataType) -> str | None:
     if value is None:
         return None
-    if isinstance(spark_type, T.TimestampType) and value.tzinfo is None:
-        return f"{value.isoformat()}Z"  # collected in the session's time zone, UTC
+    if isinstance(spark_type, T.DecimalType):
+        # Plain digits at the column's scale (PySpark may collect 1E-10 as 1.00E-10); a wide
+        # context, as 38 digits overflow Decimal's default 28.
+        with localcontext(Context(prec=80)):
+            return format(Decimal(value).quantize(Decimal(1).scaleb(-spark_type.scale)), "f")
+    if isinstance(spark_type, T.TimestampType):  # microseconds since the epoch
+        instant = _EPOCH + dt.timedelta(microseconds=int(value))
+        return f"{instant.replace(tzinfo=None).isoformat()}Z"
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
     return str(value)

@@ -27,11 +27,15 @@ DEBIAN_JARS = {
     ),
 }
 
-# Small and quick for one machine: no UI, no progress bars, one shuffle partition per core.
-LOCAL_DEFAULTS: Mapping[str, str] = {
-    "spark.ui.enabled": "false",
+# On every master: the apps draw their own progress, and SQL renders instants in UTC.
+CLIENT_DEFAULTS: Mapping[str, str] = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
+}
+
+# Small and quick for one machine: no UI, one shuffle partition per core.
+LOCAL_DEFAULTS: Mapping[str, str] = {
+    "spark.ui.enabled": "false",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
     "spark.sql.shuffle.partitions": "4",
@@ -108,7 +112,9 @@ class SparkSessionProvider:
             builder: Any = SparkSession.builder.master(self._settings.master).appName(
                 self._settings.app_name
             )
-            conf = dict(LOCAL_DEFAULTS) if self._settings.master.startswith("local") else {}
+            conf = dict(CLIENT_DEFAULTS)
+            if self._settings.master.startswith("local"):
+                conf.update(LOCAL_DEFAULTS)
             conf.update(self._settings.conf)
             jars = [str(jdbc_jar(driver, self._settings)) for driver in self._drivers]
             if jars:

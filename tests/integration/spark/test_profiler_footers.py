@@ -34,8 +34,9 @@ SCHEMA = T.StructType(
 
 
 def _decimal(precision: int, scale: int) -> st.SearchStrategy[Decimal | None]:
-    limit = Decimal(f"{'9' * (precision - scale)}.{'9' * scale}")  # exact: no 28-digit context
-    return st.none() | st.decimals(-limit, limit, places=scale, allow_nan=False)
+    # From the unscaled integer: Decimal arithmetic would round 38 digits to 28.
+    unscaled = st.integers(-(10**precision) + 1, 10**precision - 1)
+    return st.none() | unscaled.map(lambda u: Decimal(f"{u}E-{scale}"))
 
 
 AT = dt.datetime(2024, 5, 1, 6, tzinfo=dt.UTC)

@@ -4,6 +4,7 @@ profiler, file and JDBC endpoints, probes."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -88,6 +89,21 @@ def test_profile_is_one_job_over_one_scan(
         1,
     )
     assert columns["placed_at"].min_value == "2024-05-01T06:00:00Z"
+
+
+def test_profile_renders_instants_in_utc_whatever_the_local_zone(
+    orders: DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orders.count()  # the rows are in the JVM before the zone changes
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        profile = profile_frame(orders)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    placed = {c.name: c for c in profile.columns}["placed_at"]
+    assert (placed.min_value, placed.max_value) == ("2024-05-01T06:00:00Z", "2024-05-02T06:00:00Z")
 
 
 @pytest.mark.parametrize("kind", ["parquet", "json", "csv"])

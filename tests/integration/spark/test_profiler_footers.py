@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
+from adapters.spark import parquet_footers
 from adapters.spark.parquet_footers import parquet_footer_statistics
 from adapters.spark.profiler import profile_frame
 from domain.metadata.payloads import DatasetProfile
@@ -149,3 +151,13 @@ def test_footer_profile_is_one_job_and_distinct_is_optional(
     assert all(c.approx_distinct is None for c in profile.columns)
     assert (columns["name"].max_length, columns["price"].max_integer_digits) == (2, 2)
     assert profile_frame(frame, known=known).columns[4].approx_distinct == 3
+
+
+def test_more_file_columns_than_footers_are_worth_are_scanned(
+    spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [(i, None, Decimal(i), None, "x", None, None, i, None, None) for i in range(8)]
+    frame = _write(spark, rows, 2, tmp_path / "data")
+    assert parquet_footer_statistics(frame) is not None  # 2 files x 10 columns
+    monkeypatch.setattr(parquet_footers, "MAX_FOOTER_COLUMNS", 19)
+    assert parquet_footer_statistics(frame) is None

@@ -131,3 +131,26 @@ def test_a_failing_table_is_reported_and_the_others_still_harvest(
     outcomes = {d["dataset"].rsplit(".", 1)[1]: d for d in json.loads(out)["datasets"]}
     assert outcomes["shapes"]["error"] is not None and "area" in outcomes["shapes"]["error"]
     assert all(outcomes[name]["error"] is None for name in ("customers", "items", "orders"))
+
+
+def test_profiles_show_plain_decimals_and_can_leave_distinct_counts_out(
+    sales_schema: tuple[str, str], tmp_path: Path
+) -> None:
+    url, schema = sales_schema
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f'CREATE TABLE "{schema}".tiny (x numeric(38,10))'))
+        connection.execute(
+            text(f'INSERT INTO "{schema}".tiny VALUES (0.0000000001), (0.0000000002)')
+        )
+    engine.dispose()
+    store = f"sqlite:///{tmp_path / 'm.db'}"
+    code, out, err = metadata(
+        store, "harvest", url, "--schema", schema, "--profile", "--no-distinct", "--json"
+    )
+    assert code == 0, err
+    tiny = next(d["dataset"] for d in json.loads(out)["datasets"] if d["dataset"].endswith("tiny"))
+    code, out, _ = metadata(store, "latest", "dataset_profile", tiny, "--json")
+    (x,) = json.loads(out)["payload"]["columns"]
+    assert (x["min_value"], x["max_value"]) == ("0.0000000001", "0.0000000002")  # not 1E-10
+    assert x["approx_distinct"] is None and (x["max_integer_digits"], x["max_scale"]) == (0, 10)

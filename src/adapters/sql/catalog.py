@@ -6,7 +6,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, column, func, inspect, select, table
-from sqlalchemy import types as sa
 
 from adapters.sql.types import from_sql
 from domain.dataset import DatasetRef
@@ -73,6 +72,8 @@ class SqlCatalog:
 def _text(value: Any) -> str | None:
     if value is None:
         return None
+    if isinstance(value, Decimal):
+        return format(value, "f")  # plain digits: str() writes 0.0000000001 as 1E-10
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
     return str(value)
@@ -86,8 +87,9 @@ class SqlProfiler:
     """Row count and per-column statistics in one aggregate query (one scan of the table).
 
     Distinct counts are exact here (SQL has no portable approximate count) and left out
-    with ``distinct=False``. Digit counts of decimal columns come from the extreme values
-    and, on PostgreSQL, from every value.
+    with ``distinct=False``. Integer digits of decimal columns come from the extreme
+    values (the largest magnitude is one of them); fractional digits from every value on
+    PostgreSQL, from the extremes on SQLite, which keeps no exact decimals.
     """
 
     def __init__(self, engine: Engine, catalog: SqlCatalog, *, distinct: bool = True) -> None:
@@ -115,11 +117,6 @@ class SqlProfiler:
                 selected.append(func.max(func.length(ref)).label(f"len{index}"))
             if isinstance(col.type, DecimalType) and postgres:
                 selected.append(func.max(func.scale(func.trim_scale(ref))).label(f"sc{index}"))
-                selected.append(
-                    func.max(func.length(func.trunc(func.abs(ref)).cast(sa.Text))).label(
-                        f"id{index}"
-                    )
-                )
         with self._engine.connect() as connection:
             row = connection.execute(select(*selected).select_from(source)).mappings().one()
         rows = int(row["rows"])
@@ -128,13 +125,12 @@ class SqlProfiler:
             low, high = row[f"lo{index}"], row[f"hi{index}"]
             integer_digits = scale = None
             if isinstance(col.type, DecimalType):
+                # The largest magnitude, so the most integer digits, is the min's or the max's.
+                extremes = [Decimal(str(v)) for v in (low, high) if v is not None]
+                integer_digits = max((decimal_digits(v)[0] for v in extremes), default=0)
                 if postgres:
                     scale = _optional_int(row[f"sc{index}"]) or 0
-                    integer_digits = _optional_int(row[f"id{index}"]) or 0
-                else:
-                    # SQLite keeps no exact decimals: the extremes are the best evidence.
-                    extremes = [Decimal(str(v)) for v in (low, high) if v is not None]
-                    integer_digits = max((decimal_digits(v)[0] for v in extremes), default=0)
+                else:  # SQLite keeps no exact decimals: the extremes are the best evidence.
                     scale = max((decimal_digits(v)[1] for v in extremes), default=0)
             columns.append(
                 ColumnProfile(

@@ -27,7 +27,7 @@ from pyspark.sql import types as T
 
 from adapters.spark.parquet_footers import FooterStatistics
 from domain.metadata.payloads import ColumnProfile, DatasetProfile
-from domain.schema.precision import decimal_digits
+from domain.schema.precision import integer_digits_of_extremes
 
 # Types whose min/max mean something (not binary, arrays, maps, structs).
 _ORDERED = (
@@ -160,7 +160,9 @@ def profile_frame(
                 min_value=_text(low, field.dataType),
                 max_value=_text(high, field.dataType),
                 max_length=_int(row.get(f"len{index}")),
-                max_integer_digits=_integer_digits(low, high) if numeric else None,
+                max_integer_digits=(
+                    integer_digits_of_extremes(_decimal(low), _decimal(high)) if numeric else None
+                ),
                 max_scale=(
                     _int(row.get(f"sc{index}"))
                     if isinstance(field.dataType, T.DecimalType)
@@ -177,22 +179,20 @@ def _aggregate(frame: DataFrame, expressions: list[SparkColumn], distinct: bool)
     HyperLogLog++ is an aggregate Spark cannot generate code for, and one such aggregate
     makes Spark interpret every other aggregate beside it. Observed metrics are collected
     by the same job from the same scan, so the distinct counts go there and the rest keeps
-    its generated code (about 30 % faster on the benchmark).
+    its generated code (see docs/benchmarks.md for what that saves).
     """
+    aggregates = expressions or [F.count(F.lit(1))]
     if not distinct or not frame.schema.fields:
-        return dict(frame.agg(*(expressions or [F.count(F.lit(1))])).collect()[0].asDict())
+        return dict(frame.agg(*aggregates).collect()[0].asDict())
     observation = Observation()
     observed = frame.observe(observation, *distinct_expressions(frame))
-    row = dict(observed.agg(*(expressions or [F.count(F.lit(1))])).collect()[0].asDict())
+    row = dict(observed.agg(*aggregates).collect()[0].asDict())
     row.update(observation.get)
     return row
 
 
-def _integer_digits(low: Any, high: Any) -> int | None:
-    """Integer digits of the largest magnitude, which is that of the min or of the max."""
-    if low is None or high is None:
-        return None
-    return max(decimal_digits(Decimal(low))[0], decimal_digits(Decimal(high))[0])
+def _decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(value)
 
 
 def _int(value: Any) -> int | None:

@@ -11,7 +11,7 @@ from adapters.sql.types import from_sql
 from domain.dataset import DatasetRef
 from domain.metadata.payloads import ColumnProfile, DatasetProfile
 from domain.schema import Column, DecimalType, Schema, StringType
-from domain.schema.precision import decimal_digits
+from domain.schema.precision import decimal_digits, integer_digits_of_extremes
 
 
 def namespace_of(engine: Engine) -> tuple[str, str]:
@@ -127,7 +127,7 @@ class SqlProfiler:
             if isinstance(col.type, DecimalType):
                 # The largest magnitude, so the most integer digits, is the min's or the max's.
                 extremes = [Decimal(str(v)) for v in (low, high) if v is not None]
-                integer_digits = max((decimal_digits(v)[0] for v in extremes), default=0)
+                integer_digits = integer_digits_of_extremes(*extremes) or 0
                 if postgres:
                     scale = _optional_int(row[f"sc{index}"]) or 0
                 else:  # SQLite keeps no exact decimals: the extremes are the best evidence.

@@ -51,6 +51,13 @@ def decimal_digits(value: Decimal) -> tuple[int, int]:
     return max(0, length + exponent), max(0, -exponent)
 
 
+def integer_digits_of_extremes(*extremes: Decimal | None) -> int | None:
+    """The most integer digits any value of a column uses, from its min and max: the
+    largest magnitude is one of them. None when there are no values."""
+    values = [v for v in extremes if v is not None]
+    return max(decimal_digits(v)[0] for v in values) if values else None
+
+
 def value_fits(value: Decimal, target: DecimalType) -> bool:
     """True when storing ``value`` in ``target`` neither rounds nor overflows it."""
     integer_digits, scale = decimal_digits(value)

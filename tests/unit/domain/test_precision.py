@@ -14,6 +14,7 @@ from domain.schema.precision import (
     ObservedDecimals,
     check_column,
     decimal_digits,
+    integer_digits_of_extremes,
     observed_fit,
     value_fits,
 )
@@ -170,3 +171,13 @@ def test_check_column_never_says_fits_for_a_value_that_would_not_fit(
     result = check_column(Column("amount", source), Column("amount", target), profile)
     if result.verdict is not PrecisionVerdict.VIOLATION:
         assert all(value_fits(value, target) for value in values)
+
+
+@given(st.lists(fitting(), min_size=1, max_size=6))
+def test_the_extremes_carry_the_most_integer_digits(
+    cases: list[tuple[DecimalType, Decimal]],
+) -> None:
+    values = [value for _, value in cases]
+    expected = max(decimal_digits(v)[0] for v in values)
+    assert integer_digits_of_extremes(min(values), max(values)) == expected
+    assert integer_digits_of_extremes(None, None) is None

@@ -10,8 +10,7 @@ no per-value string formatting.
 For Parquet inputs read whole, the row count, nulls and (for most types) min and max come
 from the files' footers instead (``adapters.spark.parquet_footers``), and the scan computes
 only the rest. Approximate distinct counts can be left out (``distinct=False``): they cost
-more than everything else together, because Spark runs an aggregate holding one without
-generated code.
+about as much as the rest of the profile, as Spark has no generated code for them.
 """
 
 from __future__ import annotations

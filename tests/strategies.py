@@ -56,7 +56,8 @@ identifiers = st.text(string.ascii_letters + "_", min_size=1, max_size=1).flatma
     )
 )
 words = st.text(string.ascii_letters + string.digits + "._-/", min_size=1, max_size=20)
-texts = st.text(max_size=40)
+# Text every store keeps: no NUL (PostgreSQL refuses it; the gateway does too).
+texts = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=40)
 
 decimal_types = st.integers(1, 38).flatmap(
     lambda p: st.builds(DecimalType, st.just(p), st.integers(0, p))

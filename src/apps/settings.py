@@ -16,6 +16,7 @@ from pathlib import Path
 
 import attrs
 import cattrs
+from sqlalchemy.engine import URL
 
 HOME_VARIABLE = "DATAPLATFORM_HOME"
 SETTINGS_VARIABLE = "DATAPLATFORM_SETTINGS"
@@ -43,32 +44,77 @@ class SettingsError(ValueError):
     """A settings file that cannot be used; the message names the file and the key."""
 
 
+def _strict_string(value: object, _: type) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type(value).__name__} {value!r}")
+    return value
+
+
 _converter = cattrs.Converter(forbid_extra_keys=True)
+_converter.register_structure_hook(str, _strict_string)
 
 
 def _read_file(path: Path) -> SettingsFile:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+    except OSError as failed:
+        raise SettingsError(f"{path}: cannot read the settings file ({failed.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+        if "\x00" in text:
+            raise UnicodeError("NUL")
+    except UnicodeError:
+        raise SettingsError(
+            f"{path}: not a settings file (binary or not UTF-8); it must be UTF-8 TOML like "
+            f'[metadata] url = "sqlite:///path/metadata.db"'
+        ) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as bad:
         raise SettingsError(f"{path}: not valid TOML: {bad}") from None
     try:
         return _converter.structure(data, SettingsFile)
     except cattrs.BaseValidationError as invalid:
-        reasons = "; ".join(cattrs.transform_error(invalid, path="settings"))
+        reasons = "; ".join(
+            f"{where}: {reason}"
+            for reason, _, where in (
+                line.rpartition(" @ ") for line in cattrs.transform_error(invalid, path="")
+            )
+        ).replace(": .", ": ")
         raise SettingsError(
-            f'{path}: {reasons}. Expected:\n  [metadata]\n  url = "sqlite:///path/metadata.db"'
+            f'{path}: {reasons}. Expected: [metadata] url = "sqlite:///path/metadata.db"'
         ) from None
 
 
 def load_settings(environ: Mapping[str, str] | None = None, url: str | None = None) -> Settings:
+    """The settings from the environment, the settings file and ``url`` (--url).
+
+    An empty ``--url ''`` is an error (the store wiring says so), not "no option".
+    """
     env = os.environ if environ is None else environ
     home = Path(env.get(HOME_VARIABLE) or "~/.dataplatform").expanduser()
-    settings_path = Path(env.get(SETTINGS_VARIABLE) or home / "settings.toml").expanduser()
+    if home.exists() and not home.is_dir():
+        raise SettingsError(
+            f"{HOME_VARIABLE}: {home} is a file, not a directory; point it at a directory"
+        )
+    explicit = env.get(SETTINGS_VARIABLE)
+    settings_path = Path(explicit or home / "settings.toml").expanduser()
+    if explicit and not settings_path.is_file():
+        raise SettingsError(
+            f"{SETTINGS_VARIABLE}={explicit}: no such settings file; create it or unset "
+            f"{SETTINGS_VARIABLE}"
+        )
     from_file = _read_file(settings_path) if settings_path.is_file() else SettingsFile()
-    if url:
+    if url is not None:
         return Settings(home, url, "--url")
-    if env.get(METADATA_URL_VARIABLE):
+    if env.get(METADATA_URL_VARIABLE):  # set but empty counts as unset, as shells use it
         return Settings(home, env[METADATA_URL_VARIABLE], METADATA_URL_VARIABLE)
-    if from_file.metadata.url:
+    if from_file.metadata.url is not None:
         return Settings(home, from_file.metadata.url, f"{settings_path} [metadata] url")
-    return Settings(home, f"sqlite:///{home / 'metadata.db'}", "the embedded default")
+    return Settings(home, embedded_url(home), "the embedded default")
+
+
+def embedded_url(home: Path) -> str:
+    """The URL of the embedded store under ``home``, the path escaped as a URL needs
+    (a home holding '?' or '%41' must not land elsewhere)."""
+    return URL.create("sqlite", database=str(home / "metadata.db")).render_as_string()

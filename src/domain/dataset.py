@@ -7,6 +7,8 @@ import uuid
 
 import attrs
 
+from domain.text import name_problem
+
 # Between namespace and name in the string form. Namespaces may hold "://" and IPv6
 # addresses ("postgres://[::1]:5432"), so the form splits at the *last* separator and
 # names may not contain it.
@@ -14,11 +16,29 @@ _SEPARATOR = "::"
 _NO_SPACE = re.compile(r"^\S+$")
 
 
+def _shown(value: str) -> str:
+    return repr(value) if len(value) <= 60 else repr(value[:57] + "...")
+
+
 def _non_blank(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{attribute.name}: must be a non-empty string, got {value!r}")
+    problem = name_problem(value)
+    if problem:
+        raise ValueError(f"{attribute.name}: {_shown(value)} {problem}")
+
+
+def _no_space(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not _NO_SPACE.match(value):
-        raise ValueError(f"{attribute.name}: must not contain whitespace, got {value!r}")
+        raise ValueError(f"{attribute.name}: must not contain whitespace, got {_shown(value)}")
+
+
+def _trimmed(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    # Inside a name a space is legitimate (a table "order items"); around it, a typo.
+    if value != value.strip():
+        raise ValueError(
+            f"{attribute.name}: {_shown(value)} has leading or trailing whitespace; trim it"
+        )
 
 
 def _name_without_separator(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -35,8 +55,8 @@ class DatasetRef:
     ``namespace::name`` (see :meth:`parse`).
     """
 
-    namespace: str = attrs.field(validator=_non_blank)
-    name: str = attrs.field(validator=[_non_blank, _name_without_separator])
+    namespace: str = attrs.field(validator=[_non_blank, _no_space])
+    name: str = attrs.field(validator=[_non_blank, _trimmed, _name_without_separator])
 
     @classmethod
     def parse(cls, text: str) -> DatasetRef:

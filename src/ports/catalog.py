@@ -10,11 +10,17 @@ from domain.metadata.payloads import DatasetProfile
 from domain.schema import Schema
 
 
+class CatalogError(Exception):
+    """The catalog cannot be listed at all (unreachable, no such schema); the message says
+    which and what to do."""
+
+
 class Catalog(Protocol):
     """A set of datasets whose schemas can be read (a SQL schema, a list of endpoints)."""
 
     def datasets(self) -> Sequence[DatasetRef]:
-        """Every dataset of the catalog, in a stable order."""
+        """Every dataset of the catalog, in a stable order; :class:`CatalogError` when the
+        catalog itself cannot be read."""
         ...
 
     def schema(self, subject: DatasetRef) -> Schema:

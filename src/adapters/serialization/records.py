@@ -25,8 +25,9 @@ from cattrs.preconf.json import make_converter
 
 from domain.dataset import DatasetRef, RunId
 from domain.metadata import PAYLOADS, MetadataRecord, Payload, RecordKind
-from domain.metadata.timestamps import to_utc
+from domain.metadata.timestamps import parse_instant, to_utc
 from domain.schema import DataType, parse_type
+from domain.text import unstorable
 
 
 class InvalidValue(ValueError):
@@ -69,6 +70,15 @@ def _strict(expected: type, name: str) -> Callable[[Any, type], Any]:
     return structure
 
 
+def _structure_text(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise InvalidValue(f"expected string, got {_describe(value)}")
+    problem = unstorable(value)
+    if problem:
+        raise InvalidValue(problem)
+    return value
+
+
 def _structure_float(value: Any, _: type) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise InvalidValue(f"expected number, got {_describe(value)}")
@@ -94,16 +104,9 @@ def _structure_datetime(value: Any, _: type) -> datetime:
     if not isinstance(value, str):
         raise InvalidValue(f"expected an ISO-8601 timestamp string, got {_describe(value)}")
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise InvalidValue(
-            f"expected an ISO-8601 timestamp (e.g. 2024-05-01T12:00:00Z), got {value!r}"
-        ) from None
-    if parsed.tzinfo is None:
-        raise InvalidValue(
-            f"naive timestamp {value!r} has no time zone; add an offset (Z or +00:00)"
-        )
-    return to_utc(parsed)
+        return parse_instant(value)
+    except ValueError as invalid:
+        raise InvalidValue(str(invalid)) from None
 
 
 def _unstructure_datetime(value: datetime) -> str:
@@ -188,7 +191,7 @@ class RecordConverter:
     def __init__(self) -> None:
         converter = make_converter(forbid_extra_keys=True)
         converter.register_structure_hook(int, _strict(int, "int"))
-        converter.register_structure_hook(str, _strict(str, "string"))
+        converter.register_structure_hook(str, _structure_text)
         converter.register_structure_hook(bool, _strict(bool, "boolean"))
         converter.register_structure_hook(float, _structure_float)
         converter.register_structure_hook(Decimal, _structure_decimal)
@@ -312,17 +315,30 @@ class RecordConverter:
 
     def loads(self, text: str, *, line: int | None = None) -> MetadataRecord:
         """A record from JSON text; ``line`` is where ``text`` sits in a JSONL input."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as bad:
-            raise RecordDecodeError([_malformed(bad, line)]) from None
-        return self.structure(data)
+        return self.structure(parse_json(text, line=line))
 
 
 def _malformed(bad: json.JSONDecodeError, line: int | None = None) -> Problem:
     return Problem(
         "$", f"malformed JSON at line {line or bad.lineno}, column {bad.colno}: {bad.msg}"
     )
+
+
+def parse_json(text: str, *, line: int | None = None) -> Any:
+    """JSON text as data, or :class:`RecordDecodeError` for text no record can be: malformed,
+    numbers of thousands of digits, nesting deeper than the parser's stack."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as bad:
+        raise RecordDecodeError([_malformed(bad, line)]) from None
+    except RecursionError:
+        raise RecordDecodeError(
+            [Problem("$", "JSON nested too deeply (thousands of levels); no record nests so")]
+        ) from None
+    except ValueError as bad:  # int('9' * 5000): Python refuses numbers of > 4300 digits
+        raise RecordDecodeError(
+            [Problem("$", f"a number too long to read ({str(bad).split(':')[0].lower()})")]
+        ) from None
 
 
 @attrs.frozen
@@ -343,9 +359,10 @@ def read_records(text: str, converter: RecordConverter) -> Iterator[DecodedLine]
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as bad:
-            yield DecodedLine(bad.lineno, None, (_malformed(bad),))
+            data = parse_json(text)
+        except RecordDecodeError as bad:
+            problem = bad.problems[0]
+            yield DecodedLine(_line_of(problem), None, tuple(bad.problems))
             return
         for index, item in enumerate(data):
             try:
@@ -372,6 +389,13 @@ def read_records(text: str, converter: RecordConverter) -> Iterator[DecodedLine]
             yield DecodedLine(number, None, tuple(invalid.problems))
 
 
+def _line_of(problem: Problem) -> int:
+    """The line a malformed-JSON problem names (1 when it names none)."""
+    _, found, rest = problem.message.partition("at line ")
+    number = rest.split(",")[0]
+    return int(number) if found and number.isdigit() else 1
+
+
 def _is_single_document(text: str) -> bool:
     """True when ``text`` is one JSON value (possibly pretty-printed) rather than JSONL."""
     try:
@@ -379,4 +403,6 @@ def _is_single_document(text: str) -> bool:
     except json.JSONDecodeError as bad:
         # JSONL makes json.loads stop with "Extra data" after the first line's object.
         return bad.msg != "Extra data"
+    except (RecursionError, ValueError):
+        return True  # one document that cannot be read: loads() says why
     return True

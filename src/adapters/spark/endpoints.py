@@ -22,7 +22,7 @@ from pyspark.sql import functions as F
 from sqlalchemy import Column as SqlColumn
 from sqlalchemy import MetaData, Table, create_engine, inspect
 
-from adapters.spark.session import SparkSessionProvider
+from adapters.spark.session import SparkSessionProvider, require_driver
 from adapters.spark.types import schema_from_spark, schema_to_spark
 from adapters.sql.types import from_sql, to_sql
 from domain.dataset import DatasetRef
@@ -144,6 +144,9 @@ class JdbcEndpoint:
         self.spark = spark
 
     def _options(self) -> dict[str, str]:
+        # Before Spark is asked: a missing driver is one line saying what to install,
+        # not a ClassNotFoundException from deep inside the JVM.
+        require_driver(self.spark, self.config.driver or "postgresql")
         options = {
             "url": self.config.url or "",
             "dbtable": self.config.table or "",

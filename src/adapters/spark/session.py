@@ -5,6 +5,7 @@ Nothing here starts a JVM at import time; :meth:`SparkSessionProvider.session` d
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Mapping
@@ -43,8 +44,36 @@ LOCAL_DEFAULTS: Mapping[str, str] = {
 }
 
 
+# The class each driver registers, to ask the session whether it can load it.
+DRIVER_CLASSES: Mapping[str, str] = {
+    "postgresql": "org.postgresql.Driver",
+    "sqlite": "org.sqlite.JDBC",
+}
+
+
 class MissingJdbcDriver(RuntimeError):
     """A JDBC driver jar that could not be found; the message says how to get it."""
+
+
+def require_driver(
+    spark: SparkSession,
+    driver: str,
+    classes: Mapping[str, str] = DRIVER_CLASSES,
+    debian: Mapping[str, tuple[Path, str]] | None = None,
+) -> None:
+    """Raise :class:`MissingJdbcDriver` naming the fix unless ``spark`` can load ``driver``."""
+    class_name = classes.get(driver)
+    jvm = getattr(spark, "_jvm", None)
+    if class_name is None or jvm is None:  # an unknown driver, or a Spark Connect session
+        return
+    if jvm.org.apache.spark.util.Utils.classIsLoadable(class_name):
+        return
+    # Raises with the install command when the jar is absent.
+    jar = jdbc_jar(driver, SparkSettings(), debian=DEBIAN_JARS if debian is None else debian)
+    raise MissingJdbcDriver(
+        f"the {driver} JDBC driver ({jar}) is not loaded in this Spark session: it was started "
+        f"before the driver was asked for; add {jar} to spark.jars"
+    )
 
 
 @attrs.frozen
@@ -116,7 +145,12 @@ class SparkSessionProvider:
             if self._settings.master.startswith("local"):
                 conf.update(LOCAL_DEFAULTS)
             conf.update(self._settings.conf)
-            jars = [str(jdbc_jar(driver, self._settings)) for driver in self._drivers]
+            jars = []
+            for driver in self._drivers:
+                # A missing driver fails only the endpoints that need it (require_driver
+                # says what to install); files and the other drivers still work.
+                with contextlib.suppress(MissingJdbcDriver):
+                    jars.append(str(jdbc_jar(driver, self._settings)))
             if jars:
                 conf["spark.jars"] = ",".join(filter(None, [conf.get("spark.jars", ""), *jars]))
             for key, value in conf.items():

@@ -6,12 +6,14 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, column, func, inspect, select, table
+from sqlalchemy.exc import DBAPIError
 
 from adapters.sql.types import from_sql
 from domain.dataset import DatasetRef
 from domain.metadata.payloads import ColumnProfile, DatasetProfile
 from domain.schema import Column, DecimalType, Schema, StringType
 from domain.schema.precision import decimal_digits, integer_digits_of_extremes
+from ports.catalog import CatalogError
 
 
 def namespace_of(engine: Engine) -> tuple[str, str]:
@@ -36,7 +38,18 @@ class SqlCatalog:
         self._tables: dict[DatasetRef, str] = {}
 
     def datasets(self) -> list[DatasetRef]:
-        names = inspect(self._engine).get_table_names(schema=self._schema)
+        try:
+            inspector = inspect(self._engine)
+            schemas = inspector.get_schema_names()
+            if self._schema not in schemas:
+                raise CatalogError(
+                    f"no schema {self._schema!r}; the database has "
+                    f"{', '.join(repr(s) for s in schemas) or 'none'}: pick one with --schema"
+                )
+            names = inspector.get_table_names(schema=self._schema)
+        except DBAPIError as failed:
+            reason = " ".join(str(failed.orig or failed).split()).split(" [SQL:")[0]
+            raise CatalogError(f"cannot list tables: {reason}") from None
         self._tables = {
             DatasetRef(self._namespace, f"{self._prefix}{self._schema}.{name}"): name
             for name in sorted(names)

@@ -69,7 +69,14 @@ def _policy(
     converter: cattrs.Converter, data: dict[str, Any], base: DriftPolicy, where: str
 ) -> DriftPolicy:
     merged = {**attrs.asdict(base, recurse=False), **data}
-    merged["renames"] = dict(merged.get("renames") or {})
+    renames = merged.get("renames") or {}
+    if not isinstance(renames, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in renames.items()
+    ):
+        raise PolicyFileError(
+            f'{where}.renames: expected a table of old = "new" column names, got {renames!r}'
+        )
+    merged["renames"] = dict(renames)
     try:
         return converter.structure(merged, DriftPolicy)
     except cattrs.BaseValidationError as invalid:
@@ -85,6 +92,10 @@ def load_policies(path: Path | None, overrides: dict[str, Any] | None = None) ->
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
             raw = converter.structure(data, _PolicyFile)
+        except UnicodeDecodeError:
+            raise PolicyFileError(
+                f"{path}: not UTF-8 text; a policy file is UTF-8 TOML (convert it with iconv)"
+            ) from None
         except (OSError, tomllib.TOMLDecodeError) as bad:
             raise PolicyFileError(f"{path}: {bad}") from None
         except cattrs.BaseValidationError as invalid:

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 
 import attrs
 
-from domain.metadata.errors import RecordConflict
+from domain.metadata.errors import InvalidBatch, RecordConflict
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.query import RecordQuery
 from domain.metadata.record import MetadataRecord
@@ -42,12 +42,13 @@ def backfill(
         batch = records[start : start + BATCH]
         try:
             result = gateway.emit_many(batch)
-        except RecordConflict:
-            # Emit one by one so one conflicting record does not hold back the rest.
+        except (RecordConflict, InvalidBatch):
+            # Emit one by one so one conflicting or invalid record does not hold back the
+            # rest; parity then reports it as missing or differing.
             for record in batch:
                 try:
                     one = gateway.emit(record)
-                except RecordConflict:
+                except (RecordConflict, InvalidBatch):
                     continue
                 imported += one.accepted
                 duplicates += one.duplicates

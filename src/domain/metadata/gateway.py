@@ -16,6 +16,7 @@ from domain.metadata.errors import InvalidBatch, RecordConflict, RecordProblem
 from domain.metadata.kinds import RecordKind
 from domain.metadata.query import DEFAULT_LIMIT, AppendResult, Order, RecordPage, RecordQuery
 from domain.metadata.record import MetadataRecord
+from domain.text import unstorable
 from ports.metadata import MetadataRepository
 
 _SCALARS = (str, int, float, bool, datetime, Decimal, type(None))
@@ -33,12 +34,20 @@ def _may_nest(annotation: Any) -> bool:
     return True  # an attrs class, or a type we cannot see through: look at the value
 
 
+def _holds_text(annotation: Any) -> bool:
+    if annotation is str:
+        return True
+    return any(_holds_text(argument) for argument in typing.get_args(annotation))
+
+
 @attrs.frozen
 class _Plan:
-    """Per attrs class: the validators to run and the fields that may nest attrs values."""
+    """Per attrs class: the validators to run, the fields that may nest attrs values and
+    the fields that hold text (which every store must be able to keep)."""
 
     validated: tuple[tuple[str, attrs.Attribute[Any], Any], ...]
     nested: tuple[str, ...]
+    texts: tuple[str, ...]
 
 
 _PLANS: dict[type, _Plan | None] = {}
@@ -53,6 +62,7 @@ def _plan_of(cls: type) -> _Plan | None:
         plan = _Plan(
             tuple((f.name, f, f.validator) for f in fields if f.validator is not None),
             tuple(f.name for f in fields if _may_nest(f.type)),
+            tuple(f.name for f in fields if _holds_text(f.type)),
         )
     _PLANS[cls] = plan
     return plan
@@ -68,6 +78,12 @@ def _problems_of(index: int, value: object, path: str, problems: list[RecordProb
             validator(value, field, getattr(value, name))
         except (ValueError, TypeError) as invalid:
             problems.append(RecordProblem(index, path, str(invalid)))
+    for name in plan.texts:
+        text = getattr(value, name)
+        for item in text if isinstance(text, tuple) else (text,):
+            problem = unstorable(item) if isinstance(item, str) else None
+            if problem:
+                problems.append(RecordProblem(index, f"{path}.{name}", problem))
     for name in plan.nested:
         inner = getattr(value, name)
         if type(inner) is tuple:

@@ -48,9 +48,11 @@ class Position:
             version, micros, sequence = base64.urlsafe_b64decode(padded).decode().split(":")
             if version != "v1":
                 raise ValueError(version)
+            if len(micros) > 20 or not 0 <= int(sequence) < 2**63:
+                raise ValueError(sequence)
             moment = EPOCH + timedelta(microseconds=int(micros))
             return cls(moment, int(sequence))
-        except (ValueError, binascii.Error, UnicodeDecodeError):
+        except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
             raise ValueError(
                 f"cursor: {cursor!r} is not a cursor this store handed out; "
                 f"pass the next_cursor of the previous page unchanged"

@@ -10,6 +10,7 @@ import attrs
 from domain.dataset import DatasetRef, RunId
 from domain.metadata.kinds import PAYLOADS, Payload, RecordKind, kind_of
 from domain.metadata.timestamps import to_utc, utc_only
+from domain.text import MAX_PRODUCER_LENGTH, name_problem
 
 # Parts of the identity are joined with a separator that cannot occur in them unescaped.
 _UNIT = "\x1f"
@@ -47,6 +48,9 @@ def _known_version(instance: MetadataRecord, attribute: attrs.Attribute[int], va
 def _producer(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f"producer: must name the tool that produced the record, got {value!r}")
+    problem = name_problem(value, MAX_PRODUCER_LENGTH)
+    if problem:
+        raise ValueError(f"producer: {problem}")
 
 
 def _derived_id(instance: MetadataRecord, attribute: attrs.Attribute[str], value: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import attrs
@@ -24,3 +25,36 @@ def to_utc(value: datetime) -> datetime:
     if isinstance(value, datetime) and value.tzinfo is not None and value.utcoffset() is not None:
         return value.astimezone(UTC)
     return value
+
+
+_FRACTION = re.compile(r"[T ]\d{2}:\d{2}:\d{2}[.,](\d+)")
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO-8601 instant with an offset, in UTC; ValueError says what is wrong and the fix.
+
+    Refused rather than changed unseen: no offset, more than microsecond precision, and
+    instants that leave years 1..9999 once moved to UTC.
+    """
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is not an ISO-8601 timestamp (e.g. 2024-05-01T12:00:00Z)"
+        ) from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError(
+            f"naive timestamp {text!r} has no time zone; add Z or an offset like +02:00"
+        )
+    fraction = _FRACTION.search(text)
+    if fraction and len(fraction.group(1)) > 6:
+        raise ValueError(
+            f"{text!r} has {len(fraction.group(1))} fractional-second digits; timestamps keep "
+            f"microseconds (6): round or cut it yourself so nothing changes unseen"
+        )
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(
+            f"{text!r} falls outside years 1..9999 once moved to UTC; give an instant inside"
+        ) from None

@@ -19,6 +19,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from types import MappingProxyType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 
@@ -55,6 +56,18 @@ class PrecisionMode(enum.Enum):
     WIDEN = "widen"
 
 
+def _zone(instance: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    if value is None:
+        return
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(
+            f"{attribute.name}: {value!r} is not an IANA time zone; use a name like UTC or "
+            f"Europe/Berlin"
+        ) from None
+
+
 def _renames(value: Mapping[str, str] | None) -> Mapping[str, str]:
     return MappingProxyType(dict(value or {}))
 
@@ -67,7 +80,7 @@ class DriftPolicy:
     nullability: Nullability = Nullability.EVOLVE
     precision: PrecisionMode = PrecisionMode.BLOCK
     renames: Mapping[str, str] = attrs.field(factory=dict, converter=_renames, eq=False, hash=False)
-    naive_timezone: str | None = None
+    naive_timezone: str | None = attrs.field(default=None, validator=_zone)
 
     @classmethod
     def evolve_everything(cls) -> DriftPolicy:

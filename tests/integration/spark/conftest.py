@@ -8,7 +8,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.spark.session import SparkSessionProvider, SparkSettings
+from adapters.spark.session import (
+    DRIVER_CLASSES,
+    MissingJdbcDriver,
+    SparkSessionProvider,
+    SparkSettings,
+    jdbc_jar,
+)
 from services import unavailable
 
 
@@ -16,14 +22,9 @@ from services import unavailable
 def sessions() -> Iterator[SparkSessionProvider]:
     if not (os.environ.get("JAVA_HOME") or shutil.which("java")):
         unavailable("Java", "Spark needs a JDK 17 (set JAVA_HOME)")
-    drivers = tuple(
-        d
-        for d, path in (
-            ("postgresql", "/usr/share/java/postgresql.jar"),
-            ("sqlite", "/usr/share/java/sqlite-jdbc.jar"),
-        )
-        if os.path.exists(path)
-    )
+    # A driver whose jar is missing is left out; the tests that need it skip (or fail
+    # under CI=true) through need_jdbc_driver.
+    drivers = tuple(DRIVER_CLASSES)
     provider = SparkSessionProvider(
         SparkSettings(
             master="local[1]",
@@ -43,3 +44,21 @@ def sessions() -> Iterator[SparkSessionProvider]:
 @pytest.fixture(scope="session")
 def spark(sessions: SparkSessionProvider):  # type: ignore[no-untyped-def]
     return sessions.session()
+
+
+def need_jdbc_driver(driver: str) -> None:
+    """Skip (fail under CI=true) with the install command when ``driver``'s jar is absent."""
+    try:
+        jdbc_jar(driver, SparkSettings())
+    except MissingJdbcDriver as missing:
+        unavailable(f"the {driver} JDBC driver", str(missing))
+
+
+@pytest.fixture
+def postgresql_jdbc() -> None:
+    need_jdbc_driver("postgresql")
+
+
+@pytest.fixture
+def sqlite_jdbc() -> None:
+    need_jdbc_driver("sqlite")

@@ -17,7 +17,13 @@ from pyspark.testing import assertDataFrameEqual
 from adapters.spark.catalog import SparkCatalog, SparkProbe
 from adapters.spark.endpoints import EndpointConfig, FileEndpoint, JdbcEndpoint
 from adapters.spark.profiler import profile_frame
-from adapters.spark.session import MissingJdbcDriver, SparkSessionProvider, SparkSettings, jdbc_jar
+from adapters.spark.session import (
+    MissingJdbcDriver,
+    SparkSessionProvider,
+    SparkSettings,
+    jdbc_jar,
+    require_driver,
+)
 from adapters.spark.types import from_spark, schema_from_spark, to_spark
 from domain.schema import DataType, DecimalType, IntegerType, StringType, TimestampType
 from services import postgres_url
@@ -122,14 +128,10 @@ def test_file_endpoints_write_and_read_back(
         assert {r["name"] for r in back.collect()} == {"Aalto", None, "Zyx"}
 
 
+@pytest.mark.usefixtures("sqlite_jdbc")
 def test_sqlite_jdbc_keeps_decimals_exact_and_bigints_wide(
     spark: SparkSession, orders: DataFrame, tmp_path: Path
 ) -> None:
-    jar_present = Path("/usr/share/java/sqlite-jdbc.jar").exists()
-    if not jar_present:
-        pytest.skip(
-            "sqlite-jdbc.jar missing: apt-get install libxerial-sqlite-jdbc-java libxerial-sqlite-jdbc-jni"
-        )
     config = EndpointConfig(
         name="orders", kind="jdbc", url=f"jdbc:sqlite:{tmp_path / 'orders.db'}", table="orders"
     )
@@ -142,6 +144,7 @@ def test_sqlite_jdbc_keeps_decimals_exact_and_bigints_wide(
     assert endpoint.sql_schema().column("amount").type == DecimalType(38, 10)  # type: ignore[union-attr]
 
 
+@pytest.mark.usefixtures("postgresql_jdbc")
 def test_postgres_jdbc_round_trip_and_probes(spark: SparkSession, orders: DataFrame) -> None:
     url = postgres_url()
     table = f"spark_orders_{abs(hash(url)) % 10_000}"
@@ -193,6 +196,20 @@ def test_catalog_reads_schemas_and_profiles(
         (c.name, c.type) for c in schema_from_spark(SCHEMA).columns
     ]
     assert catalog.profile(subject, schema).row_count == 3
+
+
+def test_a_jdbc_endpoint_without_its_driver_says_what_to_install(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """No ClassNotFoundException from the JVM: one line naming the package (item 5)."""
+    nowhere = {"postgresql": (tmp_path / "postgresql.jar", "libpostgresql-jdbc-java")}
+    with pytest.raises(MissingJdbcDriver) as missing:
+        require_driver(
+            spark, "postgresql", classes={"postgresql": "org.example.NoDriver"}, debian=nowhere
+        )
+    message = str(missing.value)
+    assert "apt-get install libpostgresql-jdbc-java" in message and "\n" not in message
+    require_driver(spark, "postgresql", classes={"postgresql": "org.apache.spark.SparkConf"})
 
 
 def test_missing_jdbc_jars_name_the_debian_package(tmp_path: Path) -> None:

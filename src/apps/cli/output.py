@@ -1,0 +1,103 @@
+"""What the apps print: JSON for machines, tables and progress bars for people."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from rich import box
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=str))
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """An aligned plain-text table, never wrapped (a pipe gets whole rows)."""
+    grid = Table(
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        header_style="",
+        highlight=False,
+    )
+    for header in headers:
+        grid.add_column(header, no_wrap=True, overflow="ignore")
+    for row in rows:
+        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+    buffer = io.StringIO()
+    Console(file=buffer, width=100_000, no_color=True, highlight=False, emoji=False).print(
+        grid, markup=False
+    )
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines() if line.strip())
+
+
+class RateColumn(ProgressColumn):
+    """Items per second (rows/s, tables/s) over the recent window."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self._unit = unit
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:,.1f} {self._unit}/s")
+
+
+class Ticker:
+    """Advances one progress bar; ``unit`` names what is counted (rows, tables)."""
+
+    def __init__(self, progress: Progress | None, task: Any) -> None:
+        self._progress = progress
+        self._task = task
+
+    def total(self, total: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, total=total)
+
+    def done(self, completed: int, note: str = "") -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, completed=completed, note=note)
+
+
+@contextmanager
+def progress(label: str, *, total: int | None = None, unit: str = "items") -> Iterator[Ticker]:
+    """A progress bar on stderr with the rate and the time left, shown on a terminal only."""
+    stream = sys.stderr
+    if not (hasattr(stream, "isatty") and stream.isatty()):
+        yield Ticker(None, None)
+        return
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        RateColumn(unit),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[note]}"),
+        console=Console(file=stream),
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task(label, total=total, note="")
+        yield Ticker(bar, task)

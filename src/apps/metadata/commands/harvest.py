@@ -1,0 +1,197 @@
+"""`metadata harvest`: snapshot, drift-check and profile every table of a source."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import punq
+
+from apps.cli.app import bad_input, fail
+from apps.cli.errors import ExitCode
+from apps.cli.output import echo_json, json_option, progress, table
+from apps.metadata.bootstrap import sql_harvest
+from apps.metadata.commands import gateway
+from apps.metadata.commands.policy_options import policies, policy_options
+from apps.store import check_database_url, display_url
+from domain.dataset import DatasetRef, RunId
+from domain.metadata import DatasetProfile
+from domain.metadata.payloads import ColumnProfile
+from domain.schema import Schema
+from ports.catalog import CatalogError
+
+
+@click.command()
+@click.argument("source", metavar="URL|ENDPOINTS.toml")
+@click.option(
+    "--schema",
+    "schema_name",
+    help="Database schema to harvest (default: public on PostgreSQL, main on SQLite).",
+)
+@click.option(
+    "--profile",
+    is_flag=True,
+    help="Also profile every table (one scan each) and emit dataset_profile records.",
+)
+@click.option(
+    "--no-distinct",
+    "no_distinct",
+    is_flag=True,
+    help="With --profile: leave out distinct counts, the costliest statistic (about half "
+    "of a profile's time).",
+)
+@click.option(
+    "--details", is_flag=True, help="Print each dataset's schema and profile after the summary."
+)
+@policy_options
+@json_option
+@click.pass_obj
+def harvest(
+    container: punq.Container,
+    /,
+    source: str,
+    schema_name: str | None,
+    profile: bool,
+    no_distinct: bool,
+    details: bool,
+    policy_file: Path | None,
+    as_json: bool,
+    **overrides: str | None,
+) -> None:
+    """Harvest every table of a database schema, or every dataset of an endpoint file.
+
+    URL is a database (postgresql+psycopg://..., sqlite:///...): all tables of --schema.
+    ENDPOINTS.toml lists [[datasets]] (kind parquet, csv, json or jdbc) read through Spark;
+    see docs/metadata.md.
+
+    For each table: a schema_snapshot when its schema changed since the last harvest, a
+    schema_drift record judged by its drift policy, and with --profile a dataset_profile.
+    A table that fails is reported and the others still harvest (exit 1 if any failed).
+
+    A profile is one scan per dataset: row count, nulls, distinct counts, min, max, longest
+    string and decimal digits. Parquet files answer row counts, nulls and most min/max from
+    their footers; --no-distinct drops the distinct counts for a faster scan.
+
+    \b
+      metadata harvest postgresql+psycopg://postgres@127.0.0.1:5432/test --schema sales --profile
+      metadata harvest examples/datasets/endpoints.toml --profile --no-distinct --details
+    """
+    book = policies(policy_file, **overrides)
+    sessions = None
+    if source.endswith(".toml"):
+        shown = source
+        if not Path(source).is_file():
+            bad_input(f"{source}: no such endpoint file")
+        # Imported by name: the Spark adapters (and a JVM) only when an endpoint file asks.
+        try:
+            spark = importlib.import_module("apps.metadata.spark_harvest")
+        except ModuleNotFoundError as missing:
+            fail(
+                f"harvesting an endpoint file needs {missing.name}, which this app does not "
+                f"carry: install pyspark==4.3.0 into this Python (the PEX falls back to it), "
+                f"or run `./pants run src/apps/metadata/main.py -- harvest {source}`"
+            )
+        try:
+            job, sessions = spark.spark_harvest(
+                container, Path(source), book, distinct=not no_distinct
+            )
+        except ValueError as invalid:
+            bad_input(str(invalid))
+    else:
+        url = check_database_url(source, "the harvest source", what="database url")
+        shown = display_url(url)
+        try:
+            job = sql_harvest(container, url, schema_name, book, distinct=not no_distinct)
+        except ValueError as invalid:
+            bad_input(str(invalid))
+    gateway(container)  # refuse an out-of-date store before touching the catalog
+    try:
+        with progress("harvesting", unit="datasets") as ticker:
+
+            def advance(done: int, total: int, subject: DatasetRef) -> None:
+                ticker.total(total)
+                ticker.done(done, str(subject) if done < total else "")
+
+            outcomes = job.run(
+                run_id=RunId.new(),
+                producer="metadata-harvest",
+                now=lambda: datetime.now(UTC),
+                profile=profile,
+                progress=advance,
+            )
+    except CatalogError as unusable:  # the catalog itself could not be listed
+        bad_input(f"{shown}: {unusable}")
+    finally:
+        if sessions is not None:
+            sessions.stop()
+    if not outcomes:
+        fail(
+            f"{shown}: no tables{'' if schema_name is None else f' in schema {schema_name!r}'}; nothing harvested"
+        )
+    rows = [
+        {
+            "dataset": str(o.subject),
+            "columns": o.columns,
+            "rows": o.rows,
+            "drift": o.drift,
+            "error": o.error,
+        }
+        for o in outcomes
+    ]
+    if as_json:
+        echo_json({"source": shown, "datasets": rows})
+    else:
+        click.echo(
+            table(
+                ("dataset", "columns", "rows", "drift"),
+                [
+                    (
+                        str(o.subject),
+                        _cell(o.columns),
+                        _cell(o.rows),
+                        f"FAILED: {o.error}" if o.error else o.drift,
+                    )
+                    for o in outcomes
+                ],
+            )
+        )
+        if details:
+            for outcome in outcomes:
+                if outcome.schema is not None:
+                    click.echo(f"\n{outcome.subject}")
+                    click.echo(_schema_table(outcome.schema, outcome.profile))
+        failed = sum(1 for o in outcomes if not o.ok)
+        click.echo(f"\n{len(outcomes)} dataset(s) harvested, {failed} failed")
+    if any(not o.ok for o in outcomes):
+        raise SystemExit(ExitCode.CHECK_FAILED)
+
+
+def _schema_table(schema: Schema, profile: DatasetProfile | None) -> str:
+    stats = {c.name.lower(): c for c in profile.columns} if profile is not None else {}
+    rows = []
+    for column in schema.columns:
+        seen = stats.get(column.name.lower())
+        rows.append(
+            (
+                column.name,
+                str(column.type) + ("" if column.nullable else " not null"),
+                "" if seen is None else f"{seen.nulls:,}",
+                "" if seen is None or profile is None else _distinct(seen, profile.row_count),
+                "" if seen is None or seen.min_value is None else seen.min_value[:26],
+                "" if seen is None or seen.max_value is None else seen.max_value[:26],
+            )
+        )
+    return table(("column", "type", "nulls", "distinct", "min", "max"), rows)
+
+
+def _distinct(seen: ColumnProfile, rows: int) -> str:
+    if seen.approx_distinct is None:
+        return ""
+    # An approximate count can exceed the values it counted; never show more than there are.
+    return f"~{min(seen.approx_distinct, rows - seen.nulls):,}"
+
+
+def _cell(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"

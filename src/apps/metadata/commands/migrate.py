@@ -1,0 +1,25 @@
+"""`metadata migrate`: create or upgrade the store's schema."""
+
+from __future__ import annotations
+
+import click
+import punq
+
+from apps.cli.output import echo_json, json_option
+from apps.store import MetadataStore, display_url
+
+
+@click.command()
+@json_option
+@click.pass_obj
+def migrate(container: punq.Container, as_json: bool) -> None:
+    """Create the metadata store's schema, or upgrade it to this version's revision."""
+    store: MetadataStore = container.resolve(MetadataStore)
+    before, after = store.migrate()  # a foreign or unreachable store: the group's one line
+    where = display_url(store.url)
+    if as_json:
+        echo_json({"url": where, "from": before, "to": after})
+    elif before == after:
+        click.echo(f"{where}: already at revision {after}")
+    else:
+        click.echo(f"{where}: upgraded from {before or 'an empty store'} to revision {after}")

@@ -1,0 +1,139 @@
+"""The metadata store every app writes to and reads from, built from one URL.
+
+This is the one wiring of the store the apps share (metadata, ingestion, recon): it checks
+the URL, builds the engine lazily, creates a new embedded store on first use (safely when
+several processes start at once), and refuses a store whose schema is missing or old.
+"""
+
+from __future__ import annotations
+
+import attrs
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+
+from adapters.serialization.records import RecordConverter
+from adapters.sql import migrate
+from adapters.sql.engine import create_store_engine
+from adapters.sql.metadata import SqlMetadataRepository
+from apps.cli.app import one_line
+from apps.cli.errors import ExitCode
+from apps.settings import METADATA_URL_VARIABLE, Settings, SettingsError
+from domain.metadata.errors import StoreNotReady
+from ports.metadata import MetadataRepository
+
+_FORMS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
+
+
+def display_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a database URL (a typo): nothing to hide
+        return url
+
+
+def check_database_url(url: str, source: str, *, what: str = "metadata url") -> str:
+    """``url`` as the store (or a catalog) will use it, or :class:`SettingsError` saying what
+    to write; ``source`` says where the URL came from.
+
+    ``postgresql://`` and ``postgres://`` mean the psycopg driver, the one this tool ships.
+    """
+    where = f"{what} {url!r} ({source})"
+    if not url.strip():
+        raise SettingsError(
+            f"{what} ({source}) is empty; give {_FORMS}"
+            + (", or leave it unset for the embedded store" if what == "metadata url" else "")
+        )
+    try:
+        parsed = make_url(url.strip())
+    except (ArgumentError, ValueError):
+        raise SettingsError(f"{where}: not a database URL; expected {_FORMS}") from None
+    backend, _, driver = parsed.drivername.partition("+")
+    if backend in ("http", "https"):
+        raise SettingsError(
+            f"{where}: the remote metadata service is not available yet; use {_FORMS}"
+        )
+    if backend == "sqlite":
+        if driver not in ("", "pysqlite"):
+            raise SettingsError(f"{where}: driver {driver!r} is not supported; use sqlite:///PATH")
+        if not parsed.database or parsed.database == ":memory:":
+            raise SettingsError(
+                f"{where}: an in-memory SQLite database forgets every record when the command "
+                f"ends; give a file, sqlite:///PATH (four slashes for an absolute path)"
+            )
+        return parsed.render_as_string(hide_password=False)
+    if backend in ("postgresql", "postgres"):
+        if driver not in ("", "psycopg"):
+            raise SettingsError(
+                f"{where}: driver {driver!r} is not supported; use postgresql+psycopg://..."
+            )
+        return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    raise SettingsError(f"{where}: unsupported database {backend!r}; use {_FORMS}")
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be opened (a directory that cannot be created, say)."""
+
+
+@attrs.define
+class MetadataStore:
+    """The configured store: builds its engine lazily and knows how to migrate it."""
+
+    settings: Settings
+    converter: RecordConverter
+    _engine: Engine | None = None
+
+    @property
+    def url(self) -> str:
+        return self.settings.metadata_url
+
+    @property
+    def where(self) -> str:
+        """The store for messages: its URL without password, and where the URL came from."""
+        return f"the metadata store at {display_url(self.url)} ({self.settings.source})"
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            url = check_database_url(self.url, self.settings.source)
+            try:
+                self._engine = create_store_engine(url)
+            except OSError as failed:
+                raise StoreUnavailable(
+                    f"{self.where}: cannot create {failed.filename or 'its directory'} "
+                    f"({failed.strerror or failed}); set {METADATA_URL_VARIABLE} or "
+                    f"DATAPLATFORM_HOME to a writable place"
+                ) from None
+        return self._engine
+
+    def repository(self) -> MetadataRepository:
+        """The repository, refusing a store whose schema is missing or old."""
+        engine = self.engine()
+        # A brand-new embedded store is created on first use; anything else is migrated
+        # only on request, because upgrading a shared store is somebody's decision.
+        if engine.dialect.name == "sqlite":
+            migrate.create_if_empty(engine)
+        migrate.ensure_current(engine, display_url(self.url))
+        return SqlMetadataRepository(engine, self.converter)
+
+    def migrate(self) -> tuple[str | None, str]:
+        return migrate.upgrade(self.engine(), display_url(self.url))
+
+
+def describe_store_failure(
+    failure: BaseException, store: MetadataStore | None
+) -> tuple[str, ExitCode] | None:
+    """One line for a failure of the store (unreachable, not ready, misconfigured)."""
+    if isinstance(failure, SettingsError):
+        return str(failure), ExitCode.BAD_INPUT
+    if isinstance(failure, StoreNotReady | StoreUnavailable):
+        return str(failure), ExitCode.CHECK_FAILED
+    if isinstance(failure, DBAPIError):
+        where = store.where if store is not None else "the database"
+        reason = one_line(str(failure.orig or failure)).split(" [SQL:")[0]
+        return (
+            f"{where} failed: {reason}. Check the URL (--url, {METADATA_URL_VARIABLE}) and "
+            f"that the server runs",
+            ExitCode.CHECK_FAILED,
+        )
+    return None

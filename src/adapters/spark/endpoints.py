@@ -20,13 +20,14 @@ import cattrs
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from sqlalchemy import Column as SqlColumn
-from sqlalchemy import MetaData, Table, create_engine, inspect
+from sqlalchemy import MetaData, Table, create_engine
 
 from adapters.spark.session import SparkSessionProvider, require_driver
 from adapters.spark.types import schema_from_spark, schema_to_spark
-from adapters.sql.types import from_sql, to_sql
+from adapters.sql.catalog import sqlite_schema
+from adapters.sql.types import to_sql
 from domain.dataset import DatasetRef
-from domain.schema import Column, DecimalType, IntegerType, Schema
+from domain.schema import DecimalType, Schema
 
 KINDS = ("parquet", "csv", "json", "jdbc")
 
@@ -169,17 +170,9 @@ class JdbcEndpoint:
         """The table's schema as SQLite declares it (Spark misreads BIGINT and decimals)."""
         engine = create_engine(f"sqlite:///{self._sqlite_path()}")
         try:
-            columns = inspect(engine).get_columns(self.config.table or "")
+            return sqlite_schema(engine, self.config.table or "", self.config.table or "table")
         finally:
             engine.dispose()
-        return Schema.from_columns(
-            Column(
-                c["name"],
-                _sqlite_type(c["type"], f"{self.config.table}.{c['name']}"),
-                bool(c.get("nullable", True)),
-            )
-            for c in columns
-        )
 
     def read(self) -> DataFrame:
         options = self._options()
@@ -232,13 +225,6 @@ class JdbcEndpoint:
             table.create(engine, checkfirst=True)
         finally:
             engine.dispose()
-
-
-def _sqlite_type(sql_type: Any, where: str) -> Any:
-    mapped = from_sql(sql_type, where=where)
-    if isinstance(mapped, IntegerType) and "BIGINT" in str(sql_type).upper():
-        return IntegerType(64)
-    return mapped
 
 
 ENDPOINT_KINDS: Mapping[str, Callable[[EndpointConfig, SparkSession], SparkEndpoint]] = {

@@ -1,6 +1,8 @@
 """Harvest a catalog: snapshot every dataset's schema, record drift, optionally profile.
 
-One dataset failing (permissions, a bad file) is reported and the others still harvest.
+One dataset failing (permissions, a bad file, a type it cannot read) is reported and the
+others still harvest; a dataset's snapshot, drift and profile are stored together or not
+at all.
 """
 
 from __future__ import annotations
@@ -87,8 +89,29 @@ class Harvest:
     ) -> HarvestOutcome:
         try:
             schema = self._catalog.schema(subject)
+            # Profile first: a table whose profile fails stores nothing of this harvest,
+            # not a snapshot without its profile.
+            dataset_profile = None
+            profile_records: tuple[MetadataRecord, ...] = ()
+            if profile:
+                assert self._profiler is not None
+                dataset_profile = self._profiler.profile(subject, schema)
+                profile_records = (
+                    MetadataRecord.create(
+                        subject=subject,
+                        run_id=run_id,
+                        observed_at=now(),
+                        producer=producer,
+                        payload=dataset_profile,
+                    ),
+                )
             report = self._drift_check.observe(
-                subject, schema, run_id=run_id, producer=producer, observed_at=now()
+                subject,
+                schema,
+                run_id=run_id,
+                producer=producer,
+                observed_at=now(),
+                with_records=profile_records,
             )
             if report.baseline is None:
                 drift = "new"
@@ -97,23 +120,13 @@ class Harvest:
             else:
                 verdict = "allowed" if report.decision.allowed else "refused"
                 drift = f"{len(report.decision.diff.changes)} change(s), {verdict}"
-            rows = None
-            dataset_profile = None
-            if profile:
-                assert self._profiler is not None
-                dataset_profile = self._profiler.profile(subject, schema)
-                rows = dataset_profile.row_count
-                self._gateway.emit(
-                    MetadataRecord.create(
-                        subject=subject,
-                        run_id=run_id,
-                        observed_at=now(),
-                        producer=producer,
-                        payload=dataset_profile,
-                    )
-                )
             return HarvestOutcome(
-                subject, len(schema.columns), rows, drift, schema=schema, profile=dataset_profile
+                subject,
+                len(schema.columns),
+                None if dataset_profile is None else dataset_profile.row_count,
+                drift,
+                schema=schema,
+                profile=dataset_profile,
             )
         except Exception as failure:  # one dataset's failure must not stop the others
             return HarvestOutcome(

@@ -66,7 +66,7 @@ PAYLOADS: Mapping[RecordKind, PayloadSpec] = MappingProxyType(
         spec.kind: spec
         for spec in (
             PayloadSpec(RecordKind.SCHEMA_SNAPSHOT, SchemaSnapshot),
-            PayloadSpec(RecordKind.DATASET_PROFILE, DatasetProfile),
+            PayloadSpec(RecordKind.DATASET_PROFILE, DatasetProfile, current_version=2),
             PayloadSpec(RecordKind.SCHEMA_DRIFT, SchemaDrift),
             PayloadSpec(RecordKind.PRECISION_CHECK, PrecisionCheck),
             PayloadSpec(RecordKind.INGESTION_VOLUME, IngestionVolume),

@@ -50,7 +50,12 @@ class SchemaSnapshot:
 @attrs.frozen
 class ColumnProfile:
     """Statistics of one column. ``min_value``/``max_value`` are rendered as text, so one
-    shape serves every type; the digit counts are for decimals and integers."""
+    shape serves every type; the digit counts are for decimals and integers.
+
+    Version 2 added ``max_scale_value`` (a value with the most fractional digits, the one a
+    rounding violation names) and ``non_finite`` (NaN and infinities, which no bounded
+    decimal holds); version 1 records read with both unknown (None).
+    """
 
     name: str = attrs.field(validator=_non_empty)
     nulls: int = attrs.field(validator=_non_negative)
@@ -60,6 +65,8 @@ class ColumnProfile:
     max_length: int | None = attrs.field(default=None, validator=_non_negative)
     max_integer_digits: int | None = attrs.field(default=None, validator=_non_negative)
     max_scale: int | None = attrs.field(default=None, validator=_non_negative)
+    max_scale_value: str | None = None
+    non_finite: int | None = attrs.field(default=None, validator=_non_negative)
 
 
 def _unique_profile_columns(

@@ -6,6 +6,7 @@ metadata gateway (`schema_drift`, `precision_check`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import attrs
@@ -90,7 +91,10 @@ class SchemaDriftCheck:
         run_id: RunId,
         producer: str,
         observed_at: datetime,
+        with_records: Sequence[MetadataRecord] = (),
     ) -> DriftReport:
+        """Record ``schema`` when it changed, and its drift; ``with_records`` (a profile of
+        the same observation) are emitted in the same batch: all of them or none."""
         baseline_record = self._baselines.latest_snapshot(subject)
         baseline = (
             baseline_record.payload.schema
@@ -98,7 +102,9 @@ class SchemaDriftCheck:
             else None
         )
         if baseline is not None and baseline.fingerprint == schema.fingerprint:
-            return DriftReport(subject, baseline, schema, None, ())
+            if with_records:
+                self._gateway.emit_many(with_records)
+            return DriftReport(subject, baseline, schema, None, tuple(with_records))
 
         def record(payload: SchemaSnapshot | SchemaDrift) -> MetadataRecord:
             return MetadataRecord.create(
@@ -115,6 +121,7 @@ class SchemaDriftCheck:
             policy = self._policies.policy_for(subject)
             decision = compare(baseline, schema, policy)
             records.append(record(drift_payload(baseline, schema, decision, policy)))
+        records.extend(with_records)
         self._gateway.emit_many(records)
         return DriftReport(subject, baseline, schema, decision, tuple(records))
 

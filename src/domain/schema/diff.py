@@ -23,6 +23,7 @@ from domain.schema.types import (
     FloatType,
     IntegerType,
     MapType,
+    NumberType,
     StringType,
     StructType,
     TimestampType,
@@ -67,6 +68,10 @@ def classify(old: DataType, new: DataType, *, naive_timezone: str | None = None)
     if old == new:
         return TypeChange.SAME
     match old, new:
+        case (IntegerType() | DecimalType()), NumberType():
+            return TypeChange.WIDENING  # an unbounded decimal holds every exact value
+        case NumberType(), (DecimalType() | IntegerType() | FloatType() | DoubleType()):
+            return TypeChange.NARROWING  # only the values seen can say whether they fit
         case IntegerType(bits=a), IntegerType(bits=b):
             return TypeChange.WIDENING if b >= a else TypeChange.NARROWING
         case IntegerType(bits=a), DecimalType():
@@ -86,7 +91,7 @@ def classify(old: DataType, new: DataType, *, naive_timezone: str | None = None)
             fits = old.scale == 0 and 10**old.precision - 1 <= new.max_value
             return TypeChange.WIDENING if fits else TypeChange.NARROWING
         case (DecimalType() | FloatType() | DoubleType()), (
-            FloatType() | DoubleType() | DecimalType() | IntegerType()
+            FloatType() | DoubleType() | DecimalType() | IntegerType() | NumberType()
         ):
             if isinstance(old, FloatType) and isinstance(new, DoubleType):
                 return TypeChange.WIDENING

@@ -29,6 +29,7 @@ from domain.schema.types import (
     DoubleType,
     FloatType,
     IntegerType,
+    NumberType,
     StringType,
 )
 
@@ -144,6 +145,14 @@ class ObservedFit:
     proposed: DataType | None = None
 
 
+def _non_finite(profile: ColumnProfile, target: DataType) -> ObservedFit | None:
+    if profile.non_finite:
+        return ObservedFit(
+            False, f"{profile.non_finite} value(s) are NaN or infinite, which {target} cannot hold"
+        )
+    return None
+
+
 def _observed_decimal(profile: ColumnProfile, target: DecimalType) -> ObservedFit:
     if profile.max_integer_digits is None or profile.max_scale is None:
         return ObservedFit(
@@ -173,19 +182,33 @@ def _observed_decimal(profile: ColumnProfile, target: DecimalType) -> ObservedFi
             + (f" (largest {offending})" if offending else "")
         )
     if scale > target.scale:
+        example = profile.max_scale_value
         problems.append(
-            f"a value has {scale} fractional digits, {target} keeps {target.scale} (rounding)"
+            (f"value {example} has" if example else "a value has")
+            + f" {scale} fractional digits, {target} keeps {target.scale} (rounding)"
         )
+        offending = offending or example
     return ObservedFit(False, "; ".join(problems), offending, proposed)
 
 
-def _observed_integer(profile: ColumnProfile, target: IntegerType) -> ObservedFit:
+def _observed_integer(
+    profile: ColumnProfile, target: IntegerType, source: DataType | None = None
+) -> ObservedFit:
     low, high = _number(profile.min_value), _number(profile.max_value)
     if low is None or high is None:
         return ObservedFit(False, "the profile has no min/max for this column; profile the source")
-    if profile.max_scale:
+    if profile.max_scale is None and not isinstance(source, IntegerType):
         return ObservedFit(
-            False, f"values have {profile.max_scale} fractional digits; {target} keeps none"
+            False,
+            "the profile does not say whether values have fractional digits; profile the source",
+        )
+    if profile.max_scale:
+        example = profile.max_scale_value
+        return ObservedFit(
+            False,
+            (f"value {example} has" if example else "values have")
+            + f" {profile.max_scale} fractional digits; {target} keeps none",
+            example,
         )
     width = next(
         (
@@ -254,21 +277,71 @@ def _observed_float(profile: ColumnProfile, target: FloatType | DoubleType) -> O
     )
 
 
-def observed_fit(profile: ColumnProfile | None, target: DataType) -> ObservedFit:
-    """Whether the values ``profile`` saw can be stored in ``target`` without loss."""
+def observed_fit(
+    profile: ColumnProfile | None, target: DataType, source: DataType | None = None
+) -> ObservedFit:
+    """Whether the values ``profile`` saw can be stored in ``target`` without loss;
+    ``source`` is the declared type they come from, when known."""
     if profile is None:
         return ObservedFit(
             False, "declared types do not guarantee a fit and there is no profile of the source"
         )
+    if isinstance(target, DecimalType | IntegerType | NumberType | FloatType | DoubleType):
+        refused = _non_finite(profile, target)
+        if refused is not None:
+            return refused
+    if isinstance(target, NumberType):
+        unknown = profile.max_integer_digits is None or profile.max_scale is None
+        if unknown and not isinstance(source, IntegerType | DecimalType):
+            return ObservedFit(
+                False, "the profile has no digit counts for this column; profile the source"
+            )
+        return ObservedFit(True, f"fits observed data: {target} holds any finite decimal")
     if isinstance(target, DecimalType):
         return _observed_decimal(profile, target)
     if isinstance(target, IntegerType):
-        return _observed_integer(profile, target)
+        return _observed_integer(profile, target, source)
     if isinstance(target, StringType):
         return _observed_string(profile, target)
     if isinstance(target, FloatType | DoubleType):
         return _observed_float(profile, target)
     return ObservedFit(False, f"values do not carry over to {target}")
+
+
+def contradiction(profile: ColumnProfile | None, declared: DataType) -> str | None:
+    """What in ``profile`` a value of the ``declared`` type could not be (SQLite keeps any
+    value in any column; a catalog can be wrong), or None when nothing contradicts it."""
+    if profile is None:
+        return None
+    if isinstance(declared, DecimalType | IntegerType) and profile.non_finite:
+        return f"{profile.non_finite} value(s) are NaN or infinite"
+    if isinstance(declared, DecimalType):
+        digits, scale = profile.max_integer_digits, profile.max_scale
+        if digits is not None and digits > declared.integer_digits:
+            largest = _largest_magnitude(profile)
+            return (
+                f"a value{'' if largest is None else f' ({largest})'} has {digits} integer digits"
+            )
+        if scale is not None and scale > declared.scale:
+            example = profile.max_scale_value
+            return (
+                f"a value{'' if example is None else f' ({example})'} has {scale} fractional digits"
+            )
+    if isinstance(declared, IntegerType):
+        low, high = _number(profile.min_value), _number(profile.max_value)
+        for value in (low, high):
+            if value is not None and not declared.min_value <= value <= declared.max_value:
+                return f"value {value} is outside {declared.min_value}..{declared.max_value}"
+        if profile.max_scale:
+            return f"values have {profile.max_scale} fractional digits"
+    if (
+        isinstance(declared, StringType)
+        and declared.max_length is not None
+        and profile.max_length is not None
+        and profile.max_length > declared.max_length
+    ):
+        return f"a value has {profile.max_length} characters"
+    return None
 
 
 def check_column(
@@ -277,20 +350,30 @@ def check_column(
     profile: ColumnProfile | None,
     mode: PrecisionMode = PrecisionMode.BLOCK,
 ) -> PrecisionFinding:
-    """The guardrail's verdict for storing ``source`` values in ``target`` under ``mode``."""
-    if declared_fit(source.type, target.type):
+    """The guardrail's verdict for storing ``source`` values in ``target`` under ``mode``.
+
+    A profile that contradicts the declared source type wins: the declared type no longer
+    vouches for the values, and the verdict says so.
+    """
+    contradicted = contradiction(profile, source.type)
+    if contradicted is None and declared_fit(source.type, target.type):
         return PrecisionFinding(
             source, target, PrecisionVerdict.FITS, f"every {source.type} value fits {target.type}"
         )
-    observed = observed_fit(profile, target.type)
+    observed = observed_fit(profile, target.type, None if contradicted else source.type)
+    note = (
+        ""
+        if contradicted is None
+        else f" (the profile contradicts the declared {source.type}: {contradicted}; judged by the values seen)"
+    )
     if observed.fits:
         return PrecisionFinding(
             source,
             target,
             PrecisionVerdict.FITS_OBSERVED,
-            f"{source.type} -> {target.type} {observed.detail}",
+            f"{source.type} -> {target.type} {observed.detail}{note}",
         )
-    detail = f"{source.type} -> {target.type}: {observed.detail}"
+    detail = f"{source.type} -> {target.type}: {observed.detail}{note}"
     blocking = mode is PrecisionMode.BLOCK
     if mode is PrecisionMode.WIDEN:
         if observed.proposed is not None:

@@ -74,6 +74,15 @@ class DecimalType:
 
 
 @attrs.frozen
+class NumberType:
+    """An exact decimal without a declared precision or scale (PostgreSQL ``numeric``,
+    Oracle ``NUMBER``): it holds any finite decimal, so only a profile tells what it holds."""
+
+    def __str__(self) -> str:
+        return "number"
+
+
+@attrs.frozen
 class FloatType:
     """A 32-bit binary floating point number."""
 
@@ -209,6 +218,7 @@ class MapType:
 DataType: TypeAlias = (
     IntegerType
     | DecimalType
+    | NumberType
     | FloatType
     | DoubleType
     | StringType
@@ -226,6 +236,7 @@ _SIMPLE: dict[str, DataType] = {
     "int16": IntegerType(16),
     "int32": IntegerType(32),
     "int64": IntegerType(64),
+    "number": NumberType(),
     "float": FloatType(),
     "double": DoubleType(),
     "string": StringType(),
@@ -262,7 +273,7 @@ class _Parser:
 
     def error(self, reason: str, *, show_grammar: bool = True) -> TypeSyntaxError:
         hint = (
-            "; expected e.g. int64, decimal(18,2), string(40), timestamp_tz, array<int32>, "
+            "; expected e.g. int64, decimal(18,2), number, string(40), timestamp_tz, array<int32>, "
             "struct<id:int64 not null>, map<string,double>"
         )
         return TypeSyntaxError(f"type {self.text!r}: {reason}{hint if show_grammar else ''}")

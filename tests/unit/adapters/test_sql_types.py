@@ -7,7 +7,7 @@ from hypothesis import given
 from sqlalchemy import types as sa
 from sqlalchemy.dialects import postgresql
 
-from adapters.sql.types import UnsupportedType, from_sql, to_sql
+from adapters.sql.types import UnsupportedType, from_sql, from_sqlite, to_sql
 from domain.schema import (
     ArrayType,
     BinaryType,
@@ -18,6 +18,7 @@ from domain.schema import (
     DoubleType,
     FloatType,
     IntegerType,
+    NumberType,
     StringType,
     TimestampType,
 )
@@ -29,7 +30,7 @@ from strategies import primitive_types
     [
         (sa.Numeric(38, 10), DecimalType(38, 10)),
         (sa.Numeric(12), DecimalType(12, 0)),
-        (sa.Numeric(), DecimalType(38, 10)),
+        (sa.Numeric(), NumberType()),  # unbounded: no made-up precision
         (postgresql.TIMESTAMP(timezone=True), TimestampType(with_timezone=True)),
         (sa.DateTime(), TimestampType(with_timezone=False)),
         (sa.SmallInteger(), IntegerType(16)),
@@ -59,3 +60,37 @@ def test_unsupported_types_are_named() -> None:
         from_sql(sa.NullType(), where="orders.shape")
     with pytest.raises(UnsupportedType, match="precision 50"):
         from_sql(sa.Numeric(50, 2), where="orders.amount")
+
+
+@pytest.mark.parametrize(
+    ("declared", "expected"),
+    [
+        # Affinity rule 1: any name with INT holds 64-bit integers, whatever its width says.
+        ("INTEGER", IntegerType(64)),
+        ("int", IntegerType(64)),
+        ("SMALLINT", IntegerType(64)),
+        ("UNSIGNED BIG INT", IntegerType(64)),
+        ("VARCHAR(40)", StringType(40)),
+        ("NCHAR(5)", StringType(5)),
+        ("TEXT", StringType()),
+        ("CLOB", StringType()),
+        ("BLOB", BinaryType()),
+        ("REAL", DoubleType()),
+        ("DOUBLE PRECISION", DoubleType()),
+        ("FLOAT", DoubleType()),
+        ("NUMERIC", NumberType()),
+        ("DECIMAL(10,2)", DecimalType(10, 2)),
+        ("decimal( 12 )", DecimalType(12, 0)),
+        ("BOOLEAN", BooleanType()),
+        ("DATE", DateType()),
+        ("DATETIME", TimestampType(with_timezone=False)),
+    ],
+)
+def test_sqlite_declared_types_follow_the_affinity_rules(declared: str, expected: DataType) -> None:
+    assert from_sqlite(declared, where="t.c") == expected
+
+
+@pytest.mark.parametrize("declared", ["frobnicate", "", "DECIMAL(50,2)", "MONEY(x)"])
+def test_sqlite_types_it_cannot_read_are_refused_with_the_column(declared: str) -> None:
+    with pytest.raises(UnsupportedType, match=r"^orders\.amount: "):
+        from_sqlite(declared, where="orders.amount")

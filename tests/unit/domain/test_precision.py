@@ -31,7 +31,9 @@ def fitting(draw: st.DrawFn) -> tuple[DecimalType, Decimal]:
     integer = draw(st.integers(0, 10**target.integer_digits - 1))
     fraction = draw(st.integers(0, 10**target.scale - 1))
     sign = draw(st.sampled_from([1, -1]))
-    return target, sign * (Decimal(integer) + Decimal(fraction).scaleb(-target.scale))
+    # Exact arithmetic: the default 28-digit context would round 30 nines up to 1E+30.
+    with localcontext(prec=100):
+        return target, sign * (Decimal(integer) + Decimal(fraction).scaleb(-target.scale))
 
 
 def finding(values: list[Decimal], target: DecimalType) -> PrecisionVerdict:

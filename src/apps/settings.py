@@ -54,6 +54,12 @@ _converter = cattrs.Converter(forbid_extra_keys=True)
 _converter.register_structure_hook(str, _strict_string)
 
 
+def _toml_key(path: str) -> str:
+    """cattrs' ``.metadata.url`` as a TOML reader writes it: ``[metadata] url``."""
+    section, _, key = path.strip(".").partition(".")
+    return f"[{section}] {key}" if key else f"[{section}]"
+
+
 def _read_file(path: Path) -> SettingsFile:
     try:
         raw = path.read_bytes()
@@ -76,11 +82,11 @@ def _read_file(path: Path) -> SettingsFile:
         return _converter.structure(data, SettingsFile)
     except cattrs.BaseValidationError as invalid:
         reasons = "; ".join(
-            f"{where}: {reason}"
+            f"{_toml_key(where)}: {reason.replace('invalid value for type, expected', 'expected')}"
             for reason, _, where in (
                 line.rpartition(" @ ") for line in cattrs.transform_error(invalid, path="")
             )
-        ).replace(": .", ": ")
+        )
         raise SettingsError(
             f'{path}: {reasons}. Expected: [metadata] url = "sqlite:///path/metadata.db"'
         ) from None

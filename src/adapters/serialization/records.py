@@ -133,7 +133,9 @@ def _structure_dataset_ref(value: Any, _: type) -> DatasetRef:
         )
     extra = sorted(set(value) - {"namespace", "name"})
     if extra:
-        raise InvalidValue(f"unknown keys {', '.join(extra)}; expected namespace and name")
+        raise InvalidValue(
+            f"unknown keys {', '.join(map(repr, extra))}; expected namespace and name"
+        )
     missing = [key for key in ("namespace", "name") if key not in value]
     if missing:
         raise InvalidValue(f"missing {', '.join(missing)}")
@@ -160,7 +162,7 @@ def _format(exc: BaseException, expected: type | None) -> str:
     if isinstance(exc, KeyError):
         return "required field missing"
     if isinstance(exc, cattrs.ForbiddenExtraKeysError):
-        return f"unknown field(s) {', '.join(sorted(exc.extra_fields))}; remove them"
+        return f"unknown field(s) {', '.join(map(repr, sorted(exc.extra_fields)))}; remove them"
     return cattrs.v.format_exception(exc, expected)
 
 
@@ -246,7 +248,9 @@ class RecordConverter:
         problems: list[Problem] = []
         extra = sorted(set(data) - _ENVELOPE_FIELDS)
         if extra:
-            problems.append(Problem("$", f"unknown field(s) {', '.join(extra)}; remove them"))
+            problems.append(
+                Problem("$", f"unknown field(s) {', '.join(map(repr, extra))}; remove them")
+            )
         problems.extend(
             Problem(f"$.{key}", "required field missing")
             for key in _REQUIRED_FIELDS
@@ -295,6 +299,9 @@ class RecordConverter:
             ) from None
 
     def _field(self, value: Any, target: type, path: str, problems: list[Problem]) -> Any:
+        if path == "$.payload" and not isinstance(value, dict):
+            problems.append(Problem(path, f"expected a JSON object, got {_describe(value)}"))
+            return None
         try:
             return self._converter.structure(value, target)
         except (cattrs.BaseValidationError, InvalidValue) as invalid:
@@ -303,7 +310,7 @@ class RecordConverter:
                 if isinstance(invalid, cattrs.BaseValidationError)
                 else [Problem(path, str(invalid))]
             )
-        except (ValueError, TypeError) as invalid:
+        except (ValueError, TypeError, AttributeError) as invalid:
             # An attrs validator refused the value (e.g. duplicate column names).
             problems.append(Problem(path, str(invalid)))
         return None

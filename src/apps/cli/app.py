@@ -22,8 +22,19 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 
 def one_line(text: str) -> str:
-    """A message folded onto one line (a user reads one line per failure)."""
-    return " ".join(part.strip() for part in text.splitlines() if part.strip()) or "failed"
+    """A message folded onto one line (a user reads one line per failure); any line break
+    that came in with the input (\\r, U+2028 ...) is shown escaped."""
+    return (
+        " ".join(printable(part).strip() for part in text.split("\n") if part.strip()) or "failed"
+    )
+
+
+def printable(text: str) -> str:
+    """``text`` with every character that would break or hide a line escaped."""
+    return "".join(
+        ch if ch.isprintable() or ch == " " else ch.encode("unicode_escape").decode("ascii")
+        for ch in text
+    )
 
 
 def emit_error(message: str) -> None:

@@ -12,6 +12,7 @@ class RecordProblem:
     index: int
     path: str
     message: str
+    other: int | None = None  # the earlier record this one clashes with, if any
 
     def __str__(self) -> str:
         return f"record {self.index}: {self.path}: {self.message}"

@@ -115,6 +115,7 @@ def validate_batch(records: Sequence[MetadataRecord]) -> list[RecordProblem]:
                     index,
                     "$.payload",
                     f"record {earlier} has the same record_id with a different payload",
+                    other=earlier,
                 )
             )
     return problems

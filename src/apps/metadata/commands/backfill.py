@@ -9,7 +9,7 @@ import click
 import punq
 
 from adapters.serialization.records import read_records
-from apps.cli.app import bad_input
+from apps.cli.app import bad_input, printable
 from apps.cli.errors import ExitCode
 from apps.cli.output import echo_json, json_option
 from apps.cli.params import read_input
@@ -54,7 +54,7 @@ def backfill(container: punq.Container, directory: Path, as_json: bool) -> None:
             if decoded.record is None:
                 invalid += 1
                 for problem in decoded.problems:
-                    click.echo(f"{path}: line {decoded.line}: {problem}", err=True)
+                    click.echo(printable(f"{path}: line {decoded.line}: {problem}"), err=True)
             else:
                 records.append(decoded.record)
     report = run_backfill(gateway(container), records, invalid=invalid)

@@ -7,21 +7,37 @@ from typing import Any
 import click
 import punq
 
-from adapters.serialization.records import DecodedLine, read_records
-from apps.cli.app import bad_input
+from adapters.serialization.records import DecodedLine, Problem, read_records
+from apps.cli.app import bad_input, printable
 from apps.cli.errors import ExitCode
 from apps.cli.output import echo_json, json_option
 from apps.cli.params import INPUT_FILE, InputText
 from apps.metadata.commands import converter, gateway
 from domain.metadata.errors import InvalidBatch, RecordConflict
+from domain.metadata.gateway import validate_batch
 
 file_argument = click.argument("file", type=INPUT_FILE, metavar="FILE|-")
 
 
 def decode(container: punq.Container, source: InputText) -> list[DecodedLine]:
+    """Every record of ``source``, each valid one also checked against the others (one id
+    with two different payloads is a problem of the later line)."""
     decoded = list(read_records(source.text, converter(container)))
     if not decoded:
         click.echo(f"{source.name}: no records found", err=True)
+    valid = [d for d in decoded if d.record is not None]
+    clashes = validate_batch([d.record for d in valid if d.record is not None])
+    for clash in clashes:
+        line = valid[clash.index]
+        message = clash.message
+        if clash.other is not None:
+            message = (
+                f"line {valid[clash.other].line} has the same record_id with a different "
+                f"payload; a record id names one fact: give this one another run_id or key"
+            )
+        decoded[decoded.index(line)] = DecodedLine(
+            line.line, None, (*line.problems, Problem(clash.path, message))
+        )
     return decoded
 
 
@@ -35,7 +51,7 @@ def problem_report(bad: list[DecodedLine]) -> list[dict[str, Any]]:
 def print_problems(source: str, bad: list[DecodedLine]) -> None:
     for decoded in bad:
         for problem in decoded.problems:
-            click.echo(f"{source}: line {decoded.line}: {problem}", err=True)
+            click.echo(printable(f"{source}: line {decoded.line}: {problem}"), err=True)
 
 
 @click.group()

@@ -221,3 +221,50 @@ def test_two_writer_processes_lose_nothing_and_duplicate_nothing(
         stored = everything(MetadataGateway(harness.repository()), RecordQuery(limit=MAX_LIMIT))
         assert len(stored) == expected
         assert len({r.record_id for r in stored}) == expected
+
+
+def _built_without_validators(**changes: Any) -> MetadataRecord:
+    """A record changed after it was built (as a buggy producer might), bypassing its
+    validators: the gateway must still refuse it before any store sees it."""
+    record = volume("limits")
+    for name, value in changes.items():
+        object.__setattr__(record, name, value)
+    return record
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"producer": "p" * 1000}, "at most 256"),
+        ({"producer": "nul\x00byte"}, "NUL"),
+    ],
+)
+def test_every_store_refuses_what_postgresql_cannot_keep(
+    gateway: MetadataGateway, change: dict[str, Any], reason: str
+) -> None:
+    """SQLite would keep a NUL or a 1,000-character producer; PostgreSQL would not. The
+    limits are the platform's, so every adapter refuses the same records, and writes nothing."""
+    record = _built_without_validators(**change)
+    with pytest.raises(InvalidBatch, match=reason):
+        gateway.emit_many([volume("before"), record])
+    assert everything(gateway, RecordQuery()) == []
+
+
+def test_every_store_refuses_a_nul_inside_a_payload(gateway: MetadataGateway) -> None:
+    started = MetadataRecord.create(
+        subject=ORDERS,
+        run_id=RunId("limits"),
+        observed_at=T0,
+        producer="ingestion",
+        payload=RunEvent(RunEventType.STARTED, "a\x00b"),
+    )
+    with pytest.raises(InvalidBatch, match=r"\$\.payload\.message: contains a NUL"):
+        gateway.emit_many([volume("before"), started])
+    assert everything(gateway, RecordQuery()) == []
+
+
+def test_names_beyond_the_stores_columns_are_refused_when_built() -> None:
+    with pytest.raises(ValueError, match="at most 1024"):
+        DatasetRef("file", "x" * 2000)
+    with pytest.raises(ValueError, match="NUL"):
+        DatasetRef("file", "a\x00b")

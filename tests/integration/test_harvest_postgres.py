@@ -154,3 +154,59 @@ def test_profiles_show_plain_decimals_and_can_leave_distinct_counts_out(
     (x,) = json.loads(out)["payload"]["columns"]
     assert (x["min_value"], x["max_value"]) == ("0.0000000001", "0.0000000002")  # not 1E-10
     assert x["approx_distinct"] is None and (x["max_integer_digits"], x["max_scale"]) == (0, 10)
+
+
+def test_every_column_type_profiles_and_a_spaced_name_harvests(
+    sales_schema: tuple[str, str], tmp_path: Path
+) -> None:
+    """Types without min/max (bytea, json), NaN, BC dates and -infinity profile instead of
+    failing after the snapshot was stored; a table named with a space is a table."""
+    url, schema = sales_schema
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text(f"CREATE TYPE \"{schema}\".mood AS ENUM ('sad', 'happy')"))
+        connection.execute(
+            text(
+                f'CREATE TABLE "{schema}".odd (b boolean, bin bytea, j jsonb, js json, u uuid, '
+                f'm "{schema}".mood, n numeric, d date, t timestamptz)'
+            )
+        )
+        connection.execute(
+            text(
+                f"INSERT INTO \"{schema}\".odd VALUES (true, '\\x00ff', '{{\"a\": 1}}', '[1]', "
+                "'00000000-0000-0000-0000-000000000001', 'happy', 'NaN', '0044-03-15 BC', "
+                "'-infinity'), (false, NULL, NULL, NULL, NULL, 'sad', 123456789012345678901234567890.123456789, "
+                "'2024-01-01', '2024-05-01 12:00+00')"
+            )
+        )
+        connection.execute(text(f'CREATE TABLE "{schema}"."order items" (id int)'))
+    engine.dispose()
+    store = f"sqlite:///{tmp_path / 'm.db'}"
+    code, out, err = metadata(store, "harvest", url, "--schema", schema, "--profile", "--json")
+    assert code == 0, out + err
+    names = {d["dataset"].rsplit(".", 1)[1] for d in json.loads(out)["datasets"]}
+    assert {"odd", "order items"} <= names
+    subject = f"postgres://{'127.0.0.1'}:5432::test.{schema}.odd"
+    code, out, _ = metadata(store, "latest", "dataset_profile", subject, "--json")
+    assert code == 0
+    columns = {c["name"]: c for c in json.loads(out)["payload"]["columns"]}
+    assert (columns["b"]["min_value"], columns["b"]["max_value"]) == ("false", "true")
+    assert columns["bin"]["min_value"] is None and columns["bin"]["nulls"] == 1
+    assert columns["n"]["non_finite"] == 1 and columns["n"]["max_integer_digits"] == 30
+    assert columns["n"]["max_scale_value"] == "123456789012345678901234567890.123456789"
+    assert (columns["d"]["min_value"], columns["t"]["min_value"]) == ("0044-03-15 BC", "-infinity")
+    code, out, _ = metadata(store, "latest", "schema_snapshot", subject, "--json")
+    types = {c["name"]: c["type"] for c in json.loads(out)["payload"]["schema"]["columns"]}
+    assert types["n"] == "number"  # numeric without precision: not a made-up decimal(38,10)
+
+
+def test_a_schema_that_does_not_exist_is_bad_input(
+    sales_schema: tuple[str, str], tmp_path: Path
+) -> None:
+    url, _ = sales_schema
+    result = CliRunner().invoke(cli, ["--url", "sqlite:///:memory:", "harvest", url])
+    assert result.exit_code == 2 and "in-memory" in result.stderr
+    store = f"sqlite:///{tmp_path / 'm.db'}"
+    result = CliRunner().invoke(cli, ["--url", store, "harvest", url, "--schema", "no_such_schema"])
+    assert result.exit_code == 2
+    assert "no schema 'no_such_schema'" in result.stderr and "--schema" in result.stderr

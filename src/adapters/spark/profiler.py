@@ -97,9 +97,12 @@ def profile_expressions(
         if isinstance(field.dataType, T.StringType):
             expressions.append(F.max(F.length(column)).alias(f"len{index}"))
         if isinstance(field.dataType, T.DecimalType):
+            # One aggregate gives the most fractional digits and a value that has them:
+            # structs order by their first field, then their second. NULLs take no part.
+            digits = _fraction_digits(column, field.dataType.precision, field.dataType.scale)
             expressions.append(
                 F.max(
-                    _fraction_digits(column, field.dataType.precision, field.dataType.scale)
+                    F.when(column.isNotNull(), F.struct(digits.alias("s"), column.alias("v")))
                 ).alias(f"sc{index}")
             )
     return expressions
@@ -151,6 +154,7 @@ def profile_frame(
         else:
             low, high = row.get(f"lo{index}"), row.get(f"hi{index}")
         numeric = isinstance(field.dataType, T.DecimalType | T.IntegralType)
+        widest = row.get(f"sc{index}")  # (fractional digits, a value with that many) or None
         columns.append(
             ColumnProfile(
                 name=field.name,
@@ -163,10 +167,11 @@ def profile_frame(
                     integer_digits_of_extremes(_decimal(low), _decimal(high)) if numeric else None
                 ),
                 max_scale=(
-                    _int(row.get(f"sc{index}"))
+                    (0 if widest is None else int(widest[0]))
                     if isinstance(field.dataType, T.DecimalType)
                     else (0 if isinstance(field.dataType, T.IntegralType) else None)
                 ),
+                max_scale_value=(None if widest is None or widest[0] == 0 else _plain(widest[1])),
             )
         )
     return DatasetProfile(rows, tuple(columns))
@@ -188,6 +193,12 @@ def _aggregate(frame: DataFrame, expressions: list[SparkColumn], distinct: bool)
     row = dict(observed.agg(*aggregates).collect()[0].asDict())
     row.update(observation.get)
     return row
+
+
+def _plain(value: Any) -> str:
+    """A decimal as plain digits without trailing zeros (0.0001000000 -> 0.0001)."""
+    with localcontext(Context(prec=80)):
+        return format(Decimal(value).normalize(), "f")
 
 
 def _decimal(value: Any) -> Decimal | None:

@@ -185,7 +185,7 @@ class _Statistics:
                 func.max(
                     func.lpad(cast(func.scale(func.trim_scale(ref)), Text()), 3, "0")
                     .op("||")("|")
-                    .op("||")(cast(ref, Text()))
+                    .op("||")(cast(func.trim_scale(ref), Text()))
                 )
                 .filter(finite)
                 .label(f"sv{i}"),

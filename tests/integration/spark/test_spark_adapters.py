@@ -87,6 +87,7 @@ def test_profile_is_one_job_over_one_scan(
     columns = {c.name: c for c in profile.columns}
     assert profile.row_count == 3
     assert (columns["amount"].max_integer_digits, columns["amount"].max_scale) == (7, 4)
+    assert columns["amount"].max_scale_value == "0.0001"  # the value a rounding error names
     assert columns["amount"].max_value == "4821133.1200000000"
     assert (columns["name"].nulls, columns["name"].max_length) == (1, 5)
     assert (columns["qty"].min_value, columns["qty"].max_value, columns["qty"].nulls) == (
@@ -232,3 +233,14 @@ def test_missing_jdbc_jars_name_the_debian_package(tmp_path: Path) -> None:
         )
         == jar
     )
+
+
+def test_nulls_take_no_part_in_the_fractional_digits(spark: SparkSession) -> None:
+    """A NULL has no digits: decimal(10,4) holding 1.5 and NULL uses one fractional digit."""
+    schema = T.StructType([T.StructField("x", T.DecimalType(10, 4), True)])
+    frame = spark.createDataFrame([(Decimal("1.5"),), (None,), (Decimal("20"),)], schema)
+    (column,) = profile_frame(frame, distinct=False).columns
+    assert (column.max_scale, column.max_scale_value, column.nulls) == (1, "1.5", 1)
+    nothing = spark.createDataFrame([(None,)], schema)
+    (empty,) = profile_frame(nothing, distinct=False).columns
+    assert (empty.max_scale, empty.max_scale_value) == (0, None)

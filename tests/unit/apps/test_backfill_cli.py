@@ -49,3 +49,27 @@ def test_a_record_that_differs_from_the_store_fails_parity(tmp_path: Path) -> No
     assert code == 1
     assert "1 differing" in out and "parity FAILED" in out
     assert "broken.jsonl: line 1: $.subject: required field missing" in err
+
+
+def test_an_empty_directory_is_bad_input_not_parity_ok(tmp_path: Path) -> None:
+    (tmp_path / "cache").mkdir()
+    code, out, err = run(f"sqlite:///{tmp_path / 'm.db'}", "backfill", str(tmp_path / "cache"))
+    assert code == 2 and "no *.json or *.jsonl files" in err and "parity OK" not in out
+
+
+def test_bad_files_are_reported_and_the_others_still_import(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    shutil.copytree(LEGACY, cache)
+    (cache / "latin1.jsonl").write_bytes(b'{"kind": "caf\xe9"}\n')
+    (cache / "empty.json").write_bytes(b"\xff\xfe{\x00}\x00")
+    first = json.loads((LEGACY / "orders" / "003-ingestion_volume.json").read_text())
+    clash = dict(
+        first, payload=dict(first["payload"], rows_written=first["payload"]["rows_written"] + 7)
+    )
+    (cache / "clash.json").write_text(json.dumps([first, clash]))
+    code, out, err = run(f"sqlite:///{tmp_path / 'm.db'}", "backfill", str(cache), "--json")
+    report = json.loads(out)
+    assert code == 1 and "Traceback" not in err
+    assert "latin1.jsonl: not UTF-8 (byte 0xE9 at line 1, column 14)" in err
+    assert "empty.json: is UTF-16 text" in err
+    assert report["imported"] == 9 and report["invalid"] == 2 and report["differing"]

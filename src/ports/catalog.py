@@ -15,6 +15,10 @@ class CatalogError(Exception):
     which and what to do."""
 
 
+class CatalogUnreachable(CatalogError):
+    """The catalog's server or files cannot be reached; retrying later may work."""
+
+
 class Catalog(Protocol):
     """A set of datasets whose schemas can be read (a SQL schema, a list of endpoints)."""
 

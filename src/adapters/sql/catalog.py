@@ -43,7 +43,7 @@ from domain.schema import (
     TimestampType,
 )
 from domain.schema.precision import integer_digits_of_extremes
-from ports.catalog import CatalogError
+from ports.catalog import CatalogError, CatalogUnreachable
 
 
 def namespace_of(engine: Engine) -> tuple[str, str]:
@@ -79,7 +79,7 @@ class SqlCatalog:
             names = inspector.get_table_names(schema=self._schema)
         except DBAPIError as failed:
             reason = " ".join(str(failed.orig or failed).split()).split(" [SQL:")[0]
-            raise CatalogError(f"cannot list tables: {reason}") from None
+            raise CatalogUnreachable(f"cannot list tables: {reason}") from None
         self._tables = {
             DatasetRef(self._namespace, f"{self._prefix}{self._schema}.{name}"): name
             for name in sorted(names)

@@ -22,11 +22,10 @@ CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 
 
 
 def one_line(text: str) -> str:
-    """A message folded onto one line (a user reads one line per failure); any line break
-    that came in with the input (\\r, U+2028 ...) is shown escaped."""
-    return (
-        " ".join(printable(part).strip() for part in text.split("\n") if part.strip()) or "failed"
-    )
+    """A message folded onto one line (a user reads one line per failure): runs of
+    whitespace, line breaks included, become one space; other invisible characters that
+    came in with the input are shown escaped."""
+    return printable(" ".join(text.split())) or "failed"
 
 
 def printable(text: str) -> str:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from hypothesis import given
 
-from adapters.serialization.records import RecordConverter, RecordDecodeError, read_records
+from adapters.serialization.reading import read_records
+from adapters.serialization.records import RecordConverter, RecordDecodeError
 from domain.metadata import MetadataRecord, RecordKind
 from domain.schema import Schema
 from strategies import payloads_by_kind, records_with, schemas

@@ -8,7 +8,7 @@ import attrs
 import click
 import punq
 
-from adapters.serialization.records import read_records
+from adapters.serialization.reading import read_records
 from apps.cli.app import bad_input, printable
 from apps.cli.errors import ExitCode
 from apps.cli.output import echo_json, json_option

@@ -20,7 +20,7 @@ from domain.dataset import DatasetRef, RunId
 from domain.metadata import DatasetProfile
 from domain.metadata.payloads import ColumnProfile
 from domain.schema import Schema
-from ports.catalog import CatalogError
+from ports.catalog import CatalogError, CatalogUnreachable
 
 
 @click.command()
@@ -121,7 +121,9 @@ def harvest(
                 profile=profile,
                 progress=advance,
             )
-    except CatalogError as unusable:  # the catalog itself could not be listed
+    except CatalogUnreachable as unreachable:  # the catalog itself could not be listed
+        fail(f"{shown}: {unreachable}")
+    except CatalogError as unusable:  # e.g. no such schema
         bad_input(f"{shown}: {unusable}")
     finally:
         if sessions is not None:

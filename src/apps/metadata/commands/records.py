@@ -7,7 +7,8 @@ from typing import Any
 import click
 import punq
 
-from adapters.serialization.records import DecodedLine, Problem, read_records
+from adapters.serialization.reading import DecodedLine, read_records
+from adapters.serialization.records import Problem
 from apps.cli.app import bad_input, printable
 from apps.cli.errors import ExitCode
 from apps.cli.output import echo_json, json_option

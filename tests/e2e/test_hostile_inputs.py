@@ -1,0 +1,308 @@
+"""The hostile and careless inputs of issue 9, replayed against the packaged app.
+
+Each case runs `python metadata.pex ...` in a process of its own (as a user would: closed
+stdin, a home that is a file, eight processes at once) and asserts the exit code, one
+error line naming the fix, no traceback, and a store left as it was.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).parents[2]
+PEX = ROOT / "src.apps.metadata" / "metadata.pex"
+EXAMPLES = ROOT / "examples" / "records"
+GOOD = (
+    '{"kind":"run_event","subject":"file::/data/o","run_id":"r1",'
+    '"observed_at":"2024-05-01T06:00:00Z","producer":"t",'
+    '"payload":{"event":"started","message":"MESSAGE"}}'
+)
+
+
+def metadata(
+    *args: str,
+    home: Path,
+    env: dict[str, str] | None = None,
+    stdin: int | None = subprocess.DEVNULL,
+) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if "PEX" not in k and "DATAPLATFORM" not in k}
+    environ["DATAPLATFORM_HOME"] = str(home)
+    environ.update(env or {})
+    return subprocess.run(
+        [sys.executable, str(PEX), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=environ,
+        stdin=stdin,
+    )
+
+
+def stored(home: Path) -> int:
+    path = home / "metadata.db"
+    if not path.exists():
+        return 0
+    with sqlite3.connect(path) as connection:
+        tables = {r[0] for r in connection.execute("select name from sqlite_master")}
+        if "metadata_records" not in tables:
+            return 0
+        return int(connection.execute("select count(*) from metadata_records").fetchone()[0])
+
+
+def write(path: Path, content: bytes | str) -> str:
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return str(path)
+
+
+def _cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+# (case, arguments built from a scratch directory, extra environment, the words the line holds)
+Case = tuple[str, Callable[[Path], list[str]], dict[str, str], int, str]
+CASES: list[Case] = [
+    (
+        "Latin-1 file",
+        lambda d: ["emit", write(d / "l.jsonl", b"caf\xe9\n")],
+        {},
+        2,
+        "iconv -f LATIN1",
+    ),
+    (
+        "UTF-16 file",
+        lambda d: ["emit", write(d / "u.jsonl", GOOD.encode("utf-16"))],
+        {},
+        2,
+        "UTF-16",
+    ),
+    (
+        "5000-digit integer",
+        lambda d: ["records", "validate", write(d / "i.json", '{"a": ' + "9" * 5000 + "}")],
+        {},
+        2,
+        "too long",
+    ),
+    (
+        "JSON nested 100k levels",
+        lambda d: ["emit", write(d / "n.json", "[" * 100_000 + "]" * 100_000)],
+        {},
+        2,
+        "nested too deeply",
+    ),
+    ("emit /dev/zero", lambda d: ["emit", "/dev/zero"], {}, 2, "binary data"),
+    (
+        "year 1 with +01:00",
+        lambda d: [
+            "emit",
+            write(d / "y.jsonl", GOOD.replace("2024-05-01T06:00:00Z", "0001-01-01T00:00:00+01:00")),
+        ],
+        {},
+        2,
+        "years 1..9999",
+    ),
+    (
+        "--since 9999 with -02:00",
+        lambda d: ["query", "--since", "9999-12-31T23:00:00-02:00"],
+        {},
+        2,
+        "years 1..9999",
+    ),
+    (
+        "--until year 1 +01:00",
+        lambda d: ["history", "run_event", "a::b", "--until", "0001-01-01T00:30:00+01:00"],
+        {},
+        2,
+        "years 1..9999",
+    ),
+    (
+        "nanoseconds",
+        lambda d: ["query", "--since", "2024-05-01T00:00:00.123456789Z"],
+        {},
+        2,
+        "microseconds",
+    ),
+    (
+        "huge cursor",
+        lambda d: ["query", "--cursor", _cursor("v1:99999999999999999999:1")],
+        {},
+        2,
+        "cursor",
+    ),
+    ("negative cursor", lambda d: ["query", "--cursor", _cursor("v1:-5:-3")], {}, 2, "cursor"),
+    ("--url garbage", lambda d: ["--url", "garbage", "query"], {}, 2, "not a database URL"),
+    (
+        "postgresql+asyncpg://",
+        lambda d: ["--url", "postgresql+asyncpg://", "query"],
+        {},
+        2,
+        "postgresql+psycopg",
+    ),
+    ("--url ''", lambda d: ["--url", "", "query"], {}, 2, "is empty"),
+    (
+        "sqlite://",
+        lambda d: ["--url", "sqlite://", "emit", str(EXAMPLES / "orders-run.jsonl")],
+        {},
+        2,
+        "in-memory",
+    ),
+    (
+        "url = 5",
+        lambda d: ["query"],
+        {"DATAPLATFORM_SETTINGS": "{d}/int.toml"},
+        2,
+        "[metadata] url",
+    ),
+    (
+        "binary settings",
+        lambda d: ["query"],
+        {"DATAPLATFORM_SETTINGS": "{d}/bin.toml"},
+        2,
+        "not a settings file",
+    ),
+    (
+        "settings file missing",
+        lambda d: ["query"],
+        {"DATAPLATFORM_SETTINGS": "{d}/none.toml"},
+        2,
+        "no such settings file",
+    ),
+    ("home is a file", lambda d: ["query"], {"DATAPLATFORM_HOME": "{d}/int.toml"}, 2, "is a file"),
+    (
+        "home cannot be created",
+        lambda d: ["query"],
+        {"DATAPLATFORM_HOME": "/proc/no/home"},
+        1,
+        "cannot create",
+    ),
+    (
+        "--since after --until",
+        lambda d: ["query", "--since", "2024-02-01T00:00:00Z", "--until", "2024-01-01T00:00:00Z"],
+        {},
+        2,
+        "swap them",
+    ),
+    (
+        "--naive-timezone Mars/Olympus",
+        lambda d: ["diff", "a::b", "--naive-timezone", "Mars/Olympus"],
+        {},
+        2,
+        "IANA",
+    ),
+    (
+        "2,000-character name",
+        lambda d: ["emit", write(d / "long.jsonl", GOOD.replace("/data/o", "x" * 2000))],
+        {},
+        2,
+        "at most 1024",
+    ),
+    (
+        "1,000-character producer",
+        lambda d: ["emit", write(d / "p.jsonl", GOOD.replace('"t"', '"' + "p" * 1000 + '"'))],
+        {},
+        2,
+        "at most 256",
+    ),
+    (
+        "NUL character",
+        lambda d: ["emit", write(d / "nul.jsonl", GOOD.replace("MESSAGE", "a\\u0000b"))],
+        {},
+        2,
+        "NUL",
+    ),
+    (
+        "one id, two payloads",
+        lambda d: [
+            "records",
+            "validate",
+            write(d / "dup.jsonl", GOOD + "\n" + GOOD.replace("MESSAGE", "other") + "\n"),
+        ],
+        {},
+        2,
+        "same record_id",
+    ),
+    (
+        "backfill of an empty directory",
+        lambda d: ["backfill", str(d / "empty")],
+        {},
+        2,
+        "no *.json",
+    ),
+    ("closed stdin", lambda d: ["emit", "-"], {}, 2, "standard input"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "arguments", "environment", "code", "words"), CASES, ids=[c[0] for c in CASES]
+)
+def test_a_hostile_input_is_one_line_with_the_fix_and_changes_nothing(
+    tmp_path: Path,
+    case: str,
+    arguments: Callable[[Path], list[str]],
+    environment: dict[str, str],
+    code: int,
+    words: str,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (tmp_path / "empty").mkdir()
+    write(tmp_path / "int.toml", "[metadata]\nurl = 5\n")
+    write(tmp_path / "bin.toml", bytes(range(256)))
+    env = {k: v.format(d=tmp_path) for k, v in environment.items()}
+    before = stored(home)
+    if case == "closed stdin":
+        result = _closed_stdin(arguments(tmp_path), home)
+    else:
+        result = metadata(*arguments(tmp_path), home=home, env=env)
+    assert result.returncode == code, (case, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    assert words in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) <= 1
+    assert stored(home) == before
+
+
+def _closed_stdin(arguments: list[str], home: Path) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items() if "PEX" not in k and "DATAPLATFORM" not in k}
+    environ["DATAPLATFORM_HOME"] = str(home)
+    # `<&-`: the process starts with no file descriptor 0 at all.
+    return subprocess.run(
+        ["sh", "-c", 'exec "$0" "$@" <&-', sys.executable, str(PEX), *arguments],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=environ,
+    )
+
+
+def test_eight_processes_creating_one_new_store_all_succeed(tmp_path: Path) -> None:
+    home = tmp_path / "fresh"
+    with ThreadPoolExecutor(8) as pool:
+        results = list(
+            pool.map(
+                lambda _: metadata("emit", str(EXAMPLES / "orders-run.jsonl"), home=home),
+                range(8),
+            )
+        )
+    assert [r.returncode for r in results] == [0] * 8, [r.stderr for r in results]
+    assert stored(home) == 7
+
+
+def test_migrate_refuses_another_applications_alembic_database(tmp_path: Path) -> None:
+    database = tmp_path / "theirs.db"
+    with sqlite3.connect(database) as connection:
+        connection.execute("create table alembic_version (version_num varchar(32))")
+        connection.execute("insert into alembic_version values ('abc123')")
+    result = metadata("--url", f"sqlite:///{database}", "migrate", home=tmp_path)
+    assert result.returncode == 1 and "another application" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -8,44 +8,20 @@ error line naming the fix, no traceback, and a store left as it was.
 from __future__ import annotations
 
 import base64
-import os
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from e2e.pex import ROOT, metadata
 
-ROOT = Path(__file__).parents[2]
-PEX = ROOT / "src.apps.metadata" / "metadata.pex"
 EXAMPLES = ROOT / "examples" / "records"
 GOOD = (
     '{"kind":"run_event","subject":"file::/data/o","run_id":"r1",'
     '"observed_at":"2024-05-01T06:00:00Z","producer":"t",'
     '"payload":{"event":"started","message":"MESSAGE"}}'
 )
-
-
-def metadata(
-    *args: str,
-    home: Path,
-    env: dict[str, str] | None = None,
-    stdin: int | None = subprocess.DEVNULL,
-) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if "PEX" not in k and "DATAPLATFORM" not in k}
-    environ["DATAPLATFORM_HOME"] = str(home)
-    environ.update(env or {})
-    return subprocess.run(
-        [sys.executable, str(PEX), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=environ,
-        stdin=stdin,
-    )
 
 
 def stored(home: Path) -> int:
@@ -259,30 +235,13 @@ def test_a_hostile_input_is_one_line_with_the_fix_and_changes_nothing(
     write(tmp_path / "bin.toml", bytes(range(256)))
     env = {k: v.format(d=tmp_path) for k, v in environment.items()}
     before = stored(home)
-    if case == "closed stdin":
-        result = _closed_stdin(arguments(tmp_path), home)
-    else:
-        result = metadata(*arguments(tmp_path), home=home, env=env)
+    result = metadata(*arguments(tmp_path), home=home, env=env, closed_stdin=case == "closed stdin")
     assert result.returncode == code, (case, result.stderr)
     assert "Traceback" not in result.stderr + result.stdout
     assert words in result.stderr, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) <= 1
     assert stored(home) == before
-
-
-def _closed_stdin(arguments: list[str], home: Path) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if "PEX" not in k and "DATAPLATFORM" not in k}
-    environ["DATAPLATFORM_HOME"] = str(home)
-    # `<&-`: the process starts with no file descriptor 0 at all.
-    return subprocess.run(
-        ["sh", "-c", 'exec "$0" "$@" <&-', sys.executable, str(PEX), *arguments],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=environ,
-    )
 
 
 def test_eight_processes_creating_one_new_store_all_succeed(tmp_path: Path) -> None:

@@ -3,29 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).parents[2]
-PEX = ROOT / "src.apps.metadata" / "metadata.pex"
+from e2e.pex import ROOT, metadata
+
 EXAMPLES = ROOT / "examples" / "records"
-
-
-def metadata(*args: str, home: Path | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the PEX as a user would: without the test runner's PEX variables."""
-    env = {key: value for key, value in os.environ.items() if "PEX" not in key}
-    if home is not None:
-        env["DATAPLATFORM_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, str(PEX), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env=env,
-    )
 
 
 def test_pex_validates_the_good_example() -> None:

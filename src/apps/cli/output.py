@@ -65,19 +65,25 @@ class RateColumn(ProgressColumn):
 
 
 class Ticker:
-    """Advances one progress bar; ``unit`` names what is counted (rows, tables)."""
+    """Advances one progress bar; a new ``phase`` starts it again (its rate and time left
+    are the phase's own)."""
 
     def __init__(self, progress: Progress | None, task: Any) -> None:
         self._progress = progress
         self._task = task
+        self._phase: str | None = None
 
     def total(self, total: int) -> None:
         if self._progress is not None:
             self._progress.update(self._task, total=total)
 
-    def done(self, completed: int, note: str = "") -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, completed=completed, note=note)
+    def done(self, completed: int, note: str = "", *, phase: str | None = None) -> None:
+        if self._progress is None:
+            return
+        if phase is not None and phase != self._phase:
+            self._phase = phase
+            self._progress.reset(self._task, description=phase)
+        self._progress.update(self._task, completed=completed, note=note)
 
 
 @contextmanager

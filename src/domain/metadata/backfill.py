@@ -5,7 +5,7 @@ Idempotent: records already stored count as duplicates, so a second run imports 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -15,6 +15,8 @@ from domain.metadata.query import RecordQuery
 from domain.metadata.record import MetadataRecord
 
 BATCH = 1000
+
+Progress = Callable[[str, int, int], None]
 
 
 @attrs.frozen
@@ -34,11 +36,19 @@ class ParityReport:
 
 
 def backfill(
-    gateway: MetadataGateway, records: Sequence[MetadataRecord], *, invalid: int = 0
+    gateway: MetadataGateway,
+    records: Sequence[MetadataRecord],
+    *,
+    invalid: int = 0,
+    progress: Progress | None = None,
 ) -> ParityReport:
-    """Emit ``records`` in batches, isolating conflicts, then compare them with the store."""
+    """Emit ``records`` in batches, isolating conflicts, then compare them with the store;
+    ``progress(phase, done, total)`` hears how far each phase ("importing", "checking
+    parity") has come."""
     imported = duplicates = 0
     for start in range(0, len(records), BATCH):
+        if progress is not None:
+            progress("importing", start, len(records))
         batch = records[start : start + BATCH]
         try:
             result = gateway.emit_many(batch)
@@ -55,16 +65,18 @@ def backfill(
             continue
         imported += result.accepted
         duplicates += result.duplicates
-    missing, differing = _compare(gateway, records)
+    missing, differing = _compare(gateway, records, progress)
     return ParityReport(len(records), imported, duplicates, missing, differing, invalid)
 
 
 def _compare(
-    gateway: MetadataGateway, records: Iterable[MetadataRecord]
+    gateway: MetadataGateway, records: Sequence[MetadataRecord], progress: Progress | None
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     missing: list[str] = []
     differing: list[str] = []
-    for record in records:
+    for index, record in enumerate(records):
+        if progress is not None and index % 100 == 0:
+            progress("checking parity", index, len(records))
         found = gateway.query(RecordQuery(record_id=record.record_id, limit=1)).records
         if not found:
             missing.append(record.record_id)

@@ -11,7 +11,7 @@ import punq
 from adapters.serialization.reading import read_records
 from apps.cli.app import bad_input, printable
 from apps.cli.errors import ExitCode
-from apps.cli.output import echo_json, json_option
+from apps.cli.output import echo_json, json_option, progress
 from apps.cli.params import read_input
 from apps.metadata.commands import converter, gateway
 from domain.metadata import MetadataRecord
@@ -57,7 +57,13 @@ def backfill(container: punq.Container, directory: Path, as_json: bool) -> None:
                     click.echo(printable(f"{path}: line {decoded.line}: {problem}"), err=True)
             else:
                 records.append(decoded.record)
-    report = run_backfill(gateway(container), records, invalid=invalid)
+    with progress("importing", total=len(records), unit="records") as ticker:
+        report = run_backfill(
+            gateway(container),
+            records,
+            invalid=invalid,
+            progress=lambda phase, done, _: ticker.done(done, phase=phase),
+        )
     if as_json:
         echo_json(
             {

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from apps.cli.output import table
-from domain.metadata import MetadataRecord
+from domain.metadata import DatasetProfile, MetadataRecord
+from domain.metadata.payloads import ColumnProfile
+from domain.schema import Schema
 
 _SUMMARY_WIDTH = 70
 
@@ -41,3 +43,33 @@ def records_table(records: Sequence[MetadataRecord], payloads: Sequence[dict[str
         for r, p in zip(records, payloads, strict=True)
     ]
     return table(("observed_at", "kind", "subject", "run_id", "producer", "payload"), rows)
+
+
+def schema_table(schema: Schema, profile: DatasetProfile | None) -> str:
+    """A dataset's columns with their types and, when profiled, their statistics."""
+    stats = {c.name.lower(): c for c in profile.columns} if profile is not None else {}
+    rows = []
+    for column in schema.columns:
+        seen = stats.get(column.name.lower())
+        rows.append(
+            (
+                column.name,
+                str(column.type) + ("" if column.nullable else " not null"),
+                "" if seen is None else f"{seen.nulls:,}",
+                "" if seen is None or profile is None else distinct_cell(seen, profile.row_count),
+                "" if seen is None or seen.min_value is None else seen.min_value[:26],
+                "" if seen is None or seen.max_value is None else seen.max_value[:26],
+            )
+        )
+    return table(("column", "type", "nulls", "distinct", "min", "max"), rows)
+
+
+def distinct_cell(seen: ColumnProfile, rows: int) -> str:
+    if seen.approx_distinct is None:
+        return ""
+    # An approximate count can exceed the values it counted; never show more than there are.
+    return f"~{min(seen.approx_distinct, rows - seen.nulls):,}"
+
+
+def cell(value: int | None) -> str:
+    return "-" if value is None else f"{value:,}"

@@ -148,3 +148,37 @@ def test_malformed_jsonl_names_line_and_column() -> None:
 def test_problems_in_a_json_list_carry_the_index() -> None:
     results = list(read_records(json.dumps([GOOD, with_payload(rows_read="x")]), CONVERTER))
     assert str(results[1].problems[0]).startswith("$[1].payload.rows_read")
+
+
+def test_version_1_profiles_still_read_and_new_ones_are_version_2() -> None:
+    """dataset_profile grew max_scale_value and non_finite through its version field."""
+    old = {
+        "kind": "dataset_profile",
+        "subject": "file::/data/orders",
+        "run_id": "r1",
+        "observed_at": "2024-05-01T06:00:00Z",
+        "producer": "harvest",
+        "payload_version": 1,
+        "payload": {
+            "row_count": 2,
+            "columns": [{"name": "amount", "nulls": 0, "max_integer_digits": 3, "max_scale": 2}],
+        },
+    }
+    record = CONVERTER.structure(old)
+    (column,) = record.payload.columns  # type: ignore[union-attr]
+    assert record.payload_version == 1
+    assert (column.max_scale, column.max_scale_value, column.non_finite) == (2, None, None)
+    assert (
+        CONVERTER.structure(
+            {k: v for k, v in old.items() if k != "payload_version"}
+        ).payload_version
+        == 1
+    )
+    fresh = MetadataRecord.create(
+        subject=record.subject,
+        run_id=record.run_id,
+        observed_at=record.observed_at,
+        producer="harvest",
+        payload=record.payload,
+    )
+    assert fresh.payload_version == 2

@@ -15,11 +15,9 @@ from apps.cli.output import echo_json, json_option, progress, table
 from apps.metadata.bootstrap import sql_harvest
 from apps.metadata.commands import gateway
 from apps.metadata.commands.policy_options import policies, policy_options
+from apps.metadata.render import cell, schema_table
 from apps.store import check_database_url, display_url
 from domain.dataset import DatasetRef, RunId
-from domain.metadata import DatasetProfile
-from domain.metadata.payloads import ColumnProfile
-from domain.schema import Schema
 from ports.catalog import CatalogError, CatalogUnreachable
 
 
@@ -151,8 +149,8 @@ def harvest(
                 [
                     (
                         str(o.subject),
-                        _cell(o.columns),
-                        _cell(o.rows),
+                        cell(o.columns),
+                        cell(o.rows),
                         f"FAILED: {o.error}" if o.error else o.drift,
                     )
                     for o in outcomes
@@ -163,37 +161,8 @@ def harvest(
             for outcome in outcomes:
                 if outcome.schema is not None:
                     click.echo(f"\n{outcome.subject}")
-                    click.echo(_schema_table(outcome.schema, outcome.profile))
+                    click.echo(schema_table(outcome.schema, outcome.profile))
         failed = sum(1 for o in outcomes if not o.ok)
         click.echo(f"\n{len(outcomes)} dataset(s) harvested, {failed} failed")
     if any(not o.ok for o in outcomes):
         raise SystemExit(ExitCode.CHECK_FAILED)
-
-
-def _schema_table(schema: Schema, profile: DatasetProfile | None) -> str:
-    stats = {c.name.lower(): c for c in profile.columns} if profile is not None else {}
-    rows = []
-    for column in schema.columns:
-        seen = stats.get(column.name.lower())
-        rows.append(
-            (
-                column.name,
-                str(column.type) + ("" if column.nullable else " not null"),
-                "" if seen is None else f"{seen.nulls:,}",
-                "" if seen is None or profile is None else _distinct(seen, profile.row_count),
-                "" if seen is None or seen.min_value is None else seen.min_value[:26],
-                "" if seen is None or seen.max_value is None else seen.max_value[:26],
-            )
-        )
-    return table(("column", "type", "nulls", "distinct", "min", "max"), rows)
-
-
-def _distinct(seen: ColumnProfile, rows: int) -> str:
-    if seen.approx_distinct is None:
-        return ""
-    # An approximate count can exceed the values it counted; never show more than there are.
-    return f"~{min(seen.approx_distinct, rows - seen.nulls):,}"
-
-
-def _cell(value: int | None) -> str:
-    return "-" if value is None else f"{value:,}"

@@ -82,7 +82,8 @@ def _read_file(path: Path) -> SettingsFile:
         return _converter.structure(data, SettingsFile)
     except cattrs.BaseValidationError as invalid:
         reasons = "; ".join(
-            f"{_toml_key(where)}: {reason.replace('invalid value for type, expected', 'expected')}"
+            f"{_toml_key(where)}: "
+            + reason.replace("invalid value for type, expected str | None", "expected a string")
             for reason, _, where in (
                 line.rpartition(" @ ") for line in cattrs.transform_error(invalid, path="")
             )

@@ -19,6 +19,7 @@ from domain.metadata import (
     IngestionVolume,
     MetadataRecord,
     Payload,
+    PhaseTiming,
     PrecisionCheck,
     PrecisionVerdict,
     ReconResult,
@@ -143,8 +144,16 @@ fingerprints = st.text("0123456789abcdef", min_size=64, max_size=64)
 def ingestion_runtimes(draw: st.DrawFn) -> IngestionRuntime:
     started = draw(utc_datetimes)
     duration = draw(st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=2)))
+    phases = draw(
+        st.lists(st.builds(PhaseTiming, words, st.floats(0, 1e6, allow_nan=False)), max_size=4)
+    )
     return IngestionRuntime(
-        draw(words), started, started + duration, draw(st.sampled_from(RunStatus))
+        draw(words),
+        started,
+        started + duration,
+        draw(st.sampled_from(RunStatus)),
+        tuple(phases),
+        tuple(draw(st.lists(texts, max_size=3))),
     )
 
 
@@ -184,7 +193,15 @@ payloads_by_kind: dict[RecordKind, st.SearchStrategy[Payload]] = {
         st.none() | decimals.map(str),
     ),
     RecordKind.INGESTION_VOLUME: st.builds(
-        IngestionVolume, counts, counts, counts, st.none() | counts
+        IngestionVolume,
+        counts,
+        counts,
+        counts,
+        st.none() | counts,
+        st.none() | counts,
+        st.none() | counts,
+        st.none() | counts,
+        st.none() | counts,
     ),
     RecordKind.INGESTION_RUNTIME: ingestion_runtimes(),
     RecordKind.RECON_RESULT: st.builds(
@@ -196,7 +213,9 @@ payloads_by_kind: dict[RecordKind, st.SearchStrategy[Payload]] = {
         decimals,
         texts,
     ),
-    RecordKind.RUN_EVENT: st.builds(RunEvent, st.sampled_from(RunEventType), texts),
+    RecordKind.RUN_EVENT: st.builds(
+        RunEvent, st.sampled_from(RunEventType), texts, st.none() | st.integers(0, 10**6)
+    ),
 }
 payloads: st.SearchStrategy[Payload] = st.one_of(*payloads_by_kind.values())
 

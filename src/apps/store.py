@@ -8,6 +8,7 @@ several processes start at once), and refuses a store whose schema is missing or
 from __future__ import annotations
 
 import attrs
+import punq
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -16,10 +17,15 @@ from adapters.serialization.records import RecordConverter
 from adapters.sql import migrate
 from adapters.sql.engine import create_store_engine
 from adapters.sql.metadata import SqlMetadataRepository
+from adapters.sql.state import SqlStateStore
 from apps.cli.app import one_line
 from apps.cli.errors import ExitCode
 from apps.settings import METADATA_URL_VARIABLE, Settings, SettingsError
+from domain.metadata.baselines import GatewaySchemaBaselines
 from domain.metadata.errors import StoreNotReady
+from domain.metadata.gateway import MetadataGateway
+from ports.baselines import SchemaBaselines
+from ports.ingestion import StateStore
 from ports.metadata import MetadataRepository
 
 _FORMS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
@@ -116,8 +122,27 @@ class MetadataStore:
         migrate.ensure_current(engine, display_url(self.url))
         return SqlMetadataRepository(engine, self.converter)
 
+    def state_store(self) -> StateStore:
+        """Pipeline state, kept in the metadata database beside the records."""
+        self.repository()  # the same checks: created when new, refused when out of date
+        return SqlStateStore(self.engine())
+
     def migrate(self) -> tuple[str | None, str]:
         return migrate.upgrade(self.engine(), display_url(self.url))
+
+
+def register_metadata_store(container: punq.Container, settings: Settings) -> MetadataStore:
+    """Register the metadata store of ``settings`` and what every app reads and writes
+    through it: the converter, the repository (opened lazily, once), the gateway and the
+    schema baselines. Each app's bootstrap calls this; none builds its own."""
+    converter = RecordConverter()
+    store = MetadataStore(settings, converter)
+    container.register(RecordConverter, instance=converter)
+    container.register(MetadataStore, instance=store)
+    container.register(MetadataRepository, factory=store.repository, scope=punq.Scope.singleton)
+    container.register(MetadataGateway, scope=punq.Scope.singleton)
+    container.register(SchemaBaselines, GatewaySchemaBaselines, scope=punq.Scope.singleton)
+    return store
 
 
 def describe_store_failure(

@@ -1,5 +1,5 @@
-"""The metadata repositories under contract, each behind a harness that opens, empties and
-closes one store. Every adapter of the MetadataRepository port is listed here."""
+"""The stores under contract, each behind a harness that opens, empties and closes one
+store. Every adapter of the MetadataRepository and StateStore ports is listed here."""
 
 from __future__ import annotations
 
@@ -12,10 +12,13 @@ from typing import Protocol
 from sqlalchemy import Engine, text
 
 from adapters.memory.metadata import InMemoryMetadataRepository
+from adapters.memory.state import InMemoryStateStore
 from adapters.serialization.records import RecordConverter
 from adapters.sql import migrate
 from adapters.sql.engine import create_store_engine
 from adapters.sql.metadata import SqlMetadataRepository
+from adapters.sql.state import SqlStateStore
+from ports.ingestion import StateStore
 from ports.metadata import MetadataRepository
 from services import postgres_schema, postgres_url
 
@@ -28,6 +31,8 @@ class Harness(Protocol):
 
     def repository(self) -> MetadataRepository: ...
 
+    def state_store(self) -> StateStore: ...
+
     def reset(self) -> None: ...
 
 
@@ -36,9 +41,13 @@ class MemoryHarness:
 
     def __init__(self) -> None:
         self._repository = InMemoryMetadataRepository()
+        self._states = InMemoryStateStore()
 
     def repository(self) -> MetadataRepository:
         return self._repository
+
+    def state_store(self) -> StateStore:
+        return self._states
 
     def reset(self) -> None:
         self._repository = InMemoryMetadataRepository()
@@ -53,6 +62,9 @@ class SqlHarness:
 
     def repository(self) -> MetadataRepository:
         return self._repository
+
+    def state_store(self) -> StateStore:
+        return SqlStateStore(self.engine)
 
     def reset(self) -> None:
         with self.engine.begin() as connection:

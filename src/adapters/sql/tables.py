@@ -15,6 +15,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TIMESTAMP
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -74,4 +75,15 @@ records = Table(
     Index("ix_metadata_records_run", "run_id"),
 )
 
-__all__ = ["UtcTimestamp", "metadata", "records"]
+# What each ingestion pipeline committed last (the StateStore's SQL adapter).
+pipeline_state = Table(
+    "pipeline_state",
+    metadata,
+    Column("pipeline", String(128), primary_key=True),
+    Column("last_run_id", String(128), nullable=False),
+    Column("committed_at", UtcTimestamp(), nullable=False),
+    Column("rows_written", BigInteger, nullable=False),
+    Column("watermark", Text, nullable=True),
+)
+
+__all__ = ["UtcTimestamp", "metadata", "pipeline_state", "records"]

@@ -7,18 +7,15 @@ from typing import Any
 
 import punq
 
-from adapters.serialization.records import RecordConverter
 from adapters.sql.catalog import SqlCatalog, SqlProfiler
 from adapters.sql.engine import create_catalog_engine
 from apps.settings import Settings, load_settings
-from apps.store import MetadataStore
+from apps.store import register_metadata_store
 from domain.catalog.harvest import Harvest
-from domain.metadata.baselines import GatewaySchemaBaselines
 from domain.metadata.gateway import MetadataGateway
 from domain.schema.checks import PrecisionGuard, SchemaDriftCheck
 from domain.schema.policy import PolicyBook
 from ports.baselines import SchemaBaselines
-from ports.metadata import MetadataRepository
 
 
 def sql_harvest(
@@ -51,13 +48,7 @@ def bootstrap(
     and real adapters out this way).
     """
     container = punq.Container()
-    converter = RecordConverter()
-    store = MetadataStore(settings or load_settings(), converter)
-    container.register(RecordConverter, instance=converter)
-    container.register(MetadataStore, instance=store)
-    container.register(MetadataRepository, factory=store.repository, scope=punq.Scope.singleton)
-    container.register(MetadataGateway, scope=punq.Scope.singleton)
-    container.register(SchemaBaselines, GatewaySchemaBaselines, scope=punq.Scope.singleton)
+    register_metadata_store(container, settings or load_settings())
     container.register(PrecisionGuard)
     for service, instance in (overrides or {}).items():
         container.register(service, instance=instance)

@@ -69,10 +69,10 @@ PAYLOADS: Mapping[RecordKind, PayloadSpec] = MappingProxyType(
             PayloadSpec(RecordKind.DATASET_PROFILE, DatasetProfile, current_version=2),
             PayloadSpec(RecordKind.SCHEMA_DRIFT, SchemaDrift),
             PayloadSpec(RecordKind.PRECISION_CHECK, PrecisionCheck),
-            PayloadSpec(RecordKind.INGESTION_VOLUME, IngestionVolume),
-            PayloadSpec(RecordKind.INGESTION_RUNTIME, IngestionRuntime),
+            PayloadSpec(RecordKind.INGESTION_VOLUME, IngestionVolume, current_version=2),
+            PayloadSpec(RecordKind.INGESTION_RUNTIME, IngestionRuntime, current_version=2),
             PayloadSpec(RecordKind.RECON_RESULT, ReconResult),
-            PayloadSpec(RecordKind.RUN_EVENT, RunEvent),
+            PayloadSpec(RecordKind.RUN_EVENT, RunEvent, current_version=2),
         )
     }
 )

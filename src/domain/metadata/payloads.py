@@ -157,12 +157,20 @@ class PrecisionCheck:
 
 @attrs.frozen
 class IngestionVolume:
-    """How many rows one ingestion run read, wrote and rejected for a target."""
+    """How many rows one ingestion run read, wrote and rejected for a target.
+
+    Version 2 added what the write did to the target: rows inserted, updated, closed (SCD2
+    versions ended) and deleted; version 1 records read with those unknown (None).
+    """
 
     rows_read: int = attrs.field(validator=_non_negative)
     rows_written: int = attrs.field(validator=_non_negative)
     rows_rejected: int = attrs.field(default=0, validator=_non_negative)
     bytes_written: int | None = attrs.field(default=None, validator=_non_negative)
+    rows_inserted: int | None = attrs.field(default=None, validator=_non_negative)
+    rows_updated: int | None = attrs.field(default=None, validator=_non_negative)
+    rows_closed: int | None = attrs.field(default=None, validator=_non_negative)
+    rows_deleted: int | None = attrs.field(default=None, validator=_non_negative)
 
     def natural_key(self) -> NaturalKey:
         return ()
@@ -182,14 +190,36 @@ def _after_start(
         )
 
 
+def _duration(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 1e12:
+        raise ValueError(f"{attribute.name}: expected a duration in seconds >= 0, got {value!r}")
+
+
+@attrs.frozen
+class PhaseTiming:
+    """How long one phase of a run took (read, gate, write, commit ...)."""
+
+    phase: str = attrs.field(validator=_non_empty)
+    seconds: float = attrs.field(validator=_duration)
+
+
+def _phases(value: Iterable[PhaseTiming]) -> tuple[PhaseTiming, ...]:
+    return tuple(value)
+
+
 @attrs.frozen
 class IngestionRuntime:
-    """When an ingestion run started and finished, with which strategy, and how it ended."""
+    """When an ingestion run started and finished, with which strategy, and how it ended.
+
+    Version 2 added the duration of each phase and the plan's reasons (one sentence each).
+    """
 
     strategy: str = attrs.field(validator=_non_empty)
     started_at: datetime = attrs.field(converter=to_utc, validator=utc_only)
     finished_at: datetime = attrs.field(converter=to_utc, validator=[utc_only, _after_start])
     status: RunStatus
+    phases: tuple[PhaseTiming, ...] = attrs.field(factory=tuple, converter=_phases)
+    plan: tuple[str, ...] = attrs.field(factory=tuple, converter=_texts)
 
     @property
     def duration_seconds(self) -> float:
@@ -222,6 +252,7 @@ class ReconResult:
 
 class RunEventType(enum.Enum):
     STARTED = "started"
+    RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     ABORTED = "aborted"
@@ -229,10 +260,14 @@ class RunEventType(enum.Enum):
 
 @attrs.frozen
 class RunEvent:
-    """A step in a run's life."""
+    """A step in a run's life. Heartbeats (``running``) carry their ``beat`` number, so each
+    is a fact of its own; version 2 added ``running`` and ``beat``."""
 
     event: RunEventType
     message: str = ""
+    beat: int | None = attrs.field(default=None, validator=_non_negative)
 
     def natural_key(self) -> NaturalKey:
-        return (self.event.value,)
+        if self.beat is None:
+            return (self.event.value,)
+        return (self.event.value, str(self.beat))

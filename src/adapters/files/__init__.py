@@ -1,0 +1,1 @@
+"""File edges: formats read from disk (pipeline files)."""

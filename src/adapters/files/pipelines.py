@@ -1,0 +1,203 @@
+"""Pipeline files (TOML) -> PipelineSpec, with every error naming the file, the key and
+the fix (``orders.toml: mode: expected one of full, append, scd1, scd2; got 'upsertt'``).
+
+    name = "orders"
+    mode = "full"                      # full | append | scd1 | scd2
+    keys = ["order_id"]
+
+    [source]                           # any endpoint of the registry
+    kind = "parquet"                   # parquet | csv | json | jdbc
+    path = "data/orders"               # relative to this file; {home} is the platform home
+
+    [target]
+    kind = "parquet"
+    path = "warehouse/orders"
+    partition_by = ["status"]
+
+    [policy]                           # the drift and precision policy of the target
+    removed_columns = "freeze"
+
+    [spark]                            # optional: master, conf
+    master = "local[*]"
+"""
+
+from __future__ import annotations
+
+import enum
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import attrs
+import cattrs
+
+from domain.ingestion.spec import Mode, PipelineSpec, SourceSpec, TargetSpec
+from domain.schema.policy import DriftPolicy
+
+
+class PipelineFileError(ValueError):
+    """A pipeline file that cannot be used; the message names the file, the key and the fix."""
+
+
+@attrs.frozen
+class _Source:
+    kind: str
+    path: str | None = None
+    url: str | None = None
+    table: str | None = None
+    user: str | None = None
+    password: str | None = None
+    namespace: str | None = None
+    options: dict[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class _Target:
+    kind: str
+    path: str | None = None
+    partition_by: list[str] = attrs.field(factory=list)
+
+
+@attrs.frozen
+class _Spark:
+    master: str = "local[*]"
+    conf: dict[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class _PipelineFile:
+    name: str
+    source: _Source
+    target: _Target
+    mode: Mode = Mode.FULL
+    keys: list[str] = attrs.field(factory=list)
+    policy: dict[str, Any] = attrs.field(factory=dict)
+    spark: _Spark = _Spark()
+
+
+@attrs.frozen
+class PipelineFile:
+    """A pipeline file as read: the spec and the Spark settings it asks for."""
+
+    path: Path
+    spec: PipelineSpec
+    spark_master: str
+    spark_conf: dict[str, str]
+
+
+def _strict_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _enum(value: Any, target: type[enum.Enum]) -> enum.Enum:
+    try:
+        return target(value)
+    except ValueError:
+        allowed = ", ".join(str(m.value) for m in target)
+        raise ValueError(f"expected one of {allowed}; got {value!r}") from None
+
+
+def _converter() -> cattrs.Converter:
+    converter = cattrs.Converter(forbid_extra_keys=True)
+    converter.register_structure_hook(str, _strict_str)
+    converter.register_structure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _enum
+    )
+    return converter
+
+
+def _format(exc: BaseException, expected: type | None) -> str:
+    if isinstance(exc, ValueError) and str(exc):
+        return str(exc)
+    if isinstance(exc, KeyError):
+        return "required; add it"
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return f"unknown key(s) {', '.join(map(repr, sorted(exc.extra_fields)))}; remove them"
+    return cattrs.v.format_exception(exc, expected)
+
+
+def _resolved(base: Path, path: str | None, home: Path | None) -> str | None:
+    if path is None or "://" in path:
+        return path
+    if "{home}" in path:
+        path = path.replace("{home}", str(home or Path("~/.dataplatform").expanduser()))
+    candidate = Path(path).expanduser()
+    return str(candidate if candidate.is_absolute() else (base / candidate).resolve())
+
+
+def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
+    """The pipeline in ``path``; relative paths in it are relative to the file, and
+    ``{home}`` stands for the platform's home (``home``)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PipelineFileError(f"{path}: no such pipeline file") from None
+    except IsADirectoryError:
+        raise PipelineFileError(f"{path}: is a directory; give a pipeline .toml file") from None
+    except OSError as failed:
+        raise PipelineFileError(f"{path}: cannot read ({failed.strerror})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise PipelineFileError(
+            f"{path}: not UTF-8 text; a pipeline file is UTF-8 TOML (convert it with iconv)"
+        ) from None
+    except tomllib.TOMLDecodeError as bad:
+        raise PipelineFileError(f"{path}: not valid TOML: {bad}") from None
+    try:
+        parsed = _converter().structure(data, _PipelineFile)
+    except cattrs.BaseValidationError as invalid:
+        reasons = []
+        for line in cattrs.transform_error(invalid, path="", format_exception=_format):
+            message, _, where = line.rpartition(" @ ")
+            reasons.append(f"{where.lstrip('.') or 'the file'}: {message}")
+        raise PipelineFileError(f"{path}: {'; '.join(reasons)}") from None
+    base = path.parent.resolve()
+    try:
+        policy = _converter().structure(parsed.policy, DriftPolicy)
+    except cattrs.BaseValidationError as invalid:
+        reasons = [
+            f"policy.{where.lstrip('.')}: {message}"
+            for message, _, where in (
+                line.rpartition(" @ ")
+                for line in cattrs.transform_error(invalid, path="", format_exception=_format)
+            )
+        ]
+        raise PipelineFileError(f"{path}: {'; '.join(reasons)}") from None
+    except ValueError as invalid:
+        raise PipelineFileError(f"{path}: policy.{invalid}") from None
+    try:
+        source = SourceSpec(
+            kind=parsed.source.kind,
+            path=_resolved(base, parsed.source.path, home),
+            url=parsed.source.url,
+            table=parsed.source.table,
+            user=parsed.source.user,
+            password=parsed.source.password,
+            namespace=parsed.source.namespace,
+            options=tuple(sorted(parsed.source.options.items())),
+        )
+    except ValueError as invalid:
+        raise PipelineFileError(f"{path}: source.{str(invalid).removeprefix('source: ')}") from None
+    try:
+        target = TargetSpec(
+            kind=parsed.target.kind,
+            path=_resolved(base, parsed.target.path, home),
+            partition_by=tuple(parsed.target.partition_by),
+        )
+    except ValueError as invalid:
+        raise PipelineFileError(f"{path}: target.{str(invalid).removeprefix('target: ')}") from None
+    try:
+        spec = PipelineSpec(
+            name=parsed.name,
+            source=source,
+            target=target,
+            mode=parsed.mode,
+            keys=tuple(parsed.keys),
+            policy=policy,
+        )
+    except ValueError as invalid:
+        raise PipelineFileError(f"{path}: {invalid}") from None
+    return PipelineFile(path, spec, parsed.spark.master, dict(parsed.spark.conf))

@@ -1,0 +1,273 @@
+"""`ingestion` - run, plan and inspect pipelines."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+import click
+import punq
+
+from adapters.files.pipelines import PipelineFile, PipelineFileError, load_pipeline
+from apps.cli.app import CONTEXT_SETTINGS, AppGroup, Translator, bad_input, fail
+from apps.cli.errors import ExitCode
+from apps.cli.options import url_option
+from apps.cli.output import echo_json, json_option, progress, table
+from apps.ingestion.bootstrap import bootstrap, store
+from apps.runs import heartbeats
+from apps.settings import load_settings
+from apps.store import MetadataStore, describe_store_failure
+from domain.dataset import RunId
+from domain.ingestion.run import PRODUCER, GateRefused
+from domain.metadata import RecordKind
+from domain.metadata.gateway import MetadataGateway
+from domain.metadata.query import RecordQuery
+from domain.runs.lifecycle import RunLifecycle
+from ports.ingestion import StateStore
+
+
+def _store_failure(
+    failure: BaseException, ctx: click.Context | None
+) -> tuple[str, ExitCode] | None:
+    container = ctx.obj if ctx is not None and isinstance(ctx.obj, punq.Container) else None
+    store = container.resolve(MetadataStore) if container is not None else None
+    return describe_store_failure(failure, store)
+
+
+class IngestionGroup(AppGroup):
+    translators: ClassVar[tuple[Translator, ...]] = (_store_failure,)
+
+
+@click.group(cls=IngestionGroup, context_settings=CONTEXT_SETTINGS)
+@url_option
+@click.pass_context
+def cli(ctx: click.Context, url: str | None) -> None:
+    """Load data with pipelines: full, incremental, SCD1 and SCD2, atomic and idempotent.
+
+    A pipeline is a TOML file naming a source, a target and a mode. Every run records what it
+    read, wrote and changed in the metadata store (run_event, ingestion_volume,
+    ingestion_runtime, schema_snapshot, schema_drift). Try:
+
+    \b
+      ingestion plan examples/pipelines/orders-full.toml
+      ingestion run examples/pipelines/orders-full.toml
+      ingestion runs orders
+      ingestion state show
+
+    Exit status: 0 ok, 1 the run failed or a gate refused it, 2 bad input, 130 interrupted.
+    """
+    if ctx.obj is None:
+        ctx.obj = bootstrap(load_settings(url=url))
+
+
+pipeline_argument = click.argument(
+    "pipeline_file", metavar="PIPELINE.toml", type=click.Path(path_type=Path)
+)
+
+
+def _load(path: Path) -> PipelineFile:
+    try:
+        return load_pipeline(path, home=store(click.get_current_context().obj).settings.home)
+    except PipelineFileError as invalid:
+        bad_input(str(invalid))
+
+
+def _runtime(container: punq.Container, pipeline: PipelineFile) -> Any:
+    # Imported by name: Spark (and a JVM) only when a pipeline runs or is planned.
+    try:
+        module = importlib.import_module("apps.ingestion.spark_runtime")
+        return module.runtime(container, pipeline)
+    except ModuleNotFoundError as missing:
+        fail(
+            f"running a pipeline needs {missing.name}, which this app does not carry: install "
+            f"pyspark==4.3.0 into this Python (the PEX falls back to it)"
+        )
+
+
+@cli.command()
+@pipeline_argument
+@click.option("--full-refresh", is_flag=True, help="Replace the whole target this run.")
+@json_option
+@click.pass_obj
+def plan(container: punq.Container, pipeline_file: Path, full_refresh: bool, as_json: bool) -> None:
+    """Show what the next run of PIPELINE.toml would do, and why; writes nothing."""
+    pipeline = _load(pipeline_file)
+    states: StateStore = container.resolve(StateStore)
+    from domain.ingestion.plan import plan as decide
+
+    decided = decide(pipeline.spec, states.get(pipeline.spec.name), full_refresh=full_refresh)
+    if as_json:
+        echo_json(
+            {
+                "pipeline": pipeline.spec.name,
+                "strategy": decided.strategy.value,
+                "reasons": list(decided.reasons),
+            }
+        )
+        return
+    click.echo(f"{pipeline.spec.name}: {decided.strategy.value}")
+    for reason in decided.reasons:
+        click.echo(f"  - {reason}")
+
+
+@cli.command()
+@pipeline_argument
+@click.option("--full-refresh", is_flag=True, help="Replace the whole target this run.")
+@click.option("--dry-run", is_flag=True, help="Plan only (as `ingestion plan`); write nothing.")
+@json_option
+@click.pass_context
+def run(
+    ctx: click.Context, pipeline_file: Path, full_refresh: bool, dry_run: bool, as_json: bool
+) -> None:
+    """Run PIPELINE.toml once: read, gate, commit the target atomically, record.
+
+    A run commits completely or leaves the target and the state as they were; a reader
+    sees the old target or the new one, never a mix.
+    """
+    if dry_run:
+        ctx.invoke(plan, pipeline_file=pipeline_file, full_refresh=full_refresh, as_json=as_json)
+        return
+    container: punq.Container = ctx.obj
+    pipeline = _load(pipeline_file)
+    gateway: MetadataGateway = container.resolve(MetadataGateway)  # refuse a stale store first
+    container.resolve(StateStore)
+    runtime = _runtime(container, pipeline)
+    lifecycle = RunLifecycle(
+        gateway, pipeline.spec.target.subject, RunId.new(), PRODUCER, lambda: datetime.now(UTC)
+    )
+    try:
+        with progress(f"{pipeline.spec.name}", unit="phases") as ticker, heartbeats(lifecycle):
+            report = runtime.use_case.run(
+                pipeline.spec,
+                lifecycle,
+                full_refresh=full_refresh,
+                phase=lambda name: ticker.done(0, name),
+            )
+    except GateRefused as refused:
+        fail(str(refused))
+    finally:
+        runtime.stop()
+    written = report.written
+    if as_json:
+        echo_json(
+            {
+                "pipeline": pipeline.spec.name,
+                "run_id": report.run_id.value,
+                "strategy": report.plan.strategy.value,
+                "rows_read": written.rows_read,
+                "rows_written": written.rows_written,
+                "bytes_written": written.bytes_written,
+                "schema_changed": report.schema_changed,
+                "phases": {p.phase: p.seconds for p in report.phases},
+            }
+        )
+        return
+    seconds = sum(p.seconds for p in report.phases)
+    click.echo(
+        f"{pipeline.spec.name}: {report.plan.strategy.value} run {report.run_id} committed: "
+        f"{written.rows_read:,} row(s) read, {written.rows_written:,} written"
+        + ("" if written.bytes_written is None else f" ({written.bytes_written:,} bytes)")
+        + f" in {seconds:.1f}s"
+    )
+    click.echo("  " + ", ".join(f"{p.phase} {p.seconds:.2f}s" for p in report.phases))
+
+
+@cli.group()
+def state() -> None:
+    """Show or reset what pipelines committed last (their state)."""
+
+
+@state.command("show")
+@click.argument("pipeline", required=False)
+@json_option
+@click.pass_obj
+def state_show(container: punq.Container, pipeline: str | None, as_json: bool) -> None:
+    """Show PIPELINE's state (by name), or every pipeline's."""
+    states: StateStore = container.resolve(StateStore)
+    found = [s for s in states.pipelines() if pipeline is None or s.pipeline == pipeline]
+    if pipeline is not None and not found:
+        fail(f"pipeline {pipeline!r} has no state: it has not committed a run")
+    rows = [
+        {
+            "pipeline": s.pipeline,
+            "last_run_id": s.last_run_id.value,
+            "committed_at": s.committed_at.isoformat().replace("+00:00", "Z"),
+            "rows_written": s.rows_written,
+            "watermark": s.watermark,
+        }
+        for s in found
+    ]
+    if as_json:
+        echo_json(rows)
+    elif not rows:
+        click.echo("no pipeline has committed a run yet")
+    else:
+        click.echo(
+            table(
+                tuple(rows[0]),
+                [tuple("" if v is None else str(v) for v in r.values()) for r in rows],
+            )
+        )
+
+
+@state.command("reset")
+@click.argument("pipeline")
+@click.option("--yes", is_flag=True, help="Do not ask.")
+@click.pass_obj
+def state_reset(container: punq.Container, pipeline: str, yes: bool) -> None:
+    """Forget PIPELINE's state: its next run starts from scratch (the target is kept)."""
+    states: StateStore = container.resolve(StateStore)
+    if states.get(pipeline) is None:
+        fail(f"pipeline {pipeline!r} has no state to reset")
+    if not yes and not click.confirm(f"forget the state of {pipeline}?", err=True):
+        fail("nothing reset")
+    states.reset(pipeline)
+    click.echo(f"{pipeline}: state reset")
+
+
+@cli.command()
+@click.argument("pipeline", required=False)
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
+@json_option
+@click.pass_obj
+def runs(container: punq.Container, pipeline: str | None, limit: int, as_json: bool) -> None:
+    """Recent ingestion runs (from the metadata store), newest first; of PIPELINE only when
+    given (by the name its state knows)."""
+    gateway: MetadataGateway = container.resolve(MetadataGateway)
+    query = RecordQuery(kinds=[RecordKind.INGESTION_RUNTIME], producer=PRODUCER, limit=limit)
+    if pipeline is not None:
+        states: StateStore = container.resolve(StateStore)
+        known = states.get(pipeline)
+        if known is None:
+            fail(f"pipeline {pipeline!r} has no committed run; `ingestion state show` lists them")
+        last = gateway.query(RecordQuery(run_id=known.last_run_id, limit=1)).records
+        if last:
+            query = RecordQuery(
+                kinds=[RecordKind.INGESTION_RUNTIME], subject=last[0].subject, limit=limit
+            )
+    found = gateway.query(query).records
+    rows = []
+    for record in found:
+        payload: Any = record.payload
+        rows.append(
+            {
+                "run_id": record.run_id.value,
+                "target": str(record.subject),
+                "strategy": payload.strategy,
+                "status": payload.status.value,
+                "started_at": payload.started_at.isoformat().replace("+00:00", "Z"),
+                "seconds": round(payload.duration_seconds, 2),
+            }
+        )
+    if as_json:
+        echo_json(rows)
+    elif not rows:
+        click.echo("no ingestion runs recorded")
+    else:
+        click.echo(table(tuple(rows[0]), [tuple(str(v) for v in r.values()) for r in rows]))
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,228 @@
+"""The ingestion use case: plan, read, gate, commit, record; all of it or none of it.
+
+A run's data and its commit marker are committed by the engine in one atomic step; the
+records and the state follow. A run that stops after the commit but before the state write
+is recognised by the next one through the target's commit marker (``committed_version``):
+what the target shows is what was committed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import attrs
+
+from domain.dataset import RunId
+from domain.ingestion.plan import Plan, plan
+from domain.ingestion.spec import PipelineSpec
+from domain.ingestion.state import PipelineState
+from domain.metadata.gateway import MetadataGateway
+from domain.metadata.payloads import (
+    IngestionRuntime,
+    IngestionVolume,
+    PhaseTiming,
+    RunStatus,
+)
+from domain.metadata.record import MetadataRecord
+from domain.runs.lifecycle import RunLifecycle
+from domain.schema.checks import SchemaDriftCheck, compare, drift_payload
+from ports.ingestion import IngestionEngine, StateStore, Written
+
+PRODUCER = "ingestion"
+
+
+class GateRefused(Exception):
+    """The drift or precision gate refused the batch; nothing was written."""
+
+
+@attrs.frozen
+class RunReport:
+    """What one run did."""
+
+    run_id: RunId
+    plan: Plan
+    written: Written
+    phases: tuple[PhaseTiming, ...]
+    schema_changed: bool
+
+
+class _Phases:
+    """Times each phase of a run with a monotonic clock."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._timings: list[PhaseTiming] = []
+        self._name: str | None = None
+        self._since = clock()
+
+    def enter(self, name: str) -> None:
+        self.close()
+        self._name, self._since = name, self._clock()
+
+    def close(self) -> tuple[PhaseTiming, ...]:
+        if self._name is not None:
+            seconds = max(0.0, self._clock() - self._since)
+            self._timings.append(PhaseTiming(self._name, round(seconds, 6)))
+            self._name = None
+        return tuple(self._timings)
+
+
+class RunPipeline:
+    """Runs pipelines through the engine, the state store and the metadata gateway."""
+
+    def __init__(
+        self,
+        engine: IngestionEngine,
+        states: StateStore,
+        gateway: MetadataGateway,
+        drift_check: SchemaDriftCheck,
+        now: Callable[[], datetime],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._engine = engine
+        self._states = states
+        self._gateway = gateway
+        self._drift_check = drift_check
+        self._now = now
+        self._clock = clock
+
+    def plan(self, spec: PipelineSpec, *, full_refresh: bool = False) -> Plan:
+        return plan(spec, self._states.get(spec.name), full_refresh=full_refresh)
+
+    def run(
+        self,
+        spec: PipelineSpec,
+        lifecycle: RunLifecycle,
+        *,
+        full_refresh: bool = False,
+        phase: Callable[[str], None] | None = None,
+    ) -> RunReport:
+        """One run of ``spec``; raises :class:`GateRefused` or the engine's error after
+        recording the failure (run_event FAILED, ingestion_runtime failed)."""
+        run_id = lifecycle.run_id
+        started_at = self._now()
+        phases = _Phases(self._clock)
+
+        def enter(name: str) -> None:
+            phases.enter(name)
+            if phase is not None:
+                phase(name)
+
+        lifecycle.start(f"pipeline {spec.name}")
+        current = self.plan(spec, full_refresh=full_refresh)
+        try:
+            enter("read")
+            batch = self._engine.read(spec, current)
+            enter("gate")
+            baseline = self._engine.target_schema(spec)
+            if baseline is not None:
+                decision = compare(baseline, batch.schema, spec.policy)
+                if not decision.allowed:
+                    self._record_refusal(spec, run_id, baseline, batch.schema, decision)
+                    raise GateRefused(
+                        f"{spec.name}: the target's drift policy refuses this batch: "
+                        + "; ".join(str(v) for v in decision.violations)
+                        + "; nothing was written"
+                    )
+            enter("write")
+            written = self._engine.write(spec, batch, current, run_id)
+            timings = phases.close()
+            if phase is not None:
+                phase("record")
+            report = self._drift_check.observe(
+                spec.target.subject,
+                batch.schema,
+                run_id=run_id,
+                producer=PRODUCER,
+                observed_at=self._now(),
+                with_records=self._records(spec, run_id, current, written, started_at, timings),
+            )
+            self._states.put(PipelineState(spec.name, run_id, self._now(), written.rows_written))
+        except BaseException as failure:
+            timings = phases.close()
+            self._record_failure(spec, lifecycle, current, started_at, timings, failure)
+            raise
+        lifecycle.succeed(f"{written.rows_written:,} row(s) written")
+        return RunReport(run_id, current, written, timings, report.changed)
+
+    def _records(
+        self,
+        spec: PipelineSpec,
+        run_id: RunId,
+        current: Plan,
+        written: Written,
+        started_at: datetime,
+        timings: tuple[PhaseTiming, ...],
+    ) -> list[MetadataRecord]:
+        finished_at = self._now()
+        volume = IngestionVolume(
+            rows_read=written.rows_read,
+            rows_written=written.rows_written,
+            bytes_written=written.bytes_written,
+            rows_inserted=written.rows_written,
+            rows_updated=0,
+            rows_closed=0,
+            rows_deleted=0,
+        )
+        runtime = IngestionRuntime(
+            strategy=current.strategy.value,
+            started_at=started_at,
+            finished_at=max(finished_at, started_at),
+            status=RunStatus.SUCCEEDED,
+            phases=timings,
+            plan=current.reasons,
+        )
+        return [self._record(spec, run_id, volume), self._record(spec, run_id, runtime)]
+
+    def _record(
+        self, spec: PipelineSpec, run_id: RunId, payload: IngestionVolume | IngestionRuntime
+    ) -> MetadataRecord:
+        return MetadataRecord.create(
+            subject=spec.target.subject,
+            run_id=run_id,
+            observed_at=self._now(),
+            producer=PRODUCER,
+            payload=payload,
+        )
+
+    def _record_refusal(self, spec, run_id, baseline, schema, decision) -> None:  # type: ignore[no-untyped-def]
+        self._gateway.emit(
+            MetadataRecord.create(
+                subject=spec.target.subject,
+                run_id=run_id,
+                observed_at=self._now(),
+                producer=PRODUCER,
+                payload=drift_payload(baseline, schema, decision, spec.policy),
+            )
+        )
+
+    def _record_failure(
+        self,
+        spec: PipelineSpec,
+        lifecycle: RunLifecycle,
+        current: Plan,
+        started_at: datetime,
+        timings: tuple[PhaseTiming, ...],
+        failure: BaseException,
+    ) -> None:
+        reason = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
+        try:
+            self._gateway.emit(
+                self._record(
+                    spec,
+                    lifecycle.run_id,
+                    IngestionRuntime(
+                        strategy=current.strategy.value,
+                        started_at=started_at,
+                        finished_at=max(self._now(), started_at),
+                        status=RunStatus.FAILED,
+                        phases=timings,
+                        plan=current.reasons,
+                    ),
+                )
+            )
+            lifecycle.fail(reason)
+        except Exception:  # - the original failure is what the caller must see
+            pass

@@ -1,0 +1,72 @@
+"""Ports the ingestion runtime needs: where pipeline state is kept, and the engine that
+moves the rows (Spark)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import attrs
+
+from domain.dataset import RunId
+from domain.ingestion.plan import Plan
+from domain.ingestion.spec import PipelineSpec
+from domain.ingestion.state import PipelineState
+from domain.schema import Schema
+
+
+class StateStore(Protocol):
+    """Pipeline state between runs. Every implementation passes ``tests/contract``."""
+
+    def get(self, pipeline: str) -> PipelineState | None:
+        """The last committed state of ``pipeline``, or None before its first run."""
+        ...
+
+    def put(self, state: PipelineState) -> None:
+        """Replace the state of ``state.pipeline`` (atomically)."""
+        ...
+
+    def reset(self, pipeline: str) -> bool:
+        """Forget ``pipeline``'s state; False when there was none."""
+        ...
+
+    def pipelines(self) -> list[PipelineState]:
+        """Every pipeline's state, by name."""
+        ...
+
+
+@attrs.frozen
+class Written:
+    """What a committed write did."""
+
+    rows_read: int
+    rows_written: int
+    bytes_written: int | None
+    version: str  # the committed version of the target (its commit marker)
+
+
+class Batch(Protocol):
+    """Rows read for one run, not yet materialised (a Spark DataFrame behind it)."""
+
+    @property
+    def schema(self) -> Schema: ...
+
+
+class IngestionEngine(Protocol):
+    """Reads sources and commits targets; the commit is atomic (all of it, or none)."""
+
+    def read(self, spec: PipelineSpec, plan: Plan) -> Batch:
+        """The rows this run loads (lazily: nothing is read until the write)."""
+        ...
+
+    def target_schema(self, spec: PipelineSpec) -> Schema | None:
+        """The committed target's schema, or None before the first run."""
+        ...
+
+    def committed_version(self, spec: PipelineSpec) -> str | None:
+        """The run id whose version the target shows now (its commit marker), if any."""
+        ...
+
+    def write(self, spec: PipelineSpec, batch: Batch, plan: Plan, run_id: RunId) -> Written:
+        """Write ``batch`` as the new complete version of the target and switch to it
+        atomically: a reader sees the old version or the new one, never a mix."""
+        ...

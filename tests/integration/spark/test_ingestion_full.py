@@ -1,0 +1,131 @@
+"""The ingestion app end to end on Spark: a full refresh into a versioned Parquet target,
+its records, its state, its idempotent rerun and a refusing drift gate."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from pyspark.sql import SparkSession
+from pyspark.testing import assertDataFrameEqual
+
+from adapters.spark.session import SparkSessionProvider
+from apps.ingestion.main import cli
+
+EXAMPLES = Path(__file__).parents[3] / "examples"
+
+
+def ingestion(home: Path, *args: str) -> Result:
+    return CliRunner().invoke(
+        cli,
+        ["--url", f"sqlite:///{home / 'metadata.db'}", *args],
+        env={"DATAPLATFORM_HOME": str(home)},
+    )
+
+
+def pipeline(tmp_path: Path, source: Path, policy: str = 'removed_columns = "freeze"') -> Path:
+    path = tmp_path / "orders.toml"
+    path.write_text(f"""
+name = "orders"
+mode = "full"
+[source]
+kind = "parquet"
+path = "{source}"
+[target]
+kind = "parquet"
+path = "{{home}}/warehouse/orders"
+[policy]
+{policy}
+[spark]
+master = "local[1]"
+""")
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+def test_a_full_refresh_commits_a_version_records_it_and_reruns_the_same(
+    sessions: SparkSessionProvider, spark: SparkSession, tmp_path: Path, home: Path
+) -> None:
+    source = EXAMPLES / "datasets" / "orders.parquet"
+    spec = pipeline(tmp_path, source)
+    first = ingestion(home, "run", str(spec), "--json")
+    assert first.exit_code == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert report["rows_read"] == report["rows_written"] == 1000
+    target = home / "warehouse" / "orders"
+    assert target.is_symlink() and os.readlink(target).endswith(report["run_id"])
+    assertDataFrameEqual(spark.read.parquet(str(target)), spark.read.parquet(str(source)))
+
+    second = ingestion(home, "run", str(spec), "--json")
+    assert second.exit_code == 0, second.stderr
+    assert json.loads(second.stdout)["schema_changed"] is False
+    assertDataFrameEqual(spark.read.parquet(str(target)), spark.read.parquet(str(source)))
+
+    shown = json.loads(ingestion(home, "state", "show", "orders", "--json").stdout)
+    assert shown[0]["last_run_id"] == json.loads(second.stdout)["run_id"]
+    assert shown[0]["rows_written"] == 1000
+    runs = json.loads(ingestion(home, "runs", "orders", "--json").stdout)
+    assert [r["status"] for r in runs] == ["succeeded", "succeeded"]
+
+    from apps.metadata.main import cli as metadata
+
+    subject = f"file::{target}"
+    found = CliRunner().invoke(
+        metadata,
+        [
+            "--url",
+            f"sqlite:///{home / 'metadata.db'}",
+            "query",
+            "--run-id",
+            report["run_id"],
+            "--json",
+        ],
+    )
+    kinds = sorted(r["kind"] for r in json.loads(found.stdout)["records"])
+    assert kinds == [
+        "ingestion_runtime",
+        "ingestion_volume",
+        "run_event",
+        "run_event",
+        "schema_snapshot",
+    ]
+    assert all(r["subject"]["name"] == str(target) for r in json.loads(found.stdout)["records"])
+    assert subject
+
+
+def test_a_drift_the_policy_refuses_stops_the_run_before_anything_is_written(
+    sessions: SparkSessionProvider, spark: SparkSession, tmp_path: Path, home: Path
+) -> None:
+    source = tmp_path / "source"
+    spark.read.parquet(str(EXAMPLES / "datasets" / "orders.parquet")).write.parquet(str(source))
+    spec = pipeline(tmp_path, source)
+    assert ingestion(home, "run", str(spec)).exit_code == 0
+    target = home / "warehouse" / "orders"
+    before = os.readlink(target)
+    narrower = tmp_path / "narrower"
+    spark.read.parquet(str(source)).drop("status").write.parquet(str(narrower))
+    refused = ingestion(home, "run", str(pipeline(tmp_path, narrower)))
+    assert refused.exit_code == 1
+    assert "status" in refused.stderr and "nothing was written" in refused.stderr
+    assert os.readlink(target) == before  # the committed version is untouched
+    runs = json.loads(ingestion(home, "runs", "orders", "--json").stdout)
+    assert [r["status"] for r in runs] == ["failed", "succeeded"]
+
+
+def test_a_bad_pipeline_file_names_the_file_the_key_and_the_fix(tmp_path: Path, home: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        'name = "x"\nmode = "upsertt"\n[source]\nkind = "parquet"\npath = "a"\n[target]\nkind = "parquet"\npath = "b"\n'
+    )
+    result = ingestion(home, "plan", str(bad))
+    assert result.exit_code == 2
+    assert f"{bad}: mode: expected one of full, append, scd1, scd2; got 'upsertt'" in result.stderr

@@ -200,6 +200,17 @@ def test_every_column_type_profiles_and_a_spaced_name_harvests(
     assert types["n"] == "number"  # numeric without precision: not a made-up decimal(38,10)
 
 
+def test_a_harvest_records_its_run_started_then_succeeded(
+    sales_schema: tuple[str, str], tmp_path: Path
+) -> None:
+    url, schema = sales_schema
+    store = f"sqlite:///{tmp_path / 'm.db'}"
+    assert metadata(store, "harvest", url, "--schema", schema)[0] == 0
+    code, out, _ = metadata(store, "query", "--kind", "run_event", "--oldest-first", "--json")
+    events = [(r["producer"], r["payload"]["event"]) for r in json.loads(out)["records"]]
+    assert events == [("metadata-harvest", "started"), ("metadata-harvest", "succeeded")]
+
+
 def test_a_schema_that_does_not_exist_is_bad_input(
     sales_schema: tuple[str, str], tmp_path: Path
 ) -> None:

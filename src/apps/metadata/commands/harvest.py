@@ -16,9 +16,13 @@ from apps.metadata.bootstrap import sql_harvest
 from apps.metadata.commands import gateway
 from apps.metadata.commands.policy_options import policies, policy_options
 from apps.metadata.render import cell, schema_table
+from apps.runs import heartbeats
 from apps.store import check_database_url, display_url
 from domain.dataset import DatasetRef, RunId
+from domain.runs.lifecycle import RunLifecycle
 from ports.catalog import CatalogError, CatalogUnreachable
+
+PRODUCER = "metadata-harvest"
 
 
 @click.command()
@@ -104,28 +108,45 @@ def harvest(
             job = sql_harvest(container, url, schema_name, book, distinct=not no_distinct)
         except ValueError as invalid:
             bad_input(str(invalid))
-    gateway(container)  # refuse an out-of-date store before touching the catalog
+    # The run's life is recorded about the catalog: started, heartbeats, succeeded/failed.
+    catalog = (
+        DatasetRef("file", str(Path(source).resolve()))
+        if source.endswith(".toml")
+        else DatasetRef(shown.replace(" ", "%20"), schema_name or "default")
+    )
+    lifecycle = RunLifecycle(
+        gateway(container), catalog, RunId.new(), PRODUCER, lambda: datetime.now(UTC)
+    )
+    lifecycle.start(f"harvest of {shown}")
     try:
-        with progress("harvesting", unit="datasets") as ticker:
+        with progress("harvesting", unit="datasets") as ticker, heartbeats(lifecycle):
 
             def advance(done: int, total: int, subject: DatasetRef) -> None:
                 ticker.total(total)
                 ticker.done(done, str(subject) if done < total else "")
 
             outcomes = job.run(
-                run_id=RunId.new(),
-                producer="metadata-harvest",
+                run_id=lifecycle.run_id,
+                producer=PRODUCER,
                 now=lambda: datetime.now(UTC),
                 profile=profile,
                 progress=advance,
             )
-    except CatalogUnreachable as unreachable:  # the catalog itself could not be listed
-        fail(f"{shown}: {unreachable}")
-    except CatalogError as unusable:  # e.g. no such schema
-        bad_input(f"{shown}: {unusable}")
+    except BaseException as failure:
+        lifecycle.fail(str(failure).splitlines()[0] if str(failure) else type(failure).__name__)
+        if isinstance(failure, CatalogUnreachable):  # the catalog could not be listed
+            fail(f"{shown}: {failure}")
+        if isinstance(failure, CatalogError):  # e.g. no such schema
+            bad_input(f"{shown}: {failure}")
+        raise
     finally:
         if sessions is not None:
             sessions.stop()
+    failed_count = sum(1 for o in outcomes if not o.ok)
+    if failed_count:
+        lifecycle.fail(f"{failed_count} of {len(outcomes)} dataset(s) failed")
+    else:
+        lifecycle.succeed(f"{len(outcomes)} dataset(s) harvested")
     if not outcomes:
         fail(
             f"{shown}: no tables{'' if schema_name is None else f' in schema {schema_name!r}'}; nothing harvested"

@@ -1,0 +1,121 @@
+"""The ingestion use case with in-memory adapters: what a run records and commits, and
+what a failed run leaves behind (nothing)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from adapters.memory.ingestion import EngineFailure, InMemoryIngestionEngine
+from adapters.memory.metadata import InMemoryMetadataRepository
+from adapters.memory.state import InMemoryStateStore
+from domain.dataset import RunId
+from domain.ingestion.run import GateRefused, RunPipeline
+from domain.ingestion.spec import PipelineSpec, SourceSpec, TargetSpec
+from domain.metadata import RecordKind, RunEventType
+from domain.metadata.baselines import GatewaySchemaBaselines
+from domain.metadata.gateway import MetadataGateway
+from domain.metadata.query import Order, RecordQuery
+from domain.runs.lifecycle import RunLifecycle
+from domain.schema import Column, IntegerType, Schema, StringType
+from domain.schema.checks import SchemaDriftCheck
+from domain.schema.policy import DriftPolicy, PolicyBook, RemovedColumns
+
+WIDE = Schema.from_columns([Column("id", IntegerType(64)), Column("name", StringType())])
+NARROW = Schema.from_columns([Column("id", IntegerType(64))])
+ROWS = [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}]
+SPEC = PipelineSpec(
+    name="orders",
+    source=SourceSpec(kind="parquet", path="wide"),
+    target=TargetSpec(kind="parquet", path="/warehouse/orders"),
+    policy=DriftPolicy(removed_columns=RemovedColumns.FREEZE),
+)
+
+
+class World:
+    def __init__(self) -> None:
+        self.engine = InMemoryIngestionEngine(
+            {"wide": (ROWS, WIDE), "narrow": ([{"id": 1}], NARROW)}
+        )
+        self.states = InMemoryStateStore()
+        self.gateway = MetadataGateway(InMemoryMetadataRepository())
+        ticks = itertools.count()
+        start = datetime(2024, 5, 1, tzinfo=UTC)
+        self.now = lambda: start + timedelta(seconds=next(ticks))
+        drift = SchemaDriftCheck(
+            GatewaySchemaBaselines(self.gateway), self.gateway, PolicyBook(SPEC.policy, {})
+        )
+        self.use_case = RunPipeline(self.engine, self.states, self.gateway, drift, self.now)
+
+    def lifecycle(self) -> RunLifecycle:
+        return RunLifecycle(self.gateway, SPEC.target.subject, RunId.new(), "ingestion", self.now)
+
+    def events(self, run: RunLifecycle) -> list[str]:
+        page = self.gateway.query(
+            RecordQuery(kinds=[RecordKind.RUN_EVENT], run_id=run.run_id, order=Order.OLDEST_FIRST)
+        )
+        return [r.payload.event.value for r in page.records]  # type: ignore[union-attr]
+
+
+def test_a_run_commits_the_target_the_state_and_its_records() -> None:
+    world = World()
+    run = world.lifecycle()
+    report = world.use_case.run(SPEC, run)
+    assert world.engine.rows(SPEC) == tuple(ROWS)
+    assert world.states.get("orders").last_run_id == run.run_id  # type: ignore[union-attr]
+    assert world.events(run) == ["started", "succeeded"]
+    volume = world.gateway.latest(RecordKind.INGESTION_VOLUME, SPEC.target.subject)
+    assert volume is not None and volume.payload.rows_written == 2  # type: ignore[union-attr]
+    runtime = world.gateway.latest(RecordKind.INGESTION_RUNTIME, SPEC.target.subject)
+    phases = [p.phase for p in runtime.payload.phases]  # type: ignore[union-attr]
+    assert phases == ["read", "gate", "write"] and report.schema_changed
+
+
+@pytest.mark.parametrize("step", ["read", "write", "commit"])
+def test_a_failed_run_leaves_target_and_state_as_they_were(step: str) -> None:
+    world = World()
+    world.use_case.run(SPEC, world.lifecycle())
+    before = (world.engine.rows(SPEC), world.states.get("orders"))
+    world.engine.fail_at = step
+    run = world.lifecycle()
+    with pytest.raises(EngineFailure):
+        world.use_case.run(SPEC, run)
+    assert (world.engine.rows(SPEC), world.states.get("orders")) == before
+    assert world.events(run) == ["started", "failed"]
+    failed = world.gateway.latest(RecordKind.INGESTION_RUNTIME, SPEC.target.subject)
+    assert failed is not None and failed.payload.status.value == "failed"  # type: ignore[union-attr]
+
+
+def test_the_drift_gate_refuses_before_anything_is_written() -> None:
+    world = World()
+    world.use_case.run(SPEC, world.lifecycle())
+    before = world.engine.rows(SPEC)
+    narrow = PipelineSpec(
+        name="orders",
+        source=SourceSpec(kind="parquet", path="narrow"),
+        target=SPEC.target,
+        policy=SPEC.policy,
+    )
+    with pytest.raises(GateRefused, match="name"):
+        world.use_case.run(narrow, world.lifecycle())
+    assert world.engine.rows(SPEC) == before
+    drift = world.gateway.latest(RecordKind.SCHEMA_DRIFT, SPEC.target.subject)
+    assert drift is not None and drift.payload.allowed is False  # type: ignore[union-attr]
+
+
+def test_heartbeats_are_numbered_facts_and_stop_with_the_run() -> None:
+    world = World()
+    run = world.lifecycle()
+    run.start()
+    assert run.heartbeat() and run.heartbeat()
+    run.succeed()
+    assert not run.heartbeat()  # after the end, no more beats
+    page = world.gateway.query(RecordQuery(kinds=[RecordKind.RUN_EVENT], run_id=run.run_id))
+    beats = sorted(
+        int(r.payload.beat or 0)  # type: ignore[union-attr]
+        for r in page.records
+        if r.payload.event is RunEventType.RUNNING  # type: ignore[union-attr]
+    )
+    assert beats == [1, 2]

@@ -25,9 +25,11 @@ def metadata(
     home: Path | None = None,
     env: dict[str, str] | None = None,
     closed_stdin: bool = False,
+    pex: Path = PEX,
 ) -> subprocess.CompletedProcess[str]:
-    """The PEX's result; ``closed_stdin`` starts it with no file descriptor 0 at all."""
-    command = [sys.executable, str(PEX), *args]
+    """The PEX's result (metadata's unless ``pex`` names another app's); ``closed_stdin``
+    starts it with no file descriptor 0 at all."""
+    command = [sys.executable, str(pex), *args]
     if closed_stdin:
         command = ["sh", "-c", 'exec "$0" "$@" <&-', *command]
     return subprocess.run(

@@ -43,3 +43,14 @@ def test_pex_emits_and_reads_back_on_the_embedded_store(tmp_path: Path) -> None:
     )
     assert latest.returncode == 0, latest.stderr
     assert json.loads(latest.stdout)["payload"]["event"] == "succeeded"
+
+
+def test_the_ingestion_pex_plans_without_spark(tmp_path: Path) -> None:
+    """The ingestion app starts without pyspark (the cluster provides it): plan, state."""
+    pex = ROOT / "src.apps.ingestion" / "ingestion.pex"
+    pipeline = ROOT / "examples" / "pipelines" / "orders-full.toml"
+    result = metadata("plan", str(pipeline), "--json", home=tmp_path, pex=pex)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["strategy"] == "full"
+    result = metadata("state", "show", home=tmp_path, pex=pex)
+    assert result.returncode == 0 and "no pipeline has committed a run yet" in result.stdout

@@ -42,6 +42,17 @@ class Written:
     rows_written: int
     bytes_written: int | None
     version: str  # the committed version of the target (its commit marker)
+    watermark: str | None = None  # the greatest watermark the target now holds
+    rows_rejected: int = 0  # e.g. rows with a NULL watermark under null_cursor = exclude
+
+
+@attrs.frozen
+class Committed:
+    """What a target's commit marker records about the run whose version it shows."""
+
+    run_id: str
+    rows_written: int
+    watermark: str | None
 
 
 class Batch(Protocol):
@@ -64,6 +75,10 @@ class IngestionEngine(Protocol):
 
     def committed_version(self, spec: PipelineSpec) -> str | None:
         """The run id whose version the target shows now (its commit marker), if any."""
+        ...
+
+    def committed(self, spec: PipelineSpec) -> Committed | None:
+        """The commit marker of the version the target shows now, if any."""
         ...
 
     def write(self, spec: PipelineSpec, batch: Batch, plan: Plan, run_id: RunId) -> Written:

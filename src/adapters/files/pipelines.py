@@ -14,6 +14,11 @@ the fix (``orders.toml: mode: expected one of full, append, scd1, scd2; got 'ups
     path = "warehouse/orders"
     partition_by = ["status"]
 
+    [watermark]                        # mode append: the column runs advance by
+    column = "updated_at"
+    lag = "1h"                         # re-read late rows (a duration, or a number)
+    null_cursor = "raise"              # raise | include | exclude
+
     [policy]                           # the drift and precision policy of the target
     removed_columns = "freeze"
 
@@ -31,7 +36,14 @@ from typing import Any
 import attrs
 import cattrs
 
-from domain.ingestion.spec import Mode, PipelineSpec, SourceSpec, TargetSpec
+from domain.ingestion.spec import (
+    Mode,
+    NullCursor,
+    PipelineSpec,
+    SourceSpec,
+    TargetSpec,
+    Watermark,
+)
 from domain.schema.policy import DriftPolicy
 
 
@@ -59,6 +71,13 @@ class _Target:
 
 
 @attrs.frozen
+class _Watermark:
+    column: str
+    lag: str | None = None
+    null_cursor: NullCursor = NullCursor.RAISE
+
+
+@attrs.frozen
 class _Spark:
     master: str = "local[*]"
     conf: dict[str, str] = attrs.field(factory=dict)
@@ -72,6 +91,7 @@ class _PipelineFile:
     mode: Mode = Mode.FULL
     keys: list[str] = attrs.field(factory=list)
     policy: dict[str, Any] = attrs.field(factory=dict)
+    watermark: _Watermark | None = None
     spark: _Spark = _Spark()
 
 
@@ -189,6 +209,14 @@ def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
         )
     except ValueError as invalid:
         raise PipelineFileError(f"{path}: target.{str(invalid).removeprefix('target: ')}") from None
+    watermark = None
+    if parsed.watermark is not None:
+        try:
+            watermark = Watermark(
+                parsed.watermark.column, parsed.watermark.lag, parsed.watermark.null_cursor
+            )
+        except ValueError as invalid:
+            raise PipelineFileError(f"{path}: {invalid}") from None
     try:
         spec = PipelineSpec(
             name=parsed.name,
@@ -197,6 +225,7 @@ def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
             mode=parsed.mode,
             keys=tuple(parsed.keys),
             policy=policy,
+            watermark=watermark,
         )
     except ValueError as invalid:
         raise PipelineFileError(f"{path}: {invalid}") from None

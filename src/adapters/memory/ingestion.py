@@ -16,7 +16,7 @@ from domain.dataset import RunId
 from domain.ingestion.plan import Plan
 from domain.ingestion.spec import PipelineSpec
 from domain.schema import Schema
-from ports.ingestion import Written
+from ports.ingestion import Committed, Written
 
 Row = Mapping[str, Any]
 
@@ -62,6 +62,10 @@ class InMemoryIngestionEngine:
     def committed_version(self, spec: PipelineSpec) -> str | None:
         version = self.targets.get(spec.target.path or "")
         return None if version is None else version.run_id
+
+    def committed(self, spec: PipelineSpec) -> Committed | None:
+        version = self.targets.get(spec.target.path or "")
+        return None if version is None else Committed(version.run_id, len(version.rows), None)
 
     def rows(self, spec: PipelineSpec) -> tuple[Row, ...] | None:
         version = self.targets.get(spec.target.path or "")

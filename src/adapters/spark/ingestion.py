@@ -17,8 +17,9 @@ import shutil
 from pathlib import Path
 
 import attrs
-from pyspark.sql import DataFrame, Observation
+from pyspark.sql import Column, DataFrame, Observation
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from adapters.spark import strategies
 from adapters.spark.endpoints import EndpointConfig, open_endpoint
@@ -26,9 +27,9 @@ from adapters.spark.session import SparkSessionProvider
 from adapters.spark.types import schema_from_spark
 from domain.dataset import RunId
 from domain.ingestion.plan import Plan
-from domain.ingestion.spec import Mode, PipelineSpec
+from domain.ingestion.spec import Mode, NullCursor, PipelineSpec, lag_amount
 from domain.schema import Schema
-from ports.ingestion import Written
+from ports.ingestion import Committed, Written
 
 COMMIT_MARKER = "_COMMITTED.json"
 _KEEP_VERSIONS = 2  # the current one and the one before it (readers still on it)
@@ -40,6 +41,32 @@ class SparkBatch:
 
     frame: DataFrame
     schema: Schema
+
+
+class NullWatermark(ValueError):
+    """Rows with a NULL watermark under null_cursor = raise; nothing was written."""
+
+
+def _lower_bound(after: str, lag: str | None, data_type: T.DataType) -> Column:
+    """The committed watermark minus the lag, in the column's type."""
+    bound = F.lit(after).cast(data_type)
+    if not lag:
+        return bound
+    amount = lag_amount(lag)
+    if isinstance(data_type, T.TimestampType | T.TimestampNTZType):
+        return bound - F.expr(f"INTERVAL {int(amount)} SECONDS")
+    if isinstance(data_type, T.DateType):
+        return F.date_sub(bound, int(amount // 86400))
+    return bound - F.lit(amount).cast(data_type)
+
+
+def _link_files(committed: Path, version: Path) -> None:
+    """The committed version's data files, hard-linked into the new version (no copy)."""
+    for source in committed.rglob("*"):
+        if source.is_file() and source.name != COMMIT_MARKER:
+            destination = version / source.relative_to(committed)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, destination)
 
 
 class TargetNotManaged(ValueError):
@@ -86,6 +113,15 @@ class SparkIngestionEngine:
             return None
         return Path(os.readlink(target)).name
 
+    def committed(self, spec: PipelineSpec) -> Committed | None:
+        """What the target's commit marker says: the run, its rows and the watermark."""
+        run = self.committed_version(spec)
+        if run is None:
+            return None
+        marker = _versions_of(self._target(spec)) / run / COMMIT_MARKER
+        data = json.loads(marker.read_text())
+        return Committed(run, int(data.get("rows", 0)), data.get("watermark"))
+
     def target_schema(self, spec: PipelineSpec) -> Schema | None:
         if self.committed_version(spec) is None:
             return None
@@ -94,28 +130,115 @@ class SparkIngestionEngine:
 
     def write(self, spec: PipelineSpec, batch: object, plan: Plan, run_id: RunId) -> Written:
         assert isinstance(batch, SparkBatch)
-        if plan.strategy is not Mode.FULL:
-            raise NotImplementedError(f"strategy {plan.strategy.value} is not available yet")
         target = self._target(spec)
-        self.committed_version(spec)  # refuse an unmanaged target before writing anything
+        current = self.committed_version(spec)  # refuses an unmanaged target first
         versions = _versions_of(target)
         version = versions / run_id.value
-        frame = strategies.full(batch.frame)
+        if version.exists():  # a killed attempt of this very run: start it again
+            shutil.rmtree(version)
+        read = watermark = None
+        if plan.strategy is Mode.APPEND:
+            frame, read, watermark = self._append(spec, batch, plan, current, run_id)
+            if current is not None:
+                _link_files(versions / current, version)
+            mode = "append"
+        else:
+            frame, mode = strategies.full(batch.frame), "overwrite"
         # Counted on the way through the write: one pass, nothing collected on the driver.
-        counted = Observation(f"rows_{run_id.value}")
+        counted = Observation(f"written_{run_id.value}")
         frame = frame.observe(counted, F.count(F.lit(1)).alias("rows"))
-        writer = frame.write.mode("overwrite")
+        writer = frame.write.mode(mode)
         if spec.target.partition_by:
             writer = writer.partitionBy(*spec.target.partition_by)
         writer.parquet(str(version))
         rows = int(counted.get["rows"])
+        rows_read, rejected = rows, 0
+        if read is not None and spec.watermark is not None:
+            rows_read, nulls = int(read.get["rows"] or 0), int(read.get["nulls"] or 0)
+            if spec.watermark.null_cursor is NullCursor.RAISE and nulls:
+                shutil.rmtree(version, ignore_errors=True)  # never switched to: nothing written
+                raise NullWatermark(
+                    f"{spec.name}: {nulls} source row(s) have a NULL {spec.watermark.column}; "
+                    f"nothing was written. Set [watermark] null_cursor to include or exclude "
+                    f"to load or skip them"
+                )
+            if spec.watermark.null_cursor is NullCursor.EXCLUDE:
+                rejected = nulls
+        new_watermark = None if watermark is None else watermark.get["watermark"]
         size = sum(f.stat().st_size for f in version.rglob("*") if f.is_file())
         (version / COMMIT_MARKER).write_text(
-            json.dumps({"pipeline": spec.name, "run_id": run_id.value, "rows": rows})
+            json.dumps(
+                {
+                    "pipeline": spec.name,
+                    "run_id": run_id.value,
+                    "rows": rows,
+                    "watermark": new_watermark,
+                }
+            )
         )
         self._switch(target, version)
         self._clean(versions, keep=version.name)
-        return Written(rows_read=rows, rows_written=rows, bytes_written=size, version=run_id.value)
+        return Written(
+            rows_read=rows_read,
+            rows_written=rows,
+            bytes_written=size,
+            version=run_id.value,
+            watermark=None if new_watermark is None else str(new_watermark),
+            rows_rejected=rejected,
+        )
+
+    def _append(
+        self,
+        spec: PipelineSpec,
+        batch: SparkBatch,
+        plan: Plan,
+        current: str | None,
+        run_id: RunId,
+    ) -> tuple[DataFrame, Observation, Observation]:
+        """The rows an append run writes, with observations of what it read (rows, NULL
+        watermarks) and of the watermark the target holds afterwards."""
+        assert spec.watermark is not None and plan.window is not None
+        column, window = spec.watermark.column, plan.window
+        frame = batch.frame
+        if column not in frame.columns:
+            raise ValueError(
+                f"{spec.name}: the source has no watermark column {column!r}; it has "
+                f"{', '.join(frame.columns)}"
+            )
+        data_type = frame.schema[column].dataType
+        lower = None if window.after is None else _lower_bound(window.after, window.lag, data_type)
+        watermark = F.col(f"`{column}`")
+        # Observation names are per session: one name per run, or a later run reads nothing.
+        read = Observation(f"read_{run_id.value}")
+        in_window = watermark.isNotNull() if lower is None else watermark >= lower
+        source = frame.observe(
+            read,
+            F.sum(F.when(in_window | watermark.isNull(), 1).otherwise(0)).alias("rows"),
+            F.sum(F.when(watermark.isNull(), 1).otherwise(0)).alias("nulls"),
+        )
+        include = spec.watermark.null_cursor is NullCursor.INCLUDE
+        loaded = None
+        if current is not None:
+            held = self._sessions.session().read.parquet(str(self._target(spec)))
+            held_window = held.where(
+                (watermark >= lower if lower is not None else F.lit(True))
+                | (watermark.isNull() if include else F.lit(False))
+            )
+            loaded = held_window
+        identity = list(spec.keys) or list(frame.columns)
+        rows = strategies.append(
+            source,
+            loaded,
+            column=column,
+            lower=lower,
+            identity=identity,
+            include_nulls=include,
+        )
+        top = Observation(f"watermark_{run_id.value}")
+        previous = None if window.after is None else F.lit(window.after).cast(data_type)
+        greatest = F.max(watermark) if previous is None else F.greatest(F.max(watermark), previous)
+        rows = rows.observe(top, greatest.cast("string").alias("watermark"))
+        return rows, read, top
 
     @staticmethod
     def _switch(target: Path, version: Path) -> None:

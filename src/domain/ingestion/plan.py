@@ -9,20 +9,27 @@ from domain.ingestion.state import PipelineState
 
 
 @attrs.frozen
+class Window:
+    """The rows an incremental run reads: watermark at or after ``after`` minus ``lag``
+    (rows at the committed watermark are read again and the ones already loaded skipped)."""
+
+    column: str
+    after: str | None  # the committed watermark; None reads everything
+    lag: str | None = None
+
+
+@attrs.frozen
 class Plan:
     """What a run does; every decision comes with its reason, one sentence each."""
 
     strategy: Mode
     reasons: tuple[str, ...]
+    window: Window | None = None
 
 
 def plan(spec: PipelineSpec, state: PipelineState | None, *, full_refresh: bool = False) -> Plan:
-    """Decide the strategy of the next run of ``spec`` from its last committed state."""
+    """Decide the strategy and read window of the next run of ``spec`` from its state."""
     reasons = []
-    if spec.mode is Mode.FULL:
-        reasons.append("full: the pipeline's mode replaces the whole target each run")
-    elif full_refresh:
-        reasons.append("full: --full-refresh asks to replace the whole target")
     if state is None:
         reasons.append("no earlier run is committed: the target is built from scratch")
     else:
@@ -30,4 +37,27 @@ def plan(spec: PipelineSpec, state: PipelineState | None, *, full_refresh: bool 
             f"the last committed run is {state.last_run_id} at "
             f"{state.committed_at:%Y-%m-%d %H:%M:%S}Z ({state.rows_written:,} rows)"
         )
-    return Plan(Mode.FULL, tuple(reasons))
+    if spec.mode is Mode.FULL:
+        reasons.insert(0, "full: the pipeline's mode replaces the whole target each run")
+        return Plan(Mode.FULL, tuple(reasons))
+    if full_refresh:
+        reasons.insert(0, "full: --full-refresh asks to replace the whole target")
+        return Plan(Mode.FULL, tuple(reasons))
+    assert spec.watermark is not None  # the spec refuses append without one
+    column = spec.watermark.column
+    after = None if state is None else state.watermark
+    if after is None:
+        reasons.insert(0, f"append: every source row is read (no committed {column} yet)")
+    else:
+        lag = f" minus the lag of {spec.watermark.lag}" if spec.watermark.lag else ""
+        reasons.insert(
+            0,
+            f"append: rows with {column} at or after the committed {after}{lag} are read; "
+            f"those the target already holds are skipped, so late rows at the boundary load "
+            f"once and none twice",
+        )
+    reasons.append(
+        f"rows with a NULL {column} are handled by null_cursor = "
+        f"{spec.watermark.null_cursor.value}"
+    )
+    return Plan(Mode.APPEND, tuple(reasons), Window(column, after, spec.watermark.lag))

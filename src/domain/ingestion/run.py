@@ -88,8 +88,24 @@ class RunPipeline:
         self._now = now
         self._clock = clock
 
+    def state(self, spec: PipelineSpec) -> PipelineState | None:
+        """The pipeline's state, reconciled with the target's commit marker: a run that
+        committed but was stopped before its state write is what the target shows, so the
+        marker wins."""
+        state = self._states.get(spec.name)
+        committed = self._engine.committed(spec)
+        if committed is None or (state is not None and state.last_run_id.value == committed.run_id):
+            return state
+        return PipelineState(
+            spec.name,
+            RunId(committed.run_id),
+            self._now(),
+            committed.rows_written,
+            committed.watermark,
+        )
+
     def plan(self, spec: PipelineSpec, *, full_refresh: bool = False) -> Plan:
-        return plan(spec, self._states.get(spec.name), full_refresh=full_refresh)
+        return plan(spec, self.state(spec), full_refresh=full_refresh)
 
     def run(
         self,
@@ -139,7 +155,11 @@ class RunPipeline:
                 observed_at=self._now(),
                 with_records=self._records(spec, run_id, current, written, started_at, timings),
             )
-            self._states.put(PipelineState(spec.name, run_id, self._now(), written.rows_written))
+            self._states.put(
+                PipelineState(
+                    spec.name, run_id, self._now(), written.rows_written, written.watermark
+                )
+            )
         except BaseException as failure:
             timings = phases.close()
             self._record_failure(spec, lifecycle, current, started_at, timings, failure)
@@ -160,6 +180,7 @@ class RunPipeline:
         volume = IngestionVolume(
             rows_read=written.rows_read,
             rows_written=written.rows_written,
+            rows_rejected=written.rows_rejected,
             bytes_written=written.bytes_written,
             rows_inserted=written.rows_written,
             rows_updated=0,

@@ -87,6 +87,37 @@ class TargetSpec:
         return DatasetRef("file", self.path or "")
 
 
+_LAG = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def lag_amount(text: str) -> float:
+    """A lag as an amount: seconds for time watermarks ("90s", "15m", "1h", "2d"), the plain
+    number for numeric ones ("100"); ValueError names the forms."""
+    match = _LAG.match(text)
+    if match is None:
+        raise ValueError(
+            f"watermark.lag: {text!r} is not a lag; write a number (numeric watermarks) or a "
+            f"duration such as 90s, 15m, 1h, 2d (time watermarks)"
+        )
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def _lag(instance: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    if value is not None:
+        lag_amount(value)
+
+
+@attrs.frozen
+class Watermark:
+    """The column incremental loads advance by; ``lag`` re-reads that much before the
+    committed watermark (late rows), without loading any row twice."""
+
+    column: str
+    lag: str | None = attrs.field(default=None, validator=_lag)
+    null_cursor: NullCursor = NullCursor.RAISE
+
+
 @attrs.frozen
 class PipelineSpec:
     """One pipeline; ``policy`` is the target's drift and precision policy."""
@@ -97,9 +128,16 @@ class PipelineSpec:
     mode: Mode = Mode.FULL
     keys: tuple[str, ...] = ()
     policy: DriftPolicy = DriftPolicy()
+    watermark: Watermark | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.mode is not Mode.FULL:
+        if self.mode in (Mode.SCD1, Mode.SCD2):
             raise ValueError(
-                f"mode: {self.mode.value!r} is not available yet in this version; use full"
+                f"mode: {self.mode.value!r} is not available yet in this version; use full or "
+                f"append"
+            )
+        if self.mode is Mode.APPEND and self.watermark is None:
+            raise ValueError(
+                "watermark: mode append needs a [watermark] table with the column it advances "
+                'by, e.g. [watermark] column = "updated_at"'
             )

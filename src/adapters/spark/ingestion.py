@@ -60,13 +60,17 @@ def _lower_bound(after: str, lag: str | None, data_type: T.DataType) -> Column:
     return bound - F.lit(amount).cast(data_type)
 
 
-def _link_files(committed: Path, version: Path) -> None:
-    """The committed version's data files, hard-linked into the new version (no copy)."""
+def _link_files(committed: Path, version: Path) -> set[Path]:
+    """The committed version's data files, hard-linked into the new version (no copy);
+    returns their paths relative to the version."""
+    linked = set()
     for source in committed.rglob("*"):
         if source.is_file() and source.name != COMMIT_MARKER:
-            destination = version / source.relative_to(committed)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            os.link(source, destination)
+            relative = source.relative_to(committed)
+            (version / relative).parent.mkdir(parents=True, exist_ok=True)
+            os.link(source, version / relative)
+            linked.add(relative)
+    return linked
 
 
 class TargetNotManaged(ValueError):
@@ -137,10 +141,11 @@ class SparkIngestionEngine:
         if version.exists():  # a killed attempt of this very run: start it again
             shutil.rmtree(version)
         read = watermark = None
+        linked: set[Path] = set()
         if plan.strategy is Mode.APPEND:
             frame, read, watermark = self._append(spec, batch, plan, current, run_id)
             if current is not None:
-                _link_files(versions / current, version)
+                linked = _link_files(versions / current, version)
             mode = "append"
         else:
             frame, mode = strategies.full(batch.frame), "overwrite"
@@ -165,7 +170,12 @@ class SparkIngestionEngine:
             if spec.watermark.null_cursor is NullCursor.EXCLUDE:
                 rejected = nulls
         new_watermark = None if watermark is None else watermark.get["watermark"]
-        size = sum(f.stat().st_size for f in version.rglob("*") if f.is_file())
+        # This run's files only: the committed ones were hard-linked in, not written.
+        size = sum(
+            f.stat().st_size
+            for f in version.rglob("*")
+            if f.is_file() and f.relative_to(version) not in linked
+        )
         (version / COMMIT_MARKER).write_text(
             json.dumps(
                 {

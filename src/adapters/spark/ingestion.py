@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
@@ -84,8 +85,12 @@ def _versions_of(target: Path) -> Path:
 class SparkIngestionEngine:
     """Implements the IngestionEngine port with Spark and the local file system."""
 
-    def __init__(self, sessions: SparkSessionProvider) -> None:
+    def __init__(
+        self, sessions: SparkSessionProvider, checkpoint: Callable[[str], None] | None = None
+    ) -> None:
         self._sessions = sessions
+        # Named points of a write, for crash tests (see apps.ingestion.spark_runtime).
+        self._checkpoint = checkpoint or (lambda point: None)
 
     def read(self, spec: PipelineSpec, plan: Plan) -> SparkBatch:
         source = spec.source
@@ -156,6 +161,7 @@ class SparkIngestionEngine:
         if spec.target.partition_by:
             writer = writer.partitionBy(*spec.target.partition_by)
         writer.parquet(str(version))
+        self._checkpoint("staged")
         rows = int(counted.get["rows"])
         rows_read, rejected = rows, 0
         if read is not None and spec.watermark is not None:
@@ -186,7 +192,9 @@ class SparkIngestionEngine:
                 }
             )
         )
+        self._checkpoint("marked")
         self._switch(target, version)
+        self._checkpoint("switched")
         self._clean(versions, keep=version.name)
         return Written(
             rows_read=rows_read,

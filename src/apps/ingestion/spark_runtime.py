@@ -6,7 +6,10 @@ starts without a JVM and its PEX can leave pyspark to the cluster.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import attrs
@@ -35,9 +38,25 @@ class Runtime:
             self.sessions.stop()
 
 
+FAULT_VARIABLE = "DATAPLATFORM_KILL_AT"
+
+
+def _kill_at(points: str) -> Callable[[str], None]:
+    """Crash tests only: SIGKILL this process at the named points (comma-separated) of a
+    run: read, gated, staged, marked, switched, committed, recorded, stated."""
+    wanted = {p.strip() for p in points.split(",") if p.strip()}
+
+    def checkpoint(point: str) -> None:
+        if point in wanted:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return checkpoint
+
+
 def runtime(container: punq.Container, pipeline: PipelineFile) -> Runtime:
     """The run use case for ``pipeline``: its engine (Spark, unless one is registered)."""
     sessions = None
+    checkpoint = _kill_at(os.environ.get(FAULT_VARIABLE, ""))
     try:
         engine: IngestionEngine = container.resolve(IngestionEngine)
     except punq.MissingDependencyError:
@@ -49,12 +68,18 @@ def runtime(container: punq.Container, pipeline: PipelineFile) -> Runtime:
             ),
             ("postgresql", "sqlite") if pipeline.spec.source.kind == "jdbc" else (),
         )
-        engine = SparkIngestionEngine(sessions)
+        engine = SparkIngestionEngine(sessions, checkpoint)
     gateway: MetadataGateway = container.resolve(MetadataGateway)
     baselines: SchemaBaselines = container.resolve(SchemaBaselines)
     states: StateStore = container.resolve(StateStore)
     drift = SchemaDriftCheck(baselines, gateway, PolicyBook(pipeline.spec.policy, {}))
     use_case = RunPipeline(
-        engine, states, gateway, drift, now=lambda: datetime.now(UTC), clock=time.monotonic
+        engine,
+        states,
+        gateway,
+        drift,
+        now=lambda: datetime.now(UTC),
+        clock=time.monotonic,
+        checkpoint=checkpoint,
     )
     return Runtime(use_case, sessions)

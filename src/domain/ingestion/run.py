@@ -80,8 +80,11 @@ class RunPipeline:
         drift_check: SchemaDriftCheck,
         now: Callable[[], datetime],
         clock: Callable[[], float] = time.monotonic,
+        checkpoint: Callable[[str], None] | None = None,
     ) -> None:
         self._engine = engine
+        # Named points between the steps of a run, for crash tests.
+        self._checkpoint = checkpoint or (lambda point: None)
         self._states = states
         self._gateway = gateway
         self._drift_check = drift_check
@@ -131,6 +134,7 @@ class RunPipeline:
         try:
             enter("read")
             batch = self._engine.read(spec, current)
+            self._checkpoint("read")
             enter("gate")
             baseline = self._engine.target_schema(spec)
             if baseline is not None:
@@ -142,8 +146,10 @@ class RunPipeline:
                         + "; ".join(str(v) for v in decision.violations)
                         + "; nothing was written"
                     )
+            self._checkpoint("gated")
             enter("write")
             written = self._engine.write(spec, batch, current, run_id)
+            self._checkpoint("committed")
             timings = phases.close()
             if phase is not None:
                 phase("record")
@@ -155,11 +161,13 @@ class RunPipeline:
                 observed_at=self._now(),
                 with_records=self._records(spec, run_id, current, written, started_at, timings),
             )
+            self._checkpoint("recorded")
             self._states.put(
                 PipelineState(
                     spec.name, run_id, self._now(), written.rows_written, written.watermark
                 )
             )
+            self._checkpoint("stated")
         except BaseException as failure:
             timings = phases.close()
             self._record_failure(spec, lifecycle, current, started_at, timings, failure)

@@ -24,6 +24,7 @@ from pyspark.sql import types as T
 
 from adapters.spark import strategies
 from adapters.spark.endpoints import EndpointConfig, open_endpoint
+from adapters.spark.errors import engine_step
 from adapters.spark.session import SparkSessionProvider
 from adapters.spark.types import schema_from_spark
 from domain.dataset import RunId
@@ -105,7 +106,8 @@ class SparkIngestionEngine:
             namespace=source.namespace,
             options=dict(source.options),
         )
-        frame = open_endpoint(config, self._sessions).read()
+        with engine_step(f"{spec.name}: reading the source"):
+            frame = open_endpoint(config, self._sessions).read()
         return SparkBatch(frame, schema_from_spark(frame.schema, where=f"{spec.name} source"))
 
     def _target(self, spec: PipelineSpec) -> Path:
@@ -134,7 +136,8 @@ class SparkIngestionEngine:
     def target_schema(self, spec: PipelineSpec) -> Schema | None:
         if self.committed_version(spec) is None:
             return None
-        frame = self._sessions.session().read.parquet(str(self._target(spec)))
+        with engine_step(f"{spec.name}: reading the target's schema"):
+            frame = self._sessions.session().read.parquet(str(self._target(spec)))
         return schema_from_spark(frame.schema, where=f"{spec.name} target")
 
     def write(self, spec: PipelineSpec, batch: object, plan: Plan, run_id: RunId) -> Written:
@@ -160,7 +163,8 @@ class SparkIngestionEngine:
         writer = frame.write.mode(mode)
         if spec.target.partition_by:
             writer = writer.partitionBy(*spec.target.partition_by)
-        writer.parquet(str(version))
+        with engine_step(f"{spec.name}: writing the new version (the target is unchanged)"):
+            writer.parquet(str(version))
         self._checkpoint("staged")
         rows = int(counted.get["rows"])
         rows_read, rejected = rows, 0

@@ -20,6 +20,7 @@ from apps.runs import heartbeats
 from apps.settings import load_settings
 from apps.store import MetadataStore, describe_store_failure
 from domain.dataset import RunId
+from domain.ingestion.errors import EngineFailed
 from domain.ingestion.run import PRODUCER, GateRefused
 from domain.metadata import RecordKind
 from domain.metadata.gateway import MetadataGateway
@@ -145,7 +146,7 @@ def run(
                 full_refresh=full_refresh,
                 phase=lambda name: ticker.done(0, name),
             )
-    except GateRefused as refused:
+    except (GateRefused, EngineFailed, ValueError) as refused:
         fail(str(refused))
     finally:
         runtime.stop()

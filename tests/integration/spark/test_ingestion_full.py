@@ -129,3 +129,27 @@ def test_a_bad_pipeline_file_names_the_file_the_key_and_the_fix(tmp_path: Path, 
     result = ingestion(home, "plan", str(bad))
     assert result.exit_code == 2
     assert f"{bad}: mode: expected one of full, append, scd1, scd2; got 'upsertt'" in result.stderr
+
+
+def test_a_full_refresh_whose_source_fails_midway_leaves_the_old_target_readable(
+    sessions: SparkSessionProvider, spark: SparkSession, tmp_path: Path, home: Path
+) -> None:
+    source = tmp_path / "source"
+    orders = spark.read.parquet(str(EXAMPLES / "datasets" / "orders.parquet"))
+    orders.repartition(4).write.parquet(str(source))
+    spec = pipeline(tmp_path, source)
+    assert ingestion(home, "run", str(spec)).exit_code == 0
+    target = home / "warehouse" / "orders"
+    before = os.readlink(target)
+    # One part file goes bad: Spark fails while it is writing the new version.
+    victim = sorted(source.glob("part-*.parquet"))[-1]
+    victim.write_bytes(b"PAR1" + b"\x00" * 64 + b"PAR1")
+    failed = ingestion(home, "run", str(spec))
+    assert failed.exit_code == 1 and "Traceback" not in failed.stderr
+    assert "writing the new version (the target is unchanged) failed" in failed.stderr
+    assert victim.name in failed.stderr and "bug" not in failed.stderr
+    assert len(failed.stderr.strip().splitlines()) == 1
+    assert os.readlink(target) == before
+    assertDataFrameEqual(spark.read.parquet(str(target)), orders)  # still readable, unchanged
+    runs = json.loads(ingestion(home, "runs", "orders", "--json").stdout)
+    assert [r["status"] for r in runs] == ["failed", "succeeded"]

@@ -28,9 +28,25 @@ class MetadataSection:
     url: str | None = None
 
 
+OUTPUTS = ("gateway", "legacy", "both")
+OUTPUTS_VARIABLE = "DATAPLATFORM_INGESTION_OUTPUTS"
+
+
+def _outputs(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in OUTPUTS:
+        raise ValueError(f"expected one of {', '.join(OUTPUTS)}; got {value!r}")
+
+
+@attrs.frozen
+class IngestionSection:
+    # Where runs report: the gateway's records, the legacy files, or both.
+    outputs: str = attrs.field(default="both", validator=_outputs)
+
+
 @attrs.frozen
 class SettingsFile:
     metadata: MetadataSection = MetadataSection()
+    ingestion: IngestionSection = IngestionSection()
 
 
 @attrs.frozen
@@ -38,6 +54,7 @@ class Settings:
     home: Path
     metadata_url: str
     source: str  # where metadata_url came from, for messages
+    ingestion_outputs: str = "both"
 
 
 class SettingsError(ValueError):
@@ -112,13 +129,18 @@ def load_settings(environ: Mapping[str, str] | None = None, url: str | None = No
             f"{SETTINGS_VARIABLE}"
         )
     from_file = _read_file(settings_path) if settings_path.is_file() else SettingsFile()
+    outputs = env.get(OUTPUTS_VARIABLE) or from_file.ingestion.outputs
+    if outputs not in OUTPUTS:
+        raise SettingsError(
+            f"{OUTPUTS_VARIABLE}: expected one of {', '.join(OUTPUTS)}; got {outputs!r}"
+        )
     if url is not None:
-        return Settings(home, url, "--url")
+        return Settings(home, url, "--url", outputs)
     if env.get(METADATA_URL_VARIABLE):  # set but empty counts as unset, as shells use it
-        return Settings(home, env[METADATA_URL_VARIABLE], METADATA_URL_VARIABLE)
+        return Settings(home, env[METADATA_URL_VARIABLE], METADATA_URL_VARIABLE, outputs)
     if from_file.metadata.url is not None:
-        return Settings(home, from_file.metadata.url, f"{settings_path} [metadata] url")
-    return Settings(home, embedded_url(home), "the embedded default")
+        return Settings(home, from_file.metadata.url, f"{settings_path} [metadata] url", outputs)
+    return Settings(home, embedded_url(home), "the embedded default", outputs)
 
 
 def embedded_url(home: Path) -> str:

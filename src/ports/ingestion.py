@@ -3,15 +3,33 @@ moves the rows (Spark)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 import attrs
 
 from domain.dataset import RunId
+from domain.ingestion.legacy import RunSummary
 from domain.ingestion.plan import Plan
 from domain.ingestion.spec import PipelineSpec
 from domain.ingestion.state import PipelineState
 from domain.schema import Schema
+
+
+class LegacyOutputs(Protocol):
+    """The legacy outputs of runs: one summary per run, and structured log lines."""
+
+    def log(self, pipeline: str, run_id: str, event: str, **fields: object) -> None:
+        """Append one structured log line about a run."""
+        ...
+
+    def summary(self, summary: RunSummary) -> None:
+        """Write the run's summary (replacing one of the same run)."""
+        ...
+
+    def summaries(self, since: datetime | None = None) -> list[RunSummary]:
+        """Every summary (of runs started at or after ``since``), oldest first."""
+        ...
 
 
 class StateStore(Protocol):

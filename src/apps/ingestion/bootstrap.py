@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import punq
 
+from adapters.files.legacy import FileLegacyOutputs
 from apps.settings import Settings, load_settings
 from apps.store import MetadataStore, register_metadata_store
 from ports.ingestion import StateStore
@@ -23,6 +25,11 @@ def bootstrap(
     for service, instance in (overrides or {}).items():
         container.register(service, instance=instance)
     return container
+
+
+def legacy_outputs(home: Path) -> FileLegacyOutputs:
+    """Where the legacy outputs live: summaries and logs under <home>/ingestion."""
+    return FileLegacyOutputs(home / "ingestion")
 
 
 def store(container: punq.Container) -> MetadataStore:

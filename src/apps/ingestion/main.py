@@ -10,17 +10,20 @@ from typing import Any, ClassVar
 import click
 import punq
 
+from adapters.files.legacy import LegacyFilesError
 from adapters.files.pipelines import PipelineFile, PipelineFileError, load_pipeline
 from apps.cli.app import CONTEXT_SETTINGS, AppGroup, Translator, bad_input, fail
 from apps.cli.errors import ExitCode
 from apps.cli.options import url_option
 from apps.cli.output import echo_json, json_option, progress, table
-from apps.ingestion.bootstrap import bootstrap, store
+from apps.cli.params import TIMESTAMP
+from apps.ingestion.bootstrap import bootstrap, legacy_outputs, store
 from apps.runs import heartbeats
 from apps.settings import load_settings
 from apps.store import MetadataStore, describe_store_failure
 from domain.dataset import RunId
 from domain.ingestion.errors import EngineFailed
+from domain.ingestion.legacy import parity
 from domain.ingestion.run import PRODUCER, GateRefused
 from domain.metadata import RecordKind
 from domain.metadata.gateway import MetadataGateway
@@ -268,6 +271,47 @@ def runs(container: punq.Container, pipeline: str | None, limit: int, as_json: b
         click.echo("no ingestion runs recorded")
     else:
         click.echo(table(tuple(rows[0]), [tuple(str(v) for v in r.values()) for r in rows]))
+
+
+@cli.command("parity")
+@click.option(
+    "--since", type=TIMESTAMP, help="Only runs started at or after (ISO-8601 with offset)."
+)
+@json_option
+@click.pass_obj
+def parity_command(container: punq.Container, since: datetime | None, as_json: bool) -> None:
+    """Compare the legacy run summaries with the gateway's records; exit 1 on a difference.
+
+    Legacy summaries are written while [ingestion] outputs (or
+    DATAPLATFORM_INGESTION_OUTPUTS) is legacy or both (the default); each one is compared
+    field by field with its run's ingestion_volume and ingestion_runtime records.
+    """
+    home = store(container).settings.home
+    try:
+        summaries = legacy_outputs(home).summaries(since)
+    except LegacyFilesError as unreadable:
+        bad_input(str(unreadable))
+    if not summaries:
+        fail(
+            f"no legacy run summaries under {home / 'ingestion'}"
+            + ("" if since is None else f" since {since.isoformat()}")
+            + "; runs write them while outputs is legacy or both"
+        )
+    gateway: MetadataGateway = container.resolve(MetadataGateway)
+    report = parity(summaries, gateway)
+    rows = [
+        {"run_id": d.run_id, "field": d.field, "legacy": d.legacy, "gateway": d.gateway}
+        for d in report.differences
+    ]
+    if as_json:
+        echo_json({"compared": report.compared, "ok": report.ok, "differences": rows})
+    else:
+        click.echo(f"{report.compared} run(s) compared, {len(rows)} difference(s)")
+        if rows:
+            click.echo(table(tuple(rows[0]), [tuple(str(v) for v in r.values()) for r in rows]))
+        click.echo("parity OK" if report.ok else "parity FAILED")
+    if not report.ok:
+        raise SystemExit(ExitCode.CHECK_FAILED)
 
 
 if __name__ == "__main__":

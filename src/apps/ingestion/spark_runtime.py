@@ -18,6 +18,9 @@ import punq
 from adapters.files.pipelines import PipelineFile
 from adapters.spark.ingestion import SparkIngestionEngine
 from adapters.spark.session import SparkSessionProvider, SparkSettings
+from apps.ingestion.bootstrap import legacy_outputs
+from apps.store import MetadataStore
+from domain.ingestion.legacy import Outputs
 from domain.ingestion.run import RunPipeline
 from domain.metadata.gateway import MetadataGateway
 from domain.schema.checks import SchemaDriftCheck
@@ -73,6 +76,7 @@ def runtime(container: punq.Container, pipeline: PipelineFile) -> Runtime:
     baselines: SchemaBaselines = container.resolve(SchemaBaselines)
     states: StateStore = container.resolve(StateStore)
     drift = SchemaDriftCheck(baselines, gateway, PolicyBook(pipeline.spec.policy, {}))
+    store: MetadataStore = container.resolve(MetadataStore)
     use_case = RunPipeline(
         engine,
         states,
@@ -81,5 +85,7 @@ def runtime(container: punq.Container, pipeline: PipelineFile) -> Runtime:
         now=lambda: datetime.now(UTC),
         clock=time.monotonic,
         checkpoint=checkpoint,
+        outputs=Outputs(store.settings.ingestion_outputs),
+        legacy=legacy_outputs(store.settings.home),
     )
     return Runtime(use_case, sessions)

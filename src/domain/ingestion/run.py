@@ -15,6 +15,7 @@ from datetime import datetime
 import attrs
 
 from domain.dataset import RunId
+from domain.ingestion.legacy import Outputs, RunSummary
 from domain.ingestion.plan import Plan, plan
 from domain.ingestion.spec import PipelineSpec
 from domain.ingestion.state import PipelineState
@@ -28,7 +29,7 @@ from domain.metadata.payloads import (
 from domain.metadata.record import MetadataRecord
 from domain.runs.lifecycle import RunLifecycle
 from domain.schema.checks import SchemaDriftCheck, compare, drift_payload
-from ports.ingestion import IngestionEngine, StateStore, Written
+from ports.ingestion import IngestionEngine, LegacyOutputs, StateStore, Written
 
 PRODUCER = "ingestion"
 
@@ -81,8 +82,12 @@ class RunPipeline:
         now: Callable[[], datetime],
         clock: Callable[[], float] = time.monotonic,
         checkpoint: Callable[[str], None] | None = None,
+        outputs: Outputs = Outputs.BOTH,
+        legacy: LegacyOutputs | None = None,
     ) -> None:
         self._engine = engine
+        self._outputs = outputs
+        self._legacy = legacy if outputs.legacy else None
         # Named points between the steps of a run, for crash tests.
         self._checkpoint = checkpoint or (lambda point: None)
         self._states = states
@@ -128,8 +133,10 @@ class RunPipeline:
             phases.enter(name)
             if phase is not None:
                 phase(name)
+            self._log(spec, run_id, "phase", phase=name)
 
         lifecycle.start(f"pipeline {spec.name}")
+        self._log(spec, run_id, "started", strategy=spec.mode.value)
         current = self.plan(spec, full_refresh=full_refresh)
         try:
             enter("read")
@@ -153,14 +160,21 @@ class RunPipeline:
             timings = phases.close()
             if phase is not None:
                 phase("record")
-            report = self._drift_check.observe(
-                spec.target.subject,
-                batch.schema,
-                run_id=run_id,
-                producer=PRODUCER,
-                observed_at=self._now(),
-                with_records=self._records(spec, run_id, current, written, started_at, timings),
-            )
+            changed = True
+            if self._outputs.gateway:
+                report = self._drift_check.observe(
+                    spec.target.subject,
+                    batch.schema,
+                    run_id=run_id,
+                    producer=PRODUCER,
+                    observed_at=self._now(),
+                    with_records=self._records(spec, run_id, current, written, started_at, timings),
+                )
+                changed = report.changed
+            if self._legacy is not None:
+                self._legacy.summary(
+                    self._summary(spec, run_id, current, started_at, "succeeded", written)
+                )
             self._checkpoint("recorded")
             self._states.put(
                 PipelineState(
@@ -173,7 +187,35 @@ class RunPipeline:
             self._record_failure(spec, lifecycle, current, started_at, timings, failure)
             raise
         lifecycle.succeed(f"{written.rows_written:,} row(s) written")
-        return RunReport(run_id, current, written, timings, report.changed)
+        self._log(spec, run_id, "succeeded", rows_written=written.rows_written)
+        return RunReport(run_id, current, written, timings, changed)
+
+    def _log(self, spec: PipelineSpec, run_id: RunId, event: str, **fields: object) -> None:
+        if self._legacy is not None:
+            self._legacy.log(spec.name, run_id.value, event, **fields)
+
+    def _summary(
+        self,
+        spec: PipelineSpec,
+        run_id: RunId,
+        current: Plan,
+        started_at: datetime,
+        status: str,
+        written: Written | None,
+    ) -> RunSummary:
+        return RunSummary(
+            pipeline=spec.name,
+            run_id=run_id.value,
+            target=str(spec.target.subject),
+            strategy=current.strategy.value,
+            status=status,
+            started_at=started_at,
+            finished_at=max(self._now(), started_at),
+            rows_read=None if written is None else written.rows_read,
+            rows_written=None if written is None else written.rows_written,
+            rows_rejected=None if written is None else written.rows_rejected,
+            bytes_written=None if written is None else written.bytes_written,
+        )
 
     def _records(
         self,
@@ -238,6 +280,17 @@ class RunPipeline:
     ) -> None:
         reason = str(failure).splitlines()[0] if str(failure) else type(failure).__name__
         try:
+            self._log(spec, lifecycle.run_id, "failed", error=reason)
+            if self._legacy is not None:
+                self._legacy.summary(
+                    self._summary(spec, lifecycle.run_id, current, started_at, "failed", None)
+                )
+        except Exception:  # - the original failure is what the caller must see
+            pass
+        try:
+            if not self._outputs.gateway:
+                lifecycle.fail(reason)
+                return
             self._gateway.emit(
                 self._record(
                     spec,

@@ -62,6 +62,9 @@ class Written:
     version: str  # the committed version of the target (its commit marker)
     watermark: str | None = None  # the greatest watermark the target now holds
     rows_rejected: int = 0  # e.g. rows with a NULL watermark under null_cursor = exclude
+    rows_inserted: int | None = None  # None: all rows written were inserted
+    rows_updated: int = 0
+    rows_deleted: int = 0
 
 
 @attrs.frozen

@@ -2,8 +2,9 @@
 the fix (``orders.toml: mode: expected one of full, append, scd1, scd2; got 'upsertt'``).
 
     name = "orders"
-    mode = "full"                      # full | append | scd1 | scd2
-    keys = ["order_id"]
+    mode = "full"                      # full | append | scd1 (scd2: not yet)
+    keys = ["order_id"]                # append, scd1: what makes a row the same (composite ok)
+    sequence = "changed_seq"           # scd1: the business order of a key's changes
 
     [source]                           # any endpoint of the registry
     kind = "parquet"                   # parquet | csv | json | jdbc
@@ -18,6 +19,10 @@ the fix (``orders.toml: mode: expected one of full, append, scd1, scd2; got 'ups
     column = "updated_at"
     lag = "1h"                         # re-read late rows (a duration, or a number)
     null_cursor = "raise"              # raise | include | exclude
+
+    [deletes]                          # scd1: rows marked so remove their key
+    column = "op"
+    value = "D"
 
     [policy]                           # the drift and precision policy of the target
     removed_columns = "freeze"
@@ -37,6 +42,7 @@ import attrs
 import cattrs
 
 from domain.ingestion.spec import (
+    Deletes,
     Mode,
     NullCursor,
     PipelineSpec,
@@ -78,6 +84,12 @@ class _Watermark:
 
 
 @attrs.frozen
+class _Deletes:
+    column: str
+    value: str = "true"
+
+
+@attrs.frozen
 class _Spark:
     master: str = "local[*]"
     conf: dict[str, str] = attrs.field(factory=dict)
@@ -92,6 +104,8 @@ class _PipelineFile:
     keys: list[str] = attrs.field(factory=list)
     policy: dict[str, Any] = attrs.field(factory=dict)
     watermark: _Watermark | None = None
+    sequence: str | None = None
+    deletes: _Deletes | None = None
     spark: _Spark = _Spark()
 
 
@@ -226,6 +240,12 @@ def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
             keys=tuple(parsed.keys),
             policy=policy,
             watermark=watermark,
+            sequence=parsed.sequence,
+            deletes=(
+                None
+                if parsed.deletes is None
+                else Deletes(parsed.deletes.column, parsed.deletes.value)
+            ),
         )
     except ValueError as invalid:
         raise PipelineFileError(f"{path}: {invalid}") from None

@@ -148,9 +148,12 @@ class SparkIngestionEngine:
         version = versions / run_id.value
         if version.exists():  # a killed attempt of this very run: start it again
             shutil.rmtree(version)
-        read = watermark = None
+        read = watermark = actions = None
         linked: set[Path] = set()
-        if plan.strategy is Mode.APPEND:
+        if plan.strategy is Mode.SCD1:
+            frame, read, actions = self._scd1(spec, batch, current, run_id)
+            mode = "overwrite"
+        elif plan.strategy is Mode.APPEND:
             frame, read, watermark = self._append(spec, batch, plan, current, run_id)
             if current is not None:
                 linked = _link_files(versions / current, version)
@@ -168,6 +171,11 @@ class SparkIngestionEngine:
         self._checkpoint("staged")
         rows = int(counted.get["rows"])
         rows_read, rejected = rows, 0
+        changes: dict[str, int] = {}
+        if actions is not None and read is not None:
+            changes = {k: int(v or 0) for k, v in actions.get.items()}
+            rows_read = int(read.get["rows"] or 0)
+            rows = changes["insert"] + changes["update"]
         if read is not None and spec.watermark is not None:
             rows_read, nulls = int(read.get["rows"] or 0), int(read.get["nulls"] or 0)
             if spec.watermark.null_cursor is NullCursor.RAISE and nulls:
@@ -207,7 +215,53 @@ class SparkIngestionEngine:
             version=run_id.value,
             watermark=None if new_watermark is None else str(new_watermark),
             rows_rejected=rejected,
+            rows_inserted=changes.get("insert"),
+            rows_updated=changes.get("update", 0),
+            rows_deleted=changes.get("delete", 0),
         )
+
+    def _scd1(
+        self, spec: PipelineSpec, batch: SparkBatch, current: str | None, run_id: RunId
+    ) -> tuple[DataFrame, Observation, Observation]:
+        """The whole new version of an SCD1 target, with the batch's size and each action
+        counted on the way through the write."""
+        missing = [
+            c for c in (*spec.keys, spec.sequence or "") if c and c not in batch.frame.columns
+        ]
+        if spec.deletes is not None and spec.deletes.column not in batch.frame.columns:
+            missing.append(spec.deletes.column)
+        if missing:
+            raise ValueError(
+                f"{spec.name}: the source has no column {', '.join(map(repr, missing))}; it has "
+                f"{', '.join(batch.frame.columns)}"
+            )
+        with engine_step(f"{spec.name}: checking the batch's keys"):
+            strategies.refuse_ambiguous_changes(batch.frame, spec.keys, spec.sequence)
+        read = Observation(f"read_{run_id.value}")
+        source = batch.frame.observe(read, F.count(F.lit(1)).alias("rows"))
+        target = (
+            None
+            if current is None
+            else self._sessions.session().read.parquet(str(self._target(spec)))
+        )
+        deleted = (
+            None
+            if spec.deletes is None
+            else F.col(f"`{spec.deletes.column}`").cast("string") == F.lit(spec.deletes.value)
+        )
+        changes = strategies.scd1(
+            target, source, keys=spec.keys, sequence=spec.sequence, deleted=deleted
+        )
+        actions = Observation(f"actions_{run_id.value}")
+        action = F.col("__action")
+        changes = changes.observe(
+            actions,
+            *(
+                F.sum(F.when(action == name, 1).otherwise(0)).alias(name)
+                for name in ("insert", "update", "delete", "keep")
+            ),
+        )
+        return strategies.applied(changes), read, actions
 
     def _append(
         self,

@@ -4,8 +4,9 @@ run, computed from the batch (and, for the incremental ones, the target as it wa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 
@@ -49,3 +50,110 @@ def append(
         return candidates
     known = loaded.select(*(F.col(f"`{n}`") for n in identity)).distinct()
     return candidates.join(known, _same_identity(candidates, known, identity), "left_anti")
+
+
+class DuplicateKey(ValueError):
+    """A key repeated within one batch with no sequence to order it, or with the same
+    sequence twice; or a NULL sequence. Names the offending key."""
+
+
+def _key_text(row: Any, keys: Sequence[str]) -> str:
+    return ", ".join(f"{k}={row[k]!r}" for k in keys)
+
+
+def refuse_ambiguous_changes(batch: DataFrame, keys: Sequence[str], sequence: str | None) -> None:
+    """Raise :class:`DuplicateKey` naming the key when the batch cannot say which change of
+    a key is the latest: a NULL sequence, a repeated (key, sequence), or a repeated key
+    without a sequence column. (Small actions of their own; the write is the big one.)"""
+    key_columns = [F.col(f"`{k}`") for k in keys]
+    if sequence is None:
+        repeated = batch.groupBy(*key_columns).count().where(F.col("count") > 1).limit(1).collect()
+        if repeated:
+            raise DuplicateKey(
+                f"key {_key_text(repeated[0], keys)} appears more than once in the batch and "
+                f"the pipeline has no sequence column to say which change is the latest"
+            )
+        return
+    ordering = F.col(f"`{sequence}`")
+    nulls = batch.where(ordering.isNull()).limit(1).collect()
+    if nulls:
+        raise DuplicateKey(
+            f"sequence {sequence!r} is NULL for key {_key_text(nulls[0], keys)}; every row "
+            f"needs one to order its changes"
+        )
+    repeated = (
+        batch.groupBy(*key_columns, ordering).count().where(F.col("count") > 1).limit(1).collect()
+    )
+    if repeated:
+        raise DuplicateKey(
+            f"key {_key_text(repeated[0], keys)} appears twice with {sequence} = "
+            f"{repeated[0][sequence]!r}; the order of its changes is ambiguous"
+        )
+
+
+def latest_per_key(batch: DataFrame, keys: Sequence[str], sequence: str | None) -> DataFrame:
+    """One row per key: the one with the greatest ``sequence`` (the batch is checked by
+    :func:`refuse_ambiguous_changes` first)."""
+    if sequence is None:
+        return batch
+    key_columns = [F.col(f"`{k}`") for k in keys]
+    rank = F.row_number().over(
+        Window.partitionBy(*key_columns).orderBy(F.col(f"`{sequence}`").desc())
+    )
+    return batch.withColumn("__rank", rank).where(F.col("__rank") == 1).drop("__rank")
+
+
+def scd1(
+    target: DataFrame | None,
+    batch: DataFrame,
+    *,
+    keys: Sequence[str],
+    sequence: str | None,
+    deleted: Column | None,
+) -> DataFrame:
+    """SCD1: the target with the batch applied, one row per key.
+
+    The batch's latest row of a key replaces the target's (unless the target's has a
+    greater sequence: an older batch replayed changes nothing); a row that ``deleted``
+    marks removes its key. Keys compare column by column, NULL-safe. The result carries
+    ``__action`` (insert, update, keep, delete) so a writer can count each before
+    :func:`applied` drops the deleted keys and the column.
+    """
+    latest = latest_per_key(batch, keys, sequence)
+    is_deleted = F.lit(False) if deleted is None else F.coalesce(deleted, F.lit(False))
+    incoming = latest.withColumn("__deleted", is_deleted)
+    if target is None:
+        action = F.when(F.col("__deleted"), F.lit("delete")).otherwise(F.lit("insert"))
+        return incoming.withColumn("__action", action).drop("__deleted")
+    old = target.select(
+        *(F.col(f"`{c}`").alias(f"__old_{c}") for c in target.columns),
+        F.lit(True).alias("__old"),
+    )
+    condition = F.lit(True)
+    for key in keys:
+        condition = condition & incoming[f"`{key}`"].eqNullSafe(old[f"`__old_{key}`"])
+    joined = incoming.join(old, condition, "full_outer")
+    has_new, has_old = F.col("__deleted").isNotNull(), F.col("__old").isNotNull()
+    older = (
+        F.lit(False)
+        if sequence is None
+        else has_old & has_new & (F.col(f"`__old_{sequence}`") > F.col(f"`{sequence}`"))
+    )
+    action = (
+        F.when(~has_new | older, F.lit("keep"))
+        .when(F.col("__deleted"), F.lit("delete"))
+        .when(has_old, F.lit("update"))
+        .otherwise(F.lit("insert"))
+    )
+    chosen = [
+        F.when(F.col("__action") == "keep", F.col(f"`__old_{c}`"))
+        .otherwise(F.col(f"`{c}`"))
+        .alias(c)
+        for c in batch.columns
+    ]
+    return joined.withColumn("__action", action).select(*chosen, F.col("__action"))
+
+
+def applied(changes: DataFrame) -> DataFrame:
+    """The rows a target holds after ``changes`` (an :func:`scd1` result): deleted keys out."""
+    return changes.where(F.col("__action") != "delete").drop("__action")

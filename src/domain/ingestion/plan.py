@@ -43,6 +43,23 @@ def plan(spec: PipelineSpec, state: PipelineState | None, *, full_refresh: bool 
     if full_refresh:
         reasons.insert(0, "full: --full-refresh asks to replace the whole target")
         return Plan(Mode.FULL, tuple(reasons))
+    if spec.mode is Mode.SCD1:
+        order = (
+            f"the greatest {spec.sequence} wins (business order)"
+            if spec.sequence
+            else "a key may appear once per batch (no sequence column)"
+        )
+        deletes = (
+            f"; rows with {spec.deletes.column} = {spec.deletes.value} remove their key"
+            if spec.deletes
+            else ""
+        )
+        reasons.insert(
+            0,
+            f"scd1: one row per key ({', '.join(spec.keys)}), the batch's row replacing the "
+            f"target's; {order}{deletes}",
+        )
+        return Plan(Mode.SCD1, tuple(reasons))
     assert spec.watermark is not None  # the spec refuses append without one
     column = spec.watermark.column
     after = None if state is None else state.watermark

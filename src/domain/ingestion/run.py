@@ -232,10 +232,12 @@ class RunPipeline:
             rows_written=written.rows_written,
             rows_rejected=written.rows_rejected,
             bytes_written=written.bytes_written,
-            rows_inserted=written.rows_written,
-            rows_updated=0,
+            rows_inserted=(
+                written.rows_written if written.rows_inserted is None else written.rows_inserted
+            ),
+            rows_updated=written.rows_updated,
             rows_closed=0,
-            rows_deleted=0,
+            rows_deleted=written.rows_deleted,
         )
         runtime = IngestionRuntime(
             strategy=current.strategy.value,

@@ -119,6 +119,14 @@ class Watermark:
 
 
 @attrs.frozen
+class Deletes:
+    """How a batch says a key is gone: a marker column holding ``value``."""
+
+    column: str
+    value: str = "true"
+
+
+@attrs.frozen
 class PipelineSpec:
     """One pipeline; ``policy`` is the target's drift and precision policy."""
 
@@ -129,12 +137,18 @@ class PipelineSpec:
     keys: tuple[str, ...] = ()
     policy: DriftPolicy = DriftPolicy()
     watermark: Watermark | None = None
+    sequence: str | None = None
+    deletes: Deletes | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.mode in (Mode.SCD1, Mode.SCD2):
+        if self.mode is Mode.SCD2:
             raise ValueError(
-                f"mode: {self.mode.value!r} is not available yet in this version; use full or "
-                f"append"
+                "mode: 'scd2' is not available yet in this version; use full, append or scd1"
+            )
+        if self.mode is Mode.SCD1 and not self.keys:
+            raise ValueError(
+                'keys: mode scd1 needs the key columns, e.g. keys = ["order_id"] '
+                "(composite keys: list them all)"
             )
         if self.mode is Mode.APPEND and self.watermark is None:
             raise ValueError(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
+import attrs
 import click
 import punq
 
@@ -180,7 +181,7 @@ def run(
 
 @cli.group()
 def state() -> None:
-    """Show or reset what pipelines committed last (their state)."""
+    """Show, set or reset what pipelines committed last (their state)."""
 
 
 @state.command("show")
@@ -214,6 +215,35 @@ def state_show(container: punq.Container, pipeline: str | None, as_json: bool) -
                 [tuple("" if v is None else str(v) for v in r.values()) for r in rows],
             )
         )
+
+
+@state.command("set")
+@click.argument("pipeline")
+@click.option(
+    "--watermark",
+    required=True,
+    help="The watermark the next append run starts after (as the state shows it).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask.")
+@click.pass_obj
+def state_set(container: punq.Container, pipeline: str, watermark: str, yes: bool) -> None:
+    """Move PIPELINE's committed watermark (to re-load from an earlier point, or skip ahead).
+
+    Rows the target already holds are still skipped: moving it back re-reads, never
+    duplicates.
+    """
+    states: StateStore = container.resolve(StateStore)
+    current = states.get(pipeline)
+    if current is None:
+        fail(f"pipeline {pipeline!r} has no state: run it once before setting its watermark")
+    if not watermark.strip() or "\x00" in watermark:
+        bad_input("--watermark: give a value, e.g. '2024-05-01 08:00:00' or 1200")
+    if not yes and not click.confirm(
+        f"set the watermark of {pipeline} from {current.watermark!r} to {watermark!r}?", err=True
+    ):
+        fail("nothing changed")
+    states.put(attrs.evolve(current, watermark=watermark))
+    click.echo(f"{pipeline}: watermark {current.watermark!r} -> {watermark!r}")
 
 
 @state.command("reset")

@@ -162,3 +162,24 @@ def test_null_watermarks_raise_by_default_and_exclude_counts_them(
     excluded = ingestion(home, "run", str(pipeline(tmp_path, source, "exclude")), "--json")
     assert excluded.exit_code == 0, excluded.stderr
     assert json.loads(excluded.stdout)["rows_written"] == 1
+
+
+def test_moving_the_watermark_back_rereads_without_duplicating(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    source = tmp_path / "source"
+    frame(spark, [(1, 10, at(6)), (2, 20, at(7)), (3, 30, at(8))]).write.parquet(str(source))
+    spec = pipeline(tmp_path, source)
+    assert ingestion(home, "run", str(spec)).exit_code == 0
+    moved = ingestion(
+        home, "state", "set", "orders-append", "--watermark", "2024-05-01 05:00:00", "--yes"
+    )
+    assert moved.exit_code == 0, moved.stderr
+    again = ingestion(home, "run", str(spec), "--json")
+    assert (
+        json.loads(again.stdout)["rows_read"] == 3 and json.loads(again.stdout)["rows_written"] == 0
+    )
+    missing = ingestion(home, "state", "set", "nope", "--watermark", "1", "--yes")
+    assert missing.exit_code == 1 and "has no state" in missing.stderr

@@ -65,6 +65,7 @@ class Written:
     rows_inserted: int | None = None  # None: all rows written were inserted
     rows_updated: int = 0
     rows_deleted: int = 0
+    rows_closed: int = 0  # SCD2: versions that stopped being current
 
 
 @attrs.frozen

@@ -62,6 +62,14 @@ def _lower_bound(after: str, lag: str | None, data_type: T.DataType) -> Column:
     return bound - F.lit(amount).cast(data_type)
 
 
+def _versions(history: DataFrame) -> tuple[int, int]:
+    """(versions, current versions) of a committed SCD2 target: one small aggregate."""
+    row = history.agg(
+        F.count(F.lit(1)), F.sum(F.when(F.col(strategies.IS_CURRENT), 1).otherwise(0))
+    ).collect()[0]
+    return int(row[0]), int(row[1] or 0)
+
+
 def _link_files(committed: Path, version: Path) -> set[Path]:
     """The committed version's data files, hard-linked into the new version (no copy);
     returns their paths relative to the version."""
@@ -138,6 +146,8 @@ class SparkIngestionEngine:
             return None
         with engine_step(f"{spec.name}: reading the target's schema"):
             frame = self._sessions.session().read.parquet(str(self._target(spec)))
+        if spec.mode is Mode.SCD2:  # the batch is judged against the data, not the history
+            frame = frame.drop(*strategies.HISTORY_COLUMNS)
         return schema_from_spark(frame.schema, where=f"{spec.name} target")
 
     def write(self, spec: PipelineSpec, batch: object, plan: Plan, run_id: RunId) -> Written:
@@ -150,8 +160,8 @@ class SparkIngestionEngine:
             shutil.rmtree(version)
         read = watermark = actions = None
         linked: set[Path] = set()
-        if plan.strategy is Mode.SCD1:
-            frame, read, actions = self._scd1(spec, batch, current, run_id)
+        if plan.strategy in (Mode.SCD1, Mode.SCD2):
+            frame, read, actions = self._merge(spec, batch, current, run_id, plan.strategy)
             mode = "overwrite"
         elif plan.strategy is Mode.APPEND:
             frame, read, watermark = self._append(spec, batch, plan, current, run_id)
@@ -175,7 +185,7 @@ class SparkIngestionEngine:
         if actions is not None and read is not None:
             changes = {k: int(v or 0) for k, v in actions.get.items()}
             rows_read = int(read.get["rows"] or 0)
-            rows = changes["insert"] + changes["update"]
+            rows = max(0, changes["insert"]) + changes["update"]
         if read is not None and spec.watermark is not None:
             rows_read, nulls = int(read.get["rows"] or 0), int(read.get["nulls"] or 0)
             if spec.watermark.null_cursor is NullCursor.RAISE and nulls:
@@ -218,13 +228,19 @@ class SparkIngestionEngine:
             rows_inserted=changes.get("insert"),
             rows_updated=changes.get("update", 0),
             rows_deleted=changes.get("delete", 0),
+            rows_closed=max(0, changes.get("close", 0)),
         )
 
-    def _scd1(
-        self, spec: PipelineSpec, batch: SparkBatch, current: str | None, run_id: RunId
+    def _merge(
+        self,
+        spec: PipelineSpec,
+        batch: SparkBatch,
+        current: str | None,
+        run_id: RunId,
+        strategy: Mode,
     ) -> tuple[DataFrame, Observation, Observation]:
-        """The whole new version of an SCD1 target, with the batch's size and each action
-        counted on the way through the write."""
+        """The whole new version of an SCD1 or SCD2 target, with the batch's size and what
+        changed counted on the way through the write."""
         missing = [
             c for c in (*spec.keys, spec.sequence or "") if c and c not in batch.frame.columns
         ]
@@ -249,10 +265,26 @@ class SparkIngestionEngine:
             if spec.deletes is None
             else F.col(f"`{spec.deletes.column}`").cast("string") == F.lit(spec.deletes.value)
         )
+        actions = Observation(f"actions_{run_id.value}")
+        if strategy is Mode.SCD2:
+            assert spec.sequence is not None
+            history = strategies.scd2(
+                target, source, keys=spec.keys, sequence=spec.sequence, deleted=deleted
+            )
+            # Net counts: versions added, and versions closed (current before, not after).
+            before = (0, 0) if target is None else _versions(target)
+            current_now = F.col(strategies.IS_CURRENT)
+            history = history.observe(
+                actions,
+                (F.count(F.lit(1)) - F.lit(before[0])).alias("insert"),
+                (F.lit(before[1]) - F.sum(F.when(current_now, 1).otherwise(0))).alias("close"),
+                F.lit(0).alias("update"),
+                F.lit(0).alias("delete"),
+            )
+            return history, read, actions
         changes = strategies.scd1(
             target, source, keys=spec.keys, sequence=spec.sequence, deleted=deleted
         )
-        actions = Observation(f"actions_{run_id.value}")
         action = F.col("__action")
         changes = changes.observe(
             actions,

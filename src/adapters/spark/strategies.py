@@ -157,3 +157,107 @@ def scd1(
 def applied(changes: DataFrame) -> DataFrame:
     """The rows a target holds after ``changes`` (an :func:`scd1` result): deleted keys out."""
     return changes.where(F.col("__action") != "delete").drop("__action")
+
+
+VALID_FROM, VALID_TO, IS_CURRENT, IS_DELETED, SEQUENCES = (
+    "valid_from",
+    "valid_to",
+    "is_current",
+    "is_deleted",
+    "sequences",
+)
+HISTORY_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT, IS_DELETED, SEQUENCES)
+
+
+def scd2(
+    target: DataFrame | None,
+    batch: DataFrame,
+    *,
+    keys: Sequence[str],
+    sequence: str,
+    deleted: Column | None,
+) -> DataFrame:
+    """SCD2: the target's history with the batch's changes merged in.
+
+    A version per real change of a key: ``valid_from`` is the change's sequence,
+    ``valid_to`` the next version's, ``is_current`` marks the open one. A delete is kept as a
+    tombstone row (``is_deleted``, no values, never current) that closes the version before
+    it. ``sequences`` lists every change a version stands for (a change equal to the version
+    before it adds no version, but its sequence is kept): with them every key's events can
+    be replayed, so a change that arrives late but happened earlier splits the version it
+    falls into exactly as a sorted replay would. Hence batches applied in any order and
+    split give the history of one sorted replay; A -> B -> A gives three versions;
+    re-applying a batch changes nothing. Check the batch with
+    :func:`refuse_ambiguous_changes` first. Keys compare column by column, NULL-safe.
+    """
+    data = list(batch.columns)
+    values = [c for c in data if c not in keys and c != sequence]
+    is_deleted = F.lit(False) if deleted is None else F.coalesce(deleted, F.lit(False))
+    events = batch.select(
+        *(F.col(f"`{c}`") for c in data), is_deleted.alias("__deleted"), F.lit(1).alias("__source")
+    )
+    untouched = None
+    if target is not None:
+        touched = batch.select(*(F.col(f"`{k}`") for k in keys)).distinct()
+        same_key = F.lit(True)
+        for key in keys:
+            same_key = same_key & target[f"`{key}`"].eqNullSafe(touched[f"`{key}`"])
+        history = target.join(touched, same_key, "left_semi")
+        untouched = target.join(touched, same_key, "left_anti")
+        # Every change a stored version stands for becomes an event again.
+        past = history.select(
+            *(
+                F.explode(F.col(f"`{SEQUENCES}`")).alias(c) if c == sequence else F.col(f"`{c}`")
+                for c in data
+            ),
+            F.col(f"`{IS_DELETED}`").alias("__deleted"),
+            F.lit(0).alias("__source"),
+        )
+        events = events.unionByName(past)
+    by_key = [F.col(f"`{k}`") for k in keys]
+    order = F.col(f"`{sequence}`")
+    # One event per (key, sequence): the batch's when it restates a stored one.
+    first = F.row_number().over(
+        Window.partitionBy(*by_key, order).orderBy(F.col("__source").desc())
+    )
+    events = events.withColumn("__n", first).where(F.col("__n") == 1).drop("__n", "__source")
+    timeline = Window.partitionBy(*by_key).orderBy(order)
+    state = F.struct(*(F.col(f"`{v}`") for v in values)) if values else F.lit(None)
+    events = (
+        events.withColumn("__state", state)
+        .withColumn("__prev_deleted", F.lag("__deleted").over(timeline))
+        .withColumn("__prev_state", F.lag("__state").over(timeline))
+    )
+    previous_deleted, previous_state = F.col("__prev_deleted"), F.col("__prev_state")
+    # A version starts where the event differs from the one before it.
+    starts = F.when(F.col("__deleted"), previous_deleted.isNull() | ~previous_deleted).otherwise(
+        previous_deleted.isNull() | previous_deleted | ~previous_state.eqNullSafe(F.col("__state"))
+    )
+    numbered = events.withColumn("__start", starts.cast("int")).withColumn(
+        "__run",
+        F.sum("__start").over(timeline.rowsBetween(Window.unboundedPreceding, Window.currentRow)),
+    )
+    runs = numbered.groupBy(*by_key, F.col("__run")).agg(
+        F.min(order).alias(VALID_FROM),
+        F.sort_array(F.collect_list(order)).alias(SEQUENCES),
+        F.min_by(F.col("__deleted"), order).alias("__deleted"),
+        *(F.min_by(F.col(f"`{v}`"), order).alias(v) for v in values),
+    )
+    run_order = Window.partitionBy(*by_key).orderBy(F.col(VALID_FROM))
+    nulled = [
+        (
+            F.when(F.col("__deleted"), F.lit(None).cast(batch.schema[c].dataType))
+            .otherwise(F.col(f"`{c}`"))
+            .alias(c)
+            if c in values
+            else (F.col(VALID_FROM).alias(c) if c == sequence else F.col(f"`{c}`"))
+        )
+        for c in data
+    ]
+    versions = (
+        runs.withColumn(VALID_TO, F.lead(VALID_FROM).over(run_order))
+        .withColumn(IS_CURRENT, F.col(VALID_TO).isNull() & ~F.col("__deleted"))
+        .withColumn(IS_DELETED, F.col("__deleted"))
+        .select(*nulled, VALID_FROM, VALID_TO, IS_CURRENT, IS_DELETED, SEQUENCES)
+    )
+    return versions if untouched is None else untouched.unionByName(versions)

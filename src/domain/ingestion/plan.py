@@ -60,6 +60,14 @@ def plan(spec: PipelineSpec, state: PipelineState | None, *, full_refresh: bool 
             f"target's; {order}{deletes}",
         )
         return Plan(Mode.SCD1, tuple(reasons))
+    if spec.mode is Mode.SCD2:
+        reasons.insert(
+            0,
+            f"scd2: a version per real change of a key ({', '.join(spec.keys)}), valid from its "
+            f"{spec.sequence} to the next change's; the history of every key in the batch is "
+            f"rebuilt in {spec.sequence} order, so late batches land where they belong",
+        )
+        return Plan(Mode.SCD2, tuple(reasons))
     assert spec.watermark is not None  # the spec refuses append without one
     column = spec.watermark.column
     after = None if state is None else state.watermark

@@ -236,7 +236,7 @@ class RunPipeline:
                 written.rows_written if written.rows_inserted is None else written.rows_inserted
             ),
             rows_updated=written.rows_updated,
-            rows_closed=0,
+            rows_closed=written.rows_closed,
             rows_deleted=written.rows_deleted,
         )
         runtime = IngestionRuntime(

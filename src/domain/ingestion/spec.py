@@ -141,14 +141,15 @@ class PipelineSpec:
     deletes: Deletes | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.mode is Mode.SCD2:
+        if self.mode in (Mode.SCD1, Mode.SCD2) and not self.keys:
             raise ValueError(
-                "mode: 'scd2' is not available yet in this version; use full, append or scd1"
-            )
-        if self.mode is Mode.SCD1 and not self.keys:
-            raise ValueError(
-                'keys: mode scd1 needs the key columns, e.g. keys = ["order_id"] '
+                f'keys: mode {self.mode.value} needs the key columns, e.g. keys = ["order_id"] '
                 "(composite keys: list them all)"
+            )
+        if self.mode is Mode.SCD2 and not self.sequence:
+            raise ValueError(
+                "sequence: mode scd2 needs the column that orders a key's changes, e.g. "
+                'sequence = "changed_at" (load time as the order is not available yet)'
             )
         if self.mode is Mode.APPEND and self.watermark is None:
             raise ValueError(

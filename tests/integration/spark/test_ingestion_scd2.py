@@ -1,0 +1,182 @@
+"""SCD2 on Spark: history rules on small frames, the property that any split and order of
+change batches gives the history of one sorted replay, and a run end to end."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from adapters.spark import strategies
+from apps.ingestion.main import cli
+
+SCHEMA = T.StructType(
+    [
+        T.StructField("k1", T.StringType(), True),
+        T.StructField("k2", T.StringType(), True),
+        T.StructField("value", T.StringType(), True),
+        T.StructField("seq", T.LongType(), True),
+        T.StructField("op", T.StringType(), True),
+    ]
+)
+Event = tuple[str, str, str | None, int, str]
+
+
+def frame(spark: SparkSession, rows: list[Event]) -> DataFrame:
+    return spark.createDataFrame(rows, SCHEMA)
+
+
+def apply(spark: SparkSession, target: DataFrame | None, rows: list[Event]) -> DataFrame:
+    batch = frame(spark, rows)
+    strategies.refuse_ambiguous_changes(batch, ["k1", "k2"], "seq")
+    history = strategies.scd2(
+        target, batch, keys=["k1", "k2"], sequence="seq", deleted=F.col("op") == "D"
+    )
+    return spark.createDataFrame(history.collect(), history.schema)  # materialised, as written
+
+
+def _none_first(row: tuple[object, ...]) -> tuple[tuple[bool, object], ...]:
+    return tuple((value is not None, value) for value in row)
+
+
+def versions(history: DataFrame) -> list[tuple[object, ...]]:
+    """The history as sorted tuples (NULLs - tombstone values, open ends - sort first)."""
+    rows = [
+        (
+            r["k1"],
+            r["k2"],
+            r["value"],
+            r["valid_from"],
+            r["valid_to"],
+            r["is_current"],
+            r["is_deleted"],
+        )
+        for r in history.collect()
+    ]
+    return sorted(rows, key=_none_first)
+
+
+def test_a_b_a_gives_three_versions_and_a_delete_closes_the_open_one(spark: SparkSession) -> None:
+    history = apply(
+        spark,
+        None,
+        [
+            ("a", "x", "A", 1, "U"),
+            ("a", "x", "A", 2, "U"),  # no real change: no version
+            ("a", "x", "B", 3, "U"),
+            ("a", "x", "A", 4, "U"),
+            ("b", "y", "C", 1, "U"),
+            ("b", "y", None, 5, "D"),  # closes b|y
+        ],
+    )
+    assert versions(history) == [
+        ("a", "x", "A", 1, 3, False, False),
+        ("a", "x", "A", 4, None, True, False),
+        ("a", "x", "B", 3, 4, False, False),
+        ("b", "y", None, 5, None, False, True),  # the delete's tombstone
+        ("b", "y", "C", 1, 5, False, False),  # closed by the delete
+    ]
+
+
+def test_reapplying_a_batch_changes_nothing(spark: SparkSession) -> None:
+    rows: list[Event] = [("a", "x", "A", 1, "U"), ("a", "x", "B", 2, "U")]
+    once = apply(spark, None, rows)
+    assert versions(apply(spark, once, rows)) == versions(once)
+
+
+def test_composite_keys_are_never_concatenated(spark: SparkSession) -> None:
+    history = apply(spark, None, [("ab", "c", "A", 1, "U"), ("a", "bc", "B", 1, "U")])
+    assert [v[:2] for v in versions(history)] == [("a", "bc"), ("ab", "c")]
+
+
+events = st.lists(
+    st.tuples(
+        st.sampled_from([("a", "x"), ("a", "y"), ("ab", "")]),
+        st.sampled_from(["A", "B", None]),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+# Each example runs a few Spark jobs: a tenth of the profile's examples (10 locally, 30 in CI).
+@settings(
+    max_examples=max(10, settings().max_examples // 10),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+@given(events, st.data())
+def test_any_split_and_order_of_batches_gives_the_history_of_one_sorted_replay(
+    spark: SparkSession, drawn: list[tuple[tuple[str, str], str | None, bool]], data: st.DataObject
+) -> None:
+    # Each key's events get increasing sequences: a random history of changes and deletes.
+    counters: dict[tuple[str, str], int] = {}
+    rows: list[Event] = []
+    for key, value, delete in drawn:
+        counters[key] = counters.get(key, 0) + 1
+        rows.append(
+            (key[0], key[1], None if delete else value, counters[key], "D" if delete else "U")
+        )
+    replay = versions(apply(spark, None, sorted(rows, key=lambda r: r[3])))
+    shuffled = data.draw(st.permutations(rows))
+    cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(rows) - 1)), max_size=3)))
+    batches = [shuffled[i:j] for i, j in zip([0, *cuts], [*cuts, len(rows)], strict=True)]
+    history = None
+    for batch in (b for b in batches if b):
+        history = apply(spark, history, batch)
+    assert history is not None and versions(history) == replay
+
+
+def test_scd2_runs_end_to_end_and_count_versions(spark: SparkSession, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    source = tmp_path / "source"
+    frame(spark, [("a", "x", "A", 1, "U"), ("b", "x", "B", 1, "U")]).write.parquet(str(source))
+    spec = tmp_path / "customers.toml"
+    spec.write_text(f"""
+name = "customers-history"
+mode = "scd2"
+keys = ["k1", "k2"]
+sequence = "seq"
+[source]
+kind = "parquet"
+path = "{source}"
+[target]
+kind = "parquet"
+path = "{{home}}/warehouse/customers"
+[deletes]
+column = "op"
+value = "D"
+[spark]
+master = "local[1]"
+""")
+
+    def run() -> dict[str, object]:
+        result = CliRunner().invoke(
+            cli,
+            ["--url", f"sqlite:///{home / 'm.db'}", "run", str(spec), "--json"],
+            env={"DATAPLATFORM_HOME": str(home)},
+        )
+        assert result.exit_code == 0, result.stderr
+        return dict(json.loads(result.stdout))
+
+    assert run()["rows_written"] == 2
+    frame(spark, [("a", "x", "A2", 2, "U"), ("b", "x", None, 2, "D")]).write.mode(
+        "overwrite"
+    ).parquet(str(source))
+    assert run()["rows_written"] == 2  # a new version of a|x, a tombstone closing b|x
+    assert run()["rows_written"] == 0  # the same batch again: nothing changes
+    history = spark.read.parquet(str(home / "warehouse" / "customers"))
+    assert versions(history) == [
+        ("a", "x", "A", 1, 2, False, False),
+        ("a", "x", "A2", 2, None, True, False),
+        ("b", "x", None, 2, None, False, True),
+        ("b", "x", "B", 1, 2, False, False),
+    ]

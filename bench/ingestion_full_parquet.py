@@ -19,14 +19,13 @@ from __future__ import annotations
 import argparse
 import platform
 import shutil
-import statistics
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pyspark.sql import functions as F
+from timing import median_times
 
 from adapters.memory.metadata import InMemoryMetadataRepository
 from adapters.memory.state import InMemoryStateStore
@@ -40,18 +39,6 @@ from domain.metadata.gateway import MetadataGateway
 from domain.runs.lifecycle import RunLifecycle
 from domain.schema.checks import SchemaDriftCheck
 from domain.schema.policy import PolicyBook
-
-
-def median_times(works: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    for work in works.values():
-        work()  # warm-up: JIT, file cache
-    times: dict[str, list[float]] = {label: [] for label in works}
-    for _ in range(repeat):
-        for label, work in works.items():
-            start = time.perf_counter()
-            work()
-            times[label].append(time.perf_counter() - start)
-    return {label: statistics.median(values) for label, values in times.items()}
 
 
 def main() -> None:

@@ -18,29 +18,17 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from pyspark.sql import functions as F
+from timing import median_times
 
 from adapters.spark.parquet_footers import parquet_footer_statistics
 from adapters.spark.profiler import profile_frame
 from adapters.spark.session import SparkSessionProvider, SparkSettings
-
-
-def median_times(works: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    for work in works.values():
-        work()  # warm-up: JIT, file cache
-    times: dict[str, list[float]] = {label: [] for label in works}
-    for _ in range(repeat):
-        for label, work in works.items():
-            start = time.perf_counter()
-            work()
-            times[label].append(time.perf_counter() - start)
-    return {label: statistics.median(values) for label, values in times.items()}
 
 
 def main() -> None:

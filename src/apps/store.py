@@ -7,7 +7,10 @@ several processes start at once), and refuses a store whose schema is missing or
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import attrs
+import click
 import punq
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
@@ -18,7 +21,7 @@ from adapters.sql import migrate
 from adapters.sql.engine import create_store_engine
 from adapters.sql.metadata import SqlMetadataRepository
 from adapters.sql.state import SqlStateStore
-from apps.cli.app import one_line
+from apps.cli.app import AppGroup, Translator, one_line
 from apps.cli.errors import ExitCode
 from apps.settings import METADATA_URL_VARIABLE, Settings, SettingsError
 from domain.metadata.baselines import GatewaySchemaBaselines
@@ -162,3 +165,18 @@ def describe_store_failure(
             ExitCode.CHECK_FAILED,
         )
     return None
+
+
+def _store_failure(
+    failure: BaseException, ctx: click.Context | None
+) -> tuple[str, ExitCode] | None:
+    container = ctx.obj if ctx is not None and isinstance(ctx.obj, punq.Container) else None
+    store = container.resolve(MetadataStore) if container is not None else None
+    return describe_store_failure(failure, store)
+
+
+class StoreAppGroup(AppGroup):
+    """The command group of an app that uses the metadata store: its failures (unreachable,
+    out of date, misconfigured) are one line naming the store and where its URL came from."""
+
+    translators: ClassVar[tuple[Translator, ...]] = (_store_failure,)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import attrs
 import click
@@ -13,7 +13,7 @@ import punq
 
 from adapters.files.legacy import LegacyFilesError
 from adapters.files.pipelines import PipelineFile, PipelineFileError, load_pipeline
-from apps.cli.app import CONTEXT_SETTINGS, AppGroup, Translator, bad_input, fail
+from apps.cli.app import CONTEXT_SETTINGS, bad_input, fail
 from apps.cli.errors import ExitCode
 from apps.cli.options import url_option
 from apps.cli.output import echo_json, json_option, progress, table
@@ -21,7 +21,7 @@ from apps.cli.params import TIMESTAMP
 from apps.ingestion.bootstrap import bootstrap, legacy_outputs, store
 from apps.runs import heartbeats
 from apps.settings import load_settings
-from apps.store import MetadataStore, describe_store_failure
+from apps.store import StoreAppGroup
 from domain.dataset import RunId
 from domain.ingestion.errors import EngineFailed
 from domain.ingestion.legacy import parity
@@ -33,19 +33,7 @@ from domain.runs.lifecycle import RunLifecycle
 from ports.ingestion import StateStore
 
 
-def _store_failure(
-    failure: BaseException, ctx: click.Context | None
-) -> tuple[str, ExitCode] | None:
-    container = ctx.obj if ctx is not None and isinstance(ctx.obj, punq.Container) else None
-    store = container.resolve(MetadataStore) if container is not None else None
-    return describe_store_failure(failure, store)
-
-
-class IngestionGroup(AppGroup):
-    translators: ClassVar[tuple[Translator, ...]] = (_store_failure,)
-
-
-@click.group(cls=IngestionGroup, context_settings=CONTEXT_SETTINGS)
+@click.group(cls=StoreAppGroup, context_settings=CONTEXT_SETTINGS)
 @url_option
 @click.pass_context
 def cli(ctx: click.Context, url: str | None) -> None:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import click
-import punq
 
-from apps.cli.app import CONTEXT_SETTINGS, AppGroup, Translator
-from apps.cli.errors import ExitCode
+from apps.cli.app import CONTEXT_SETTINGS
 from apps.cli.options import url_option
 from apps.metadata.bootstrap import bootstrap
 from apps.metadata.commands.backfill import backfill
@@ -18,22 +14,10 @@ from apps.metadata.commands.migrate import migrate
 from apps.metadata.commands.reading import history, latest, query
 from apps.metadata.commands.records import emit, records
 from apps.settings import load_settings
-from apps.store import MetadataStore, describe_store_failure
+from apps.store import StoreAppGroup
 
 
-def _store_failure(
-    failure: BaseException, ctx: click.Context | None
-) -> tuple[str, ExitCode] | None:
-    container = ctx.obj if ctx is not None and isinstance(ctx.obj, punq.Container) else None
-    store = container.resolve(MetadataStore) if container is not None else None
-    return describe_store_failure(failure, store)
-
-
-class MetadataGroup(AppGroup):
-    translators: ClassVar[tuple[Translator, ...]] = (_store_failure,)
-
-
-@click.group(cls=MetadataGroup, context_settings=CONTEXT_SETTINGS)
+@click.group(cls=StoreAppGroup, context_settings=CONTEXT_SETTINGS)
 @url_option
 @click.pass_context
 def cli(ctx: click.Context, url: str | None) -> None:

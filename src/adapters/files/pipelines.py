@@ -20,9 +20,9 @@ the fix (``orders.toml: mode: expected one of full, append, scd1, scd2; got 'ups
     lag = "1h"                         # re-read late rows (a duration, or a number)
     null_cursor = "raise"              # raise | include | exclude
 
-    [deletes]                          # scd1: rows marked so remove their key
+    [deletes]                          # rows marked so remove their key
     column = "op"
-    value = "D"
+    value = "D"                        # or: missing_keys = true (scd1, full extracts)
 
     [policy]                           # the drift and precision policy of the target
     removed_columns = "freeze"
@@ -85,8 +85,9 @@ class _Watermark:
 
 @attrs.frozen
 class _Deletes:
-    column: str
+    column: str | None = None
     value: str = "true"
+    missing_keys: bool = False
 
 
 @attrs.frozen
@@ -223,6 +224,14 @@ def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
         )
     except ValueError as invalid:
         raise PipelineFileError(f"{path}: target.{str(invalid).removeprefix('target: ')}") from None
+    deletes = None
+    if parsed.deletes is not None:
+        try:
+            deletes = Deletes(
+                parsed.deletes.column, parsed.deletes.value, parsed.deletes.missing_keys
+            )
+        except ValueError as invalid:
+            raise PipelineFileError(f"{path}: {invalid}") from None
     watermark = None
     if parsed.watermark is not None:
         try:
@@ -241,11 +250,7 @@ def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
             policy=policy,
             watermark=watermark,
             sequence=parsed.sequence,
-            deletes=(
-                None
-                if parsed.deletes is None
-                else Deletes(parsed.deletes.column, parsed.deletes.value)
-            ),
+            deletes=deletes,
         )
     except ValueError as invalid:
         raise PipelineFileError(f"{path}: {invalid}") from None

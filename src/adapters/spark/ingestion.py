@@ -244,8 +244,9 @@ class SparkIngestionEngine:
         missing = [
             c for c in (*spec.keys, spec.sequence or "") if c and c not in batch.frame.columns
         ]
-        if spec.deletes is not None and spec.deletes.column not in batch.frame.columns:
-            missing.append(spec.deletes.column)
+        marker = None if spec.deletes is None else spec.deletes.column
+        if marker is not None and marker not in batch.frame.columns:
+            missing.append(marker)
         if missing:
             raise ValueError(
                 f"{spec.name}: the source has no column {', '.join(map(repr, missing))}; it has "
@@ -262,7 +263,7 @@ class SparkIngestionEngine:
         )
         deleted = (
             None
-            if spec.deletes is None
+            if spec.deletes is None or spec.deletes.column is None
             else F.col(f"`{spec.deletes.column}`").cast("string") == F.lit(spec.deletes.value)
         )
         actions = Observation(f"actions_{run_id.value}")
@@ -283,7 +284,12 @@ class SparkIngestionEngine:
             )
             return history, read, actions
         changes = strategies.scd1(
-            target, source, keys=spec.keys, sequence=spec.sequence, deleted=deleted
+            target,
+            source,
+            keys=spec.keys,
+            sequence=spec.sequence,
+            deleted=deleted,
+            delete_missing=spec.deletes is not None and spec.deletes.missing_keys,
         )
         action = F.col("__action")
         changes = changes.observe(

@@ -110,8 +110,12 @@ def scd1(
     keys: Sequence[str],
     sequence: str | None,
     deleted: Column | None,
+    delete_missing: bool = False,
 ) -> DataFrame:
     """SCD1: the target with the batch applied, one row per key.
+
+    With ``delete_missing`` the batch is a full extract: a target key it does not hold is
+    deleted.
 
     The batch's latest row of a key replaces the target's (unless the target's has a
     greater sequence: an older batch replayed changes nothing); a row that ``deleted``
@@ -139,14 +143,17 @@ def scd1(
         if sequence is None
         else has_old & has_new & (F.col(f"`__old_{sequence}`") > F.col(f"`{sequence}`"))
     )
+    absent = F.lit("delete") if delete_missing else F.lit("keep")
     action = (
-        F.when(~has_new | older, F.lit("keep"))
+        F.when(~has_new, absent)
+        .when(older, F.lit("keep"))
         .when(F.col("__deleted"), F.lit("delete"))
         .when(has_old, F.lit("update"))
         .otherwise(F.lit("insert"))
     )
     chosen = [
-        F.when(F.col("__action") == "keep", F.col(f"`__old_{c}`"))
+        # The target's row where it stays, or is deleted for missing from the extract.
+        F.when((F.col("__action") == "keep") | ~has_new, F.col(f"`__old_{c}`"))
         .otherwise(F.col(f"`{c}`"))
         .alias(c)
         for c in batch.columns

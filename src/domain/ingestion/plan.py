@@ -49,11 +49,11 @@ def plan(spec: PipelineSpec, state: PipelineState | None, *, full_refresh: bool 
             if spec.sequence
             else "a key may appear once per batch (no sequence column)"
         )
-        deletes = (
-            f"; rows with {spec.deletes.column} = {spec.deletes.value} remove their key"
-            if spec.deletes
-            else ""
-        )
+        deletes = ""
+        if spec.deletes is not None and spec.deletes.missing_keys:
+            deletes = "; the batch is a full extract: a key it does not hold is deleted"
+        elif spec.deletes is not None:
+            deletes = f"; rows with {spec.deletes.column} = {spec.deletes.value} remove their key"
         reasons.insert(
             0,
             f"scd1: one row per key ({', '.join(spec.keys)}), the batch's row replacing the "

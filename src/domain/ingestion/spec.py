@@ -120,10 +120,19 @@ class Watermark:
 
 @attrs.frozen
 class Deletes:
-    """How a batch says a key is gone: a marker column holding ``value``."""
+    """How a batch says a key is gone: a marker ``column`` holding ``value``, or, with
+    ``missing_keys``, by not holding the key at all (the batch is a full extract)."""
 
-    column: str
+    column: str | None = None
     value: str = "true"
+    missing_keys: bool = False
+
+    def __attrs_post_init__(self) -> None:
+        if (self.column is None) == (not self.missing_keys):
+            raise ValueError(
+                "deletes: give either column (and value) for a marker, or missing_keys = true "
+                "when every batch is a full extract"
+            )
 
 
 @attrs.frozen
@@ -145,6 +154,11 @@ class PipelineSpec:
             raise ValueError(
                 f'keys: mode {self.mode.value} needs the key columns, e.g. keys = ["order_id"] '
                 "(composite keys: list them all)"
+            )
+        if self.deletes is not None and self.deletes.missing_keys and self.mode is not Mode.SCD1:
+            raise ValueError(
+                "deletes.missing_keys: only mode scd1 reads each batch as a full extract; "
+                "use a marker column for scd2"
             )
         if self.mode is Mode.SCD2 and not self.sequence:
             raise ValueError(

@@ -149,3 +149,14 @@ master = "local[1]"
     spec.write_text(spec.read_text().replace(str(source), str(ambiguous)))
     refused = ingestion(home, "run", str(spec))
     assert refused.exit_code == 1 and "k1='z', k2='x' appears twice" in refused.stderr
+
+
+def test_a_full_extract_deletes_the_keys_it_no_longer_holds(spark: SparkSession) -> None:
+    target = frame(spark, [("a", "x", 1, 1, "U"), ("b", "x", 2, 1, "U")])
+    batch = frame(spark, [("a", "x", 5, 2, "U"), ("c", "x", 3, 1, "U")])
+    changes = strategies.scd1(
+        target, batch, keys=["k1", "k2"], sequence="seq", deleted=None, delete_missing=True
+    )
+    actions = sorted((r["k1"], r["__action"]) for r in changes.collect())
+    assert actions == [("a", "update"), ("b", "delete"), ("c", "insert")]
+    assert sorted(r["k1"] for r in strategies.applied(changes).collect()) == ["a", "c"]

@@ -67,3 +67,18 @@ def test_spec_rules_name_the_key_and_the_fix() -> None:
     with pytest.raises(ValueError, match="^name:"):
         PipelineSpec("bad name", SOURCE, TARGET)
     assert lag_amount("15m") == 900 and lag_amount("2d") == 172800 and lag_amount("100") == 100
+
+
+def test_deletes_are_a_marker_or_missing_keys_and_missing_keys_need_scd1() -> None:
+    from domain.ingestion.spec import Deletes
+
+    with pytest.raises(ValueError, match="^deletes: give either column"):
+        Deletes()
+    with pytest.raises(ValueError, match="^deletes: give either column"):
+        Deletes("op", "D", missing_keys=True)
+    extract = Deletes(missing_keys=True)
+    assert PipelineSpec("c", SOURCE, TARGET, Mode.SCD1, ("id",), deletes=extract).deletes
+    with pytest.raises(ValueError, match="^deletes.missing_keys: only mode scd1"):
+        PipelineSpec("c", SOURCE, TARGET, Mode.SCD2, ("id",), sequence="s", deletes=extract)
+    reasons = plan(PipelineSpec("c", SOURCE, TARGET, Mode.SCD1, ("id",), deletes=extract), None)
+    assert "full extract" in reasons.reasons[0]

@@ -18,6 +18,8 @@ import attrs
 import cattrs
 from sqlalchemy.engine import URL
 
+from adapters.files.toml_edge import toml_converter
+
 HOME_VARIABLE = "DATAPLATFORM_HOME"
 SETTINGS_VARIABLE = "DATAPLATFORM_SETTINGS"
 METADATA_URL_VARIABLE = "DATAPLATFORM_METADATA_URL"
@@ -61,14 +63,7 @@ class SettingsError(ValueError):
     """A settings file that cannot be used; the message names the file and the key."""
 
 
-def _strict_string(value: object, _: type) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {type(value).__name__} {value!r}")
-    return value
-
-
-_converter = cattrs.Converter(forbid_extra_keys=True)
-_converter.register_structure_hook(str, _strict_string)
+_converter = toml_converter()
 
 
 def _toml_key(path: str) -> str:

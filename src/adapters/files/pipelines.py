@@ -33,7 +33,6 @@ the fix (``orders.toml: mode: expected one of full, append, scd1, scd2; got 'ups
 
 from __future__ import annotations
 
-import enum
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from typing import Any
 import attrs
 import cattrs
 
+from adapters.files.toml_edge import explain, toml_converter
 from domain.ingestion.spec import (
     Deletes,
     Mode,
@@ -120,39 +120,6 @@ class PipelineFile:
     spark_conf: dict[str, str]
 
 
-def _strict_str(value: Any, _: type) -> str:
-    if not isinstance(value, str):
-        raise ValueError(f"expected a string, got {type(value).__name__} {value!r}")
-    return value
-
-
-def _enum(value: Any, target: type[enum.Enum]) -> enum.Enum:
-    try:
-        return target(value)
-    except ValueError:
-        allowed = ", ".join(str(m.value) for m in target)
-        raise ValueError(f"expected one of {allowed}; got {value!r}") from None
-
-
-def _converter() -> cattrs.Converter:
-    converter = cattrs.Converter(forbid_extra_keys=True)
-    converter.register_structure_hook(str, _strict_str)
-    converter.register_structure_hook_func(
-        lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _enum
-    )
-    return converter
-
-
-def _format(exc: BaseException, expected: type | None) -> str:
-    if isinstance(exc, ValueError) and str(exc):
-        return str(exc)
-    if isinstance(exc, KeyError):
-        return "required; add it"
-    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
-        return f"unknown key(s) {', '.join(map(repr, sorted(exc.extra_fields)))}; remove them"
-    return cattrs.v.format_exception(exc, expected)
-
-
 def _resolved(base: Path, path: str | None, home: Path | None) -> str | None:
     if path is None or "://" in path:
         return path
@@ -182,29 +149,32 @@ def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
     except tomllib.TOMLDecodeError as bad:
         raise PipelineFileError(f"{path}: not valid TOML: {bad}") from None
     try:
-        parsed = _converter().structure(data, _PipelineFile)
+        parsed = toml_converter().structure(data, _PipelineFile)
     except cattrs.BaseValidationError as invalid:
-        reasons = []
-        for line in cattrs.transform_error(invalid, path="", format_exception=_format):
-            message, _, where = line.rpartition(" @ ")
-            reasons.append(f"{where.lstrip('.') or 'the file'}: {message}")
-        raise PipelineFileError(f"{path}: {'; '.join(reasons)}") from None
+        raise PipelineFileError(
+            f"{path}: {'; '.join(explain(invalid, empty='the file'))}"
+        ) from None
     base = path.parent.resolve()
     try:
-        policy = _converter().structure(parsed.policy, DriftPolicy)
+        policy = toml_converter().structure(parsed.policy, DriftPolicy)
     except cattrs.BaseValidationError as invalid:
-        reasons = [
-            f"policy.{where.lstrip('.')}: {message}"
-            for message, _, where in (
-                line.rpartition(" @ ")
-                for line in cattrs.transform_error(invalid, path="", format_exception=_format)
-            )
-        ]
-        raise PipelineFileError(f"{path}: {'; '.join(reasons)}") from None
+        raise PipelineFileError(f"{path}: {'; '.join(explain(invalid, 'policy'))}") from None
     except ValueError as invalid:
         raise PipelineFileError(f"{path}: policy.{invalid}") from None
-    try:
-        source = SourceSpec(
+
+    def build(table: str, make: Any) -> Any:
+        """The value ``make`` builds; its refusal names the file and the table."""
+        try:
+            return make()
+        except ValueError as invalid:
+            reason = str(invalid).removeprefix(f"{table}: ")
+            raise PipelineFileError(
+                f"{path}: {table}.{reason}" if table else f"{path}: {reason}"
+            ) from None
+
+    source = build(
+        "source",
+        lambda: SourceSpec(
             kind=parsed.source.kind,
             path=_resolved(base, parsed.source.path, home),
             url=parsed.source.url,
@@ -213,35 +183,26 @@ def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
             password=parsed.source.password,
             namespace=parsed.source.namespace,
             options=tuple(sorted(parsed.source.options.items())),
-        )
-    except ValueError as invalid:
-        raise PipelineFileError(f"{path}: source.{str(invalid).removeprefix('source: ')}") from None
-    try:
-        target = TargetSpec(
+        ),
+    )
+    target = build(
+        "target",
+        lambda: TargetSpec(
             kind=parsed.target.kind,
             path=_resolved(base, parsed.target.path, home),
             partition_by=tuple(parsed.target.partition_by),
+        ),
+    )
+    deletes, watermark = parsed.deletes, parsed.watermark
+    if deletes is not None:
+        deletes = build("", lambda: Deletes(deletes.column, deletes.value, deletes.missing_keys))
+    if watermark is not None:
+        watermark = build(
+            "", lambda: Watermark(watermark.column, watermark.lag, watermark.null_cursor)
         )
-    except ValueError as invalid:
-        raise PipelineFileError(f"{path}: target.{str(invalid).removeprefix('target: ')}") from None
-    deletes = None
-    if parsed.deletes is not None:
-        try:
-            deletes = Deletes(
-                parsed.deletes.column, parsed.deletes.value, parsed.deletes.missing_keys
-            )
-        except ValueError as invalid:
-            raise PipelineFileError(f"{path}: {invalid}") from None
-    watermark = None
-    if parsed.watermark is not None:
-        try:
-            watermark = Watermark(
-                parsed.watermark.column, parsed.watermark.lag, parsed.watermark.null_cursor
-            )
-        except ValueError as invalid:
-            raise PipelineFileError(f"{path}: {invalid}") from None
-    try:
-        spec = PipelineSpec(
+    spec = build(
+        "",
+        lambda: PipelineSpec(
             name=parsed.name,
             source=source,
             target=target,
@@ -251,7 +212,6 @@ def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
             watermark=watermark,
             sequence=parsed.sequence,
             deletes=deletes,
-        )
-    except ValueError as invalid:
-        raise PipelineFileError(f"{path}: {invalid}") from None
+        ),
+    )
     return PipelineFile(path, spec, parsed.spark.master, dict(parsed.spark.conf))

@@ -15,7 +15,6 @@ renames = { cust = "customer" }
 
 from __future__ import annotations
 
-import enum
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 import attrs
 import cattrs
 
+from adapters.files.toml_edge import explain, toml_converter
 from domain.dataset import DatasetRef
 from domain.schema.policy import DriftPolicy, PolicyBook
 
@@ -35,34 +35,6 @@ class PolicyFileError(ValueError):
 class _PolicyFile:
     default: dict[str, Any] = attrs.field(factory=dict)
     datasets: dict[str, dict[str, Any]] = attrs.field(factory=dict)
-
-
-def _converter() -> cattrs.Converter:
-    converter = cattrs.Converter(forbid_extra_keys=True)
-
-    def structure_enum(value: Any, target: type[enum.Enum]) -> enum.Enum:
-        try:
-            return target(value)
-        except ValueError:
-            allowed = ", ".join(m.value for m in target)
-            raise ValueError(f"expected one of {allowed}; got {value!r}") from None
-
-    converter.register_structure_hook_func(
-        lambda t: isinstance(t, type) and issubclass(t, enum.Enum), structure_enum
-    )
-    return converter
-
-
-def _format(exc: BaseException, expected: type | None) -> str:
-    if isinstance(exc, ValueError) and str(exc):
-        return str(exc)
-    return cattrs.v.format_exception(exc, expected)
-
-
-def _explain(invalid: cattrs.BaseValidationError, where: str) -> list[str]:
-    """Each problem as "path: reason" (cattrs gives "reason @ path")."""
-    lines = cattrs.transform_error(invalid, path=where, format_exception=_format)
-    return [f"{path}: {reason}" for reason, _, path in (line.rpartition(" @ ") for line in lines)]
 
 
 def _policy(
@@ -80,13 +52,13 @@ def _policy(
     try:
         return converter.structure(merged, DriftPolicy)
     except cattrs.BaseValidationError as invalid:
-        reasons = "; ".join(_explain(invalid, where))
+        reasons = "; ".join(explain(invalid, where))
         raise PolicyFileError(reasons) from None
 
 
 def load_policies(path: Path | None, overrides: dict[str, Any] | None = None) -> PolicyBook:
     """The policy book in ``path`` (or the defaults), with command-line ``overrides`` on top."""
-    converter = _converter()
+    converter = toml_converter()
     raw = _PolicyFile()
     if path is not None:
         try:

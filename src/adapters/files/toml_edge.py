@@ -1,0 +1,53 @@
+"""The cattrs edge every TOML file of the platform shares (pipeline files, policy files,
+settings): strict structuring and problems as "path: reason" lines naming the key."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import cattrs
+
+
+def _strict_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _enum(value: Any, target: type[enum.Enum]) -> enum.Enum:
+    try:
+        return target(value)
+    except ValueError:
+        allowed = ", ".join(str(m.value) for m in target)
+        raise ValueError(f"expected one of {allowed}; got {value!r}") from None
+
+
+def toml_converter() -> cattrs.Converter:
+    """Unknown keys refused, strings never made from numbers, enums naming their values."""
+    converter = cattrs.Converter(forbid_extra_keys=True)
+    converter.register_structure_hook(str, _strict_str)
+    converter.register_structure_hook_func(
+        lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _enum
+    )
+    return converter
+
+
+def _format(exc: BaseException, expected: type | None) -> str:
+    if isinstance(exc, ValueError) and str(exc):
+        return str(exc)
+    if isinstance(exc, KeyError):
+        return "required; add it"
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return f"unknown key(s) {', '.join(map(repr, sorted(exc.extra_fields)))}; remove them"
+    return cattrs.v.format_exception(exc, expected)
+
+
+def explain(invalid: cattrs.BaseValidationError, where: str = "", empty: str = "") -> list[str]:
+    """Each problem as "path: reason" (cattrs says "reason @ path"); ``where`` prefixes the
+    paths, ``empty`` names a problem of the whole document."""
+    lines = cattrs.transform_error(invalid, path=where, format_exception=_format)
+    return [
+        f"{path.lstrip('.') or empty}: {reason}"
+        for reason, _, path in (line.rpartition(" @ ") for line in lines)
+    ]

@@ -16,7 +16,6 @@ Goal: ingestion <= 1.10x bare Spark.
 
 from __future__ import annotations
 
-import argparse
 import platform
 import shutil
 import tempfile
@@ -24,13 +23,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pyspark.sql import functions as F
-from timing import median_times
+from timing import median_times, spark_arguments, spark_sessions, write_sample
 
 from adapters.memory.metadata import InMemoryMetadataRepository
 from adapters.memory.state import InMemoryStateStore
 from adapters.spark.ingestion import SparkIngestionEngine
-from adapters.spark.session import SparkSessionProvider, SparkSettings
 from domain.dataset import RunId
 from domain.ingestion.run import RunPipeline
 from domain.ingestion.spec import PipelineSpec, SourceSpec, TargetSpec
@@ -42,22 +39,8 @@ from domain.schema.policy import PolicyBook
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--master", default="local[2]")
-    parser.add_argument("--driver-memory", default="4g")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-
-    sessions = SparkSessionProvider(
-        SparkSettings(
-            master=args.master,
-            app_name="bench-ingestion",
-            conf={"spark.driver.memory": args.driver_memory},
-        )
-    )
+    args = spark_arguments(__doc__, repeat=3)
+    sessions = spark_sessions(args, "bench-ingestion")
     start = time.perf_counter()
     spark = sessions.session()
     started = time.perf_counter() - start
@@ -68,24 +51,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
         source = str(root / "source.parquet")
-        start = time.perf_counter()
-        (
-            spark.range(args.rows)
-            .select(
-                F.col("id"),
-                (F.col("id") % 1_000_003 / 100).cast("decimal(18,2)").alias("amount"),
-                F.concat(F.lit("customer-"), (F.col("id") % 50_000).cast("string")).alias("name"),
-                (F.lit(1_714_521_600) + F.col("id")).cast("timestamp").alias("at"),
-                (F.col("id") % 1000).cast("int").alias("qty"),
-                F.when(F.col("id") % 10 == 0, None).otherwise(F.rand(7)).alias("score"),
-            )
-            .write.parquet(source)
-        )
-        size = sum(p.stat().st_size for p in Path(source).rglob("*.parquet"))
-        print(
-            f"wrote {args.rows:,} rows x 6 columns, {size / 1e6:.0f} MB of Parquet in "
-            f"{time.perf_counter() - start:.1f} s"
-        )
+        print(write_sample(spark, args.rows, source))
 
         bare_target = root / "bare"
 

@@ -16,61 +16,28 @@ Goal: profile <= 2x the bare scan.
 
 from __future__ import annotations
 
-import argparse
 import platform
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 from pyspark.sql import functions as F
-from timing import median_times
+from timing import median_times, spark_arguments, spark_sessions, write_sample
 
 from adapters.spark.parquet_footers import parquet_footer_statistics
 from adapters.spark.profiler import profile_frame
-from adapters.spark.session import SparkSessionProvider, SparkSettings
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--rows", type=int, default=10_000_000)
-    parser.add_argument("--master", default="local[2]")
-    parser.add_argument("--driver-memory", default="4g")
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-
-    sessions = SparkSessionProvider(
-        SparkSettings(
-            master=args.master,
-            app_name="bench-profile",
-            conf={"spark.driver.memory": args.driver_memory},
-        )
-    )
+    args = spark_arguments(__doc__, repeat=5)
+    sessions = spark_sessions(args, "bench-profile")
     spark = sessions.session()
     print(
         f"machine: {platform.machine()}, Python {platform.python_version()}, Spark {spark.version}, {args.master}"
     )
     with tempfile.TemporaryDirectory() as directory:
         path = str(Path(directory) / "data.parquet")
-        start = time.perf_counter()
-        (
-            spark.range(args.rows)
-            .select(
-                F.col("id"),
-                (F.col("id") % 1_000_003 / 100).cast("decimal(18,2)").alias("amount"),
-                F.concat(F.lit("customer-"), (F.col("id") % 50_000).cast("string")).alias("name"),
-                (F.lit(1_714_521_600) + F.col("id")).cast("timestamp").alias("at"),
-                (F.col("id") % 1000).cast("int").alias("qty"),
-                F.when(F.col("id") % 10 == 0, None).otherwise(F.rand(7)).alias("score"),
-            )
-            .write.parquet(path)
-        )
-        size = sum(p.stat().st_size for p in Path(path).rglob("*.parquet"))
-        print(
-            f"wrote {args.rows:,} rows x 6 columns, {size / 1e6:.0f} MB of Parquet in {time.perf_counter() - start:.1f} s"
-        )
+        print(write_sample(spark, args.rows, path))
 
         frame = spark.read.parquet(path)
         works: dict[str, Callable[[], object]] = {

@@ -1,10 +1,18 @@
-"""Interleaved timing for the benchmarks: each figure beside its baseline in one run."""
+"""What the Spark benchmarks share: their options, their session, the sample data, and
+interleaved timing (each figure beside its baseline in one run)."""
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from adapters.spark.session import SparkSessionProvider, SparkSettings
 
 
 def median_times(works: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
@@ -19,3 +27,48 @@ def median_times(works: dict[str, Callable[[], object]], repeat: int) -> dict[st
             work()
             times[label].append(time.perf_counter() - start)
     return {label: statistics.median(values) for label, values in times.items()}
+
+
+def spark_arguments(doc: str | None, repeat: int) -> argparse.Namespace:
+    """--rows, --master, --driver-memory, --repeat."""
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--driver-memory", default="4g")
+    parser.add_argument("--repeat", type=int, default=repeat)
+    return parser.parse_args()
+
+
+def spark_sessions(args: argparse.Namespace, app_name: str) -> SparkSessionProvider:
+    return SparkSessionProvider(
+        SparkSettings(
+            master=args.master,
+            app_name=app_name,
+            conf={"spark.driver.memory": args.driver_memory},
+        )
+    )
+
+
+def write_sample(spark: SparkSession, rows: int, path: str) -> str:
+    """ROWS x 6 columns (long, decimal(18,2), string, timestamp, int, double with 10% NULLs)
+    to Parquet at ``path``; returns a line saying what was written and how fast."""
+    start = time.perf_counter()
+    (
+        spark.range(rows)
+        .select(
+            F.col("id"),
+            (F.col("id") % 1_000_003 / 100).cast("decimal(18,2)").alias("amount"),
+            F.concat(F.lit("customer-"), (F.col("id") % 50_000).cast("string")).alias("name"),
+            (F.lit(1_714_521_600) + F.col("id")).cast("timestamp").alias("at"),
+            (F.col("id") % 1000).cast("int").alias("qty"),
+            F.when(F.col("id") % 10 == 0, None).otherwise(F.rand(7)).alias("score"),
+        )
+        .write.parquet(path)
+    )
+    size = sum(p.stat().st_size for p in Path(path).rglob("*.parquet"))
+    return (
+        f"wrote {rows:,} rows x 6 columns, {size / 1e6:.0f} MB of Parquet in "
+        f"{time.perf_counter() - start:.1f} s"
+    )

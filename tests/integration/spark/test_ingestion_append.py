@@ -7,14 +7,13 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from click.testing import CliRunner, Result
+from integration.spark.apps_cli import ingestion
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual
 
 from adapters.spark import strategies
-from apps.ingestion.main import cli
 
 SCHEMA = T.StructType(
     [
@@ -72,14 +71,6 @@ def test_composite_keys_compare_column_by_column(spark: SparkSession) -> None:
         batch, loaded, column="w", lower=F.lit(1), identity=["a", "b"], include_nulls=False
     )
     assert [tuple(r) for r in result.collect()] == [("a", "bc", 1)]  # not confused with ab|c
-
-
-def ingestion(home: Path, *args: str) -> Result:
-    return CliRunner().invoke(
-        cli,
-        ["--url", f"sqlite:///{home / 'metadata.db'}", *args],
-        env={"DATAPLATFORM_HOME": str(home)},
-    )
 
 
 def pipeline(tmp_path: Path, source: Path, null_cursor: str = "raise", lag: str = "") -> Path:

@@ -8,22 +8,13 @@ import os
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from integration.spark.apps_cli import ingestion, metadata
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
 from adapters.spark.session import SparkSessionProvider
-from apps.ingestion.main import cli
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
-
-
-def ingestion(home: Path, *args: str) -> Result:
-    return CliRunner().invoke(
-        cli,
-        ["--url", f"sqlite:///{home / 'metadata.db'}", *args],
-        env={"DATAPLATFORM_HOME": str(home)},
-    )
 
 
 def pipeline(tmp_path: Path, source: Path, policy: str = 'removed_columns = "freeze"') -> Path:
@@ -76,20 +67,8 @@ def test_a_full_refresh_commits_a_version_records_it_and_reruns_the_same(
     runs = json.loads(ingestion(home, "runs", "orders", "--json").stdout)
     assert [r["status"] for r in runs] == ["succeeded", "succeeded"]
 
-    from apps.metadata.main import cli as metadata
-
     subject = f"file::{target}"
-    found = CliRunner().invoke(
-        metadata,
-        [
-            "--url",
-            f"sqlite:///{home / 'metadata.db'}",
-            "query",
-            "--run-id",
-            report["run_id"],
-            "--json",
-        ],
-    )
+    found = metadata(home, "query", "--run-id", report["run_id"], "--json")
     kinds = sorted(r["kind"] for r in json.loads(found.stdout)["records"])
     assert kinds == [
         "ingestion_runtime",

@@ -18,10 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from integration.spark.apps_cli import ingestion
 from pyspark.sql import SparkSession
-
-from apps.ingestion.main import cli
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
 PIPELINE = EXAMPLES / "pipelines" / "orders-append.toml"
@@ -45,9 +43,7 @@ def land(home: Path, batch: int) -> None:
 
 
 def run_in_process(home: Path) -> dict[str, object]:
-    result = CliRunner().invoke(
-        cli, ["run", str(PIPELINE), "--json"], env={"DATAPLATFORM_HOME": str(home)}
-    )
+    result = ingestion(home, "run", str(PIPELINE), "--json")
     assert result.exit_code == 0, result.stderr
     return dict(json.loads(result.stdout))
 
@@ -56,9 +52,7 @@ def outcome(spark: SparkSession, home: Path) -> tuple[list[tuple[object, ...]], 
     """The target's rows and the state's watermark."""
     target = home / "warehouse" / "orders-append"
     rows = sorted(tuple(r) for r in spark.read.parquet(str(target)).collect())
-    state = CliRunner().invoke(
-        cli, ["state", "show", "orders-append", "--json"], env={"DATAPLATFORM_HOME": str(home)}
-    )
+    state = ingestion(home, "state", "show", "orders-append", "--json")
     return rows, json.loads(state.stdout)[0]["watermark"]
 
 

@@ -6,15 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from integration.spark.apps_cli import ingestion, metadata
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.testing import assertDataFrameEqual
 
 from adapters.spark import strategies
-from apps.ingestion.main import cli
-from apps.metadata.main import cli as metadata
 
 SCHEMA = T.StructType(
     [
@@ -88,12 +86,6 @@ def test_an_ambiguous_batch_is_refused_with_the_key(
         strategies.refuse_ambiguous_changes(frame(spark, rows), ["k1", "k2"], "seq")
 
 
-def ingestion(home: Path, *args: str) -> Result:
-    return CliRunner().invoke(
-        cli, ["--url", f"sqlite:///{home / 'm.db'}", *args], env={"DATAPLATFORM_HOME": str(home)}
-    )
-
-
 def test_scd1_runs_count_inserts_updates_and_deletes(spark: SparkSession, tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
@@ -126,16 +118,8 @@ master = "local[1]"
     assert second.exit_code == 0, second.stderr
     target = spark.read.parquet(str(home / "warehouse" / "customers"))
     assert sorted((r["k1"], r["amount"]) for r in target.collect()) == [("a", 5), ("c", 3)]
-    volume = CliRunner().invoke(
-        metadata,
-        [
-            "--url",
-            f"sqlite:///{home / 'm.db'}",
-            "latest",
-            "ingestion_volume",
-            f"file::{home / 'warehouse' / 'customers'}",
-            "--json",
-        ],
+    volume = metadata(
+        home, "latest", "ingestion_volume", f"file::{home / 'warehouse' / 'customers'}", "--json"
     )
     payload = json.loads(volume.stdout)["payload"]
     assert (

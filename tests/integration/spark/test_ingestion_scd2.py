@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from integration.spark.apps_cli import ingestion
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from adapters.spark import strategies
-from apps.ingestion.main import cli
 
 SCHEMA = T.StructType(
     [
@@ -159,11 +158,7 @@ master = "local[1]"
 """)
 
     def run() -> dict[str, object]:
-        result = CliRunner().invoke(
-            cli,
-            ["--url", f"sqlite:///{home / 'm.db'}", "run", str(spec), "--json"],
-            env={"DATAPLATFORM_HOME": str(home)},
-        )
+        result = ingestion(home, "run", str(spec), "--json")
         assert result.exit_code == 0, result.stderr
         return dict(json.loads(result.stdout))
 

@@ -1,0 +1,27 @@
+"""The apps' command lines as the Spark tests drive them: in process, on an embedded store
+in the given platform home."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from apps.ingestion.main import cli as ingestion_cli
+from apps.metadata.main import cli as metadata_cli
+
+
+def _invoke(cli: object, home: Path, args: tuple[str, ...]) -> Result:
+    return CliRunner().invoke(
+        cli,  # type: ignore[arg-type]
+        ["--url", f"sqlite:///{home / 'metadata.db'}", *args],
+        env={"DATAPLATFORM_HOME": str(home)},
+    )
+
+
+def ingestion(home: Path, *args: str) -> Result:
+    return _invoke(ingestion_cli, home, args)
+
+
+def metadata(home: Path, *args: str) -> Result:
+    return _invoke(metadata_cli, home, args)

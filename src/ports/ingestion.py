@@ -3,6 +3,7 @@ moves the rows (Spark)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -10,10 +11,11 @@ import attrs
 
 from domain.dataset import RunId
 from domain.ingestion.legacy import RunSummary
-from domain.ingestion.plan import Plan
+from domain.ingestion.plan import Plan, Probe
 from domain.ingestion.spec import PipelineSpec
 from domain.ingestion.state import PipelineState
-from domain.schema import Schema
+from domain.metadata.payloads import ColumnProfile
+from domain.schema import DataType, Schema
 
 
 class LegacyOutputs(Protocol):
@@ -87,6 +89,11 @@ class Batch(Protocol):
 class IngestionEngine(Protocol):
     """Reads sources and commits targets; the commit is atomic (all of it, or none)."""
 
+    def probe(self, spec: PipelineSpec) -> Probe:
+        """A cheap look at the source (estimates, the range of an integer key) and at
+        how many tasks the engine runs at once; reads no rows."""
+        ...
+
     def read(self, spec: PipelineSpec, plan: Plan) -> Batch:
         """The rows this run loads (lazily: nothing is read until the write)."""
         ...
@@ -101,6 +108,19 @@ class IngestionEngine(Protocol):
 
     def committed(self, spec: PipelineSpec) -> Committed | None:
         """The commit marker of the version the target shows now, if any."""
+        ...
+
+    def profile(self, batch: Batch, columns: Sequence[str]) -> Mapping[str, ColumnProfile]:
+        """Profiles of ``columns`` of the batch, from its values (one pass)."""
+        ...
+
+    def key_of(self, batch: Batch, column: str, value: str, keys: Sequence[str]) -> str | None:
+        """``k=v, ...`` of a row of the batch whose ``column`` holds ``value`` (all its
+        columns when ``keys`` is empty), or None when no row does."""
+        ...
+
+    def conform(self, batch: Batch, types: Mapping[str, DataType]) -> Batch:
+        """The batch with ``columns`` converted to the given types (lazily)."""
         ...
 
     def write(self, spec: PipelineSpec, batch: Batch, plan: Plan, run_id: RunId) -> Written:

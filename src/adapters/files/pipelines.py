@@ -2,7 +2,7 @@
 the fix (``orders.toml: mode: expected one of full, append, scd1, scd2; got 'upsertt'``).
 
     name = "orders"
-    mode = "full"                      # full | append | scd1 (scd2: not yet)
+    mode = "full"                      # full | append | scd1 | scd2
     keys = ["order_id"]                # append, scd1: what makes a row the same (composite ok)
     sequence = "changed_seq"           # scd1: the business order of a key's changes
 
@@ -11,9 +11,11 @@ the fix (``orders.toml: mode: expected one of full, append, scd1, scd2; got 'ups
     path = "data/orders"               # relative to this file; {home} is the platform home
 
     [target]
-    kind = "parquet"
-    path = "warehouse/orders"
-    partition_by = ["status"]
+    kind = "parquet"                   # parquet | postgresql | sqlite
+    path = "warehouse/orders"          # parquet: a directory; sqlite: the database file
+    partition_by = ["status"]          # parquet only
+    # url = "postgresql://user@host:5432/db"   # postgresql
+    # table = "public.orders"                  # postgresql, sqlite
 
     [watermark]                        # mode append: the column runs advance by
     column = "updated_at"
@@ -74,6 +76,8 @@ class _Target:
     kind: str
     path: str | None = None
     partition_by: list[str] = attrs.field(factory=list)
+    url: str | None = None
+    table: str | None = None
 
 
 @attrs.frozen
@@ -191,6 +195,8 @@ def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
             kind=parsed.target.kind,
             path=_resolved(base, parsed.target.path, home),
             partition_by=tuple(parsed.target.partition_by),
+            url=parsed.target.url,
+            table=parsed.target.table,
         ),
     )
     deletes, watermark = parsed.deletes, parsed.watermark

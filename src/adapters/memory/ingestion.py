@@ -8,14 +8,17 @@ fail at a step ("read", "write", "commit") to show what a failed run leaves behi
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import attrs
 
 from domain.dataset import RunId
-from domain.ingestion.plan import Plan
+from domain.ingestion.plan import Plan, Probe
 from domain.ingestion.spec import PipelineSpec
-from domain.schema import Schema
+from domain.metadata.payloads import ColumnProfile
+from domain.schema import DataType, DecimalType, IntegerType, Schema
+from domain.schema.precision import ObservedDecimals, decimal_digits
 from ports.ingestion import Committed, Written
 
 Row = Mapping[str, Any]
@@ -50,6 +53,10 @@ class InMemoryIngestionEngine:
         if self.fail_at == step:
             raise EngineFailure(f"told to fail at {step}")
 
+    def probe(self, spec: PipelineSpec) -> Probe:
+        rows, _ = self.sources.get(spec.source.path or "", ((), None))
+        return Probe(rows=len(rows), slots=1, files=True)
+
     def read(self, spec: PipelineSpec, plan: Plan) -> MemoryBatch:
         self._maybe_fail("read")
         rows, schema = self.sources[spec.source.path or ""]
@@ -71,6 +78,31 @@ class InMemoryIngestionEngine:
         version = self.targets.get(spec.target.path or "")
         return None if version is None else version.rows
 
+    def profile(self, batch: object, columns: Sequence[str]) -> Mapping[str, ColumnProfile]:
+        assert isinstance(batch, MemoryBatch)
+        return {name: _profile(name, [row.get(name) for row in batch.rows]) for name in columns}
+
+    def key_of(self, batch: object, column: str, value: str, keys: Sequence[str]) -> str | None:
+        assert isinstance(batch, MemoryBatch)
+        for row in batch.rows:
+            held = row.get(column)
+            if held is not None and _same(held, value):
+                shown = list(keys) or list(row)
+                return ", ".join(f"{k}={row.get(k)!r}" for k in shown)
+        return None
+
+    def conform(self, batch: object, types: Mapping[str, DataType]) -> MemoryBatch:
+        assert isinstance(batch, MemoryBatch)
+        schema = Schema.from_columns(
+            attrs.evolve(c, type=types[c.name]) if c.name in types else c
+            for c in batch.schema.columns
+        )
+        rows = tuple(
+            {k: _converted(v, types[k]) if k in types else v for k, v in row.items()}
+            for row in batch.rows
+        )
+        return MemoryBatch(rows, schema)
+
     def write(self, spec: PipelineSpec, batch: object, plan: Plan, run_id: RunId) -> Written:
         assert isinstance(batch, MemoryBatch)
         self._maybe_fail("write")
@@ -78,3 +110,42 @@ class InMemoryIngestionEngine:
         self._maybe_fail("commit")
         self.targets[spec.target.path or ""] = staged  # one reference swap: atomic
         return Written(len(batch.rows), len(batch.rows), None, run_id.value)
+
+
+def _same(held: Any, value: str) -> bool:
+    try:
+        return Decimal(str(held)) == Decimal(value)
+    except InvalidOperation:
+        return str(held) == value
+
+
+def _converted(value: Any, data_type: DataType) -> Any:
+    """A value in ``data_type``: decimals rounded to the scale, integers truncated."""
+    if value is None:
+        return None
+    if isinstance(data_type, DecimalType):
+        return Decimal(str(value)).quantize(Decimal(1).scaleb(-data_type.scale))
+    if isinstance(data_type, IntegerType):
+        return int(value)
+    return value
+
+
+def _profile(name: str, values: Sequence[Any]) -> ColumnProfile:
+    """What the precision gate asks of a column: extremes, digits, lengths."""
+    present = [v for v in values if v is not None]
+    numbers = [Decimal(str(v)) for v in present if isinstance(v, int | float | Decimal)]
+    texts = [v for v in present if isinstance(v, str)]
+    if numbers:
+        observed = ObservedDecimals.of(n for n in numbers if n.is_finite())
+        widest = max(numbers, key=lambda n: decimal_digits(n)[1] if n.is_finite() else -1)
+        return attrs.evolve(
+            observed.profile(name),
+            nulls=len(values) - len(present),
+            max_scale_value=str(widest) if observed.max_scale else None,
+            non_finite=sum(1 for n in numbers if not n.is_finite()),
+        )
+    return ColumnProfile(
+        name=name,
+        nulls=len(values) - len(present),
+        max_length=max((len(t) for t in texts), default=None),
+    )

@@ -196,6 +196,15 @@ class JdbcEndpoint:
             return frame
         return self.spark.read.format("jdbc").options(**options).load()
 
+    def read_partitioned(self, predicates: Sequence[str], fetch_size: int) -> DataFrame:
+        """The table read by one task per predicate (PostgreSQL; SQLite reads whole)."""
+        if self.config.driver == "sqlite" or len(predicates) < 2:
+            return self.read()
+        options = self._options()
+        url, table = options.pop("url"), options.pop("dbtable")
+        options["fetchsize"] = str(fetch_size)
+        return self.spark.read.jdbc(url, table, predicates=list(predicates), properties=options)
+
     def write(self, frame: DataFrame, mode: str) -> None:
         options = self._options()
         if self.config.driver == "sqlite":

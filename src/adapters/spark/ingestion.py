@@ -1,5 +1,7 @@
 """The ingestion engine on Spark: read a pipeline's source, commit its target atomically.
 
+Database targets are in :mod:`adapters.spark.database_target`; this module keeps Parquet.
+
 Parquet targets are versioned: each run writes a complete new version beside the old ones
 (``<parent>/.<name>.versions/<run id>/``), marks it committed, then switches the target
 path, a symbolic link, to it with one atomic rename. A reader sees the old version or the
@@ -14,23 +16,26 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import attrs
-from pyspark.sql import Column, DataFrame, Observation
+from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from adapters.spark import strategies
-from adapters.spark.endpoints import EndpointConfig, open_endpoint
+from adapters.spark.database_target import DatabaseTargets
+from adapters.spark.endpoints import EndpointConfig, JdbcEndpoint, open_endpoint
 from adapters.spark.errors import engine_step
+from adapters.spark.profiler import profile_frame
 from adapters.spark.session import SparkSessionProvider
-from adapters.spark.types import schema_from_spark
+from adapters.spark.types import schema_from_spark, to_spark
+from adapters.sql.source_probe import engine_for_jdbc, probe_table
 from domain.dataset import RunId
-from domain.ingestion.plan import Plan
-from domain.ingestion.spec import Mode, NullCursor, PipelineSpec, lag_amount
-from domain.schema import Schema
+from domain.ingestion.plan import Plan, Probe
+from domain.ingestion.spec import Mode, NullCursor, PipelineSpec
+from domain.metadata.payloads import ColumnProfile
+from domain.schema import DataType, Schema
 from ports.ingestion import Committed, Written
 
 COMMIT_MARKER = "_COMMITTED.json"
@@ -43,23 +48,6 @@ class SparkBatch:
 
     frame: DataFrame
     schema: Schema
-
-
-class NullWatermark(ValueError):
-    """Rows with a NULL watermark under null_cursor = raise; nothing was written."""
-
-
-def _lower_bound(after: str, lag: str | None, data_type: T.DataType) -> Column:
-    """The committed watermark minus the lag, in the column's type."""
-    bound = F.lit(after).cast(data_type)
-    if not lag:
-        return bound
-    amount = lag_amount(lag)
-    if isinstance(data_type, T.TimestampType | T.TimestampNTZType):
-        return bound - F.expr(f"INTERVAL {int(amount)} SECONDS")
-    if isinstance(data_type, T.DateType):
-        return F.date_sub(bound, int(amount // 86400))
-    return bound - F.lit(amount).cast(data_type)
 
 
 def _versions(history: DataFrame) -> tuple[int, int]:
@@ -100,6 +88,7 @@ class SparkIngestionEngine:
         self._sessions = sessions
         # Named points of a write, for crash tests (see apps.ingestion.spark_runtime).
         self._checkpoint = checkpoint or (lambda point: None)
+        self._database = DatabaseTargets(sessions, self._checkpoint)
 
     def read(self, spec: PipelineSpec, plan: Plan) -> SparkBatch:
         source = spec.source
@@ -115,13 +104,60 @@ class SparkIngestionEngine:
             options=dict(source.options),
         )
         with engine_step(f"{spec.name}: reading the source"):
-            frame = open_endpoint(config, self._sessions).read()
+            endpoint = open_endpoint(config, self._sessions)
+            parts = plan.partitioning
+            if parts is not None and isinstance(endpoint, JdbcEndpoint):
+                frame = endpoint.read_partitioned(parts.predicates(), parts.fetch_size)
+            else:
+                frame = endpoint.read()
         return SparkBatch(frame, schema_from_spark(frame.schema, where=f"{spec.name} source"))
+
+    def probe(self, spec: PipelineSpec) -> Probe:
+        slots = self._sessions.session().sparkContext.defaultParallelism
+        source = spec.source
+        if source.kind != "jdbc":
+            return Probe(slots=slots, files=True)
+        engine = engine_for_jdbc(source.url or "", source.user, source.password)
+        if engine is None:  # SQLite: one file, one reader
+            return Probe(slots=slots)
+        candidates = [*spec.keys, *([spec.watermark.column] if spec.watermark else [])]
+        return probe_table(engine, source.table or "", candidates, slots)
+
+    def profile(self, batch: object, columns: Sequence[str]) -> Mapping[str, ColumnProfile]:
+        assert isinstance(batch, SparkBatch)
+        with engine_step("profiling the batch's values for the precision gate"):
+            profile = profile_frame(
+                batch.frame.select(*(F.col(f"`{c}`") for c in columns)), distinct=False
+            )
+        return {c.name: c for c in profile.columns}
+
+    def key_of(self, batch: object, column: str, value: str, keys: Sequence[str]) -> str | None:
+        assert isinstance(batch, SparkBatch)
+        field = batch.frame.schema[column]
+        shown = list(keys) or [f.name for f in batch.frame.schema.fields]
+        with engine_step("finding a row with the offending value"):
+            rows = (
+                batch.frame.where(F.col(f"`{column}`") == F.lit(value).cast(field.dataType))
+                .select(*(F.col(f"`{k}`") for k in shown))
+                .limit(1)
+                .collect()
+            )
+        return None if not rows else ", ".join(f"{k}={rows[0][k]!r}" for k in shown)
+
+    def conform(self, batch: object, types: Mapping[str, DataType]) -> SparkBatch:
+        assert isinstance(batch, SparkBatch)
+        frame = batch.frame
+        for name, data_type in types.items():
+            frame = frame.withColumn(name, F.col(f"`{name}`").cast(to_spark(data_type)))
+        return SparkBatch(frame, schema_from_spark(frame.schema, where="the batch"))
 
     def _target(self, spec: PipelineSpec) -> Path:
         return Path(spec.target.path or "")
 
     def committed_version(self, spec: PipelineSpec) -> str | None:
+        if spec.target.is_database:
+            committed = self._database.committed(spec)
+            return None if committed is None else committed.run_id
         target = self._target(spec)
         if not target.is_symlink():
             if target.exists():
@@ -134,6 +170,8 @@ class SparkIngestionEngine:
 
     def committed(self, spec: PipelineSpec) -> Committed | None:
         """What the target's commit marker says: the run, its rows and the watermark."""
+        if spec.target.is_database:
+            return self._database.committed(spec)
         run = self.committed_version(spec)
         if run is None:
             return None
@@ -142,6 +180,8 @@ class SparkIngestionEngine:
         return Committed(run, int(data.get("rows", 0)), data.get("watermark"))
 
     def target_schema(self, spec: PipelineSpec) -> Schema | None:
+        if spec.target.is_database:
+            return self._database.target_schema(spec)
         if self.committed_version(spec) is None:
             return None
         with engine_step(f"{spec.name}: reading the target's schema"):
@@ -152,6 +192,8 @@ class SparkIngestionEngine:
 
     def write(self, spec: PipelineSpec, batch: object, plan: Plan, run_id: RunId) -> Written:
         assert isinstance(batch, SparkBatch)
+        if spec.target.is_database:
+            return self._database.write(spec, batch.frame, batch.schema, plan, run_id)
         target = self._target(spec)
         current = self.committed_version(spec)  # refuses an unmanaged target first
         versions = _versions_of(target)
@@ -190,7 +232,7 @@ class SparkIngestionEngine:
             rows_read, nulls = int(read.get["rows"] or 0), int(read.get["nulls"] or 0)
             if spec.watermark.null_cursor is NullCursor.RAISE and nulls:
                 shutil.rmtree(version, ignore_errors=True)  # never switched to: nothing written
-                raise NullWatermark(
+                raise strategies.NullWatermark(
                     f"{spec.name}: {nulls} source row(s) have a NULL {spec.watermark.column}; "
                     f"nothing was written. Set [watermark] null_cursor to include or exclude "
                     f"to load or skip them"
@@ -320,7 +362,11 @@ class SparkIngestionEngine:
                 f"{', '.join(frame.columns)}"
             )
         data_type = frame.schema[column].dataType
-        lower = None if window.after is None else _lower_bound(window.after, window.lag, data_type)
+        lower = (
+            None
+            if window.after is None
+            else strategies.lower_bound(window.after, window.lag, data_type)
+        )
         watermark = F.col(f"`{column}`")
         # Observation names are per session: one name per run, or a later run reads nothing.
         read = Observation(f"read_{run_id.value}")

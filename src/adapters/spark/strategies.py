@@ -8,6 +8,26 @@ from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from domain.ingestion.spec import lag_amount
+
+
+class NullWatermark(ValueError):
+    """Rows with a NULL watermark under null_cursor = raise; nothing was written."""
+
+
+def lower_bound(after: str, lag: str | None, data_type: T.DataType) -> Column:
+    """The committed watermark minus the lag, in the column's type."""
+    bound = F.lit(after).cast(data_type)
+    if not lag:
+        return bound
+    amount = lag_amount(lag)
+    if isinstance(data_type, T.TimestampType | T.TimestampNTZType):
+        return bound - F.expr(f"INTERVAL {int(amount)} SECONDS")
+    if isinstance(data_type, T.DateType):
+        return F.date_sub(bound, int(amount // 86400))
+    return bound - F.lit(amount).cast(data_type)
 
 
 def full(batch: DataFrame) -> DataFrame:

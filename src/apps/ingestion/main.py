@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -85,24 +86,75 @@ def _runtime(container: punq.Container, pipeline: PipelineFile) -> Any:
 @json_option
 @click.pass_obj
 def plan(container: punq.Container, pipeline_file: Path, full_refresh: bool, as_json: bool) -> None:
-    """Show what the next run of PIPELINE.toml would do, and why; writes nothing."""
-    pipeline = _load(pipeline_file)
-    states: StateStore = container.resolve(StateStore)
-    from domain.ingestion.plan import plan as decide
+    """Show what the next run of PIPELINE.toml would do, and why; writes nothing.
 
-    decided = decide(pipeline.spec, states.get(pipeline.spec.name), full_refresh=full_refresh)
+    The plan comes from the pipeline's state, a probe of the source (row estimate, the
+    range of an integer key to split it by) and the earlier runs in the metadata store;
+    the drift and precision verdicts from the batch the run would read (its schema, and
+    the values of columns whose declared type does not vouch for them).
+    """
+    pipeline = _load(pipeline_file)
+    states: StateStore = container.resolve(StateStore)  # refuse a stale store before Spark
+    note = None
+    if importlib.util.find_spec("pyspark") is None:
+        from domain.ingestion.plan import plan as decide
+
+        # A PEX without pyspark (the cluster brings it) still plans from the state.
+        decided = decide(pipeline.spec, states.get(pipeline.spec.name), full_refresh=full_refresh)
+        verdict = None
+        note = "pyspark is not installed here: no probe of the source and no gate verdicts"
+    else:
+        runtime = _runtime(container, pipeline)
+        try:
+            decided, verdict = runtime.use_case.preview(pipeline.spec, full_refresh=full_refresh)
+        finally:
+            runtime.stop()
+    parts = decided.partitioning
     if as_json:
         echo_json(
             {
                 "pipeline": pipeline.spec.name,
                 "strategy": decided.strategy.value,
                 "reasons": list(decided.reasons),
+                "partitioning": (
+                    None
+                    if parts is None
+                    else {
+                        "column": parts.column,
+                        "lowest": parts.lowest,
+                        "highest": parts.highest,
+                        "count": parts.count,
+                        "fetch_size": parts.fetch_size,
+                        "predicates": parts.predicates(),
+                    }
+                ),
+                "parallelism": decided.parallelism,
+                "gate": (
+                    None
+                    if verdict is None
+                    else {
+                        "allowed": verdict.allowed,
+                        "verdicts": verdict.summary(),
+                        "refusal": verdict.refusal,
+                    }
+                ),
             }
         )
         return
     click.echo(f"{pipeline.spec.name}: {decided.strategy.value}")
     for reason in decided.reasons:
         click.echo(f"  - {reason}")
+    if note is not None:
+        click.echo(f"  note: {note}")
+        return
+    if verdict is None:
+        click.echo("  gate: the target does not exist yet; the first run sets its schema")
+        return
+    click.echo(f"  gate: {'passes' if verdict.allowed else 'REFUSES'}")
+    for line in verdict.summary():
+        click.echo(f"    {line}")
+    if verdict.refusal:
+        click.echo(f"    {verdict.refusal}")
 
 
 @cli.command()

@@ -46,7 +46,8 @@ FAULT_VARIABLE = "DATAPLATFORM_KILL_AT"
 
 def _kill_at(points: str) -> Callable[[str], None]:
     """Crash tests only: SIGKILL this process at the named points (comma-separated) of a
-    run: read, gated, staged, marked, switched, committed, recorded, stated."""
+    run: read, gated, staged, marked, switched (Parquet), applied (inside a database target's
+    apply transaction), committed, recorded, stated."""
     wanted = {p.strip() for p in points.split(",") if p.strip()}
 
     def checkpoint(point: str) -> None:
@@ -69,7 +70,11 @@ def runtime(container: punq.Container, pipeline: PipelineFile) -> Runtime:
                 app_name=f"ingestion-{pipeline.spec.name}",
                 conf=pipeline.spark_conf,
             ),
-            ("postgresql", "sqlite") if pipeline.spec.source.kind == "jdbc" else (),
+            (
+                ("postgresql", "sqlite")
+                if pipeline.spec.source.kind == "jdbc" or pipeline.spec.target.is_database
+                else ()
+            ),
         )
         engine = SparkIngestionEngine(sessions, checkpoint)
     gateway: MetadataGateway = container.resolve(MetadataGateway)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import attrs
 
 from domain.ingestion.spec import Mode, PipelineSpec
@@ -19,15 +21,149 @@ class Window:
 
 
 @attrs.frozen
+class Probe:
+    """What a cheap look at the source found before the run: an estimate of its rows and
+    bytes, and the range of the column it can be split by (an integer key)."""
+
+    rows: int | None = None
+    bytes: int | None = None
+    column: str | None = None
+    lowest: int | None = None
+    highest: int | None = None
+    slots: int = 1  # tasks the engine runs at once
+    files: bool = False  # a file source: the engine splits it by file blocks itself
+
+
+@attrs.frozen
+class PastRun:
+    """An earlier run of the pipeline as the metadata store recorded it."""
+
+    rows_read: int
+    read_seconds: float
+
+
+@attrs.frozen
+class Partitioning:
+    """How the source is read in parallel: ``count`` ranges of ``column`` split at
+    ``bounds`` (count - 1 of them), the first open below (and holding NULLs), the last
+    open above; so every row falls in exactly one range, whatever the probe missed."""
+
+    column: str
+    lowest: int
+    highest: int
+    count: int
+    fetch_size: int
+    bounds: tuple[int, ...] = ()
+
+    def predicates(self) -> list[str]:
+        """One SQL condition per partition (quoted column), together covering every row
+        exactly once."""
+        column = '"' + self.column.replace('"', '""') + '"'
+        if not self.bounds:
+            return ["1 = 1"]
+        edges = list(self.bounds)
+        parts = [f"{column} < {edges[0]} OR {column} IS NULL"]
+        parts += [f"{column} >= {lo} AND {column} < {hi}" for lo, hi in itertools.pairwise(edges)]
+        parts.append(f"{column} >= {edges[-1]}")
+        return parts
+
+
+# What one partition should hold: big enough that its query's start is noise, small enough
+# that a slow one does not hold the run up; and what one fetch should bring (rows x bytes).
+ROWS_PER_PARTITION = 250_000
+FETCH_BYTES = 8 * 1024 * 1024
+MAX_PARTITIONS = 64
+
+
+def split(column: str, lowest: int, highest: int, count: int, fetch_size: int) -> Partitioning:
+    """``count`` (at most the number of values in the range) ranges of equal width."""
+    width = highest - lowest + 1
+    count = max(1, min(count, width))
+    bounds = tuple(lowest + (width * i) // count for i in range(1, count))
+    return Partitioning(column, lowest, highest, len(bounds) + 1, fetch_size, bounds)
+
+
+def partitioning(
+    probe: Probe, history: tuple[PastRun, ...], slots: int
+) -> tuple[Partitioning | None, int, list[str]]:
+    """The source's partitioning, the write parallelism and a sentence for each."""
+    reasons: list[str] = []
+    rows = probe.rows
+    if history:
+        recent = history[-5:]
+        seconds = sum(r.read_seconds for r in recent)
+        throughput = sum(r.rows_read for r in recent) / seconds if seconds > 0 else None
+        if throughput:
+            reasons.append(
+                f"the last {len(recent)} run(s) read {throughput:,.0f} rows/s"
+                + (f": this one should take about {rows / throughput:,.0f}s" if rows else "")
+            )
+    if rows is None or probe.column is None or probe.lowest is None or probe.highest is None:
+        reasons.append(
+            "the source is read as one partition: "
+            + (
+                "it has no integer key to split it by"
+                if probe.column is None
+                else "its size is not known"
+            )
+        )
+        return None, max(1, slots), reasons
+    row_bytes = (probe.bytes or rows * 100) / max(rows, 1)
+    fetch = int(min(100_000, max(1_000, FETCH_BYTES // max(int(row_bytes), 1))))
+    wanted = max(1, -(-rows // ROWS_PER_PARTITION))
+    count = min(wanted, MAX_PARTITIONS, max(rows, 1))
+    plan = split(probe.column, probe.lowest, probe.highest, count, fetch)
+    reasons.append(
+        f"the source is read in {plan.count} partition(s) of {probe.column} between "
+        f"{probe.lowest:,} and {probe.highest:,} (about {rows // plan.count:,} of its "
+        f"~{rows:,} rows each), {fetch:,} rows per fetch for rows of ~{row_bytes:,.0f} bytes"
+    )
+    parallel = max(1, min(plan.count, slots))
+    reasons.append(f"{parallel} partition(s) are read and written at a time ({slots} task slot(s))")
+    return plan, parallel, reasons
+
+
+@attrs.frozen
 class Plan:
     """What a run does; every decision comes with its reason, one sentence each."""
 
     strategy: Mode
     reasons: tuple[str, ...]
     window: Window | None = None
+    partitioning: Partitioning | None = None
+    parallelism: int = 1
 
 
-def plan(spec: PipelineSpec, state: PipelineState | None, *, full_refresh: bool = False) -> Plan:
+def plan(
+    spec: PipelineSpec,
+    state: PipelineState | None,
+    *,
+    full_refresh: bool = False,
+    probe: Probe | None = None,
+    history: tuple[PastRun, ...] = (),
+) -> Plan:
+    """The next run of ``spec``: its strategy and read window from its state, its
+    partitioning and parallelism from the probe of the source and the earlier runs."""
+    decided = _strategy(spec, state, full_refresh=full_refresh)
+    if probe is None:
+        return decided
+    if probe.files:
+        reason = (
+            "the file source is split by the engine into one task per file block, "
+            f"{probe.slots} at a time"
+        )
+        return attrs.evolve(
+            decided, reasons=(*decided.reasons, reason), parallelism=max(1, probe.slots)
+        )
+    parts, parallel, reasons = partitioning(probe, history, probe.slots)
+    return attrs.evolve(
+        decided, reasons=decided.reasons + tuple(reasons), partitioning=parts, parallelism=parallel
+    )
+
+
+def _strategy(
+    spec: PipelineSpec, state: PipelineState | None, *, full_refresh: bool = False
+) -> Plan:
     """Decide the strategy and read window of the next run of ``spec`` from its state."""
     reasons = []
     if state is None:

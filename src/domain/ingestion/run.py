@@ -11,25 +11,30 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import attrs
 
 from domain.dataset import RunId
+from domain.ingestion.gate import GateVerdict, judge
 from domain.ingestion.legacy import Outputs, RunSummary
-from domain.ingestion.plan import Plan, plan
+from domain.ingestion.plan import PastRun, Plan, plan
 from domain.ingestion.spec import PipelineSpec
 from domain.ingestion.state import PipelineState
+from domain.metadata import RecordKind
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.payloads import (
     IngestionRuntime,
     IngestionVolume,
     PhaseTiming,
+    PrecisionCheck,
     RunStatus,
 )
+from domain.metadata.query import RecordQuery
 from domain.metadata.record import MetadataRecord
 from domain.runs.lifecycle import RunLifecycle
-from domain.schema.checks import SchemaDriftCheck, compare, drift_payload
-from ports.ingestion import IngestionEngine, LegacyOutputs, StateStore, Written
+from domain.schema.checks import SchemaDriftCheck, drift_payload
+from ports.ingestion import Batch, IngestionEngine, LegacyOutputs, StateStore, Written
 
 PRODUCER = "ingestion"
 
@@ -113,7 +118,87 @@ class RunPipeline:
         )
 
     def plan(self, spec: PipelineSpec, *, full_refresh: bool = False) -> Plan:
-        return plan(spec, self.state(spec), full_refresh=full_refresh)
+        """The next run's plan: from the state, a probe of the source and the history of
+        earlier runs in the metadata store."""
+        return plan(
+            spec,
+            self.state(spec),
+            full_refresh=full_refresh,
+            probe=self._engine.probe(spec),
+            history=self.history(spec),
+        )
+
+    def history(self, spec: PipelineSpec, runs: int = 10) -> tuple[PastRun, ...]:
+        """The last ``runs`` successful runs into the target: rows read and the seconds
+        their read and write took, oldest first."""
+        found = self._gateway.query(
+            RecordQuery(
+                kinds=[RecordKind.INGESTION_RUNTIME, RecordKind.INGESTION_VOLUME],
+                subject=spec.target.subject,
+                producer=PRODUCER,
+                limit=runs * 2,
+            )
+        ).records
+        volumes = {
+            r.run_id: r.payload.rows_read
+            for r in found
+            if isinstance(r.payload, IngestionVolume) and r.run_id is not None
+        }
+        past = []
+        for record in found:
+            payload = record.payload
+            if not isinstance(payload, IngestionRuntime) or record.run_id not in volumes:
+                continue
+            if payload.status is not RunStatus.SUCCEEDED:
+                continue
+            seconds = sum(p.seconds for p in payload.phases if p.phase in ("read", "write"))
+            past.append(PastRun(volumes[record.run_id], seconds))
+        return tuple(reversed(past))
+
+    def preview(
+        self, spec: PipelineSpec, *, full_refresh: bool = False
+    ) -> tuple[Plan, GateVerdict | None]:
+        """The next run's plan and the gate's verdict on the batch it would read; writes
+        nothing (reads the source's schema, and the values the precision gate needs)."""
+        decided = self.plan(spec, full_refresh=full_refresh)
+        return decided, self.gate(spec, self._engine.read(spec, decided))
+
+    def gate(self, spec: PipelineSpec, batch: Batch) -> GateVerdict | None:
+        """The drift and precision verdict on writing ``batch`` (None before the target
+        exists: the first run sets its schema)."""
+        baseline = self._engine.target_schema(spec)
+        if baseline is None:
+            return None
+        return judge(
+            spec.name,
+            baseline,
+            batch.schema,
+            spec.policy,
+            profile=lambda columns: self._engine.profile(batch, columns),
+            key_of=lambda column, value: self._engine.key_of(batch, column, value, spec.keys),
+        )
+
+    def _findings(
+        self, spec: PipelineSpec, run_id: RunId, verdict: GateVerdict
+    ) -> list[MetadataRecord]:
+        """The precision gate's findings as ``precision_check`` records of the target."""
+        return [
+            self._record(
+                spec,
+                run_id,
+                PrecisionCheck(
+                    source_column=f.source.name,
+                    target_column=f.target.name,
+                    source_type=str(f.source.type),
+                    target_type=str(f.target.type),
+                    verdict=f.verdict,
+                    detail=f.detail,
+                    largest_offending_value=f.largest_offending_value,
+                    proposed_type=None if f.proposed_type is None else str(f.proposed_type),
+                ),
+            )
+            for f in verdict.findings
+        ]
 
     def run(
         self,
@@ -138,21 +223,20 @@ class RunPipeline:
         lifecycle.start(f"pipeline {spec.name}")
         self._log(spec, run_id, "started", strategy=spec.mode.value)
         current = self.plan(spec, full_refresh=full_refresh)
+        findings: list[MetadataRecord] = []
         try:
             enter("read")
             batch = self._engine.read(spec, current)
             self._checkpoint("read")
             enter("gate")
-            baseline = self._engine.target_schema(spec)
-            if baseline is not None:
-                decision = compare(baseline, batch.schema, spec.policy)
-                if not decision.allowed:
-                    self._record_refusal(spec, run_id, baseline, batch.schema, decision)
-                    raise GateRefused(
-                        f"{spec.name}: the target's drift policy refuses this batch: "
-                        + "; ".join(str(v) for v in decision.violations)
-                        + "; nothing was written"
-                    )
+            verdict = self.gate(spec, batch)
+            if verdict is not None:
+                findings = self._findings(spec, run_id, verdict)
+                if not verdict.allowed:
+                    self._record_refusal(spec, run_id, verdict, findings)
+                    raise GateRefused(verdict.refusal)
+                if verdict.types:
+                    batch = self._engine.conform(batch, verdict.types)
             self._checkpoint("gated")
             enter("write")
             written = self._engine.write(spec, batch, current, run_id)
@@ -168,7 +252,10 @@ class RunPipeline:
                     run_id=run_id,
                     producer=PRODUCER,
                     observed_at=self._now(),
-                    with_records=self._records(spec, run_id, current, written, started_at, timings),
+                    with_records=[
+                        *findings,
+                        *self._records(spec, run_id, current, written, started_at, timings),
+                    ],
                 )
                 changed = report.changed
             if self._legacy is not None:
@@ -249,9 +336,7 @@ class RunPipeline:
         )
         return [self._record(spec, run_id, volume), self._record(spec, run_id, runtime)]
 
-    def _record(
-        self, spec: PipelineSpec, run_id: RunId, payload: IngestionVolume | IngestionRuntime
-    ) -> MetadataRecord:
+    def _record(self, spec: PipelineSpec, run_id: RunId, payload: Any) -> MetadataRecord:
         return MetadataRecord.create(
             subject=spec.target.subject,
             run_id=run_id,
@@ -260,16 +345,22 @@ class RunPipeline:
             payload=payload,
         )
 
-    def _record_refusal(self, spec, run_id, baseline, schema, decision) -> None:  # type: ignore[no-untyped-def]
-        self._gateway.emit(
-            MetadataRecord.create(
-                subject=spec.target.subject,
-                run_id=run_id,
-                observed_at=self._now(),
-                producer=PRODUCER,
-                payload=drift_payload(baseline, schema, decision, spec.policy),
-            )
-        )
+    def _record_refusal(
+        self,
+        spec: PipelineSpec,
+        run_id: RunId,
+        verdict: GateVerdict,
+        findings: list[MetadataRecord],
+    ) -> None:
+        """What the gate refused, recorded before the run fails: the drift and the
+        precision findings."""
+        baseline = self._engine.target_schema(spec)
+        records = list(findings)
+        if baseline is not None and not verdict.drift.allowed:
+            payload = drift_payload(baseline, verdict.judged, verdict.drift, spec.policy)
+            records.insert(0, self._record(spec, run_id, payload))
+        if records and self._outputs.gateway:
+            self._gateway.emit_many(records)
 
     def _record_failure(
         self,

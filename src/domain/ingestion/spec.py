@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
+from urllib.parse import urlsplit
 
 import attrs
 
@@ -15,7 +16,9 @@ from domain.dataset import DatasetRef
 from domain.schema.policy import DriftPolicy
 
 SOURCE_KINDS = ("parquet", "csv", "json", "jdbc")
-TARGET_KINDS = ("parquet",)
+TARGET_KINDS = ("parquet", "postgresql", "sqlite")
+DATABASE_TARGETS = ("postgresql", "sqlite")
+_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -72,18 +75,70 @@ class SourceSpec:
 
 @attrs.frozen
 class TargetSpec:
-    """Where the rows land: a Parquet directory (optionally partitioned by columns)."""
+    """Where the rows land: a Parquet directory (optionally partitioned by columns), or a
+    table of a PostgreSQL database (``url``, ``table`` as ``schema.table`` or ``table``) or
+    of a SQLite file (``path``, ``table``)."""
 
     kind: str = attrs.field(validator=_one_of(*TARGET_KINDS))
     path: str | None = None
     partition_by: tuple[str, ...] = ()
+    url: str | None = None
+    table: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.kind == "parquet" and not self.path:
             raise ValueError("target: a parquet target needs path")
+        if self.kind == "sqlite" and not (self.path and self.table):
+            raise ValueError(
+                "target: a sqlite target needs path (the database file) and table, e.g. "
+                'path = "warehouse.db", table = "orders"'
+            )
+        if self.kind == "postgresql":
+            if not (self.url and self.table):
+                raise ValueError(
+                    "target: a postgresql target needs url and table, e.g. url = "
+                    '"postgresql://user@host:5432/db", table = "public.orders"'
+                )
+            parts = urlsplit(self.url)
+            if parts.scheme.split("+")[0] not in ("postgresql", "postgres") or not parts.path[1:]:
+                raise ValueError(
+                    f"target: url {self.url!r} is not a PostgreSQL URL; write "
+                    f"postgresql://user@host:5432/database"
+                )
+        if self.is_database:
+            if not _TABLE.match(self.table or ""):
+                raise ValueError(
+                    f"target: table {self.table!r} is not a table name; write letters, digits "
+                    f"and '_' (and one '.' after the schema), e.g. public.orders"
+                )
+            if self.partition_by:
+                raise ValueError(
+                    "target: partition_by is for parquet targets; partition a database "
+                    "table in the database"
+                )
+
+    @property
+    def is_database(self) -> bool:
+        return self.kind in DATABASE_TARGETS
+
+    @property
+    def schema_and_table(self) -> tuple[str | None, str]:
+        """(schema, table) of a database target; the schema is None when not given."""
+        schema, _, table = (self.table or "").rpartition(".")
+        return schema or None, table
 
     @property
     def subject(self) -> DatasetRef:
+        """The target as OpenLineage names it (the metadata records' subject)."""
+        if self.kind == "postgresql":
+            parts = urlsplit(self.url or "")
+            schema, table = self.schema_and_table
+            return DatasetRef(
+                f"postgres://{parts.hostname or 'localhost'}:{parts.port or 5432}",
+                f"{parts.path[1:]}.{schema or 'public'}.{table}",
+            )
+        if self.kind == "sqlite":
+            return DatasetRef(f"sqlite://{self.path}", self.schema_and_table[1])
         return DatasetRef("file", self.path or "")
 
 

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,119 @@ def test_a_run_killed_at_any_point_reruns_to_the_uninterrupted_result(
         f"| {point} | {left} | rerun wrote {rerun['rows_written']} | {'equal' if found == expected else 'DIFFERENT'} |"
     )
     assert found == expected
+
+
+# -- a PostgreSQL target: staging tables, then one apply transaction ---------------------
+
+DATABASE_POINTS = ["read", "gated", "staged", "applied", "committed", "recorded", "stated"]
+
+
+def _database_pipeline(directory: Path, url: str, schema: str) -> Path:
+    """orders-append with its target in ``schema`` of PostgreSQL."""
+    text_ = PIPELINE.read_text()
+    head, _, rest = text_.partition("[target]")
+    _, _, tail = rest.partition("[watermark]")
+    spec = directory / f"orders-append-{schema}.toml"
+    spec.write_text(
+        f'{head}[target]\nkind = "postgresql"\nurl = "{url}"\ntable = "{schema}.orders"\n\n'
+        f"[watermark]{tail}"
+    )
+    return spec
+
+
+def _database_outcome(home: Path, url: str, schema: str) -> tuple[list[tuple[object, ...]], object]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as connection:
+        rows = sorted(
+            tuple(r) for r in connection.execute(text(f'SELECT * FROM "{schema}".orders'))
+        )
+        stages = connection.execute(
+            text(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = :s "
+                "AND table_name LIKE '\\_dp\\_stage\\_%'"
+            ),
+            {"s": schema},
+        ).scalar_one()
+    engine.dispose()
+    assert stages == 0, "staging tables were left behind"
+    state = ingestion(home, "state", "show", "orders-append", "--json")
+    return rows, json.loads(state.stdout)[0]["watermark"]
+
+
+@pytest.fixture(scope="module")
+def postgres_schemas() -> Iterator[tuple[str, Callable[[], str]]]:
+    """(libpq URL, a factory of fresh schemas dropped after the module)."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from services import postgres_url
+
+    url = postgres_url()
+    admin = create_engine(url)
+    made: list[str] = []
+
+    def fresh() -> str:
+        schema = f"kill_{uuid.uuid4().hex[:10]}"
+        with admin.begin() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        made.append(schema)
+        return schema
+
+    yield make_url(url).set(drivername="postgresql").render_as_string(hide_password=False), fresh
+    with admin.begin() as connection:
+        for schema in made:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _run_file(home: Path, spec: Path) -> dict[str, object]:
+    result = ingestion(home, "run", str(spec), "--json")
+    assert result.exit_code == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+@pytest.mark.parametrize("point", DATABASE_POINTS)
+def test_a_run_into_postgresql_killed_at_any_point_reruns_to_the_uninterrupted_result(
+    postgresql_jdbc: None,
+    postgres_schemas: tuple[str, Callable[[], str]],
+    tmp_path: Path,
+    point: str,
+) -> None:
+    url, fresh = postgres_schemas
+    outcomes = []
+    for killed in (False, True):
+        schema = fresh()
+        home = tmp_path / f"home-{killed}"
+        spec = _database_pipeline(tmp_path, url, schema)
+        land(home, 1)
+        _run_file(home, spec)
+        land(home, 2)
+        left = "not killed"
+        if killed:
+            left = _killed_file_run(home, spec, point)
+            assert left.startswith("exit -9"), f"{point}: the run was not killed ({left})"
+        rerun = _run_file(home, spec)
+        outcomes.append(_database_outcome(home, url, schema))
+    print(
+        f"| postgresql {point} | {left} | rerun wrote {rerun['rows_written']} | "
+        f"{'equal' if outcomes[0] == outcomes[1] else 'DIFFERENT'} |"
+    )
+    assert outcomes[1] == outcomes[0]
+
+
+def _killed_file_run(home: Path, spec: Path, point: str) -> str:
+    env = {**os.environ, "DATAPLATFORM_HOME": str(home), "PYTHONPATH": os.pathsep.join(sys.path)}
+    env = {k: v for k, v in env.items() if not k.startswith("PEX")}
+    env["DATAPLATFORM_KILL_AT"] = point
+    process = subprocess.run(
+        [sys.executable, "-m", "apps.ingestion.main", "run", str(spec)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=300,
+    )
+    return f"exit {process.returncode}"

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.dataset import RunId
-from domain.ingestion.plan import plan
+from domain.ingestion.plan import PastRun, Probe, plan
 from domain.ingestion.spec import (
     Mode,
     NullCursor,
@@ -82,3 +82,49 @@ def test_deletes_are_a_marker_or_missing_keys_and_missing_keys_need_scd1() -> No
         PipelineSpec("c", SOURCE, TARGET, Mode.SCD2, ("id",), sequence="s", deletes=extract)
     reasons = plan(PipelineSpec("c", SOURCE, TARGET, Mode.SCD1, ("id",), deletes=extract), None)
     assert "full extract" in reasons.reasons[0]
+
+
+# -- partitioning: the predicates as a database runs them ------------------------------
+
+
+@given(
+    lowest=st.integers(-(10**12), 10**12),
+    span=st.integers(0, 10**6),
+    rows=st.integers(0, 10**8),
+    slots=st.integers(1, 16),
+    values=st.lists(st.one_of(st.none(), st.integers(-(10**13), 10**13)), max_size=40),
+)
+def test_partitions_hold_every_row_exactly_once_and_never_outnumber_rows(
+    lowest: int, span: int, rows: int, slots: int, values: list[int | None]
+) -> None:
+    import sqlite3
+
+    probe = Probe(rows, rows * 50, "id", lowest, lowest + span, slots=slots)
+    decided = plan(spec_full(), None, probe=probe)
+    parts = decided.partitioning
+    assert parts is not None
+    assert 1 <= parts.count <= max(rows, 1) and parts.count <= span + 1
+    assert 1 <= decided.parallelism <= min(parts.count, slots)
+    predicates = parts.predicates()
+    assert len(predicates) == parts.count
+    inside = [lowest + (span * i) // 7 for i in range(8)]  # the probed range, ends included
+    database = sqlite3.connect(":memory:")
+    database.execute('CREATE TABLE t ("id" INTEGER)')
+    database.executemany("INSERT INTO t VALUES (?)", [(v,) for v in [*values, *inside]])
+    total = database.execute("SELECT count(*) FROM t").fetchone()[0]
+    held = [database.execute(f"SELECT rowid FROM t WHERE {p}").fetchall() for p in predicates]
+    every = sorted(r for part in held for r in part)
+    assert len(every) == total and len(set(every)) == total  # each row in exactly one
+    assert any(decided.reasons[-2].startswith(w) for w in ("the source is read in",))
+
+
+def spec_full() -> PipelineSpec:
+    return PipelineSpec("orders", SOURCE, TARGET, Mode.FULL)
+
+
+def test_the_plan_reads_the_history_of_earlier_runs() -> None:
+    probe = Probe(1_000_000, 10**8, "id", 1, 1_000_000, slots=2)
+    decided = plan(spec_full(), None, probe=probe, history=(PastRun(500_000, 2.0),) * 3)
+    assert any("read 250,000 rows/s" in r and "about 4s" in r for r in decided.reasons)
+    assert decided.partitioning is not None and decided.partitioning.count == 4
+    assert decided.parallelism == 2

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
+import attrs
 import pytest
 
 from adapters.memory.ingestion import EngineFailure, InMemoryIngestionEngine
@@ -19,9 +21,9 @@ from domain.metadata.baselines import GatewaySchemaBaselines
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.query import Order, RecordQuery
 from domain.runs.lifecycle import RunLifecycle
-from domain.schema import Column, IntegerType, Schema, StringType
+from domain.schema import Column, DecimalType, IntegerType, Schema, StringType
 from domain.schema.checks import SchemaDriftCheck
-from domain.schema.policy import DriftPolicy, PolicyBook, RemovedColumns
+from domain.schema.policy import DriftPolicy, PolicyBook, PrecisionMode, RemovedColumns
 
 WIDE = Schema.from_columns([Column("id", IntegerType(64)), Column("name", StringType())])
 NARROW = Schema.from_columns([Column("id", IntegerType(64))])
@@ -119,3 +121,71 @@ def test_heartbeats_are_numbered_facts_and_stop_with_the_run() -> None:
         if r.payload.event is RunEventType.RUNNING  # type: ignore[union-attr]
     )
     assert beats == [1, 2]
+
+
+AMOUNTS_TARGET = Schema.from_columns(
+    [Column("id", IntegerType(64)), Column("amount", DecimalType(6, 2))]
+)
+AMOUNTS_BATCH = Schema.from_columns(
+    [Column("id", IntegerType(64)), Column("amount", DecimalType(38, 10))]
+)
+
+
+def _precision_world(mode: PrecisionMode, amounts: list[str]) -> tuple[World, PipelineSpec]:
+    world = World()
+    spec = attrs.evolve(
+        SPEC,
+        source=SourceSpec(kind="parquet", path="amounts"),
+        keys=("id",),
+        policy=DriftPolicy(precision=mode),
+    )
+    world.engine.sources["first"] = ([{"id": 0, "amount": Decimal("1.00")}], AMOUNTS_TARGET)
+    world.engine.sources["amounts"] = (
+        [{"id": i + 1, "amount": Decimal(a)} for i, a in enumerate(amounts)],
+        AMOUNTS_BATCH,
+    )
+    world.use_case.run(
+        attrs.evolve(spec, source=SourceSpec(kind="parquet", path="first")), world.lifecycle()
+    )
+    return world, spec
+
+
+def test_the_precision_gate_refuses_values_that_do_not_fit_naming_value_and_key() -> None:
+    world, spec = _precision_world(PrecisionMode.BLOCK, ["12.5", "123456.7", "-99999.25"])
+    before = world.engine.rows(spec)
+    with pytest.raises(GateRefused) as refused:
+        world.use_case.run(spec, world.lifecycle())
+    message = str(refused.value)
+    assert "column amount" in message and "decimal(6,2)" in message
+    assert "123456.7" in message and "id=2" in message and "nothing was written" in message
+    assert world.engine.rows(spec) == before
+    check = world.gateway.latest(RecordKind.PRECISION_CHECK, spec.target.subject)
+    assert check is not None and check.payload.verdict.value == "violation"  # type: ignore[union-attr]
+
+
+def test_values_that_fit_are_written_in_the_targets_type() -> None:
+    world, spec = _precision_world(PrecisionMode.BLOCK, ["12.5", "-9999.25"])
+    world.use_case.run(spec, world.lifecycle())
+    assert world.engine.target_schema(spec) == AMOUNTS_TARGET
+    check = world.gateway.latest(RecordKind.PRECISION_CHECK, spec.target.subject)
+    assert check is not None and check.payload.verdict.value == "fits_observed"  # type: ignore[union-attr]
+
+
+def test_widen_writes_the_column_in_a_type_that_holds_the_values() -> None:
+    world, spec = _precision_world(PrecisionMode.WIDEN, ["123456.75"])
+    world.use_case.run(spec, world.lifecycle())
+    widened = world.engine.target_schema(spec).column("amount")  # type: ignore[union-attr]
+    assert (
+        widened is not None
+        and isinstance(widened.type, DecimalType)
+        and widened.type.integer_digits >= 6
+    )
+    assert {r["amount"] for r in world.engine.rows(spec)} == {Decimal("123456.75")}  # type: ignore[union-attr]
+
+
+def test_warn_writes_and_records_the_violation() -> None:
+    world, spec = _precision_world(PrecisionMode.WARN, ["1.125"])
+    world.use_case.run(spec, world.lifecycle())
+    check = world.gateway.latest(RecordKind.PRECISION_CHECK, spec.target.subject)
+    assert check is not None and check.payload.verdict.value == "violation"  # type: ignore[union-attr]
+    assert check.payload.largest_offending_value == "1.125"  # type: ignore[union-attr]

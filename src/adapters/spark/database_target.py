@@ -1,0 +1,345 @@
+"""Database targets (PostgreSQL, SQLite) of the Spark ingestion engine.
+
+Spark computes what a run applies and writes it into staging tables
+(:mod:`adapters.spark.staging`); one transaction of the target database then applies it
+with the run's commit marker (:class:`adapters.sql.targets.SqlTarget`). The target is
+untouched until that transaction commits; a run killed before it leaves only staging
+tables, which the next run drops.
+
+What each mode stages: ``full`` the batch (then swapped in as the table); ``append`` the
+batch's rows in the read window (the database skips those the target holds); ``scd1`` one
+row per key, the latest by sequence, with a delete flag (the database upserts by key);
+``scd2`` the batch, then the rebuilt history of the keys it touches (Spark reads their
+stored history through JDBC; the database replaces it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+from sqlalchemy import Boolean, Column
+
+from adapters.spark import strategies
+from adapters.spark.errors import engine_step
+from adapters.spark.session import SparkSessionProvider, require_driver
+from adapters.spark.staging import PostgresCopy, SqliteInsert, stage_rows
+from adapters.spark.types import schema_from_spark
+from adapters.sql.targets import (
+    DELETED,
+    SqlTarget,
+    Stage,
+    jdbc_url,
+    libpq_url,
+)
+from domain.dataset import RunId
+from domain.ingestion.plan import Plan
+from domain.ingestion.spec import Mode, NullCursor, PipelineSpec
+from domain.schema import Schema
+from ports.ingestion import Committed, Written
+
+
+class NullKey(ValueError):
+    """A key column is NULL in the batch: a database target's keys are its primary key."""
+
+
+class DatabaseTargets:
+    """The engine's half for database targets: stage with Spark, apply in the database."""
+
+    def __init__(
+        self, sessions: SparkSessionProvider, checkpoint: Callable[[str], None] | None = None
+    ) -> None:
+        self._sessions = sessions
+        self._checkpoint = checkpoint or (lambda point: None)
+        self._targets: dict[tuple[str, str], SqlTarget] = {}
+
+    def sql(self, spec: PipelineSpec) -> SqlTarget:
+        key = (spec.name, repr(spec.target))
+        if key not in self._targets:
+            self._targets[key] = SqlTarget(spec.target, spec.name, self._checkpoint)
+        return self._targets[key]
+
+    def committed(self, spec: PipelineSpec) -> Committed | None:
+        return self.sql(spec).committed()
+
+    def target_schema(self, spec: PipelineSpec) -> Schema | None:
+        schema = self.sql(spec).schema()
+        if schema is None or spec.mode is not Mode.SCD2:
+            return schema
+        # The batch is judged against the data, not the history columns.
+        return Schema.from_columns(
+            [c for c in schema.columns if c.name not in strategies.HISTORY_COLUMNS]
+        )
+
+    def _writer(self, spec: PipelineSpec, stage: Stage) -> PostgresCopy | SqliteInsert:
+        if spec.target.kind == "sqlite":
+            return SqliteInsert(spec.target.path or "", stage)
+        return PostgresCopy(libpq_url(spec.target), stage)
+
+    def _stage(self, spec: PipelineSpec, frame: DataFrame, stage: Stage, what: str) -> int:
+        with engine_step(
+            f"{spec.name}: writing {what} into a staging table (the target is unchanged)"
+        ):
+            return stage_rows(frame, self._writer(spec, stage))
+
+    def write(
+        self, spec: PipelineSpec, frame: DataFrame, schema: Schema, plan: Plan, run_id: RunId
+    ) -> Written:
+        target = self.sql(spec)
+        target.drop_stages()  # what killed runs of this target left behind
+        run = run_id.value
+        try:
+            if plan.strategy is Mode.FULL:
+                return self._full(spec, target, frame, schema, run)
+            if plan.strategy is Mode.APPEND:
+                return self._append(spec, target, frame, schema, plan, run)
+            if plan.strategy is Mode.SCD1:
+                return self._scd1(spec, target, frame, schema, run)
+            return self._scd2(spec, target, frame, run)
+        finally:
+            target.drop_stages()
+
+    def _full(
+        self, spec: PipelineSpec, target: SqlTarget, frame: DataFrame, schema: Schema, run: str
+    ) -> Written:
+        stage = target.create_stage(run, "full", schema)
+        rows = self._stage(spec, frame, stage, "the batch")
+        self._checkpoint("staged")
+        applied = target.apply_full(stage, run, spec.keys)
+        return Written(rows, applied.rows_written, None, run)
+
+    def _append(
+        self,
+        spec: PipelineSpec,
+        target: SqlTarget,
+        frame: DataFrame,
+        schema: Schema,
+        plan: Plan,
+        run: str,
+    ) -> Written:
+        assert spec.watermark is not None and plan.window is not None
+        column, window = spec.watermark.column, plan.window
+        if column not in frame.columns:
+            raise ValueError(
+                f"{spec.name}: the source has no watermark column {column!r}; it has "
+                f"{', '.join(frame.columns)}"
+            )
+        data_type = frame.schema[column].dataType
+        lower = (
+            None
+            if window.after is None
+            else strategies.lower_bound(window.after, window.lag, data_type)
+        )
+        watermark = F.col(f"`{column}`")
+        in_window = watermark.isNotNull() if lower is None else watermark >= lower
+        # One small aggregate before the write (partitions written by their own connections
+        # cannot carry Spark's observed metrics back).
+        with engine_step(f"{spec.name}: reading the window's statistics"):
+            observed = frame.agg(
+                F.sum(F.when(in_window | watermark.isNull(), 1).otherwise(0)).alias("rows"),
+                F.sum(F.when(watermark.isNull(), 1).otherwise(0)).alias("nulls"),
+                watermark_max(watermark, window.after, data_type).alias("watermark"),
+            ).first()
+        assert observed is not None
+        nulls = int(observed["nulls"] or 0)
+        if spec.watermark.null_cursor is NullCursor.RAISE and nulls:
+            raise strategies.NullWatermark(
+                f"{spec.name}: {nulls} source row(s) have a NULL {column}; nothing was "
+                f"written. Set [watermark] null_cursor to include or exclude to load or skip them"
+            )
+        include = spec.watermark.null_cursor is NullCursor.INCLUDE
+        rows = strategies.append(
+            frame,
+            None,
+            column=column,
+            lower=lower,
+            identity=list(spec.keys) or list(frame.columns),
+            include_nulls=include,
+        )
+        stage = target.create_stage(run, "append", schema)
+        self._stage(spec, rows, stage, "the rows in the read window")
+        self._checkpoint("staged")
+        bound = None
+        if lower is not None:
+            value = self._sessions.session().range(1).select(lower.alias("b")).first()
+            bound = _python(value["b"] if value else None, data_type)
+        new_watermark = observed["watermark"]
+        applied = target.apply_append(
+            stage,
+            run,
+            identity=list(spec.keys) or list(frame.columns),
+            watermark_column=column,
+            lower=bound,
+            include_nulls=include,
+            watermark=None if new_watermark is None else str(new_watermark),
+        )
+        return Written(
+            rows_read=int(observed["rows"] or 0),
+            rows_written=applied.rows_written,
+            bytes_written=None,
+            version=run,
+            watermark=None if new_watermark is None else str(new_watermark),
+            rows_rejected=nulls if spec.watermark.null_cursor is NullCursor.EXCLUDE else 0,
+        )
+
+    def _checked(self, spec: PipelineSpec, frame: DataFrame) -> int:
+        """The batch's keys are usable: columns present, no NULL key, no ambiguous change;
+        returns the batch's rows."""
+        missing = [c for c in (*spec.keys, spec.sequence or "") if c and c not in frame.columns]
+        marker = None if spec.deletes is None else spec.deletes.column
+        if marker is not None and marker not in frame.columns:
+            missing.append(marker)
+        if missing:
+            raise ValueError(
+                f"{spec.name}: the source has no column {', '.join(map(repr, missing))}; it has "
+                f"{', '.join(frame.columns)}"
+            )
+        with engine_step(f"{spec.name}: checking the batch's keys"):
+            null_key = F.lit(False)
+            for key in spec.keys:
+                null_key = null_key | F.col(f"`{key}`").isNull()
+            counts = frame.agg(
+                F.count(F.lit(1)).alias("rows"),
+                F.sum(F.when(null_key, 1).otherwise(0)).alias("null_keys"),
+            ).first()
+            assert counts is not None
+            found = frame.where(null_key).limit(1).collect() if counts["null_keys"] else []
+            if found:
+                shown = ", ".join(f"{k}={found[0][k]!r}" for k in spec.keys)
+                raise NullKey(
+                    f"{spec.name}: a row has a NULL key ({shown}); the keys of a database "
+                    f"target are its primary key: fix or filter those rows at the source"
+                )
+            strategies.refuse_ambiguous_changes(frame, spec.keys, spec.sequence)
+        return int(counts["rows"])
+
+    def _deleted(self, spec: PipelineSpec) -> Any:
+        if spec.deletes is None or spec.deletes.column is None:
+            return F.lit(False)
+        marker = F.col(f"`{spec.deletes.column}`").cast("string") == F.lit(spec.deletes.value)
+        return F.coalesce(marker, F.lit(False))
+
+    def _scd1(
+        self, spec: PipelineSpec, target: SqlTarget, frame: DataFrame, schema: Schema, run: str
+    ) -> Written:
+        rows_read = self._checked(spec, frame)
+        latest = strategies.latest_per_key(frame, spec.keys, spec.sequence).withColumn(
+            DELETED, self._deleted(spec)
+        )
+        stage = target.create_stage(run, "scd1", schema, extra=[Column(DELETED, Boolean)])
+        self._stage(spec, latest, stage, "the batch's latest row per key")
+        self._checkpoint("staged")
+        applied = target.apply_scd1(
+            stage,
+            run,
+            keys=spec.keys,
+            sequence=spec.sequence,
+            delete_missing=spec.deletes is not None and spec.deletes.missing_keys,
+        )
+        return Written(
+            rows_read=rows_read,
+            rows_written=applied.rows_written,
+            bytes_written=None,
+            version=run,
+            rows_inserted=applied.inserted,
+            rows_updated=applied.updated,
+            rows_deleted=applied.deleted,
+        )
+
+    def _read_query(self, spec: PipelineSpec, query: str) -> DataFrame:
+        url, properties = jdbc_url(spec.target)
+        spark = self._sessions.session()
+        driver = "sqlite" if spec.target.kind == "sqlite" else "postgresql"
+        require_driver(spark, driver)
+        reader = (
+            spark.read.format("jdbc")
+            .option("url", url)
+            .option("query", query)
+            .option("driver", "org.sqlite.JDBC" if driver == "sqlite" else "org.postgresql.Driver")
+            .option("fetchsize", "10000")
+        )
+        for key, value in properties.items():
+            reader = reader.option(key, value)
+        return reader.load()
+
+    def _scd2(self, spec: PipelineSpec, target: SqlTarget, frame: DataFrame, run: str) -> Written:
+        if spec.target.kind == "sqlite":
+            raise ValueError(
+                f"{spec.name}: mode scd2 into a sqlite target is not supported yet; use a "
+                f"postgresql or parquet target"
+            )
+        assert spec.sequence is not None
+        self._checked(spec, frame)
+        schema = schema_from_spark(frame.schema, where=f"{spec.name} source")
+        batch_stage = target.create_stage(run, "batch", schema)
+        rows_read = self._stage(spec, frame, batch_stage, "the batch")
+        # The batch as staged (read once from the source), and the stored history of the
+        # keys it touches: the only rows the rebuild needs.
+        columns = ", ".join(f'"{c}"' for c in batch_stage.columns)
+        batch = self._read_query(spec, f"SELECT {columns} FROM {batch_stage.qualified}")
+        batch = batch.select(
+            *(F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in frame.schema.fields)
+        )
+        history = None
+        if target.exists():
+            same = " AND ".join(f't."{k}" = b."{k}"' for k in spec.keys)
+            stored = self._read_query(
+                spec,
+                f"SELECT t.* FROM {target._quoted(target.table_name)} t WHERE EXISTS "
+                f"(SELECT 1 FROM {batch_stage.qualified} b WHERE {same})",
+            )
+            sequence_type = frame.schema[spec.sequence].dataType
+            history = stored.withColumn(
+                strategies.SEQUENCES,
+                F.transform(
+                    F.from_json(F.col(strategies.SEQUENCES), T.ArrayType(T.StringType())),
+                    lambda x: x.cast(sequence_type),
+                ),
+            ).select(
+                *(F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in frame.schema.fields),
+                *(F.col(c) for c in strategies.HISTORY_COLUMNS),
+            )
+        deleted = None
+        if spec.deletes is not None and spec.deletes.column is not None:
+            deleted = F.col(f"`{spec.deletes.column}`").cast("string") == F.lit(spec.deletes.value)
+        rebuilt = strategies.scd2(
+            history, batch, keys=spec.keys, sequence=spec.sequence, deleted=deleted
+        )
+        rebuilt = rebuilt.withColumn(
+            strategies.SEQUENCES,
+            F.to_json(F.transform(F.col(strategies.SEQUENCES), lambda x: x.cast("string"))),
+        )
+        history_schema = schema_from_spark(rebuilt.schema, where=f"{spec.name} history")
+        history_stage = target.create_stage(run, "history", history_schema)
+        self._stage(spec, rebuilt, history_stage, "the touched keys' rebuilt history")
+        self._checkpoint("staged")
+        applied = target.apply_scd2(
+            batch_stage, history_stage, run, keys=spec.keys, current=strategies.IS_CURRENT
+        )
+        return Written(
+            rows_read=rows_read,
+            rows_written=applied.rows_written,
+            bytes_written=None,
+            version=run,
+            rows_inserted=applied.inserted,
+            rows_closed=applied.closed,
+        )
+
+
+def watermark_max(watermark: Any, after: str | None, data_type: T.DataType) -> Any:
+    """The greatest watermark the target holds after the run, as text."""
+    greatest = F.max(watermark)
+    if after is not None:
+        greatest = F.greatest(greatest, F.lit(after).cast(data_type))
+    return greatest.cast("string")
+
+
+def _python(value: Any, data_type: T.DataType) -> Any:
+    """A bound for SQL: Spark's naive local timestamps become UTC instants."""
+    if isinstance(value, datetime) and isinstance(data_type, T.TimestampType):
+        return value.astimezone(UTC)
+    return value

@@ -1,0 +1,269 @@
+"""Database targets (PostgreSQL, SQLite): every mode lands the same rows as the same
+pipeline into Parquet, through staging tables and one apply transaction with a commit
+marker; a refused or failed run leaves the target as it was."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from integration.spark.apps_cli import ingestion, metadata
+from pyspark.sql import SparkSession
+from pyspark.sql import types as T
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from services import postgres_url
+
+SCHEMA = T.StructType(
+    [
+        T.StructField("k1", T.StringType(), True),
+        T.StructField("k2", T.StringType(), True),
+        T.StructField("amount", T.DecimalType(10, 2), True),
+        T.StructField("seq", T.LongType(), True),
+        T.StructField("op", T.StringType(), True),
+    ]
+)
+
+BATCHES = [
+    [
+        ("a", "x", Decimal("1.10"), 1, "U"),
+        ("b", "x", Decimal("2.00"), 1, "U"),
+        ("ab", "c", Decimal("3.00"), 1, "U"),
+    ],
+    [
+        ("a", "x", Decimal("5.00"), 2, "U"),
+        ("a", "x", Decimal("6.00"), 3, "U"),
+        ("b", "x", None, 2, "D"),
+        ("a", "bc", Decimal("4.00"), 1, "U"),
+        ("ab", "c", Decimal("0.50"), 0, "U"),  # older than the stored change: no effect
+    ],
+    [
+        ("a", "x", Decimal("1.10"), 4, "U"),  # back to the first value: a new version
+        ("b", "x", Decimal("7.00"), 3, "U"),  # comes back after its delete
+    ],
+]
+
+
+@pytest.fixture
+def postgres_target() -> Iterator[tuple[str, str]]:
+    """(url, schema) of a fresh PostgreSQL schema for one test's target tables."""
+    url = postgres_url()
+    schema = f"target_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        yield plain, schema
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _pipeline(tmp_path: Path, source: Path, mode: str, target: str) -> Path:
+    extra = {
+        "full": "",
+        "scd1": 'keys = ["k1", "k2"]\nsequence = "seq"\n',
+        "scd2": 'keys = ["k1", "k2"]\nsequence = "seq"\n',
+        "append": 'keys = ["k1", "k2", "seq"]\n',
+    }[mode]
+    deletes = '[deletes]\ncolumn = "op"\nvalue = "D"\n' if mode in ("scd1", "scd2") else ""
+    watermark = '[watermark]\ncolumn = "seq"\n' if mode == "append" else ""
+    name = f"t-{mode}-{uuid.uuid4().hex[:6]}"
+    spec = tmp_path / f"{name}.toml"
+    spec.write_text(
+        f'name = "{name}"\nmode = "{mode}"\n{extra}'
+        f'[source]\nkind = "parquet"\npath = "{source}"\n'
+        f"[target]\n{target}\n{deletes}{watermark}"
+        f'[spark]\nmaster = "local[1]"\n'
+    )
+    return spec
+
+
+def _run_batches(spark: SparkSession, tmp_path: Path, home: Path, spec: Path, source: Path) -> None:
+    for rows in BATCHES:
+        spark.createDataFrame(rows, SCHEMA).write.mode("overwrite").parquet(str(source))
+        result = ingestion(home, "run", str(spec), "--json")
+        assert result.exit_code == 0, result.stderr
+
+
+def _normal(row: dict[str, Any]) -> tuple[Any, ...]:
+    values = []
+    for name in sorted(row):
+        value = row[name]
+        if name == "sequences":
+            value = tuple(json.loads(value)) if isinstance(value, str) else tuple(value)
+            value = tuple(int(v) for v in value)
+        elif name == "amount" and value is not None:  # SQLite keeps 7.00 as 7
+            value = Decimal(str(value)).quantize(Decimal("0.01"))
+        elif name in ("is_current", "is_deleted") and value is not None:
+            value = bool(value)
+        values.append((name, value))
+    return tuple(values)
+
+
+def _database_rows(url: str, table: str) -> list[tuple[Any, ...]]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text(f"SELECT * FROM {table}")).mappings().all()
+    finally:
+        engine.dispose()
+    return sorted((_normal(dict(r)) for r in rows), key=repr)
+
+
+def _parquet_rows(spark: SparkSession, path: Path) -> list[tuple[Any, ...]]:
+    return sorted((_normal(r.asDict()) for r in spark.read.parquet(str(path)).collect()), key=repr)
+
+
+@pytest.mark.parametrize("mode", ["full", "append", "scd1", "scd2"])
+def test_postgresql_target_holds_what_a_parquet_target_holds(
+    spark: SparkSession,
+    postgresql_jdbc: None,
+    postgres_target: tuple[str, str],
+    tmp_path: Path,
+    mode: str,
+) -> None:
+    url, schema = postgres_target
+    home = tmp_path / "home"
+    home.mkdir()
+    parquet_source, database_source = tmp_path / "p-source", tmp_path / "d-source"
+    reference = _pipeline(
+        tmp_path, parquet_source, mode, f'kind = "parquet"\npath = "{tmp_path}/parquet-target"'
+    )
+    spec = _pipeline(
+        tmp_path,
+        database_source,
+        mode,
+        f'kind = "postgresql"\nurl = "{url}"\ntable = "{schema}.orders"',
+    )
+    _run_batches(spark, tmp_path, home, reference, parquet_source)
+    _run_batches(spark, tmp_path, home, spec, database_source)
+    sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg://")
+    assert _database_rows(sqlalchemy_url, f'"{schema}".orders') == _parquet_rows(
+        spark, tmp_path / "parquet-target"
+    )
+    engine = create_engine(sqlalchemy_url)
+    with engine.connect() as connection:
+        tables = connection.execute(
+            text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"),
+            {"s": schema},
+        ).scalars()
+        markers = connection.execute(
+            text(f'SELECT count(*) FROM "{schema}"._dataplatform_commits')
+        ).scalar_one()
+        assert sorted(tables) == ["_dataplatform_commits", "orders"]  # no staging left
+    engine.dispose()
+    assert markers == len(BATCHES)
+    subject = f"postgres://127.0.0.1:5432::test.{schema}.orders"
+    volume = metadata(home, "latest", "ingestion_volume", subject, "--json")
+    assert volume.exit_code == 0, volume.stderr
+    assert json.loads(volume.stdout)["payload"]["rows_written"] >= 0
+
+
+@pytest.mark.parametrize("mode", ["full", "append", "scd1"])
+def test_sqlite_target_holds_what_a_parquet_target_holds(
+    spark: SparkSession, tmp_path: Path, mode: str
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    parquet_source, database_source = tmp_path / "p-source", tmp_path / "d-source"
+    database = tmp_path / "warehouse.db"
+    reference = _pipeline(
+        tmp_path, parquet_source, mode, f'kind = "parquet"\npath = "{tmp_path}/parquet-target"'
+    )
+    spec = _pipeline(
+        tmp_path, database_source, mode, f'kind = "sqlite"\npath = "{database}"\ntable = "orders"'
+    )
+    _run_batches(spark, tmp_path, home, reference, parquet_source)
+    _run_batches(spark, tmp_path, home, spec, database_source)
+    assert _database_rows(f"sqlite:///{database}", "orders") == _parquet_rows(
+        spark, tmp_path / "parquet-target"
+    )
+
+
+def test_scd1_counts_and_a_refused_batch_leave_postgresql_unchanged(
+    spark: SparkSession,
+    postgresql_jdbc: None,
+    postgres_target: tuple[str, str],
+    tmp_path: Path,
+) -> None:
+    url, schema = postgres_target
+    home = tmp_path / "home"
+    home.mkdir()
+    source = tmp_path / "source"
+    spec = _pipeline(
+        tmp_path, source, "scd1", f'kind = "postgresql"\nurl = "{url}"\ntable = "{schema}.orders"'
+    )
+    _run_batches(spark, tmp_path, home, spec, source)
+    subject = f"postgres://127.0.0.1:5432::test.{schema}.orders"
+    payload = json.loads(metadata(home, "latest", "ingestion_volume", subject, "--json").stdout)[
+        "payload"
+    ]
+    # Batch 3: a|x updated, b|x inserted again.
+    assert (payload["rows_read"], payload["rows_inserted"], payload["rows_updated"]) == (2, 1, 1)
+    sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg://")
+    before = _database_rows(sqlalchemy_url, f'"{schema}".orders')
+    spark.createDataFrame([(None, "x", Decimal("1"), 9, "U")], SCHEMA).write.mode(
+        "overwrite"
+    ).parquet(str(source))
+    refused = ingestion(home, "run", str(spec))
+    assert refused.exit_code == 1
+    assert "NULL key" in refused.stderr and "k1=None" in refused.stderr
+    assert _database_rows(sqlalchemy_url, f'"{schema}".orders') == before
+
+
+def test_the_precision_gate_on_postgresql_refuses_then_widens(
+    spark: SparkSession,
+    postgresql_jdbc: None,
+    postgres_target: tuple[str, str],
+    tmp_path: Path,
+) -> None:
+    url, schema = postgres_target
+    home = tmp_path / "home"
+    home.mkdir()
+    source = tmp_path / "source"
+    spec = _pipeline(
+        tmp_path, source, "scd1", f'kind = "postgresql"\nurl = "{url}"\ntable = "{schema}.orders"'
+    )
+    _run_batches(spark, tmp_path, home, spec, source)
+    sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg://")
+    before = _database_rows(sqlalchemy_url, f'"{schema}".orders')
+    wide = T.StructType(
+        [f if f.name != "amount" else T.StructField("amount", T.DecimalType(20, 3)) for f in SCHEMA]
+    )
+    spark.createDataFrame(
+        [("q", "x", Decimal("5.000"), 9, "U"), ("big", "y", Decimal("123456789012.250"), 9, "U")],
+        wide,
+    ).write.mode("overwrite").parquet(str(source))
+    refused = ingestion(home, "run", str(spec))
+    assert refused.exit_code == 1, refused.stderr
+    assert "column amount" in refused.stderr and "123456789012.25" in refused.stderr
+    assert "k1='big', k2='y'" in refused.stderr and "nothing was written" in refused.stderr
+    assert _database_rows(sqlalchemy_url, f'"{schema}".orders') == before
+    spec.write_text(
+        spec.read_text().replace("[deletes]", '[policy]\nprecision = "widen"\n[deletes]')
+    )
+    widened = ingestion(home, "run", str(spec))
+    assert widened.exit_code == 0, widened.stderr
+    engine = create_engine(sqlalchemy_url)
+    with engine.connect() as connection:
+        precision, scale = connection.execute(
+            text(
+                "SELECT numeric_precision, numeric_scale FROM information_schema.columns "
+                "WHERE table_schema = :s AND table_name = 'orders' AND column_name = 'amount'"
+            ),
+            {"s": schema},
+        ).one()
+        amount = connection.execute(
+            text(f"SELECT amount FROM \"{schema}\".orders WHERE k1 = 'big'")
+        ).scalar_one()
+    engine.dispose()
+    assert precision - scale >= 12 and amount == Decimal("123456789012.25")

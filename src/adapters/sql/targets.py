@@ -383,7 +383,9 @@ class SqlTarget:
         """Run ``body`` and the commit marker in one transaction; a failure leaves the
         target as it was and names the step."""
         try:
-            with self.engine.begin() as connection:
+            with self.engine.begin() as transaction:
+                # INSERT ... SELECT reports its rows only when asked to keep them.
+                connection = transaction.execution_options(preserve_rowcount=True)
                 self._begin(connection)
                 applied = body(connection)
                 self._mark(connection, run_id, applied.rows_written, watermark)

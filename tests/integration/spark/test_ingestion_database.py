@@ -165,7 +165,9 @@ def test_postgresql_target_holds_what_a_parquet_target_holds(
     subject = f"postgres://127.0.0.1:5432::test.{schema}.orders"
     volume = metadata(home, "latest", "ingestion_volume", subject, "--json")
     assert volume.exit_code == 0, volume.stderr
-    assert json.loads(volume.stdout)["payload"]["rows_written"] >= 0
+    # Batch 3 as each mode applies it: a|x and b|x rows (full: the batch; append: two new
+    # (k1, k2, seq); scd1: a|x updated and b|x back; scd2: two new versions).
+    assert json.loads(volume.stdout)["payload"]["rows_written"] == 2
 
 
 @pytest.mark.parametrize("mode", ["full", "append", "scd1"])

@@ -80,10 +80,13 @@ def timed(
     return {label: statistics.median(values) for label, values in times.items()}
 
 
-def copy_between(connection: psycopg.Connection, select: str, target: str) -> int:
-    """Binary COPY out of ``select`` piped into ``target``: the baseline of a data move."""
+def copy_between(
+    reader: psycopg.Connection, connection: psycopg.Connection, select: str, target: str
+) -> int:
+    """Binary COPY out of ``select`` (on ``reader``) piped into ``target`` (on
+    ``connection``): the baseline of a data move."""
     rows = 0
-    with connection.cursor() as out, connection.cursor() as into:
+    with reader.cursor() as out, connection.cursor() as into:
         with (
             out.copy(f"COPY ({select}) TO STDOUT (FORMAT BINARY)") as source,
             into.copy(f"COPY {target} FROM STDIN (FORMAT BINARY)") as sink,
@@ -99,8 +102,9 @@ def main() -> None:
     only = set(args.only or ["full", "scd1", "scd2"])
     schema = f"bench_{uuid.uuid4().hex[:8]}"
     db = psycopg.connect(args.url, autocommit=True)
+    reader = psycopg.connect(args.url, autocommit=True)
     db.execute(f"CREATE SCHEMA {schema}")
-    sessions = spark_sessions(args, "bench-ingestion-postgres")
+    sessions = spark_sessions(args, "bench-ingestion-postgres", ("postgresql",))
     start = time.perf_counter()
     spark = sessions.session()
     started = time.perf_counter() - start
@@ -166,7 +170,9 @@ def main() -> None:
 
             def baseline() -> None:
                 db.execute(f"TRUNCATE {schema}.copied")
-                copy_between(db, f"SELECT {COLUMNS} FROM {schema}.source", f"{schema}.copied")
+                copy_between(
+                    reader, db, f"SELECT {COLUMNS} FROM {schema}.source", f"{schema}.copied"
+                )
 
             medians = timed(
                 {"COPY piped": baseline, "ingestion full": lambda: run(full)},
@@ -177,7 +183,7 @@ def main() -> None:
         for mode in ("scd1", "scd2"):
             if mode not in only:
                 continue
-            results.append(scd(mode, db, schema, args, run, source, target))
+            results.append(scd(mode, reader, db, schema, args, run, source, target))
         print(f"\nmedians of {args.repeat} interleaved runs each (Spark session already started)")
         print(f"  {'figure':<14} {'baseline s':>10} {'ingestion s':>12} {'ratio':>7} {'goal':>6}")
         for label, base, ours, goal in results:
@@ -190,10 +196,12 @@ def main() -> None:
         sessions.stop()
         db.execute(f"DROP SCHEMA {schema} CASCADE")
         db.close()
+        reader.close()
 
 
 def scd(
     mode: str,
+    reader: psycopg.Connection,
     db: psycopg.Connection,
     schema: str,
     args: argparse.Namespace,
@@ -230,7 +238,7 @@ def scd(
     def baseline() -> None:
         with db.transaction():
             db.execute(f"CREATE TEMPORARY TABLE incoming (LIKE {schema}.batch) ON COMMIT DROP")
-            copy_between(db, f"SELECT * FROM {schema}.batch", "incoming")
+            copy_between(reader, db, f"SELECT * FROM {schema}.batch", "incoming")
             if mode == "scd1":
                 db.execute(
                     f"INSERT INTO {schema}.{theirs} SELECT * FROM incoming ON CONFLICT (id) DO "

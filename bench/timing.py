@@ -41,13 +41,17 @@ def spark_arguments(doc: str | None, repeat: int) -> argparse.Namespace:
     return parser.parse_args()
 
 
-def spark_sessions(args: argparse.Namespace, app_name: str) -> SparkSessionProvider:
+def spark_sessions(
+    args: argparse.Namespace, app_name: str, drivers: tuple[str, ...] = ()
+) -> SparkSessionProvider:
+    """The benchmark's session (with the JDBC ``drivers`` it reads or writes through)."""
     return SparkSessionProvider(
         SparkSettings(
             master=args.master,
             app_name=app_name,
             conf={"spark.driver.memory": args.driver_memory},
-        )
+        ),
+        drivers,
     )
 
 

@@ -27,7 +27,13 @@ from sqlalchemy import Boolean, Column
 from adapters.spark import strategies
 from adapters.spark.errors import engine_step
 from adapters.spark.session import SparkSessionProvider, require_driver
-from adapters.spark.staging import PostgresCopy, SqliteInsert, stage_rows
+from adapters.spark.staging import (
+    PostgresCopy,
+    PostgresCsvCopy,
+    SqliteInsert,
+    copies_as_csv,
+    stage_rows,
+)
 from adapters.spark.types import schema_from_spark
 from adapters.sql.targets import (
     DELETED,
@@ -75,16 +81,20 @@ class DatabaseTargets:
             [c for c in schema.columns if c.name not in strategies.HISTORY_COLUMNS]
         )
 
-    def _writer(self, spec: PipelineSpec, stage: Stage) -> PostgresCopy | SqliteInsert:
+    def _writer(
+        self, spec: PipelineSpec, stage: Stage, frame: DataFrame
+    ) -> PostgresCopy | PostgresCsvCopy | SqliteInsert:
         if spec.target.kind == "sqlite":
             return SqliteInsert(spec.target.path or "", stage)
+        if copies_as_csv(frame):
+            return PostgresCsvCopy(libpq_url(spec.target), stage)
         return PostgresCopy(libpq_url(spec.target), stage)
 
     def _stage(self, spec: PipelineSpec, frame: DataFrame, stage: Stage, what: str) -> int:
         with engine_step(
             f"{spec.name}: writing {what} into a staging table (the target is unchanged)"
         ):
-            return stage_rows(frame, self._writer(spec, stage))
+            return stage_rows(frame, self._writer(spec, stage, frame))
 
     def write(
         self, spec: PipelineSpec, frame: DataFrame, schema: Schema, plan: Plan, run_id: RunId
@@ -189,7 +199,7 @@ class DatabaseTargets:
     def _checked(self, spec: PipelineSpec, frame: DataFrame) -> int:
         """The batch's keys are usable: columns present, no NULL key, no ambiguous change;
         returns the batch's rows."""
-        missing = [c for c in (*spec.keys, spec.sequence or "") if c and c not in frame.columns]
+        missing = [c for c in (*spec.keys, spec.change_order or "") if c and c not in frame.columns]
         marker = None if spec.deletes is None else spec.deletes.column
         if marker is not None and marker not in frame.columns:
             missing.append(marker)
@@ -214,7 +224,7 @@ class DatabaseTargets:
                     f"{spec.name}: a row has a NULL key ({shown}); the keys of a database "
                     f"target are its primary key: fix or filter those rows at the source"
                 )
-            strategies.refuse_ambiguous_changes(frame, spec.keys, spec.sequence)
+            strategies.refuse_ambiguous_changes(frame, spec.keys, spec.change_order)
         return int(counts["rows"])
 
     def _deleted(self, spec: PipelineSpec) -> Any:
@@ -227,7 +237,7 @@ class DatabaseTargets:
         self, spec: PipelineSpec, target: SqlTarget, frame: DataFrame, schema: Schema, run: str
     ) -> Written:
         rows_read = self._checked(spec, frame)
-        latest = strategies.latest_per_key(frame, spec.keys, spec.sequence).withColumn(
+        latest = strategies.latest_per_key(frame, spec.keys, spec.change_order).withColumn(
             DELETED, self._deleted(spec)
         )
         stage = target.create_stage(run, "scd1", schema, extra=[Column(DELETED, Boolean)])
@@ -237,7 +247,7 @@ class DatabaseTargets:
             stage,
             run,
             keys=spec.keys,
-            sequence=spec.sequence,
+            sequence=spec.change_order,
             delete_missing=spec.deletes is not None and spec.deletes.missing_keys,
         )
         return Written(
@@ -272,7 +282,7 @@ class DatabaseTargets:
                 f"{spec.name}: mode scd2 into a sqlite target is not supported yet; use a "
                 f"postgresql or parquet target"
             )
-        assert spec.sequence is not None
+        assert spec.change_order is not None
         self._checked(spec, frame)
         schema = schema_from_spark(frame.schema, where=f"{spec.name} source")
         batch_stage = target.create_stage(run, "batch", schema)
@@ -292,7 +302,7 @@ class DatabaseTargets:
                 f"SELECT t.* FROM {target._quoted(target.table_name)} t WHERE EXISTS "
                 f"(SELECT 1 FROM {batch_stage.qualified} b WHERE {same})",
             )
-            sequence_type = frame.schema[spec.sequence].dataType
+            sequence_type = frame.schema[spec.change_order].dataType
             history = stored.withColumn(
                 strategies.SEQUENCES,
                 F.transform(
@@ -307,7 +317,7 @@ class DatabaseTargets:
         if spec.deletes is not None and spec.deletes.column is not None:
             deleted = F.col(f"`{spec.deletes.column}`").cast("string") == F.lit(spec.deletes.value)
         rebuilt = strategies.scd2(
-            history, batch, keys=spec.keys, sequence=spec.sequence, deleted=deleted
+            history, batch, keys=spec.keys, sequence=spec.change_order, deleted=deleted
         )
         rebuilt = rebuilt.withColumn(
             strategies.SEQUENCES,

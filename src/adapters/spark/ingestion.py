@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import attrs
@@ -33,7 +34,7 @@ from adapters.spark.types import schema_from_spark, to_spark
 from adapters.sql.source_probe import engine_for_jdbc, probe_table
 from domain.dataset import RunId
 from domain.ingestion.plan import Plan, Probe
-from domain.ingestion.spec import Mode, NullCursor, PipelineSpec
+from domain.ingestion.spec import LOAD_TIME, Mode, NullCursor, PipelineSpec
 from domain.metadata.payloads import ColumnProfile
 from domain.schema import DataType, Schema
 from ports.ingestion import Committed, Written
@@ -110,6 +111,15 @@ class SparkIngestionEngine:
                 frame = endpoint.read_partitioned(parts.predicates(), parts.fetch_size)
             else:
                 frame = endpoint.read()
+        if spec.mode is Mode.SCD2 and spec.sequence is None:
+            if LOAD_TIME in frame.columns:
+                raise ValueError(
+                    f"{spec.name}: the source has a column {LOAD_TIME!r}, which a scd2 "
+                    f"pipeline without a sequence stamps with the load time; name the "
+                    f'sequence column (sequence = "{LOAD_TIME}") or rename it'
+                )
+            # One instant for the whole batch: the order of its changes is the load's.
+            frame = frame.withColumn(LOAD_TIME, F.lit(datetime.now(UTC)).cast("timestamp"))
         return SparkBatch(frame, schema_from_spark(frame.schema, where=f"{spec.name} source"))
 
     def probe(self, spec: PipelineSpec) -> Probe:
@@ -284,7 +294,7 @@ class SparkIngestionEngine:
         """The whole new version of an SCD1 or SCD2 target, with the batch's size and what
         changed counted on the way through the write."""
         missing = [
-            c for c in (*spec.keys, spec.sequence or "") if c and c not in batch.frame.columns
+            c for c in (*spec.keys, spec.change_order or "") if c and c not in batch.frame.columns
         ]
         marker = None if spec.deletes is None else spec.deletes.column
         if marker is not None and marker not in batch.frame.columns:
@@ -295,7 +305,7 @@ class SparkIngestionEngine:
                 f"{', '.join(batch.frame.columns)}"
             )
         with engine_step(f"{spec.name}: checking the batch's keys"):
-            strategies.refuse_ambiguous_changes(batch.frame, spec.keys, spec.sequence)
+            strategies.refuse_ambiguous_changes(batch.frame, spec.keys, spec.change_order)
         read = Observation(f"read_{run_id.value}")
         source = batch.frame.observe(read, F.count(F.lit(1)).alias("rows"))
         target = (
@@ -310,9 +320,9 @@ class SparkIngestionEngine:
         )
         actions = Observation(f"actions_{run_id.value}")
         if strategy is Mode.SCD2:
-            assert spec.sequence is not None
+            assert spec.change_order is not None
             history = strategies.scd2(
-                target, source, keys=spec.keys, sequence=spec.sequence, deleted=deleted
+                target, source, keys=spec.keys, sequence=spec.change_order, deleted=deleted
             )
             # Net counts: versions added, and versions closed (current before, not after).
             before = (0, 0) if target is None else _versions(target)
@@ -329,7 +339,7 @@ class SparkIngestionEngine:
             target,
             source,
             keys=spec.keys,
-            sequence=spec.sequence,
+            sequence=spec.change_order,
             deleted=deleted,
             delete_missing=spec.deletes is not None and spec.deletes.missing_keys,
         )

@@ -14,11 +14,63 @@ from decimal import Decimal
 from typing import Any
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from adapters.sql.engine import SQLITE_BUSY_TIMEOUT_S
 from adapters.sql.targets import Stage
 
 _BATCH = 10_000
+
+
+class PostgresCsvCopy:
+    """A partition's rows, rendered as CSV lines by Spark (in the JVM), into a staging table
+    with one ``COPY ... (FORMAT CSV)`` (picklable). The Python worker only joins lines: no
+    value is converted in Python, several times the speed of a row-by-row binary COPY."""
+
+    def __init__(self, conninfo: str, stage: Stage) -> None:
+        self.conninfo = conninfo
+        self.stage = stage
+
+    def __call__(self, rows: Iterable[Any]) -> Iterator[int]:
+        import psycopg
+
+        stage = self.stage
+        columns = ", ".join('"' + c + '"' for c in stage.columns)
+        statement = f"COPY {stage.qualified} ({columns}) FROM STDIN (FORMAT CSV)"
+        count = 0
+        chunk: list[str] = []
+        with (
+            psycopg.connect(self.conninfo) as connection,
+            connection.cursor() as cursor,
+            cursor.copy(statement) as copy,
+        ):
+            for row in rows:
+                chunk.append(row[0])
+                if len(chunk) >= _BATCH:
+                    copy.write("\n".join(chunk) + "\n")
+                    count += len(chunk)
+                    chunk.clear()
+            if chunk:
+                copy.write("\n".join(chunk) + "\n")
+                count += len(chunk)
+        yield count
+
+
+# How Spark renders a row for PostgreSQL's CSV: NULL unquoted and empty, an empty string
+# quoted (""), quotes doubled, whitespace kept, instants in UTC with their offset.
+CSV_OPTIONS = {
+    "sep": ",",
+    "quote": '"',
+    "escape": '"',
+    "nullValue": "",
+    "emptyValue": '""',
+    "ignoreLeadingWhiteSpace": "false",
+    "ignoreTrailingWhiteSpace": "false",
+    "timestampFormat": "yyyy-MM-dd HH:mm:ss.SSSSSSXXX",
+    "timestampNTZFormat": "yyyy-MM-dd HH:mm:ss.SSSSSS",
+    "dateFormat": "yyyy-MM-dd",
+}
 
 
 class PostgresCopy:
@@ -104,9 +156,17 @@ class SqliteInsert:
         yield count
 
 
-def stage_rows(frame: DataFrame, writer: PostgresCopy | SqliteInsert) -> int:
+def stage_rows(frame: DataFrame, writer: PostgresCopy | PostgresCsvCopy | SqliteInsert) -> int:
     """Write every partition of ``frame`` (its columns in the stage's order) with
     ``writer``; the number of rows written."""
-    columns = [f"`{c}`" for c in writer.stage.columns]
-    counts = frame.selectExpr(*columns).rdd.mapPartitions(writer).collect()
+    columns = [F.col(f"`{c}`") for c in writer.stage.columns]
+    selected = frame.select(*columns)
+    if isinstance(writer, PostgresCsvCopy):
+        selected = selected.select(F.to_csv(F.struct(*columns), CSV_OPTIONS).alias("line"))
+    counts = selected.rdd.mapPartitions(writer).collect()
     return int(sum(counts))
+
+
+def copies_as_csv(frame: DataFrame) -> bool:
+    """Whether Spark can render ``frame``'s rows as CSV (binary values it cannot)."""
+    return not any(isinstance(f.dataType, T.BinaryType) for f in frame.schema.fields)

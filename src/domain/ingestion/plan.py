@@ -196,6 +196,14 @@ def _strategy(
             f"target's; {order}{deletes}",
         )
         return Plan(Mode.SCD1, tuple(reasons))
+    if spec.mode is Mode.SCD2 and spec.sequence is None:
+        reasons.insert(
+            0,
+            f"scd2: a version per real change of a key ({', '.join(spec.keys)}), valid from the "
+            f"load time of the run that brought it (no sequence column: each run stamps its "
+            f"batch with loaded_at; a key twice in one batch is refused as ambiguous)",
+        )
+        return Plan(Mode.SCD2, tuple(reasons))
     if spec.mode is Mode.SCD2:
         reasons.insert(
             0,

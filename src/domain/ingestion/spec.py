@@ -15,6 +15,7 @@ import attrs
 from domain.dataset import DatasetRef
 from domain.schema.policy import DriftPolicy
 
+LOAD_TIME = "loaded_at"  # SCD2 without a sequence: the run stamps its batch with it
 SOURCE_KINDS = ("parquet", "csv", "json", "jdbc")
 TARGET_KINDS = ("parquet", "postgresql", "sqlite")
 DATABASE_TARGETS = ("postgresql", "sqlite")
@@ -204,6 +205,14 @@ class PipelineSpec:
     sequence: str | None = None
     deletes: Deletes | None = None
 
+    @property
+    def change_order(self) -> str | None:
+        """The column that orders a key's changes: ``sequence``, or for SCD2 without one
+        the load time each run stamps on its batch (``loaded_at``)."""
+        if self.mode is Mode.SCD2 and self.sequence is None:
+            return LOAD_TIME
+        return self.sequence
+
     def __attrs_post_init__(self) -> None:
         if self.mode in (Mode.SCD1, Mode.SCD2) and not self.keys:
             raise ValueError(
@@ -214,11 +223,6 @@ class PipelineSpec:
             raise ValueError(
                 "deletes.missing_keys: only mode scd1 reads each batch as a full extract; "
                 "use a marker column for scd2"
-            )
-        if self.mode is Mode.SCD2 and not self.sequence:
-            raise ValueError(
-                "sequence: mode scd2 needs the column that orders a key's changes, e.g. "
-                'sequence = "changed_at" (load time as the order is not available yet)'
             )
         if self.mode is Mode.APPEND and self.watermark is None:
             raise ValueError(

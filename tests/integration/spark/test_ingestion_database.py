@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -269,3 +270,68 @@ def test_the_precision_gate_on_postgresql_refuses_then_widens(
         ).scalar_one()
     engine.dispose()
     assert precision - scale >= 12 and amount == Decimal("123456789012.25")
+
+
+def test_awkward_values_arrive_in_postgresql_exactly(
+    spark: SparkSession,
+    postgresql_jdbc: None,
+    postgres_target: tuple[str, str],
+    tmp_path: Path,
+) -> None:
+    """Text with quotes, commas, newlines, backslashes, edge spaces; '' apart from NULL;
+    instants, dates, decimals, doubles: what the staging COPY carries, unchanged."""
+    from datetime import date, datetime
+
+    url, schema = postgres_target
+    home = tmp_path / "home"
+    home.mkdir()
+    awkward = T.StructType(
+        [
+            T.StructField("id", T.LongType()),
+            T.StructField("note", T.StringType()),
+            T.StructField("at", T.TimestampType()),
+            T.StructField("day", T.DateType()),
+            T.StructField("amount", T.DecimalType(38, 10)),
+            T.StructField("score", T.DoubleType()),
+            T.StructField("flag", T.BooleanType()),
+        ]
+    )
+    instant = datetime(2024, 5, 1, 6, 30, 15, 123456, tzinfo=UTC)
+    rows = [
+        (1, 'say "hi", then\nleave \\ now', instant, date(2024, 2, 29), Decimal("-1.5"), 0.1, True),
+        (2, "", None, None, None, None, None),
+        (
+            3,
+            None,
+            instant,
+            date(1, 1, 1),
+            Decimal("1234567890123456789012345678.0123456789"),
+            -1e300,
+            False,
+        ),
+        (4, "  edges  ", instant, date(9999, 12, 31), Decimal("0E-10"), float("inf"), True),
+        (5, "ünïcødé ☃ \t tab", instant, date(2024, 1, 1), Decimal("1"), float("nan"), False),
+    ]
+    source = tmp_path / "awkward"
+    spark.createDataFrame(rows, awkward).write.parquet(str(source))
+    spec = tmp_path / "awkward.toml"
+    spec.write_text(
+        f'name = "awkward"\nmode = "full"\nkeys = ["id"]\n[source]\nkind = "parquet"\n'
+        f'path = "{source}"\n[target]\nkind = "postgresql"\nurl = "{url}"\n'
+        f'table = "{schema}.awkward"\n[spark]\nmaster = "local[1]"\n'
+    )
+    result = ingestion(home, "run", str(spec))
+    assert result.exit_code == 0, result.stderr
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as connection:
+        stored = connection.execute(
+            text(
+                f'SELECT id, note, at, day, amount, score, flag FROM "{schema}".awkward ORDER BY id'
+            )
+        ).all()
+    engine.dispose()
+    for expected, found in zip(rows, stored, strict=True):
+        assert found[:5] == expected[:5]
+        score, wanted = found[5], expected[5]
+        assert (score != score and wanted != wanted) or score == wanted  # NaN equals NaN here
+        assert found[6] == expected[6]

@@ -175,3 +175,33 @@ master = "local[1]"
         ("b", "x", None, 2, None, False, True),
         ("b", "x", "B", 1, 2, False, False),
     ]
+
+
+def test_without_a_sequence_the_load_time_orders_the_changes(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    source = tmp_path / "source"
+    spec = tmp_path / "loaded.toml"
+    spec.write_text(
+        f'name = "loaded"\nmode = "scd2"\nkeys = ["k1", "k2"]\n'
+        f'[source]\nkind = "parquet"\npath = "{source}"\n'
+        f'[target]\nkind = "parquet"\npath = "{tmp_path}/history"\n[spark]\nmaster = "local[1]"\n'
+    )
+    for value in ("A", "B", "B"):  # the third run changes nothing
+        frame(spark, [("a", "x", value, 0, "U")]).write.mode("overwrite").parquet(str(source))
+        result = ingestion(home, "run", str(spec), "--json")
+        assert result.exit_code == 0, result.stderr
+    history = sorted(
+        spark.read.parquet(str(tmp_path / "history")).collect(), key=lambda r: r["valid_from"]
+    )
+    assert [(r["value"], r["is_current"]) for r in history] == [("A", False), ("B", True)]
+    assert history[0]["valid_to"] == history[1]["valid_from"] == history[1]["loaded_at"]
+    planned = ingestion(home, "plan", str(spec))
+    assert "load time" in planned.stdout
+    frame(spark, [("a", "x", "C", 0, "U"), ("a", "x", "D", 0, "U")]).write.mode(
+        "overwrite"
+    ).parquet(str(source))
+    refused = ingestion(home, "run", str(spec))
+    assert refused.exit_code == 1 and "k1='a', k2='x' appears twice" in refused.stderr

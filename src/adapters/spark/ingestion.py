@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import attrs
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
@@ -120,6 +121,11 @@ class SparkIngestionEngine:
                 )
             # One instant for the whole batch: the order of its changes is the load's.
             frame = frame.withColumn(LOAD_TIME, F.lit(datetime.now(UTC)).cast("timestamp"))
+        if plan.strategy in (Mode.SCD1, Mode.SCD2):
+            # The gate, the key checks and the write each pass over a batch: the source is
+            # read once, kept by the executors (spilling to their disks), never on the
+            # driver; the write releases it.
+            frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
         return SparkBatch(frame, schema_from_spark(frame.schema, where=f"{spec.name} source"))
 
     def probe(self, spec: PipelineSpec) -> Probe:
@@ -202,6 +208,12 @@ class SparkIngestionEngine:
 
     def write(self, spec: PipelineSpec, batch: object, plan: Plan, run_id: RunId) -> Written:
         assert isinstance(batch, SparkBatch)
+        try:
+            return self._write(spec, batch, plan, run_id)
+        finally:
+            batch.frame.unpersist()
+
+    def _write(self, spec: PipelineSpec, batch: SparkBatch, plan: Plan, run_id: RunId) -> Written:
         if spec.target.is_database:
             return self._database.write(spec, batch.frame, batch.schema, plan, run_id)
         target = self._target(spec)

@@ -30,12 +30,14 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    case,
     create_engine,
     event,
     exists,
     func,
     inspect,
     literal,
+    literal_column,
     not_,
     or_,
     select,
@@ -508,44 +510,34 @@ class SqlTarget:
             same = and_(*(target.c[k] == staged.c[k] for k in keys))
             newer = true() if sequence is None else not_(target.c[sequence] > staged.c[sequence])
             deleting = staged.c[DELETED].is_(True)
-            updated = int(
-                connection.execute(
-                    select(func.count())
-                    .select_from(staged)
-                    .where(not_(deleting), exists().where(and_(same, newer)))
-                ).scalar_one()
+            kept = not_(deleting)
+
+            def counted(condition: Any) -> Any:
+                return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+            if self.dialect == "postgresql":  # a fresh table has no statistics to plan with
+                connection.execute(text(f"ANALYZE {stage.qualified}"))
+            upserts, deletes = (
+                int(n)
+                for n in connection.execute(
+                    select(counted(kept), counted(deleting)).select_from(staged)
+                ).one()
             )
-            upserts = int(
-                connection.execute(
-                    select(func.count()).select_from(staged).where(not_(deleting))
-                ).scalar_one()
-            )
-            older = (
-                int(
+            deleted = 0
+            if deletes:
+                deleted = (
                     connection.execute(
-                        select(func.count())
-                        .select_from(staged)
-                        .where(not_(deleting), exists().where(and_(same, not_(newer))))
-                    ).scalar_one()
+                        target.delete().where(exists().where(and_(same, deleting, newer)))
+                    ).rowcount
+                    or 0
                 )
-                if sequence is not None
-                else 0
-            )
-            deleted = (
-                connection.execute(
-                    target.delete().where(exists().where(and_(same, deleting, newer)))
-                ).rowcount
-                or 0
-            )
             if delete_missing:
                 deleted += (
                     connection.execute(target.delete().where(~exists().where(same))).rowcount or 0
                 )
             names = [c.name for c in staged.columns if c.name != DELETED]
             insert = (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(target)
-            statement = insert.from_select(
-                names, select(*(staged.c[n] for n in names)).where(not_(deleting))
-            )
+            statement = insert.from_select(names, select(*(staged.c[n] for n in names)).where(kept))
             values = {n: statement.excluded[n] for n in names if n not in keys}
             guard = (
                 None
@@ -558,8 +550,38 @@ class SqlTarget:
                 )
             else:
                 statement = statement.on_conflict_do_nothing(index_elements=list(keys))
-            connection.execute(statement)
-            inserted = upserts - updated - older
+            if self.dialect == "postgresql":
+                # A row the upsert inserted has no xmax; one it updated has: counted as it
+                # happens, with no second pass over the target.
+                upserted = statement.returning(
+                    literal_column("(xmax = 0)", Boolean).label("inserted")
+                ).cte("upserted")
+                inserted, updated = (
+                    int(n)
+                    for n in connection.execute(
+                        select(counted(upserted.c.inserted), counted(not_(upserted.c.inserted)))
+                    ).one()
+                )
+            else:
+                held = target.c[keys[0]].is_not(None)
+                updated = int(
+                    connection.execute(
+                        select(counted(and_(kept, held, newer))).select_from(
+                            staged.outerjoin(target, same)
+                        )
+                    ).scalar_one()
+                )
+                older = 0
+                if sequence is not None:
+                    older = int(
+                        connection.execute(
+                            select(counted(and_(kept, held, not_(newer)))).select_from(
+                                staged.outerjoin(target, same)
+                            )
+                        ).scalar_one()
+                    )
+                connection.execute(statement)
+                inserted = upserts - updated - older
             return Applied(inserted + updated, inserted, updated, deleted)
 
         return self._apply(run_id, "upserting the batch by key", body, None)

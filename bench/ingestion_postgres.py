@@ -166,7 +166,7 @@ def main() -> None:
         results: list[tuple[str, float, float, float]] = []
         if "full" in only:
             db.execute(f"CREATE TABLE {schema}.copied (LIKE {schema}.source)")
-            full = PipelineSpec("full", source("source"), target("full"), Mode.FULL, ("id",))
+            full = PipelineSpec("full", source("source"), target("full"), Mode.FULL)
 
             def baseline() -> None:
                 db.execute(f"TRUNCATE {schema}.copied")

@@ -119,7 +119,7 @@ class DatabaseTargets:
         stage = target.create_stage(run, "full", schema)
         rows = self._stage(spec, frame, stage, "the batch")
         self._checkpoint("staged")
-        applied = target.apply_full(stage, run, spec.keys)
+        applied = target.apply_full(stage, run, spec.keys, rows)
         return Written(rows, applied.rows_written, None, run)
 
     def _append(
@@ -287,13 +287,9 @@ class DatabaseTargets:
         schema = schema_from_spark(frame.schema, where=f"{spec.name} source")
         batch_stage = target.create_stage(run, "batch", schema)
         rows_read = self._stage(spec, frame, batch_stage, "the batch")
-        # The batch as staged (read once from the source), and the stored history of the
-        # keys it touches: the only rows the rebuild needs.
-        columns = ", ".join(f'"{c}"' for c in batch_stage.columns)
-        batch = self._read_query(spec, f"SELECT {columns} FROM {batch_stage.qualified}")
-        batch = batch.select(
-            *(F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in frame.schema.fields)
-        )
+        # The batch (read once from the source and kept by the executors) and the stored
+        # history of the keys it touches: the only rows the rebuild needs.
+        batch = frame
         history = None
         if target.exists():
             same = " AND ".join(f't."{k}" = b."{k}"' for k in spec.keys)

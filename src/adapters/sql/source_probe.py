@@ -45,12 +45,14 @@ def engine_for_jdbc(url: str, user: str | None, password: str | None) -> Engine 
 
 def probe_table(engine: Engine, table: str, candidates: Sequence[str], slots: int) -> Probe:
     """Estimates of ``table``'s rows and bytes, and the range of the first of
-    ``candidates`` that is an integer column."""
+    ``candidates`` (then of the table's primary key columns) that is an integer column."""
     schema, _, name = table.rpartition(".")
     try:
-        columns = {
-            c["name"]: c["type"] for c in inspect(engine).get_columns(name, schema=schema or None)
-        }
+        inspector = inspect(engine)
+        columns = {c["name"]: c["type"] for c in inspector.get_columns(name, schema=schema or None)}
+        # The pipeline's keys and watermark first, then the table's primary key.
+        primary = inspector.get_pk_constraint(name, schema=schema or None)
+        candidates = [*candidates, *(primary.get("constrained_columns") or [])]
         with engine.connect() as connection:
             estimate = connection.execute(
                 text(

@@ -430,15 +430,11 @@ class SqlTarget:
             self._primary_key(connection, keys)
         return self._reflect(connection, self.table_name)
 
-    def apply_full(self, stage: Stage, run_id: str, keys: Sequence[str]) -> Applied:
-        """Full refresh: the staging table becomes the target (drop + rename)."""
+    def apply_full(self, stage: Stage, run_id: str, keys: Sequence[str], rows: int) -> Applied:
+        """Full refresh: the staging table (of ``rows`` rows) becomes the target (drop +
+        rename)."""
 
         def body(connection: Connection) -> Applied:
-            rows = int(
-                connection.execute(
-                    text(f"SELECT count(*) FROM {self._quoted(stage.name)}")
-                ).scalar_one()
-            )
             connection.execute(text(f"DROP TABLE IF EXISTS {self._quoted(self.table_name)}"))
             connection.execute(
                 text(f'ALTER TABLE {self._quoted(stage.name)} RENAME TO "{self.table_name}"')

@@ -94,7 +94,10 @@ class DatabaseTargets:
         with engine_step(
             f"{spec.name}: writing {what} into a staging table (the target is unchanged)"
         ):
-            return stage_rows(frame, self._writer(spec, stage, frame))
+            rows = stage_rows(frame, self._writer(spec, stage, frame))
+        if spec.mode is not Mode.FULL:  # joined with the target next: plan on its real size
+            self.sql(spec).analyze(stage)
+        return rows
 
     def write(
         self, spec: PipelineSpec, frame: DataFrame, schema: Schema, plan: Plan, run_id: RunId

@@ -306,6 +306,13 @@ class SqlTarget:
             connection.execute(CreateTable(table))
         return Stage(self.schema_name, name, tuple(table.columns.keys()), tuple(kinds))
 
+    def analyze(self, stage: Stage) -> None:
+        """Give PostgreSQL statistics of a filled staging table, so the queries that join it
+        with the target (hash joins, not nested loops) are planned on its real size."""
+        if self.dialect == "postgresql":
+            with self.engine.begin() as connection:
+                connection.execute(text(f"ANALYZE {stage.qualified}"))
+
     def drop_stage(self, stage: Stage) -> None:
         with self.engine.begin() as connection:
             connection.execute(text(f"DROP TABLE IF EXISTS {self._quoted(stage.name)}"))
@@ -511,8 +518,6 @@ class SqlTarget:
             def counted(condition: Any) -> Any:
                 return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-            if self.dialect == "postgresql":  # a fresh table has no statistics to plan with
-                connection.execute(text(f"ANALYZE {stage.qualified}"))
             upserts, deletes = (
                 int(n)
                 for n in connection.execute(

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
+from pyspark.sql import SparkSession
 
 from apps.ingestion.main import cli as ingestion
 from apps.metadata.main import cli as metadata
@@ -61,3 +62,37 @@ def test_parity_is_clean_after_the_main_job_and_fails_on_a_planted_difference(
     failed = CliRunner().invoke(ingestion, ["parity"], env=env)
     assert failed.exit_code == 1
     assert "rows_written" in failed.stdout and "parity FAILED" in failed.stdout
+
+
+def test_the_customer_examples_load_as_scd1_and_scd2(spark: SparkSession, tmp_path: Path) -> None:
+    """Batch 2 updates 11, brings a late change of 12, deletes 13 and adds 15."""
+    env = {"DATAPLATFORM_HOME": str(tmp_path)}
+    landing = tmp_path / "landing" / "customers"
+    landing.mkdir(parents=True)
+    for batch in (1, 2):
+        shutil.copy(EXAMPLES / "ingestion" / f"customers-batch{batch}.jsonl", landing)
+        for mode in ("scd1", "scd2"):
+            spec = EXAMPLES / "pipelines" / f"customers-{mode}.toml"
+            result = CliRunner().invoke(ingestion, ["run", str(spec)], env=env)
+            assert result.exit_code == 0, result.stderr
+    latest = spark.read.parquet(str(tmp_path / "warehouse" / "customers-scd1")).collect()
+    assert sorted((r["customer_id"], r["city"]) for r in latest) == [
+        (11, "Paris"),
+        (12, "Oslo"),  # the late change is older than the stored one
+        (14, "Kyiv"),
+        (15, "Quito"),
+    ]
+    history = spark.read.parquet(str(tmp_path / "warehouse" / "customers-scd2")).collect()
+    versions = sorted(
+        (r["customer_id"], r["city"] or "", r["is_current"], r["is_deleted"]) for r in history
+    )
+    assert versions == [
+        (11, "Lyon", False, False),
+        (11, "Paris", True, False),
+        (12, "Bergen", False, False),  # the late change, before the stored one
+        (12, "Oslo", True, False),
+        (13, "", False, True),  # the delete's tombstone
+        (13, "Rome", False, False),
+        (14, "Kyiv", True, False),
+        (15, "Quito", True, False),
+    ]

@@ -263,7 +263,9 @@ class DatabaseTargets:
             rows_deleted=applied.deleted,
         )
 
-    def _read_query(self, spec: PipelineSpec, query: str) -> DataFrame:
+    def _read_query(
+        self, spec: PipelineSpec, query: str, as_text: list[str] | None = None
+    ) -> DataFrame:
         url, properties = jdbc_url(spec.target)
         spark = self._sessions.session()
         driver = "sqlite" if spec.target.kind == "sqlite" else "postgresql"
@@ -277,14 +279,11 @@ class DatabaseTargets:
         )
         for key, value in properties.items():
             reader = reader.option(key, value)
+        if as_text:
+            reader = reader.option("customSchema", ", ".join(f"`{n}` STRING" for n in as_text))
         return reader.load()
 
     def _scd2(self, spec: PipelineSpec, target: SqlTarget, frame: DataFrame, run: str) -> Written:
-        if spec.target.kind == "sqlite":
-            raise ValueError(
-                f"{spec.name}: mode scd2 into a sqlite target is not supported yet; use a "
-                f"postgresql or parquet target"
-            )
         assert spec.change_order is not None
         self._checked(spec, frame)
         schema = schema_from_spark(frame.schema, where=f"{spec.name} source")
@@ -296,12 +295,30 @@ class DatabaseTargets:
         history = None
         if target.exists():
             same = " AND ".join(f't."{k}" = b."{k}"' for k in spec.keys)
+            names = None
+            if spec.target.kind == "sqlite":
+                # SQLite keeps what it is given: read text, cast to the types it stands for.
+                stored_schema = target.schema()
+                names = [] if stored_schema is None else [c.name for c in stored_schema.columns]
             stored = self._read_query(
                 spec,
                 f"SELECT t.* FROM {target._quoted(target.table_name)} t WHERE EXISTS "
                 f"(SELECT 1 FROM {batch_stage.qualified} b WHERE {same})",
+                as_text=names,
             )
             sequence_type = frame.schema[spec.change_order].dataType
+            if names is not None:
+                stored = stored.select(
+                    *(
+                        F.col(f"`{f.name}`").cast(f.dataType).alias(f.name)
+                        for f in frame.schema.fields
+                    ),
+                    F.col(strategies.VALID_FROM).cast(sequence_type).alias(strategies.VALID_FROM),
+                    F.col(strategies.VALID_TO).cast(sequence_type).alias(strategies.VALID_TO),
+                    F.col(strategies.IS_CURRENT).cast("boolean").alias(strategies.IS_CURRENT),
+                    F.col(strategies.IS_DELETED).cast("boolean").alias(strategies.IS_DELETED),
+                    F.col(strategies.SEQUENCES),
+                )
             history = stored.withColumn(
                 strategies.SEQUENCES,
                 F.transform(

@@ -110,13 +110,16 @@ class PostgresCopy:
         yield count
 
 
-def _sqlite_value(value: Any) -> Any:
+def _sqlite_value(value: Any, kind: str) -> Any:
+    """A value as SQLite keeps it: decimals as exact text, instants as UTC text."""
+    if value is None:
+        return None
     if isinstance(value, Decimal):
         return str(value)  # exact: SQLite keeps it as text unless REAL is lossless
-    if isinstance(value, datetime) and value.tzinfo is None:
-        return value.isoformat(sep=" ")
     if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat(sep=" ")
+        if kind == "timestamptz":  # Spark hands instants as naive local times
+            return value.astimezone(UTC).isoformat(sep=" ")
+        return value.isoformat(sep=" ")
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
@@ -136,13 +139,14 @@ class SqliteInsert:
         columns = ", ".join('"' + c + '"' for c in stage.columns)
         marks = ", ".join("?" for _ in stage.columns)
         statement = f"INSERT INTO {stage.qualified} ({columns}) VALUES ({marks})"
+        kinds = stage.copy_types
         count = 0
         connection = sqlite3.connect(self.path, timeout=SQLITE_BUSY_TIMEOUT_S, isolation_level=None)
         try:
             connection.execute("BEGIN IMMEDIATE")
             batch: list[tuple[Any, ...]] = []
             for row in rows:
-                batch.append(tuple(_sqlite_value(v) for v in row))
+                batch.append(tuple(_sqlite_value(v, k) for v, k in zip(row, kinds, strict=True)))
                 if len(batch) >= _BATCH:
                     connection.executemany(statement, batch)
                     count += len(batch)

@@ -171,7 +171,7 @@ def test_postgresql_target_holds_what_a_parquet_target_holds(
     assert json.loads(volume.stdout)["payload"]["rows_written"] == 2
 
 
-@pytest.mark.parametrize("mode", ["full", "append", "scd1"])
+@pytest.mark.parametrize("mode", ["full", "append", "scd1", "scd2"])
 def test_sqlite_target_holds_what_a_parquet_target_holds(
     spark: SparkSession, tmp_path: Path, mode: str
 ) -> None:

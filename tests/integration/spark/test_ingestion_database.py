@@ -335,3 +335,41 @@ def test_awkward_values_arrive_in_postgresql_exactly(
         score, wanted = found[5], expected[5]
         assert (score != score and wanted != wanted) or score == wanted  # NaN equals NaN here
         assert found[6] == expected[6]
+
+
+def test_a_full_refresh_whose_source_fails_midway_leaves_postgresql_as_it_was(
+    spark: SparkSession,
+    postgresql_jdbc: None,
+    postgres_target: tuple[str, str],
+    tmp_path: Path,
+) -> None:
+    url, schema = postgres_target
+    home = tmp_path / "home"
+    home.mkdir()
+    source = tmp_path / "source"
+    rows = [(f"k{i}", "x", Decimal(i), i, "U") for i in range(40)]
+    spark.createDataFrame(rows, SCHEMA).repartition(4).write.parquet(str(source))
+    spec = _pipeline(
+        tmp_path, source, "full", f'kind = "postgresql"\nurl = "{url}"\ntable = "{schema}.orders"'
+    )
+    assert ingestion(home, "run", str(spec)).exit_code == 0
+    sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg://")
+    before = _database_rows(sqlalchemy_url, f'"{schema}".orders')
+    victim = sorted(source.glob("part-*.parquet"))[-1]
+    victim.write_bytes(b"PAR1" + b"\x00" * 64 + b"PAR1")  # Spark fails while staging
+    failed = ingestion(home, "run", str(spec))
+    assert failed.exit_code == 1 and "Traceback" not in failed.stderr
+    assert "staging table (the target is unchanged) failed" in failed.stderr
+    assert len(failed.stderr.strip().splitlines()) == 1
+    assert _database_rows(sqlalchemy_url, f'"{schema}".orders') == before
+    engine = create_engine(sqlalchemy_url)
+    with engine.connect() as connection:
+        left = connection.execute(
+            text(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = :s "
+                "AND table_name LIKE '\\_dp\\_stage\\_%'"
+            ),
+            {"s": schema},
+        ).scalar_one()
+    engine.dispose()
+    assert left == 0

@@ -60,8 +60,14 @@ def test_every_decision_has_its_reason() -> None:
 def test_spec_rules_name_the_key_and_the_fix() -> None:
     with pytest.raises(ValueError, match=r"^watermark: mode append needs a \[watermark\]"):
         PipelineSpec("orders", SOURCE, TARGET, Mode.APPEND)
-    with pytest.raises(ValueError, match="not available yet"):
-        PipelineSpec("orders", SOURCE, TARGET, Mode.SCD2, ("id",))
+    # SCD2 without a sequence orders changes by load time.
+    assert PipelineSpec("orders", SOURCE, TARGET, Mode.SCD2, ("id",)).change_order == "loaded_at"
+    with pytest.raises(ValueError, match=r"^target: a postgresql target needs url and table"):
+        TargetSpec(kind="postgresql", table="public.orders")
+    with pytest.raises(ValueError, match=r"^target: table 'a b' is not a table name"):
+        TargetSpec(kind="sqlite", path="w.db", table="a b")
+    with pytest.raises(ValueError, match=r"^target: url 'mysql://x/y' is not a PostgreSQL URL"):
+        TargetSpec(kind="postgresql", url="mysql://x/y", table="orders")
     with pytest.raises(ValueError, match=r"^watermark\.lag: 'soon' is not a lag"):
         Watermark("updated_at", "soon", NullCursor.RAISE)
     with pytest.raises(ValueError, match="^name:"):

@@ -23,6 +23,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from sqlalchemy import Boolean, Column
+from sqlalchemy.exc import DBAPIError
 
 from adapters.spark import strategies
 from adapters.spark.errors import engine_step
@@ -39,6 +40,7 @@ from adapters.sql.targets import (
     DELETED,
     SqlTarget,
     Stage,
+    TargetDatabaseError,
     jdbc_url,
     libpq_url,
 )
@@ -103,6 +105,23 @@ class DatabaseTargets:
         self, spec: PipelineSpec, frame: DataFrame, schema: Schema, plan: Plan, run_id: RunId
     ) -> Written:
         target = self.sql(spec)
+        try:
+            return self._write(spec, target, frame, schema, plan, run_id)
+        except DBAPIError as failure:
+            reason = str(failure.orig).strip().splitlines()[0] if failure.orig else str(failure)
+            raise TargetDatabaseError(
+                f"{target.where}: {reason}; the target is unchanged"
+            ) from None
+
+    def _write(
+        self,
+        spec: PipelineSpec,
+        target: SqlTarget,
+        frame: DataFrame,
+        schema: Schema,
+        plan: Plan,
+        run_id: RunId,
+    ) -> Written:
         target.drop_stages()  # what killed runs of this target left behind
         run = run_id.value
         try:

@@ -14,11 +14,12 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from adapters.sql.types import from_sql
+from domain.ingestion.errors import EngineFailed
 from domain.ingestion.plan import Probe
 from domain.schema import IntegerType
 
 
-class ProbeFailed(RuntimeError):
+class ProbeFailed(EngineFailed):
     """The source could not be probed; the message names the table and the reason."""
 
 

@@ -53,6 +53,7 @@ from adapters.sql.catalog import sqlite_schema
 from adapters.sql.engine import SQLITE_BUSY_TIMEOUT_S
 from adapters.sql.tables import UtcTimestamp
 from adapters.sql.types import from_sql, to_sql
+from domain.ingestion.errors import EngineFailed
 from domain.ingestion.spec import TargetSpec
 from domain.schema import (
     BinaryType,
@@ -68,6 +69,9 @@ from domain.schema import (
     StringType,
     TimestampType,
 )
+from domain.schema import (
+    Column as SchemaColumn,
+)
 from domain.schema.diff import TypeChange, classify
 from ports.ingestion import Committed
 
@@ -75,7 +79,7 @@ COMMITS = "_dataplatform_commits"
 DELETED = "__deleted"  # staged scd1 rows: True for a delete of the key
 
 
-class TargetDatabaseError(RuntimeError):
+class TargetDatabaseError(EngineFailed):
     """The target database refused a step; the message names the target and the step."""
 
 
@@ -218,7 +222,9 @@ class SqlTarget:
 
     @property
     def where(self) -> str:
-        return f"target {self.spec.table} ({self.dialect})"
+        if self.dialect == "sqlite":
+            return f"target {self.spec.table} in the SQLite file {self.spec.path}"
+        return f"target {self.spec.table} (postgresql)"
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -243,8 +249,6 @@ class SqlTarget:
         if self.dialect == "sqlite":
             return sqlite_schema(self.engine, self.table_name, where)
         columns = inspect(self.engine).get_columns(self.table_name, schema=self.schema_name)
-        from domain.schema import Column as SchemaColumn
-
         return Schema.from_columns(
             [
                 SchemaColumn(

@@ -107,6 +107,8 @@ def plan(container: punq.Container, pipeline_file: Path, full_refresh: bool, as_
         runtime = _runtime(container, pipeline)
         try:
             decided, verdict = runtime.use_case.preview(pipeline.spec, full_refresh=full_refresh)
+        except (EngineFailed, ValueError) as failed:
+            fail(str(failed))
         finally:
             runtime.stop()
     parts = decided.partitioning

@@ -373,3 +373,29 @@ def test_a_full_refresh_whose_source_fails_midway_leaves_postgresql_as_it_was(
         ).scalar_one()
     engine.dispose()
     assert left == 0
+
+
+@pytest.mark.parametrize(
+    ("target", "message"),
+    [
+        (
+            'kind = "postgresql"\nurl = "postgresql://nobody@127.0.0.1:1/nowhere"\n'
+            'table = "public.orders"',
+            "target public.orders (postgresql): connection failed",
+        ),
+        (
+            'kind = "sqlite"\npath = "/nonexistent/dir/w.db"\ntable = "orders"',
+            "target orders in the SQLite file /nonexistent/dir/w.db: unable to open",
+        ),
+    ],
+)
+def test_an_unreachable_target_is_one_line_naming_it(
+    spark: SparkSession, tmp_path: Path, target: str, message: str
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    source = tmp_path / "source"
+    spark.createDataFrame(BATCHES[0], SCHEMA).write.parquet(str(source))
+    failed = ingestion(home, "run", str(_pipeline(tmp_path, source, "full", target)))
+    assert failed.exit_code == 1 and message in failed.stderr, failed.stderr
+    assert len(failed.stderr.strip().splitlines()) == 1 and "bug" not in failed.stderr

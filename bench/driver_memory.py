@@ -20,27 +20,16 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 
 def measure(rows: int, target_kind: str, url: str) -> dict[str, float]:
     """Run in this process: one full refresh of ``rows`` rows; the peaks."""
-    from timing import write_sample
+    from timing import ingestion_runner, write_sample
 
-    from adapters.memory.metadata import InMemoryMetadataRepository
-    from adapters.memory.state import InMemoryStateStore
-    from adapters.spark.ingestion import SparkIngestionEngine
     from adapters.spark.session import SparkSessionProvider, SparkSettings
-    from domain.dataset import RunId
-    from domain.ingestion.run import RunPipeline
     from domain.ingestion.spec import PipelineSpec, SourceSpec, TargetSpec
-    from domain.metadata.baselines import GatewaySchemaBaselines
-    from domain.metadata.gateway import MetadataGateway
-    from domain.runs.lifecycle import RunLifecycle
-    from domain.schema.checks import SchemaDriftCheck
-    from domain.schema.policy import PolicyBook
 
     sessions = SparkSessionProvider(
         SparkSettings(
@@ -66,17 +55,7 @@ def measure(rows: int, target_kind: str, url: str) -> dict[str, float]:
             else TargetSpec(kind="postgresql", url=url, table=table)
         )
         spec = PipelineSpec("memory", SourceSpec(kind="parquet", path=source), target)
-        gateway = MetadataGateway(InMemoryMetadataRepository())
-        now = lambda: datetime.now(UTC)  # noqa: E731
-        use_case = RunPipeline(
-            SparkIngestionEngine(sessions),
-            InMemoryStateStore(),
-            gateway,
-            SchemaDriftCheck(GatewaySchemaBaselines(gateway), gateway, PolicyBook()),
-            now,
-        )
-        lifecycle = RunLifecycle(gateway, spec.target.subject, RunId.new(), "bench", now)
-        written = use_case.run(spec, lifecycle).written.rows_written
+        written = ingestion_runner(sessions)(spec)
         assert written == rows, written
         heap = sum(
             pool.getPeakUsage().getUsed() for pool in pools if str(pool.getType()) == "Heap memory"

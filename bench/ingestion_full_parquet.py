@@ -20,22 +20,17 @@ import platform
 import shutil
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from timing import median_times, spark_arguments, spark_sessions, write_sample
+from timing import (
+    ingestion_runner,
+    median_times,
+    spark_arguments,
+    spark_sessions,
+    write_sample,
+)
 
-from adapters.memory.metadata import InMemoryMetadataRepository
-from adapters.memory.state import InMemoryStateStore
-from adapters.spark.ingestion import SparkIngestionEngine
-from domain.dataset import RunId
-from domain.ingestion.run import RunPipeline
 from domain.ingestion.spec import PipelineSpec, SourceSpec, TargetSpec
-from domain.metadata.baselines import GatewaySchemaBaselines
-from domain.metadata.gateway import MetadataGateway
-from domain.runs.lifecycle import RunLifecycle
-from domain.schema.checks import SchemaDriftCheck
-from domain.schema.policy import PolicyBook
 
 
 def main() -> None:
@@ -63,20 +58,11 @@ def main() -> None:
             source=SourceSpec(kind="parquet", path=source),
             target=TargetSpec(kind="parquet", path=str(root / "warehouse" / "bench")),
         )
-        gateway = MetadataGateway(InMemoryMetadataRepository())
-        now = lambda: datetime.now(UTC)  # noqa: E731
-        use_case = RunPipeline(
-            SparkIngestionEngine(sessions),
-            InMemoryStateStore(),
-            gateway,
-            SchemaDriftCheck(GatewaySchemaBaselines(gateway), gateway, PolicyBook()),
-            now,
-        )
+        run = ingestion_runner(sessions)
         rows: list[int] = []
 
         def ingestion() -> None:
-            lifecycle = RunLifecycle(gateway, spec.target.subject, RunId.new(), "bench", now)
-            rows.append(use_case.run(spec, lifecycle).written.rows_written)
+            rows.append(run(spec))
 
         medians = median_times({"bare Spark": bare, "ingestion run": ingestion}, args.repeat)
         assert set(rows) == {args.rows}, rows

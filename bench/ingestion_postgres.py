@@ -29,22 +29,11 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import psycopg
-from timing import spark_sessions
+from timing import ingestion_runner, spark_sessions
 
-from adapters.memory.metadata import InMemoryMetadataRepository
-from adapters.memory.state import InMemoryStateStore
-from adapters.spark.ingestion import SparkIngestionEngine
-from domain.dataset import RunId
-from domain.ingestion.run import RunPipeline
 from domain.ingestion.spec import Mode, PipelineSpec, SourceSpec, TargetSpec
-from domain.metadata.baselines import GatewaySchemaBaselines
-from domain.metadata.gateway import MetadataGateway
-from domain.runs.lifecycle import RunLifecycle
-from domain.schema.checks import SchemaDriftCheck
-from domain.schema.policy import PolicyBook
 
 COLUMNS = "id, amount, name, at, qty"
 
@@ -140,22 +129,7 @@ def main() -> None:
         )
         jdbc = args.url.replace("postgresql://", "jdbc:postgresql://").split("@", 1)
         jdbc_url = "jdbc:postgresql://" + jdbc[1] if len(jdbc) == 2 else jdbc[0]
-        gateway = MetadataGateway(InMemoryMetadataRepository())
-        now = lambda: datetime.now(UTC)  # noqa: E731
-        engine = SparkIngestionEngine(sessions)
-
-        def use_case() -> RunPipeline:
-            return RunPipeline(
-                engine,
-                InMemoryStateStore(),
-                gateway,
-                SchemaDriftCheck(GatewaySchemaBaselines(gateway), gateway, PolicyBook()),
-                now,
-            )
-
-        def run(spec: PipelineSpec) -> int:
-            lifecycle = RunLifecycle(gateway, spec.target.subject, RunId.new(), "bench", now)
-            return use_case().run(spec, lifecycle).written.rows_written
+        run = ingestion_runner(sessions)
 
         def source(table: str) -> SourceSpec:
             return SourceSpec(kind="jdbc", url=jdbc_url, table=f"{schema}.{table}", user="postgres")

@@ -7,12 +7,24 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
+from adapters.memory.metadata import InMemoryMetadataRepository
+from adapters.memory.state import InMemoryStateStore
+from adapters.spark.ingestion import SparkIngestionEngine
 from adapters.spark.session import SparkSessionProvider, SparkSettings
+from domain.dataset import RunId
+from domain.ingestion.run import RunPipeline
+from domain.ingestion.spec import PipelineSpec
+from domain.metadata.baselines import GatewaySchemaBaselines
+from domain.metadata.gateway import MetadataGateway
+from domain.runs.lifecycle import RunLifecycle
+from domain.schema.checks import SchemaDriftCheck
+from domain.schema.policy import PolicyBook
 
 
 def median_times(works: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
@@ -76,3 +88,26 @@ def write_sample(spark: SparkSession, rows: int, path: str) -> str:
         f"wrote {rows:,} rows x 6 columns, {size / 1e6:.0f} MB of Parquet in "
         f"{time.perf_counter() - start:.1f} s"
     )
+
+
+def ingestion_runner(sessions: SparkSessionProvider) -> Callable[[PipelineSpec], int]:
+    """One run of a pipeline per call, through the Spark engine, with records and state in
+    memory (only the runtime's own work is measured); returns the rows written."""
+    gateway = MetadataGateway(InMemoryMetadataRepository())
+    engine = SparkIngestionEngine(sessions)
+
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+    def run(spec: PipelineSpec) -> int:
+        use_case = RunPipeline(
+            engine,
+            InMemoryStateStore(),
+            gateway,
+            SchemaDriftCheck(GatewaySchemaBaselines(gateway), gateway, PolicyBook()),
+            now,
+        )
+        lifecycle = RunLifecycle(gateway, spec.target.subject, RunId.new(), "bench", now)
+        return use_case.run(spec, lifecycle).written.rows_written
+
+    return run

@@ -41,6 +41,7 @@ from adapters.sql.targets import (
     SqlTarget,
     Stage,
     TargetDatabaseError,
+    database_reason,
     jdbc_url,
     libpq_url,
 )
@@ -108,9 +109,8 @@ class DatabaseTargets:
         try:
             return self._write(spec, target, frame, schema, plan, run_id)
         except DBAPIError as failure:
-            reason = str(failure.orig).strip().splitlines()[0] if failure.orig else str(failure)
             raise TargetDatabaseError(
-                f"{target.where}: {reason}; the target is unchanged"
+                f"{target.where}: {database_reason(failure)}; the target is unchanged"
             ) from None
 
     def _write(
@@ -155,16 +155,8 @@ class DatabaseTargets:
     ) -> Written:
         assert spec.watermark is not None and plan.window is not None
         column, window = spec.watermark.column, plan.window
-        if column not in frame.columns:
-            raise ValueError(
-                f"{spec.name}: the source has no watermark column {column!r}; it has "
-                f"{', '.join(frame.columns)}"
-            )
-        data_type = frame.schema[column].dataType
-        lower = (
-            None
-            if window.after is None
-            else strategies.lower_bound(window.after, window.lag, data_type)
+        data_type, lower = strategies.read_window(
+            spec.name, frame, column, window.after, window.lag
         )
         watermark = F.col(f"`{column}`")
         in_window = watermark.isNotNull() if lower is None else watermark >= lower
@@ -174,7 +166,7 @@ class DatabaseTargets:
             observed = frame.agg(
                 F.sum(F.when(in_window | watermark.isNull(), 1).otherwise(0)).alias("rows"),
                 F.sum(F.when(watermark.isNull(), 1).otherwise(0)).alias("nulls"),
-                watermark_max(watermark, window.after, data_type).alias("watermark"),
+                strategies.greatest_watermark(column, window.after, data_type).alias("watermark"),
             ).first()
         assert observed is not None
         nulls = int(observed["nulls"] or 0)
@@ -221,15 +213,8 @@ class DatabaseTargets:
     def _checked(self, spec: PipelineSpec, frame: DataFrame) -> int:
         """The batch's keys are usable: columns present, no NULL key, no ambiguous change;
         returns the batch's rows."""
-        missing = [c for c in (*spec.keys, spec.change_order or "") if c and c not in frame.columns]
         marker = None if spec.deletes is None else spec.deletes.column
-        if marker is not None and marker not in frame.columns:
-            missing.append(marker)
-        if missing:
-            raise ValueError(
-                f"{spec.name}: the source has no column {', '.join(map(repr, missing))}; it has "
-                f"{', '.join(frame.columns)}"
-            )
+        strategies.require_columns(spec.name, frame, [*spec.keys, spec.change_order, marker])
         with engine_step(f"{spec.name}: checking the batch's keys"):
             null_key = F.lit(False)
             for key in spec.keys:
@@ -250,10 +235,13 @@ class DatabaseTargets:
         return int(counts["rows"])
 
     def _deleted(self, spec: PipelineSpec) -> Any:
-        if spec.deletes is None or spec.deletes.column is None:
-            return F.lit(False)
-        marker = F.col(f"`{spec.deletes.column}`").cast("string") == F.lit(spec.deletes.value)
-        return F.coalesce(marker, F.lit(False))
+        """The delete flag of each batch row (False without a marker column)."""
+        marker = (
+            None
+            if spec.deletes is None
+            else strategies.delete_marker(spec.deletes.column, spec.deletes.value)
+        )
+        return F.lit(False) if marker is None else F.coalesce(marker, F.lit(False))
 
     def _scd1(
         self, spec: PipelineSpec, target: SqlTarget, frame: DataFrame, schema: Schema, run: str
@@ -348,9 +336,11 @@ class DatabaseTargets:
                 *(F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in frame.schema.fields),
                 *(F.col(c) for c in strategies.HISTORY_COLUMNS),
             )
-        deleted = None
-        if spec.deletes is not None and spec.deletes.column is not None:
-            deleted = F.col(f"`{spec.deletes.column}`").cast("string") == F.lit(spec.deletes.value)
+        deleted = (
+            None
+            if spec.deletes is None
+            else strategies.delete_marker(spec.deletes.column, spec.deletes.value)
+        )
         rebuilt = strategies.scd2(
             history, batch, keys=spec.keys, sequence=spec.change_order, deleted=deleted
         )
@@ -373,14 +363,6 @@ class DatabaseTargets:
             rows_inserted=applied.inserted,
             rows_closed=applied.closed,
         )
-
-
-def watermark_max(watermark: Any, after: str | None, data_type: T.DataType) -> Any:
-    """The greatest watermark the target holds after the run, as text."""
-    greatest = F.max(watermark)
-    if after is not None:
-        greatest = F.greatest(greatest, F.lit(after).cast(data_type))
-    return greatest.cast("string")
 
 
 def _python(value: Any, data_type: T.DataType) -> Any:

@@ -305,17 +305,8 @@ class SparkIngestionEngine:
     ) -> tuple[DataFrame, Observation, Observation]:
         """The whole new version of an SCD1 or SCD2 target, with the batch's size and what
         changed counted on the way through the write."""
-        missing = [
-            c for c in (*spec.keys, spec.change_order or "") if c and c not in batch.frame.columns
-        ]
         marker = None if spec.deletes is None else spec.deletes.column
-        if marker is not None and marker not in batch.frame.columns:
-            missing.append(marker)
-        if missing:
-            raise ValueError(
-                f"{spec.name}: the source has no column {', '.join(map(repr, missing))}; it has "
-                f"{', '.join(batch.frame.columns)}"
-            )
+        strategies.require_columns(spec.name, batch.frame, [*spec.keys, spec.change_order, marker])
         with engine_step(f"{spec.name}: checking the batch's keys"):
             strategies.refuse_ambiguous_changes(batch.frame, spec.keys, spec.change_order)
         read = Observation(f"read_{run_id.value}")
@@ -327,8 +318,8 @@ class SparkIngestionEngine:
         )
         deleted = (
             None
-            if spec.deletes is None or spec.deletes.column is None
-            else F.col(f"`{spec.deletes.column}`").cast("string") == F.lit(spec.deletes.value)
+            if spec.deletes is None
+            else strategies.delete_marker(spec.deletes.column, spec.deletes.value)
         )
         actions = Observation(f"actions_{run_id.value}")
         if strategy is Mode.SCD2:
@@ -378,16 +369,8 @@ class SparkIngestionEngine:
         assert spec.watermark is not None and plan.window is not None
         column, window = spec.watermark.column, plan.window
         frame = batch.frame
-        if column not in frame.columns:
-            raise ValueError(
-                f"{spec.name}: the source has no watermark column {column!r}; it has "
-                f"{', '.join(frame.columns)}"
-            )
-        data_type = frame.schema[column].dataType
-        lower = (
-            None
-            if window.after is None
-            else strategies.lower_bound(window.after, window.lag, data_type)
+        data_type, lower = strategies.read_window(
+            spec.name, frame, column, window.after, window.lag
         )
         watermark = F.col(f"`{column}`")
         # Observation names are per session: one name per run, or a later run reads nothing.
@@ -417,9 +400,8 @@ class SparkIngestionEngine:
             include_nulls=include,
         )
         top = Observation(f"watermark_{run_id.value}")
-        previous = None if window.after is None else F.lit(window.after).cast(data_type)
-        greatest = F.max(watermark) if previous is None else F.greatest(F.max(watermark), previous)
-        rows = rows.observe(top, greatest.cast("string").alias("watermark"))
+        greatest = strategies.greatest_watermark(column, window.after, data_type)
+        rows = rows.observe(top, greatest.alias("watermark"))
         return rows, read, top
 
     @staticmethod

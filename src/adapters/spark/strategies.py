@@ -30,6 +30,44 @@ def lower_bound(after: str, lag: str | None, data_type: T.DataType) -> Column:
     return bound - F.lit(amount).cast(data_type)
 
 
+def require_columns(name: str, frame: DataFrame, columns: Sequence[str | None]) -> None:
+    """ValueError naming the pipeline, the missing columns and the ones the source has."""
+    missing = [c for c in columns if c and c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{name}: the source has no column {', '.join(map(repr, missing))}; it has "
+            f"{', '.join(frame.columns)}"
+        )
+
+
+def read_window(
+    name: str, frame: DataFrame, column: str, after: str | None, lag: str | None
+) -> tuple[T.DataType, Column | None]:
+    """The watermark column's type and the window's lower bound (None: read everything)."""
+    if column not in frame.columns:
+        raise ValueError(
+            f"{name}: the source has no watermark column {column!r}; it has "
+            f"{', '.join(frame.columns)}"
+        )
+    data_type = frame.schema[column].dataType
+    return data_type, None if after is None else lower_bound(after, lag, data_type)
+
+
+def greatest_watermark(column: str, after: str | None, data_type: T.DataType) -> Column:
+    """The greatest watermark the target holds after the run, as text (an aggregate)."""
+    greatest = F.max(F.col(f"`{column}`"))
+    if after is not None:
+        greatest = F.greatest(greatest, F.lit(after).cast(data_type))
+    return greatest.cast("string")
+
+
+def delete_marker(column: str | None, value: str) -> Column | None:
+    """True where the marker ``column`` holds ``value`` (None without a marker column)."""
+    if column is None:
+        return None
+    return F.col(f"`{column}`").cast("string") == F.lit(value)
+
+
 def full(batch: DataFrame) -> DataFrame:
     """Full refresh: the target becomes exactly the batch."""
     return batch

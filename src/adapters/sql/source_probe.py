@@ -13,6 +13,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
+from adapters.sql.targets import database_reason
 from adapters.sql.types import from_sql
 from domain.ingestion.errors import EngineFailed
 from domain.ingestion.plan import Probe
@@ -79,8 +80,7 @@ def probe_table(engine: Engine, table: str, candidates: Sequence[str], slots: in
                     break
                 return Probe(rows, size, column, int(low), int(high), slots=slots)
     except DBAPIError as failure:
-        reason = str(failure.orig).strip().splitlines()[0] if failure.orig else str(failure)
-        raise ProbeFailed(f"source {table}: cannot probe it: {reason}") from None
+        raise ProbeFailed(f"source {table}: cannot probe it: {database_reason(failure)}") from None
     finally:
         engine.dispose()
     return Probe(rows, size, slots=slots)

@@ -83,6 +83,11 @@ class TargetDatabaseError(EngineFailed):
     """The target database refused a step; the message names the target and the step."""
 
 
+def database_reason(failure: DBAPIError) -> str:
+    """The first line of what the database said (not SQLAlchemy's wrapping of it)."""
+    return str(failure.orig).strip().splitlines()[0] if failure.orig else str(failure)
+
+
 def sqlalchemy_url(spec: TargetSpec) -> str:
     """The SQLAlchemy URL of a database target (psycopg for PostgreSQL)."""
     if spec.kind == "sqlite":
@@ -232,8 +237,7 @@ class SqlTarget:
     # -- reading -------------------------------------------------------------------------
 
     def _connect_failure(self, failure: DBAPIError) -> TargetDatabaseError:
-        reason = str(failure.orig).strip().splitlines()[0] if failure.orig else str(failure)
-        return TargetDatabaseError(f"{self.where}: {reason}")
+        return TargetDatabaseError(f"{self.where}: {database_reason(failure)}")
 
     def exists(self) -> bool:
         try:
@@ -404,10 +408,9 @@ class SqlTarget:
                 self._mark(connection, run_id, applied.rows_written, watermark)
                 self._checkpoint("applied")  # inside the transaction, before the commit
         except DBAPIError as failure:
-            reason = str(failure.orig).strip().splitlines()[0] if failure.orig else str(failure)
             raise TargetDatabaseError(
                 f"{self.where}: {step} failed and was rolled back, the target is unchanged: "
-                f"{reason}"
+                f"{database_reason(failure)}"
             ) from None
         return applied
 

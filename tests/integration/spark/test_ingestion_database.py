@@ -88,6 +88,27 @@ def _pipeline(tmp_path: Path, source: Path, mode: str, target: str) -> Path:
     return spec
 
 
+def _postgres(url: str, schema: str) -> tuple[str, str]:
+    """(the [target] lines of a table orders in ``schema``, the SQLAlchemy URL to read it)."""
+    target = f'kind = "postgresql"\nurl = "{url}"\ntable = "{schema}.orders"'
+    return target, url.replace("postgresql://", "postgresql+psycopg://")
+
+
+def _staging_tables(sqlalchemy_url: str, schema: str) -> int:
+    """How many staging tables ``schema`` holds."""
+    engine = create_engine(sqlalchemy_url)
+    with engine.connect() as connection:
+        left = connection.execute(
+            text(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = :s "
+                "AND table_name LIKE '\\_dp\\_stage\\_%'"
+            ),
+            {"s": schema},
+        ).scalar_one()
+    engine.dispose()
+    return int(left)
+
+
 def _run_batches(spark: SparkSession, tmp_path: Path, home: Path, spec: Path, source: Path) -> None:
     for rows in BATCHES:
         spark.createDataFrame(rows, SCHEMA).write.mode("overwrite").parquet(str(source))
@@ -139,15 +160,10 @@ def test_postgresql_target_holds_what_a_parquet_target_holds(
     reference = _pipeline(
         tmp_path, parquet_source, mode, f'kind = "parquet"\npath = "{tmp_path}/parquet-target"'
     )
-    spec = _pipeline(
-        tmp_path,
-        database_source,
-        mode,
-        f'kind = "postgresql"\nurl = "{url}"\ntable = "{schema}.orders"',
-    )
+    target, sqlalchemy_url = _postgres(url, schema)
+    spec = _pipeline(tmp_path, database_source, mode, target)
     _run_batches(spark, tmp_path, home, reference, parquet_source)
     _run_batches(spark, tmp_path, home, spec, database_source)
-    sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg://")
     assert _database_rows(sqlalchemy_url, f'"{schema}".orders') == _parquet_rows(
         spark, tmp_path / "parquet-target"
     )
@@ -202,9 +218,8 @@ def test_scd1_counts_and_a_refused_batch_leave_postgresql_unchanged(
     home = tmp_path / "home"
     home.mkdir()
     source = tmp_path / "source"
-    spec = _pipeline(
-        tmp_path, source, "scd1", f'kind = "postgresql"\nurl = "{url}"\ntable = "{schema}.orders"'
-    )
+    target, sqlalchemy_url = _postgres(url, schema)
+    spec = _pipeline(tmp_path, source, "scd1", target)
     _run_batches(spark, tmp_path, home, spec, source)
     subject = f"postgres://127.0.0.1:5432::test.{schema}.orders"
     payload = json.loads(metadata(home, "latest", "ingestion_volume", subject, "--json").stdout)[
@@ -212,7 +227,6 @@ def test_scd1_counts_and_a_refused_batch_leave_postgresql_unchanged(
     ]
     # Batch 3: a|x updated, b|x inserted again.
     assert (payload["rows_read"], payload["rows_inserted"], payload["rows_updated"]) == (2, 1, 1)
-    sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg://")
     before = _database_rows(sqlalchemy_url, f'"{schema}".orders')
     spark.createDataFrame([(None, "x", Decimal("1"), 9, "U")], SCHEMA).write.mode(
         "overwrite"
@@ -233,11 +247,9 @@ def test_the_precision_gate_on_postgresql_refuses_then_widens(
     home = tmp_path / "home"
     home.mkdir()
     source = tmp_path / "source"
-    spec = _pipeline(
-        tmp_path, source, "scd1", f'kind = "postgresql"\nurl = "{url}"\ntable = "{schema}.orders"'
-    )
+    target, sqlalchemy_url = _postgres(url, schema)
+    spec = _pipeline(tmp_path, source, "scd1", target)
     _run_batches(spark, tmp_path, home, spec, source)
-    sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg://")
     before = _database_rows(sqlalchemy_url, f'"{schema}".orders')
     wide = T.StructType(
         [f if f.name != "amount" else T.StructField("amount", T.DecimalType(20, 3)) for f in SCHEMA]
@@ -349,11 +361,9 @@ def test_a_full_refresh_whose_source_fails_midway_leaves_postgresql_as_it_was(
     source = tmp_path / "source"
     rows = [(f"k{i}", "x", Decimal(i), i, "U") for i in range(40)]
     spark.createDataFrame(rows, SCHEMA).repartition(4).write.parquet(str(source))
-    spec = _pipeline(
-        tmp_path, source, "full", f'kind = "postgresql"\nurl = "{url}"\ntable = "{schema}.orders"'
-    )
+    target, sqlalchemy_url = _postgres(url, schema)
+    spec = _pipeline(tmp_path, source, "full", target)
     assert ingestion(home, "run", str(spec)).exit_code == 0
-    sqlalchemy_url = url.replace("postgresql://", "postgresql+psycopg://")
     before = _database_rows(sqlalchemy_url, f'"{schema}".orders')
     victim = sorted(source.glob("part-*.parquet"))[-1]
     victim.write_bytes(b"PAR1" + b"\x00" * 64 + b"PAR1")  # Spark fails while staging
@@ -362,17 +372,7 @@ def test_a_full_refresh_whose_source_fails_midway_leaves_postgresql_as_it_was(
     assert "staging table (the target is unchanged) failed" in failed.stderr
     assert len(failed.stderr.strip().splitlines()) == 1
     assert _database_rows(sqlalchemy_url, f'"{schema}".orders') == before
-    engine = create_engine(sqlalchemy_url)
-    with engine.connect() as connection:
-        left = connection.execute(
-            text(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = :s "
-                "AND table_name LIKE '\\_dp\\_stage\\_%'"
-            ),
-            {"s": schema},
-        ).scalar_one()
-    engine.dispose()
-    assert left == 0
+    assert _staging_tables(sqlalchemy_url, schema) == 0
 
 
 @pytest.mark.parametrize(

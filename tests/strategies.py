@@ -154,6 +154,9 @@ def ingestion_runtimes(draw: st.DrawFn) -> IngestionRuntime:
         draw(st.sampled_from(RunStatus)),
         tuple(phases),
         tuple(draw(st.lists(texts, max_size=3))),
+        draw(st.none() | words),
+        draw(st.none() | texts),
+        draw(st.none() | texts),
     )
 
 
@@ -211,6 +214,10 @@ payloads_by_kind: dict[RecordKind, st.SearchStrategy[Payload]] = {
         st.none() | decimals,
         st.none() | decimals,
         decimals,
+        texts,
+        st.lists(st.tuples(words, counts), max_size=3),
+        st.lists(st.tuples(words, texts), max_size=3),
+        st.none() | decimals,
         texts,
     ),
     RecordKind.RUN_EVENT: st.builds(

@@ -333,6 +333,9 @@ class RunPipeline:
             status=RunStatus.SUCCEEDED,
             phases=timings,
             plan=current.reasons,
+            window_column=None if current.window is None else current.window.column,
+            window_after=None if current.window is None else current.window.after,
+            window_upto=None if current.window is None else written.watermark,
         )
         return [self._record(spec, run_id, volume), self._record(spec, run_id, runtime)]
 

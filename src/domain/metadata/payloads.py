@@ -211,7 +211,9 @@ def _phases(value: Iterable[PhaseTiming]) -> tuple[PhaseTiming, ...]:
 class IngestionRuntime:
     """When an ingestion run started and finished, with which strategy, and how it ended.
 
-    Version 2 added the duration of each phase and the plan's reasons (one sentence each).
+    Version 2 added the duration of each phase and the plan's reasons (one sentence each);
+    version 3 the watermark window the run read (``window_column`` after ``window_after``,
+    up to ``window_upto``, the watermark it committed), which a recon of the run is scoped to.
     """
 
     strategy: str = attrs.field(validator=_non_empty)
@@ -220,6 +222,9 @@ class IngestionRuntime:
     status: RunStatus
     phases: tuple[PhaseTiming, ...] = attrs.field(factory=tuple, converter=_phases)
     plan: tuple[str, ...] = attrs.field(factory=tuple, converter=_texts)
+    window_column: str | None = None
+    window_after: str | None = None
+    window_upto: str | None = None
 
     @property
     def duration_seconds(self) -> float:
@@ -235,9 +240,21 @@ class ReconStatus(enum.Enum):
     ERROR = "error"
 
 
+def _counts(value: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    return tuple((str(name), int(count)) for name, count in value)
+
+
+def _samples(value: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple((str(category), str(key)) for category, key in value)
+
+
 @attrs.frozen
 class ReconResult:
-    """The outcome of one reconciliation check. Values are exact decimals (never floats)."""
+    """The outcome of one reconciliation check. Values are exact decimals (never floats).
+
+    Version 2 added what a check counted (``counts``: category -> number), up to N sample
+    keys per category (``samples``: category, the key as JSON), the ``threshold`` it was
+    judged by and the ``scope`` of rows it covered (empty: the whole tables)."""
 
     check: str = attrs.field(validator=_non_empty)
     status: ReconStatus
@@ -245,6 +262,10 @@ class ReconResult:
     actual: Decimal | None = None
     tolerance: Decimal = Decimal(0)
     detail: str = ""
+    counts: tuple[tuple[str, int], ...] = attrs.field(factory=tuple, converter=_counts)
+    samples: tuple[tuple[str, str], ...] = attrs.field(factory=tuple, converter=_samples)
+    threshold: Decimal | None = None
+    scope: str = ""
 
     def natural_key(self) -> NaturalKey:
         return (self.check,)

@@ -25,3 +25,9 @@ def ingestion(home: Path, *args: str) -> Result:
 
 def metadata(home: Path, *args: str) -> Result:
     return _invoke(metadata_cli, home, args)
+
+
+def recon(home: Path, *args: str) -> Result:
+    from apps.recon.main import cli as recon_cli
+
+    return _invoke(recon_cli, home, args)

@@ -1,0 +1,261 @@
+"""Recon files (TOML) -> ReconSpec, every error naming the file, the key and the fix; and
+the spec of a pipeline's last committed run (``recon run --pipeline``).
+
+    name = "orders-check"
+    keys = ["order_id"]                # composite: list them all
+    select = ["amount", "status"]      # optional: only these source columns
+    samples = 10                       # sample keys kept per category
+
+    [source]                           # any endpoint: parquet | csv | json | jdbc
+    kind = "jdbc"
+    url = "jdbc:postgresql://127.0.0.1:5432/shop"
+    table = "public.orders"
+
+    [target]
+    kind = "parquet"
+    path = "warehouse/orders"          # relative to this file; {home} is the platform home
+
+    [columns]                          # source column = target column, where names differ
+    amount = "amount_usd"
+
+    [rules.amount]                     # per source column
+    absolute = 0.01                    # numbers: equal within this
+    relative = 0                       # ... or within this share of the larger value
+    # trim = true, ignore_case = true  # text
+
+    [thresholds]                       # differences each check tolerates (default 0)
+    missing = 0
+    extra = 0
+    changed = 0
+    row_count = 0
+    baseline_change = 0.2              # row count against recent runs (a relative change)
+
+    [scope]                            # optional: only rows of a watermark window
+    column = "updated_at"
+    since = "2024-01-01T00:00:00Z"     # inclusive
+    upto = "2024-02-01T00:00:00Z"      # inclusive
+
+    [spark]
+    master = "local[*]"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import attrs
+import cattrs
+
+from adapters.files.pipelines import PipelineFile, _resolved, _Source, _Spark
+from adapters.files.toml_edge import explain, toml_converter
+from domain.ingestion.spec import Mode, SourceSpec, TargetSpec
+from domain.recon.spec import ColumnRule, ReconSpec, Scope, Thresholds
+
+
+class ReconFileError(ValueError):
+    """A recon file that cannot be used; the message names the file, the key and the fix."""
+
+
+@attrs.frozen
+class _Rule:
+    absolute: Any = 0
+    relative: Any = 0
+    trim: bool = False
+    ignore_case: bool = False
+
+
+@attrs.frozen
+class _Thresholds:
+    missing: int = 0
+    extra: int = 0
+    changed: int = 0
+    row_count: int = 0
+    baseline_change: Any = None
+
+
+@attrs.frozen
+class _Scope:
+    column: str
+    since: str | None = None
+    upto: str | None = None
+
+
+@attrs.frozen
+class _ReconFile:
+    name: str
+    keys: list[str]
+    source: _Source
+    target: _Source
+    select: list[str] = attrs.field(factory=list)
+    samples: int = 10
+    columns: dict[str, str] = attrs.field(factory=dict)
+    rules: dict[str, _Rule] = attrs.field(factory=dict)
+    thresholds: _Thresholds = _Thresholds()
+    scope: _Scope | None = None
+    spark: _Spark = _Spark()
+
+
+@attrs.frozen
+class ReconFile:
+    """A recon as read: the spec and the Spark settings it asks for."""
+
+    path: Path
+    spec: ReconSpec
+    spark_master: str
+    spark_conf: dict[str, str]
+
+
+def _read(path: Path, what: str) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ReconFileError(f"{path}: no such {what} file") from None
+    except IsADirectoryError:
+        raise ReconFileError(f"{path}: is a directory; give a {what} .toml file") from None
+    except OSError as failed:
+        raise ReconFileError(f"{path}: cannot read ({failed.strerror})") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ReconFileError(
+            f"{path}: not UTF-8 text; a {what} file is UTF-8 TOML (convert it with iconv)"
+        ) from None
+    except tomllib.TOMLDecodeError as bad:
+        raise ReconFileError(f"{path}: not valid TOML: {bad}") from None
+
+
+def _side(base: Path, side: _Source, home: Path | None) -> SourceSpec:
+    return SourceSpec(
+        kind=side.kind,
+        path=_resolved(base, side.path, home),
+        url=side.url,
+        table=side.table,
+        user=side.user,
+        password=side.password,
+        namespace=side.namespace,
+        options=tuple(sorted(side.options.items())),
+    )
+
+
+def _number(value: object, where: str) -> Decimal:
+    if isinstance(value, bool):
+        raise ValueError(f"{where}: expected a number, got {value!r}")
+    try:
+        return Decimal(str(value))
+    except ArithmeticError:
+        raise ValueError(f"{where}: expected a number such as 0.01, got {value!r}") from None
+
+
+def load_recon(path: Path, home: Path | None = None) -> ReconFile:
+    """The recon in ``path``; relative paths in it are relative to the file."""
+    data = _read(path, "recon")
+    try:
+        parsed = toml_converter().structure(data, _ReconFile)
+    except cattrs.BaseValidationError as invalid:
+        raise ReconFileError(f"{path}: {'; '.join(explain(invalid, empty='the file'))}") from None
+    base = path.parent.resolve()
+    try:
+        source = _side(base, parsed.source, home)
+    except ValueError as invalid:
+        raise ReconFileError(f"{path}: {invalid}") from None
+    try:
+        target = _side(base, parsed.target, home)
+    except ValueError as invalid:
+        raise ReconFileError(f"{path}: {str(invalid).replace('source:', 'target:', 1)}") from None
+    try:
+        rules = tuple(
+            (
+                name,
+                ColumnRule(
+                    _number(rule.absolute, f"rules.{name}.absolute"),
+                    _number(rule.relative, f"rules.{name}.relative"),
+                    rule.trim,
+                    rule.ignore_case,
+                ),
+            )
+            for name, rule in sorted(parsed.rules.items())
+        )
+        t = parsed.thresholds
+        change = t.baseline_change
+        thresholds = Thresholds(
+            t.missing,
+            t.extra,
+            t.changed,
+            t.row_count,
+            None if change is None else _number(change, "thresholds.baseline_change"),
+        )
+        scope = parsed.scope
+        spec = ReconSpec(
+            name=parsed.name,
+            source=source,
+            target=target,
+            keys=tuple(parsed.keys),
+            columns=tuple(sorted(parsed.columns.items())),
+            select=tuple(parsed.select),
+            rules=rules,
+            thresholds=thresholds,
+            scope=None if scope is None else Scope(scope.column, scope.since, scope.upto),
+            samples=parsed.samples,
+        )
+    except ValueError as invalid:
+        raise ReconFileError(f"{path}: {invalid}") from None
+    return ReconFile(path, spec, parsed.spark.master, dict(parsed.spark.conf))
+
+
+def target_endpoint(target: TargetSpec) -> SourceSpec:
+    """A pipeline's target as an endpoint to read (the committed version of a Parquet target
+    is what its path links to)."""
+    if target.kind == "postgresql":
+        parts = urlsplit(target.url or "")
+        host = parts.hostname or "localhost"
+        return SourceSpec(
+            kind="jdbc",
+            url=f"jdbc:postgresql://{host}:{parts.port or 5432}{parts.path}",
+            table=target.table,
+            user=parts.username,
+            password=parts.password,
+        )
+    if target.kind == "sqlite":
+        return SourceSpec(kind="jdbc", url=f"jdbc:sqlite:{target.path}", table=target.table)
+    return SourceSpec(kind="parquet", path=target.path)
+
+
+def pipeline_recon(
+    pipeline: PipelineFile,
+    *,
+    window: tuple[str, str | None, str | None] | None,
+    baseline_change: Decimal | None = Decimal("0.5"),
+) -> ReconSpec:
+    """What ``recon run --pipeline`` checks: the pipeline's source against its target, on
+    the pipeline's keys, scoped to its last run's watermark ``window`` (column, after, upto:
+    the rows at or after ``after`` less the pipeline's lag, as the run read them) when the run
+    was incremental. ValueError names what the pipeline lacks."""
+    spec = pipeline.spec
+    where = f"{pipeline.path}"
+    if spec.mode in (Mode.SCD1, Mode.SCD2):
+        raise ValueError(
+            f"{where}: mode {spec.mode.value} keeps a history or the latest row per key, which a "
+            f"row-for-row recon of the source does not match; write a recon file for it"
+        )
+    if not spec.keys:
+        raise ValueError(
+            f'{where}: keys: recon pairs rows by key; add keys = ["..."] to the pipeline'
+        )
+    scope = None
+    if window is not None:
+        column, after, upto = window
+        scope = Scope(column, after, upto, spec.watermark.lag if spec.watermark else None)
+    return ReconSpec(
+        name=spec.name,
+        source=spec.source,
+        target=target_endpoint(spec.target),
+        keys=spec.keys,
+        scope=scope,
+        thresholds=Thresholds(baseline_change=baseline_change),
+        subject_override=spec.target.subject,
+        pipeline=spec.name,
+    )

@@ -1,0 +1,297 @@
+"""`recon` - reconcile a source with a target; report what the checks found."""
+
+from __future__ import annotations
+
+import importlib
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+import punq
+
+from adapters.files.pipelines import PipelineFileError, load_pipeline
+from adapters.files.recons import ReconFileError, load_recon, pipeline_recon
+from apps.cli.app import CONTEXT_SETTINGS, bad_input, fail
+from apps.cli.errors import ExitCode
+from apps.cli.options import url_option
+from apps.cli.output import echo_json, json_option, progress, table
+from apps.recon.bootstrap import bootstrap, store
+from apps.runs import heartbeats
+from apps.settings import load_settings
+from apps.store import StoreAppGroup
+from domain.dataset import DatasetRef, RunId
+from domain.ingestion.errors import EngineFailed
+from domain.ingestion.spec import Mode
+from domain.metadata import RecordKind
+from domain.metadata.gateway import MetadataGateway
+from domain.metadata.payloads import IngestionRuntime, ReconResult, ReconStatus
+from domain.metadata.query import RecordQuery
+from domain.recon.run import PRODUCER, ReconReport
+from domain.recon.spec import Claim, ReconSpec
+from domain.runs.lifecycle import RunLifecycle
+from ports.ingestion import StateStore
+
+
+@click.group(cls=StoreAppGroup, context_settings=CONTEXT_SETTINGS)
+@url_option
+@click.pass_context
+def cli(ctx: click.Context, url: str | None) -> None:
+    """Reconcile a source with a target: counts, aggregates, a key-level diff.
+
+    A recon is a TOML file naming two sides (any endpoints), their keys and how values
+    compare; or a pipeline, whose last committed run is checked (only the rows that run
+    loaded, when it was incremental). Every check leaves a recon_result record in the
+    metadata store. Try:
+
+    \b
+      recon run examples/recon/customers.toml
+      recon run --pipeline examples/pipelines/orders-full.toml
+      recon report
+
+    Exit status: 0 every check passed, 1 a check failed (or the run did), 2 bad input,
+    130 interrupted.
+    """
+    if ctx.obj is None:
+        ctx.obj = bootstrap(load_settings(url=url))
+
+
+def _runtime(container: punq.Container, spec: ReconSpec, master: str, conf: dict[str, str]) -> Any:
+    # Imported by name: Spark (and a JVM) only when a recon runs.
+    try:
+        module = importlib.import_module("apps.recon.spark_runtime")
+        return module.runtime(container, spec, master, conf)
+    except ModuleNotFoundError as missing:
+        fail(
+            f"running a recon needs {missing.name}, which this app does not carry: install "
+            f"pyspark==4.3.0 into this Python (the PEX falls back to it)"
+        )
+
+
+def _last_run(
+    gateway: MetadataGateway, states: StateStore, name: str, where: Path
+) -> tuple[RunId, IngestionRuntime | None]:
+    state = states.get(name)
+    if state is None:
+        fail(f"{where}: pipeline {name!r} has no committed run to check; run it first")
+    found = gateway.query(
+        RecordQuery(kinds=[RecordKind.INGESTION_RUNTIME], run_id=state.last_run_id, limit=1)
+    ).records
+    runtime = found[0].payload if found else None
+    return state.last_run_id, runtime if isinstance(runtime, IngestionRuntime) else None
+
+
+def _output(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    if path.suffix not in (".parquet", ".csv"):
+        bad_input(f"--output {path}: name a .parquet or .csv path for the list of differing keys")
+    if path.exists():
+        bad_input(f"--output {path}: exists; remove it or name a new path (nothing is overwritten)")
+    if not path.parent.resolve().is_dir():
+        bad_input(f"--output {path}: the directory {path.parent} does not exist")
+    return str(path.resolve())
+
+
+@cli.command()
+@click.argument(
+    "spec_file", metavar="[RECON.toml]", required=False, type=click.Path(path_type=Path)
+)
+@click.option(
+    "--pipeline",
+    "pipeline_file",
+    metavar="PIPELINE.toml",
+    type=click.Path(path_type=Path),
+    help="Check the pipeline's last committed run instead: its source against its target, "
+    "on its keys, scoped to the run's watermark window when it was incremental.",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write every differing key (category, changed columns) to this .parquet or .csv path.",
+)
+@json_option
+@click.pass_obj
+def run(
+    container: punq.Container,
+    spec_file: Path | None,
+    pipeline_file: Path | None,
+    output: Path | None,
+    as_json: bool,
+) -> None:
+    """Run the checks of RECON.toml (or of --pipeline PIPELINE.toml) and record them.
+
+    Checks: schema (drift first), row_count, aggregates (nulls, sum, min, max per column),
+    row_hash, three_way (source, the ingestion run's claim, target), baseline (the row count
+    against recent runs) and key_diff (keys only in the source, only in the target, changed).
+    """
+    if (spec_file is None) == (pipeline_file is None):
+        bad_input("give a RECON.toml file or --pipeline PIPELINE.toml (one of them)")
+    home = store(container).settings.home
+    gateway: MetadataGateway = container.resolve(MetadataGateway)  # refuse a stale store first
+    claim: Claim | None = None
+    claim_run: RunId | None = None
+    try:
+        if pipeline_file is not None:
+            pipeline = load_pipeline(pipeline_file, home=home)
+            states: StateStore = container.resolve(StateStore)
+            claim_run, last = _last_run(gateway, states, pipeline.spec.name, pipeline_file)
+            window = None
+            if last is not None and last.window_column is not None:
+                window = (last.window_column, last.window_after, last.window_upto)
+            elif pipeline.spec.mode is Mode.APPEND:
+                fail(
+                    f"{pipeline_file}: the last run {claim_run} recorded no watermark window "
+                    f"(it predates window records); run the pipeline again, then check it"
+                )
+            spec = pipeline_recon(pipeline, window=window)
+            master, conf = pipeline.spark_master, pipeline.spark_conf
+        else:
+            assert spec_file is not None
+            recon = load_recon(spec_file, home=home)
+            spec, master, conf = recon.spec, recon.spark_master, recon.spark_conf
+    except (PipelineFileError, ReconFileError) as invalid:
+        bad_input(str(invalid))
+    except ValueError as invalid:
+        bad_input(str(invalid))
+    target = _output(output)
+    runtime = _runtime(container, spec, master, conf)
+    if pipeline_file is not None:
+        claim = runtime.use_case.claim(spec.subject, claim_run, whole=spec.scope is None)
+    lifecycle = RunLifecycle(
+        gateway, spec.subject, RunId.new(), PRODUCER, lambda: datetime.now(UTC)
+    )
+    if spec.scope is not None and not as_json:
+        run_note = f" (the rows run {claim_run} loaded)" if claim_run is not None else ""
+        click.echo(f"scope: {spec.scope.describe()}{run_note}")
+    try:
+        with progress(spec.name, unit="phases") as ticker, heartbeats(lifecycle):
+            report = runtime.use_case.run(
+                spec,
+                lifecycle,
+                claim=claim,
+                output=target,
+                phase=lambda name: ticker.done(0, name),
+            )
+    except (EngineFailed, ValueError) as failed:
+        fail(str(failed))
+    finally:
+        runtime.stop()
+    _show(report, as_json, target)
+    if not report.passed:
+        raise SystemExit(int(ExitCode.CHECK_FAILED))
+
+
+def _result_json(result: ReconResult) -> dict[str, Any]:
+    def number(value: Decimal | None) -> str | None:
+        return None if value is None else str(value)
+
+    return {
+        "check": result.check,
+        "status": result.status.value,
+        "detail": result.detail,
+        "expected": number(result.expected),
+        "actual": number(result.actual),
+        "threshold": number(result.threshold),
+        "counts": dict(result.counts),
+        "samples": [{"category": c, "key": json.loads(k)} for c, k in result.samples],
+        "scope": result.scope,
+    }
+
+
+def _show(report: ReconReport, as_json: bool, output: str | None) -> None:
+    if as_json:
+        echo_json(
+            {
+                "recon": report.spec,
+                "run_id": report.run_id.value,
+                "subject": str(report.subject),
+                "status": report.status.value,
+                "results": [_result_json(r) for r in report.results],
+                "output": output,
+            }
+        )
+        return
+    click.echo(f"{report.spec}: {report.status.value} (run {report.run_id}, {report.subject})")
+    for result in report.results:
+        mark = "ok  " if result.status is ReconStatus.PASSED else "FAIL"
+        click.echo(f"  {mark} {result.check:<10} {result.detail}")
+        for category, key in result.samples:
+            click.echo(f"         {category:<9} {key}")
+    if output is not None:
+        click.echo(f"  differing keys written to {output}")
+
+
+@cli.command()
+@click.argument("dataset", required=False)
+@click.option("--limit", default=20, show_default=True, help="How many recon runs to show.")
+@json_option
+@click.pass_obj
+def report(container: punq.Container, dataset: str | None, limit: int, as_json: bool) -> None:
+    """The latest recon results, newest run first; of DATASET (namespace::name) when given.
+
+    Each run's checks in one row: their status, and the detail of those that failed.
+    """
+    gateway: MetadataGateway = container.resolve(MetadataGateway)
+    subject = None
+    if dataset is not None:
+        try:
+            subject = DatasetRef.parse(dataset)
+        except ValueError as invalid:
+            bad_input(str(invalid))
+    if not 1 <= limit <= 1000:
+        bad_input(f"--limit {limit}: give 1..1000")
+    found = gateway.query(
+        RecordQuery(kinds=[RecordKind.RECON_RESULT], subject=subject, producer=PRODUCER, limit=1000)
+    ).records
+    runs: dict[str, list[Any]] = {}
+    for record in found:
+        key = record.run_id.value if record.run_id else record.record_id
+        if key not in runs and len(runs) >= limit:
+            continue
+        runs.setdefault(key, []).append(record)
+    rows = []
+    for run_id, records in runs.items():
+        results = [r.payload for r in records if isinstance(r.payload, ReconResult)]
+        failed = [r for r in results if r.status is not ReconStatus.PASSED]
+        rows.append(
+            {
+                "run_id": run_id,
+                "subject": str(records[0].subject),
+                "observed_at": records[0].observed_at.isoformat().replace("+00:00", "Z"),
+                "status": "passed" if not failed else failed[0].status.value,
+                "checks": len(results),
+                "failed": [f"{r.check}: {r.detail}" for r in failed],
+            }
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("no recon results recorded" + ("" if subject is None else f" for {subject}"))
+        return
+    click.echo(
+        table(
+            ("run_id", "subject", "observed_at", "status", "checks", "failed"),
+            [
+                (
+                    r["run_id"],
+                    r["subject"],
+                    r["observed_at"],
+                    r["status"],
+                    str(r["checks"]),
+                    "; ".join(c.split(":")[0] for c in r["failed"]),
+                )
+                for r in rows
+            ],
+        )
+    )
+    for r in rows:
+        for line in r["failed"]:
+            click.echo(f"  {r['run_id']}: {line}")
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,102 @@
+"""`recon` as users run it: the main job's recon (the pipeline's last run, scoped to its
+window; the ledger with its planted difference), the three-way check of a target that lost
+rows, and careless input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from integration.spark.apps_cli import ingestion, recon
+from pyspark.sql import SparkSession
+
+EXAMPLES = Path(__file__).parents[3] / "examples"
+APPEND = EXAMPLES / "pipelines" / "orders-append.toml"
+LEDGER = EXAMPLES / "recon" / "orders-ledger.toml"
+
+
+def _land(home: Path, batch: int) -> None:
+    landing = home / "landing" / "orders"
+    landing.mkdir(parents=True, exist_ok=True)
+    shutil.copy(EXAMPLES / "ingestion" / f"orders-batch{batch}.jsonl", landing)
+
+
+def test_the_main_jobs_recon(spark: SparkSession, tmp_path: Path) -> None:
+    for batch in (1, 2):
+        _land(tmp_path, batch)
+        assert ingestion(tmp_path, "run", str(APPEND)).exit_code == 0
+    scoped = recon(tmp_path, "run", "--pipeline", str(APPEND))
+    assert scoped.exit_code == 0, scoped.stdout + scoped.stderr
+    # The second run read updated_at >= 08:00 less 30m: orders 5, 6, 7, 8, 9, 10.
+    assert (
+        "scope: updated_at from 2024-05-01 08:00:00 less 30m up to 2024-05-01 09:30:00"
+        in scoped.stdout
+    )
+    assert "source 6 rows, target 6" in scoped.stdout
+
+    output = tmp_path / "differences.csv"
+    found = recon(tmp_path, "run", str(LEDGER), "--output", str(output), "--json")
+    assert found.exit_code == 1, found.stdout + found.stderr
+    report = json.loads(found.stdout)
+    diff = next(r for r in report["results"] if r["check"] == "key_diff")
+    assert diff["status"] == "failed"
+    assert diff["samples"] == [{"category": "changed", "key": {"order_id": 3}}]
+    assert diff["counts"]["column:amount"] == 1
+    listed = spark.read.option("header", "true").csv(str(output)).collect()
+    assert [(r["order_id"], r["category"], r["columns"]) for r in listed] == [
+        ("3", "changed", "amount")
+    ]
+
+    shown = recon(tmp_path, "report", "--json")
+    assert [r["status"] for r in json.loads(shown.stdout)] == ["failed", "passed"]
+
+
+FULL = """
+name = "orders-full"
+mode = "full"
+keys = ["order_id"]
+[source]
+kind = "parquet"
+path = "{source}"
+[target]
+kind = "parquet"
+path = "{target}"
+"""
+
+
+def test_the_three_way_check_names_where_rows_went_missing(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    source = tmp_path / "orders"
+    spark.range(1, 1001).selectExpr("id as order_id", "id * 2 as amount").write.parquet(str(source))
+    pipeline = tmp_path / "orders-full.toml"
+    pipeline.write_text(FULL.format(source=source, target=tmp_path / "warehouse" / "orders"))
+    assert ingestion(tmp_path, "run", str(pipeline)).exit_code == 0
+    assert recon(tmp_path, "run", "--pipeline", str(pipeline)).exit_code == 0
+    # Someone deletes three rows of the committed target behind the pipeline's back.
+    version = (tmp_path / "warehouse" / "orders").resolve()
+    kept = spark.read.parquet(str(version)).where("order_id > 3").collect()
+    shutil.rmtree(version)
+    spark.createDataFrame(kept).write.parquet(str(version))
+    lost = recon(tmp_path, "run", "--pipeline", str(pipeline))
+    assert lost.exit_code == 1
+    line = next(x for x in lost.stdout.splitlines() if "FAIL three_way" in x)
+    assert "1,000 read, 1,000 written + 0 rejected, target 997" in line
+    assert "the target holds -3 rows against what the run wrote" in line
+    assert '"order_id": 1' in lost.stdout  # a sample of the missing keys
+
+
+def test_careless_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    for args, message in (
+        (("run",), "give a RECON.toml file or --pipeline"),
+        (("run", str(tmp_path / "nope.toml")), "no such recon file"),
+        (("run", str(LEDGER), "--output", str(tmp_path / "x.txt")), "name a .parquet or .csv path"),
+        (("report", "not-a-dataset"), "expected 'namespace::name'"),
+    ):
+        result = recon(tmp_path, *args)
+        assert result.exit_code == 2, (args, result.stdout, result.stderr)
+        assert message in result.stderr
+        assert "Traceback" not in result.stderr
+    unrun = recon(tmp_path, "run", "--pipeline", str(APPEND))
+    assert unrun.exit_code == 1 and "has no committed run to check; run it first" in unrun.stderr

@@ -28,6 +28,7 @@ from adapters.sql.catalog import sqlite_schema
 from adapters.sql.types import to_sql
 from domain.dataset import DatasetRef
 from domain.schema import DecimalType, Schema
+from domain.schema.types import DateType, TimestampType
 
 KINDS = ("parquet", "csv", "json", "jdbc")
 
@@ -178,20 +179,25 @@ class JdbcEndpoint:
         options = self._options()
         if self.config.driver == "sqlite":
             schema = self.sql_schema()
-            # Read decimals as text and cast exactly; give integers their declared width.
+            # Read decimals, dates and timestamps as text and cast them in Spark (SQLite keeps
+            # '2024-01-01' as text, which its JDBC driver cannot parse as a date); give
+            # integers their declared width.
+            as_text = (DecimalType, DateType, TimestampType)
+            spark_types = {
+                c.name: schema_to_spark(Schema.from_columns([c])).fields[0].dataType
+                for c in schema.columns
+            }
             custom = ", ".join(
-                f"`{c.name}` {'STRING' if isinstance(c.type, DecimalType) else schema_to_spark(Schema.from_columns([c])).fields[0].dataType.simpleString()}"
+                f"`{c.name}` "
+                f"{'STRING' if isinstance(c.type, as_text) else spark_types[c.name].simpleString()}"
                 for c in schema.columns
             )
             options["customSchema"] = custom
             frame = self.spark.read.format("jdbc").options(**options).load()
             for column in schema.columns:
-                if isinstance(column.type, DecimalType):
+                if isinstance(column.type, as_text):
                     frame = frame.withColumn(
-                        column.name,
-                        F.col(column.name).cast(
-                            f"decimal({column.type.precision},{column.type.scale})"
-                        ),
+                        column.name, F.col(f"`{column.name}`").cast(spark_types[column.name])
                     )
             return frame
         return self.spark.read.format("jdbc").options(**options).load()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
+import attrs
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -22,12 +23,13 @@ from adapters.spark.session import SparkSessionProvider
 from adapters.spark.strategies import lower_bound
 from adapters.spark.types import schema_from_spark
 from domain.ingestion.spec import SourceSpec
+from domain.recon import checks
 from domain.recon.checks import ColumnAggregate, KeyDiff, SideAggregates, key_text
 from domain.recon.compare import Alignment, Comparison, Kind, Precision
 from domain.recon.spec import ReconSpec, Scope
 from domain.schema import Schema
 
-_UNITS = (Precision.MICROSECONDS, Precision.MILLISECONDS, Precision.SECONDS)
+_UNITS = (Precision.MICROSECONDS,)
 CATEGORIES = ("missing", "extra", "changed", "duplicate")
 
 
@@ -147,7 +149,9 @@ class SparkReconEngine:
         side = spec.source if role == "source" else spec.target
         with engine_step(f"{spec.name}: reading the {role}"):
             frame = open_endpoint(_config(f"{spec.name}-{role}", side), self._sessions).read()
-        frame = _scoped(frame, spec.scope, role)
+        # Read once: the aggregates' pass fills the executors' cache (spilling to their
+        # disks), the diff reads it back; close() releases it.
+        frame = _scoped(frame, spec.scope, role).persist(StorageLevel.MEMORY_AND_DISK)
         self._frames[(spec.name, role)] = frame
         return frame
 
@@ -160,10 +164,30 @@ class SparkReconEngine:
     def aggregates(
         self, spec: ReconSpec, alignment: Alignment
     ) -> tuple[SideAggregates, SideAggregates]:
+        """One pass per side, the row hash at microseconds; a second pass hashes again only
+        when a timestamp column's common precision is coarser."""
+        source = self._aggregate(spec, alignment, "source")
+        target = self._aggregate(spec, alignment, "target")
+        units = checks.units(source, target, alignment)
+        coarser = {u for u in units.values() if u is not Precision.MICROSECONDS}
+        if not coarser:
+            return source, target
+        at, unit = alignment.at(units), max(coarser)
         return (
-            self._aggregate(spec, alignment, "source"),
-            self._aggregate(spec, alignment, "target"),
+            attrs.evolve(source, row_hashes={unit: self._rehash(spec, at, "source")}),
+            attrs.evolve(target, row_hashes={unit: self._rehash(spec, at, "target")}),
         )
+
+    def _rehash(self, spec: ReconSpec, alignment: Alignment, role: str) -> int:
+        name = _named(role)
+        parts = [normalised(c, _q(name(c))) for c in alignment.all if not c.tolerant]
+        with engine_step(f"{spec.name}: hashing the {role}"):
+            row = (
+                self._frame(spec, role)
+                .agg(F.sum(_row_hash(parts).cast("decimal(38,0)")).alias("h"))
+                .collect()[0]
+            )
+        return int(row["h"] or 0)
 
     def _aggregate(self, spec: ReconSpec, alignment: Alignment, role: str) -> SideAggregates:
         frame = self._frame(spec, role)
@@ -179,7 +203,7 @@ class SparkReconEngine:
             measures.append(F.max(value).alias(f"hi{i}"))
             if c.kind is Kind.TIMESTAMP:
                 measures.append(F.min(_unit_needed(value)).alias(f"u{i}"))
-        units = _UNITS if alignment.timestamps else _UNITS[:1]
+        units = _UNITS[:1]
         exact = [c for c in alignment.all if not c.tolerant]
         for unit in units:
             parts = [normalised(c, _q(name(c)), unit) for c in exact]
@@ -346,4 +370,6 @@ class SparkReconEngine:
             writer.parquet(output)
 
     def close(self) -> None:
+        for frame in self._frames.values():
+            frame.unpersist()
         self._frames.clear()

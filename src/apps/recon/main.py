@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -12,12 +13,14 @@ from typing import Any
 import click
 import punq
 
+from adapters.files.legacy import FileReconSummaries, LegacyFilesError
 from adapters.files.pipelines import PipelineFileError, load_pipeline
 from adapters.files.recons import ReconFileError, load_recon, pipeline_recon
 from apps.cli.app import CONTEXT_SETTINGS, bad_input, fail
 from apps.cli.errors import ExitCode
 from apps.cli.options import url_option
 from apps.cli.output import echo_json, json_option, progress, table
+from apps.cli.params import TIMESTAMP
 from apps.recon.bootstrap import bootstrap, store
 from apps.runs import heartbeats
 from apps.settings import load_settings
@@ -29,6 +32,7 @@ from domain.metadata import RecordKind
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.payloads import IngestionRuntime, ReconResult, ReconStatus
 from domain.metadata.query import RecordQuery
+from domain.recon.legacy import parity
 from domain.recon.run import PRODUCER, ReconReport
 from domain.recon.spec import Claim, ReconSpec
 from domain.runs.lifecycle import RunLifecycle
@@ -50,6 +54,7 @@ def cli(ctx: click.Context, url: str | None) -> None:
       recon run examples/recon/customers.toml
       recon run --pipeline examples/pipelines/orders-full.toml
       recon report
+      recon parity
 
     Exit status: 0 every check passed, 1 a check failed (or the run did), 2 bad input,
     130 interrupted.
@@ -58,11 +63,17 @@ def cli(ctx: click.Context, url: str | None) -> None:
         ctx.obj = bootstrap(load_settings(url=url))
 
 
-def _runtime(container: punq.Container, spec: ReconSpec, master: str, conf: dict[str, str]) -> Any:
-    # Imported by name: Spark (and a JVM) only when a recon runs.
+def _runtime(
+    container: punq.Container,
+    spec: ReconSpec,
+    master: str,
+    conf: dict[str, str],
+    progress: Callable[[str], None],
+) -> Any:
+    # Imported by name: Spark (and a JVM) only when a recon runs on Spark.
     try:
-        module = importlib.import_module("apps.recon.spark_runtime")
-        return module.runtime(container, spec, master, conf)
+        module = importlib.import_module("apps.recon.runtime")
+        return module.runtime(container, spec, master, conf, progress)
     except ModuleNotFoundError as missing:
         fail(
             f"running a recon needs {missing.name}, which this app does not carry: install "
@@ -157,17 +168,26 @@ def run(
     except ValueError as invalid:
         bad_input(str(invalid))
     target = _output(output)
-    runtime = _runtime(container, spec, master, conf)
+    notes: list[Callable[[str], None]] = []
+
+    def note(text: str) -> None:
+        for listener in notes:
+            listener(text)
+
+    runtime = _runtime(container, spec, master, conf, note)
     if pipeline_file is not None:
         claim = runtime.use_case.claim(spec.subject, claim_run, whole=spec.scope is None)
     lifecycle = RunLifecycle(
         gateway, spec.subject, RunId.new(), PRODUCER, lambda: datetime.now(UTC)
     )
+    if not as_json:
+        click.echo(f"plan: {runtime.reason}")
     if spec.scope is not None and not as_json:
         run_note = f" (the rows run {claim_run} loaded)" if claim_run is not None else ""
         click.echo(f"scope: {spec.scope.describe()}{run_note}")
     try:
         with progress(spec.name, unit="phases") as ticker, heartbeats(lifecycle):
+            notes.append(lambda note: ticker.done(0, f"diff: {note}"))
             report = runtime.use_case.run(
                 spec,
                 lifecycle,
@@ -179,7 +199,7 @@ def run(
         fail(str(failed))
     finally:
         runtime.stop()
-    _show(report, as_json, target)
+    _show(report, as_json, target, runtime.reason)
     if not report.passed:
         raise SystemExit(int(ExitCode.CHECK_FAILED))
 
@@ -201,11 +221,12 @@ def _result_json(result: ReconResult) -> dict[str, Any]:
     }
 
 
-def _show(report: ReconReport, as_json: bool, output: str | None) -> None:
+def _show(report: ReconReport, as_json: bool, output: str | None, plan: str) -> None:
     if as_json:
         echo_json(
             {
                 "recon": report.spec,
+                "plan": plan,
                 "run_id": report.run_id.value,
                 "subject": str(report.subject),
                 "status": report.status.value,
@@ -222,6 +243,54 @@ def _show(report: ReconReport, as_json: bool, output: str | None) -> None:
             click.echo(f"         {category:<9} {key}")
     if output is not None:
         click.echo(f"  differing keys written to {output}")
+
+
+@cli.command("parity")
+@click.option(
+    "--since", type=TIMESTAMP, help="Only runs started at or after (ISO-8601 with offset)."
+)
+@json_option
+@click.pass_obj
+def parity_command(container: punq.Container, since: datetime | None, as_json: bool) -> None:
+    """Compare the legacy recon summaries with the gateway's records; exit 1 on a difference.
+
+    Summaries are written while [ingestion] outputs (DATAPLATFORM_INGESTION_OUTPUTS) is
+    legacy or both (the default); each is compared check by check (status, expected,
+    actual, counts) with its run's recon_result records.
+    """
+    home = store(container).settings.home
+    try:
+        summaries = FileReconSummaries(home / "recon").summaries(since)
+    except LegacyFilesError as unreadable:
+        bad_input(str(unreadable))
+    if not summaries:
+        fail(
+            f"no legacy recon summaries under {home / 'recon'}"
+            + ("" if since is None else f" since {since.isoformat()}")
+            + "; runs write them while outputs is legacy or both"
+        )
+    gateway: MetadataGateway = container.resolve(MetadataGateway)
+    found = parity(summaries, gateway)
+    if as_json:
+        echo_json(
+            {
+                "compared": found.compared,
+                "ok": found.ok,
+                "differences": [
+                    {"run_id": d.run_id, "field": d.field, "legacy": d.legacy, "gateway": d.gateway}
+                    for d in found.differences
+                ],
+            }
+        )
+    else:
+        click.echo(f"compared {found.compared} recon run(s)")
+        for d in found.differences:
+            click.echo(f"  {d.run_id} {d.field}: legacy {d.legacy!r}, gateway {d.gateway!r}")
+        click.echo(
+            "parity ok" if found.ok else f"parity FAILED: {len(found.differences)} difference(s)"
+        )
+    if not found.ok:
+        raise SystemExit(int(ExitCode.CHECK_FAILED))
 
 
 @cli.command()

@@ -166,6 +166,7 @@ class ReconRun:
             found = self._engine.diff(spec, alignment, output)
             results.append(checks.key_diff(found, spec.thresholds, scope))
         except BaseException as failure:
+            self._engine.close()
             reason = str(failure) or type(failure).__name__
             try:
                 error = ReconResult(
@@ -177,6 +178,7 @@ class ReconRun:
             except Exception:  # - the original failure is what the caller must see
                 pass
             raise
+        self._engine.close()
         report = ReconReport(
             spec.name, lifecycle.run_id, spec.subject, tuple(results), alignment, found
         )

@@ -51,6 +51,19 @@ def test_the_main_jobs_recon(spark: SparkSession, tmp_path: Path) -> None:
     shown = recon(tmp_path, "report", "--json")
     assert [r["status"] for r in json.loads(shown.stdout)] == ["failed", "passed"]
 
+    # The legacy summaries (outputs = both, the default) agree with the records ...
+    clean = recon(tmp_path, "parity", "--json")
+    assert clean.exit_code == 0, clean.stdout + clean.stderr
+    assert json.loads(clean.stdout)["compared"] == 2
+    # ... until one is changed behind their back.
+    summary = next((tmp_path / "recon" / "summaries" / "orders-ledger").glob("*.json"))
+    planted = json.loads(summary.read_text())
+    planted["checks"][1]["actual"] = "11"
+    summary.write_text(json.dumps(planted))
+    failed = recon(tmp_path, "parity")
+    assert failed.exit_code == 1
+    assert "row_count.actual: legacy '11', gateway '10'" in failed.stdout
+
 
 FULL = """
 name = "orders-full"

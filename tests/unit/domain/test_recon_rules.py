@@ -156,3 +156,24 @@ def test_recon_files_name_the_file_the_key_and_the_fix(tmp_path: Path) -> None:
     (tmp_path / "latin1.toml").write_bytes('name = "caf\xe9"'.encode("latin-1"))
     with pytest.raises(ReconFileError, match="not UTF-8"):
         load_recon(tmp_path / "latin1.toml")
+
+
+def test_the_planner_explains_where_a_recon_computes() -> None:
+    from domain.recon.plan import Method, method, segments
+
+    pg = SourceSpec(kind="jdbc", url="jdbc:postgresql://db:5432/shop", table="public.a")
+    other_db = SourceSpec(kind="jdbc", url="jdbc:postgresql://db:5432/crm", table="public.a")
+    same = ReconSpec(name="r", source=pg, target=pg, keys=("id",))
+    assert method(same)[0] is Method.SQL
+    assert method(ReconSpec(name="r", source=pg, target=other_db, keys=("id",)))[0] is Method.SPARK
+    assert method(ReconSpec(name="r", source=pg, target=SIDE, keys=("id",)))[0] is Method.SPARK
+    tolerant = ReconSpec(
+        name="r",
+        source=pg,
+        target=pg,
+        keys=("id",),
+        rules=(("x", ColumnRule(relative=Decimal("0.01"))),),
+    )
+    chosen, reason = method(tolerant)
+    assert chosen is Method.SPARK and "x compare within a tolerance" in reason
+    assert segments(0).count == 1 and segments(2_000_000).count == 65536

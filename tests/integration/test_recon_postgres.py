@@ -161,6 +161,7 @@ def test_planted_differences_of_every_kind(database: tuple[Engine, str, str]) ->
     first=st.integers(1, 64),
     fan_out=st.integers(2, 8),
     leaf=st.integers(1, 16),
+    integer_first=st.booleans(),
 )
 def test_the_diff_returns_exactly_the_planted_keys_whatever_the_segments(
     database: tuple[Engine, str, str],
@@ -171,7 +172,9 @@ def test_the_diff_returns_exactly_the_planted_keys_whatever_the_segments(
     first: int,
     fan_out: int,
     leaf: int,
+    integer_first: bool,
 ) -> None:
+    """Text or integer first keys (hash buckets or key ranges), a NULL key part among them."""
     engine, jdbc, schema = database
     deleted &= set(keys)
     updated = (updated & set(keys)) - deleted

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
@@ -136,6 +136,7 @@ class SqlReconEngine:
         self._progress = progress or (lambda note: None)
         self._schemas: dict[str, Schema] = {}
         self._rows: dict[str, int] = {}
+        self._ranges: dict[str, tuple[int, int]] = {}
         self.explained: str = ""
 
     @classmethod
@@ -234,20 +235,20 @@ class SqlReconEngine:
         refs = [f"x.v{i}" for i in range(len(values))]
         where, params = self._where(spec, role)
         sql = (
-            f"select sum({_hash(refs)}::numeric) from {_qualified(side)} t, "
-            f"lateral (select {lateral}) x where {where}"
+            f"select sum({_hash(refs)}::numeric) from (select {lateral} "
+            f"from {_qualified(side)} t where {where} offset 0) x"
         )
         found = self._query(f"{spec.name}: hashing the {role}", sql, **params)
         return int(found[0][0] or 0)
 
     def _aggregate(self, spec: ReconSpec, alignment: Alignment, role: str) -> SideAggregates:
         side = spec.source if role == "source" else spec.target
-        name = _named(role)
+        # Each value normalised once (a LATERAL), then measured and hashed.
+        values = self._values(alignment.all, role)
         measures = ["count(*) as rows"]
         for i, c in enumerate(alignment.all):
-            ref = _ident(name(c))
-            value = _micros(ref) if c.kind is Kind.TIMESTAMP else normalised(c, ref)
-            measures.append(f"count(*) - count({ref}) as n{i}")
+            value = f"x.m{i}"
+            measures.append(f"count(*) - count({value}) as n{i}")
             if c.kind in (Kind.DECIMAL, Kind.FLOAT):
                 measures.append(f"sum({value}) as s{i}")
             measures += [f"min({value}) as lo{i}", f"max({value}) as hi{i}"]
@@ -257,17 +258,16 @@ class SqlReconEngine:
                     f"then 1000 when {value} is not null then 1000000 end) as u{i}"
                 )
         units = _UNITS[:1]
-        laterals = []
-        for unit in units:
-            values = self._values(alignment.all, role, unit)
-            lateral = ", ".join(f"({v})::text as v{i}" for i, v in enumerate(values)) or "1 as v"
-            laterals.append(f"lateral (select {lateral}) x{unit.value}")
-            refs = [f"x{unit.value}.v{i}" for i in range(len(values))]
-            measures.append(f"sum({_hash(refs)}::numeric) as h{unit.value}")
+        normal = ", ".join(f"{v} as m{i}" for i, v in enumerate(values)) or "1 as m"
+        texts = ", ".join(f"m.m{i}::text as v{i}" for i in range(len(values))) or "1 as v"
+        measures.append(
+            f"sum({_hash([f'x.v{i}' for i in range(len(values))])}::numeric) as h{units[0].value}"
+        )
         where, params = self._where(spec, role)
+        # OFFSET 0: each normalised value computed once per row, not at each reference.
         sql = (
-            f"select {', '.join(measures)} from {_qualified(side)} t, {', '.join(laterals)} "
-            f"where {where}"
+            f"select {', '.join(measures)} from (select m.*, {texts} from (select {normal} "
+            f"from {_qualified(side)} t where {where} offset 0) m offset 0) x"
         )
         row = self._query(f"{spec.name}: aggregating the {role}", sql, **params)[0]._mapping
         columns = {}
@@ -282,6 +282,13 @@ class SqlReconEngine:
             )
         hashes = {u: int(row[f"h{u.value}"] or 0) for u in units}
         self._rows[role] = int(row["rows"])
+        first = alignment.keys[0]
+        low, high = columns[first.source].lowest, columns[first.source].highest
+        if isinstance(low, Decimal) and isinstance(high, Decimal):
+            known = self._ranges.get(first.source)
+            lows = [int(low), *(known[:1] if known else [])]
+            highs = [int(high), *(known[1:] if known else [])]
+            self._ranges[first.source] = (min(lows), max(highs))
         return SideAggregates(int(row["rows"]), columns, hashes)
 
     def diff(self, spec: ReconSpec, alignment: Alignment, output: str | None) -> KeyDiff:
@@ -292,25 +299,46 @@ class SqlReconEngine:
             )
         rows = max(self._count(spec, "source"), self._count(spec, "target"))
         plan = self._plan(rows)
-        self.explained = explain(plan, rows)
-        modulus, parents = plan.count, None
+        cut = self._cut(alignment, plan.count)
+        self.explained = cut.explain(plan, rows)
+        level, parents = cut.first, None
         while True:
-            self._progress(f"checksums of {modulus:,} segments")
+            self._progress(f"checksums of {cut.segments(level):,} segments")
             sums = self._both(
-                partial(self._checksums, spec, alignment, modulus=modulus, within=parents)
+                partial(self._checksums, spec, alignment, cut=cut, level=level, within=parents)
             )
             differing = sorted(
                 b for b in set(sums[0]) | set(sums[1]) if sums[0].get(b) != sums[1].get(b)
             )
-            examined = modulus if parents is None else len(parents[1]) * plan.fan_out
+            examined = cut.segments(level) if parents is None else len(parents[1]) * plan.fan_out
             dense = len(differing) > plan.dense_share * examined
-            if not differing or rows / modulus <= plan.leaf_rows or dense or modulus >= 2**40:
+            finer = cut.finer(level, plan.fan_out)
+            if (
+                not differing
+                or rows / cut.segments(level) <= plan.leaf_rows
+                or dense
+                or finer is None
+            ):
                 break
-            parents, modulus = (modulus, differing), modulus * plan.fan_out
+            parents, level = (level, differing), finer
         self._progress(f"pulling the keys of {len(differing):,} differing segments")
-        pulled = self._both(lambda role: self._pull(spec, alignment, role, modulus, differing))
+        pulled = self._both(
+            partial(self._pull, spec, alignment, cut=cut, level=level, buckets=differing)
+        )
         nulls = (sum(n for _, _, n in sums[0].values()), sum(n for _, _, n in sums[1].values()))
         return self._compare(spec, alignment, pulled, nulls, output)
+
+    def _cut(self, alignment: Alignment, count: int) -> _Cut:
+        """Ranges of the first key when it is an integer on both sides and its range is
+        known (from the aggregates): the pulls then read the differing ranges through the
+        key's index; else buckets of the key's hash."""
+        first = alignment.keys[0]
+        ranges = self._ranges.get(first.source)
+        declared = [self._declared(first, role) for role in ("source", "target")]
+        if ranges is None or not all(isinstance(d, IntegerType) for d in declared):
+            return _HashCut(count)
+        low, high = ranges
+        return _RangeCut(count, _ident(first.source), _ident(first.target), low, high)
 
     def _count(self, spec: ReconSpec, role: str) -> int:
         """The side's rows in scope: as the aggregates counted them, else counted now."""
@@ -324,6 +352,14 @@ class SqlReconEngine:
             )
             self._rows[role] = int(found[0][0])
         return self._rows[role]
+
+    def _first(self, alignment: Alignment, role: str) -> str:
+        return _ident(_named(role)(alignment.keys[0]))
+
+    def _declared(self, c: Comparison, role: str) -> DataType | None:
+        schema = self._schemas.get(role)
+        column = schema.column(c.source if role == "source" else c.target) if schema else None
+        return column.type if column is not None else None
 
     def _values(
         self, comparisons: Sequence[Comparison], role: str, unit: Precision | None = None
@@ -341,16 +377,22 @@ class SqlReconEngine:
     def _keyed(self, alignment: Alignment, role: str) -> tuple[list[str], list[str]]:
         return self._values(alignment.keys, role), self._values(alignment.columns, role)
 
-    def _lateral(self, keys: list[str], values: list[str]) -> str:
+    def _hashed(
+        self, table: str, where: str, keys: list[str], values: list[str], first: str
+    ) -> str:
+        """The rows as a derived table ``h``: normalised key texts ``k*``, value texts
+        ``c*``, the key's hash ``kh``, the row's hash ``rh``, ``nk`` (a NULL key part) and
+        ``r0`` (the first key as stored). OFFSET 0 keeps PostgreSQL from inlining each
+        expression at every reference: each is computed once per row."""
         named = [f"({k})::text as k{i}" for i, k in enumerate(keys)]
         named += [f"({v})::text as c{j}" for j, v in enumerate(values)]
-        key_refs = [f"k{i}" for i in range(len(keys))]
-        row_refs = [*key_refs, *(f"c{j}" for j in range(len(values)))]
-        nulls = " or ".join(f"n.{r} is null" for r in key_refs) or "false"
+        key_refs = [f"n.k{i}" for i in range(len(keys))]
+        row_refs = [*key_refs, *(f"n.c{j}" for j in range(len(values)))]
+        nulls = " or ".join(f"{r} is null" for r in key_refs) or "false"
         return (
-            f"lateral (select {', '.join(named)}) n, "
-            f"lateral (select {_hash([f'n.{r}' for r in key_refs])} as kh, "
-            f"{_hash([f'n.{r}' for r in row_refs])} as rh, ({nulls}) as nk) h"
+            f"(select n.*, {_hash(key_refs)} as kh, {_hash(row_refs)} as rh, ({nulls}) as nk "
+            f"from (select {', '.join(named)}, t.{first} as r0 from {table} t where {where} "
+            f"offset 0) n offset 0) h"
         )
 
     def _checksums(
@@ -359,43 +401,48 @@ class SqlReconEngine:
         alignment: Alignment,
         role: str,
         *,
-        modulus: int,
+        cut: _Cut,
+        level: int,
         within: tuple[int, list[int]] | None,
     ) -> dict[int, tuple[int, int, int]]:
-        """Per segment (the key hash modulo ``modulus``, within the ``parents`` segments of
-        the level above): rows, the sum of their row hashes, rows with a NULL key part."""
+        """Per segment of ``level`` (within the differing ``within`` segments of the level
+        above): rows, the sum of their row hashes, rows with a NULL key part."""
         side = spec.source if role == "source" else spec.target
         keys, values = self._keyed(alignment, role)
         where, params = self._where(spec, role)
-        inside = ""
+        rows, clause = _qualified(side), "true"
         if within is not None:
             above, buckets = within
-            inside = f" and {_bucket(above)} = any(:parents)"
-            params["parents"] = buckets
+            rows, clause = cut.within(rows, role, above, buckets, params)
+        hashed = self._hashed(rows, where, keys, values, self._first(alignment, role))
         sql = (
-            f"select {_bucket(modulus)} as b, count(*) as n, sum(h.rh::numeric) as s, "
-            f"sum(case when h.nk then 1 else 0 end) as nk "
-            f"from {_qualified(side)} t, {self._lateral(keys, values)} "
-            f"where {where}{inside} group by 1"
+            f"select {cut.segment(role, level)} as b, count(*) as n, sum(h.rh::numeric) as s, "
+            f"sum(case when h.nk then 1 else 0 end) as nk from {hashed} "
+            f"where {clause} group by 1"
         )
         found = self._query(f"{spec.name}: checksums of the {role}", sql, **params)
         return {int(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in found}
 
     def _pull(
-        self, spec: ReconSpec, alignment: Alignment, role: str, modulus: int, buckets: list[int]
+        self,
+        spec: ReconSpec,
+        alignment: Alignment,
+        role: str,
+        *,
+        cut: _Cut,
+        level: int,
+        buckets: list[int],
     ) -> list[Any]:
         if not buckets:
             return []
         side = spec.source if role == "source" else spec.target
         keys, values = self._keyed(alignment, role)
         where, params = self._where(spec, role)
-        key_refs = ", ".join(f"n.k{i}" for i in range(len(keys)))
-        value_refs = "".join(f", n.c{j}" for j in range(len(values)))
-        sql = (
-            f"select {key_refs}, h.rh{value_refs} from {_qualified(side)} t, "
-            f"{self._lateral(keys, values)} where {where} and {_bucket(modulus)} = any(:buckets)"
-        )
-        params["buckets"] = buckets
+        rows, clause = cut.within(_qualified(side), role, level, buckets, params)
+        hashed = self._hashed(rows, where, keys, values, self._first(alignment, role))
+        key_refs = ", ".join(f"h.k{i}" for i in range(len(keys)))
+        value_refs = "".join(f", h.c{j}" for j in range(len(values)))
+        sql = f"select {key_refs}, h.rh{value_refs} from {hashed} where {clause}"
         return self._query(f"{spec.name}: pulling the {role}'s differing keys", sql, **params)
 
     def _compare(
@@ -479,6 +526,97 @@ class SqlReconEngine:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+class _Cut(Protocol):
+    """How the key space is cut into segments, level by level."""
+
+    @property
+    def first(self) -> int: ...
+
+    def segments(self, level: int) -> int: ...
+
+    def finer(self, level: int, fan_out: int) -> int | None: ...
+
+    def segment(self, role: str, level: int) -> str: ...
+
+    def within(
+        self, table: str, role: str, level: int, buckets: list[int], params: dict[str, Any]
+    ) -> tuple[str, str]: ...
+
+    def explain(self, plan: Segments, rows: int) -> str: ...
+
+
+@attrs.frozen
+class _HashCut:
+    """Buckets of the key's 64-bit hash: ``level`` is the modulus; a bucket of ``m * k``
+    lies inside the bucket of ``m`` with the same remainder mod ``m``."""
+
+    first: int
+
+    def segments(self, level: int) -> int:
+        return level
+
+    def finer(self, level: int, fan_out: int) -> int | None:
+        return None if level >= 2**40 else level * fan_out
+
+    def segment(self, role: str, level: int) -> str:
+        return _bucket(level)
+
+    def within(
+        self, table: str, role: str, level: int, buckets: list[int], params: dict[str, Any]
+    ) -> tuple[str, str]:
+        params[f"b{level}"] = buckets
+        # A hashed subplan: membership in thousands of segments stays O(1) per row.
+        return table, f"{_bucket(level)} in (select unnest(cast(:b{level} as bigint[])))"
+
+    def explain(self, plan: Segments, rows: int) -> str:
+        return explain(plan, rows)
+
+
+@attrs.frozen
+class _RangeCut:
+    """Ranges of an integer first key from ``low`` to ``high``: ``level`` is the width of a
+    range; NULL keys are segment -1. Differing ranges are read through the key's index."""
+
+    count: int
+    source: str
+    target: str
+    low: int
+    high: int
+
+    @property
+    def first(self) -> int:
+        return max(1, -(-(self.high - self.low + 1) // self.count))
+
+    def segments(self, level: int) -> int:
+        return max(1, -(-(self.high - self.low + 1) // level))
+
+    def finer(self, level: int, fan_out: int) -> int | None:
+        return None if level <= 1 else max(1, -(-level // fan_out))
+
+    def segment(self, role: str, level: int) -> str:
+        return f"coalesce((h.r0::bigint - {self.low}) / {level}, -1)"
+
+    def within(
+        self, table: str, role: str, level: int, buckets: list[int], params: dict[str, Any]
+    ) -> tuple[str, str]:
+        column = self.source if role == "source" else self.target
+        params[f"r{level}"] = [b for b in buckets if b >= 0]
+        ranged = (
+            f"select t.* from {table} t join unnest(cast(:r{level} as bigint[])) r(b) on "
+            f"t.{column} >= {self.low} + r.b * {level} and t.{column} < {self.low} + (r.b + 1) * {level}"
+        )
+        if -1 in buckets:
+            ranged += f" union all select t.* from {table} t where t.{column} is null"
+        return f"({ranged})", "true"
+
+    def explain(self, plan: Segments, rows: int) -> str:
+        return (
+            f"{rows:,} rows cut into {self.segments(self.first):,} ranges of the key "
+            f"{self.source} ({self.low}..{self.high}, {self.first:,} wide), differing ones "
+            f"split {plan.fan_out} ways down to {plan.leaf_rows} rows and read through its index"
+        )
 
 
 def _named(role: str) -> Callable[[Comparison], str]:

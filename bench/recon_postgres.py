@@ -59,6 +59,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--no-spark", action="store_true", help="skip the Parquet figure")
+    parser.add_argument("--no-sql", action="store_true", help="only the Parquet figure")
     return parser.parse_args()
 
 
@@ -186,6 +187,7 @@ def main() -> None:
         figures = [
             (target, planted, *measure(url, engine, schema, target, planted, args.repeat))
             for target, planted in (("b", sparse), ("c", dense))
+            if not args.no_sql
         ]
         print()
         print(f"plan: {method(spec(url, schema, 'b'))[1]}")

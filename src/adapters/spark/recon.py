@@ -16,6 +16,7 @@ import attrs
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from adapters.spark.endpoints import EndpointConfig, open_endpoint
 from adapters.spark.errors import engine_step
@@ -123,6 +124,17 @@ def _named(role: str) -> Callable[[Comparison], str]:
     return name
 
 
+def _filler(data_type: T.DataType) -> Column:
+    """A non-NULL value of ``data_type`` standing in for a NULL key part (beside its flag)."""
+    if isinstance(data_type, T.DateType):
+        return F.to_date(F.lit("1970-01-01"))
+    if isinstance(data_type, T.TimestampType | T.TimestampNTZType):
+        return F.lit(0).cast("timestamp").cast(data_type)
+    if isinstance(data_type, T.BinaryType):
+        return F.lit(bytearray())
+    return F.lit(0).cast(data_type)
+
+
 def _python(c: Comparison, value: object) -> object:
     if value is None:
         return None
@@ -149,9 +161,9 @@ class SparkReconEngine:
         side = spec.source if role == "source" else spec.target
         with engine_step(f"{spec.name}: reading the {role}"):
             frame = open_endpoint(_config(f"{spec.name}-{role}", side), self._sessions).read()
-        # Read once: the aggregates' pass fills the executors' cache (spilling to their
-        # disks), the diff reads it back; close() releases it.
-        frame = _scoped(frame, spec.scope, role).persist(StorageLevel.MEMORY_AND_DISK)
+        # Not cached: reading a side again costs less than caching it (measured:
+        # docs/benchmarks.md); each pass reads it through its endpoint.
+        frame = _scoped(frame, spec.scope, role)
         self._frames[(spec.name, role)] = frame
         return frame
 
@@ -233,20 +245,33 @@ class SparkReconEngine:
         ]
         exact = [normalised(c, _q(name(c))) for c in alignment.columns if not c.tolerant]
         shaped = frame.select(*keys, *values, _row_hash(exact).alias("h"))
-        key_names = [f"k{i}" for i in range(len(alignment.keys))]
+        # Keys without NULLs (a flag and a value per part): the join is a plain equi-join on
+        # the columns the grouping partitioned by, so it shuffles nothing again.
+        parts = []
+        for i in range(len(alignment.keys)):
+            key = F.col(f"k{i}")
+            parts += [
+                key.isNull().alias(f"kn{i}"),
+                F.coalesce(key, _filler(shaped.schema[f"k{i}"].dataType)).alias(f"kv{i}"),
+            ]
         value_names = ["h", *(f"c{j}" for j in range(len(alignment.columns)))]
-        return shaped.groupBy(*key_names).agg(
-            F.count(F.lit(1)).alias("n"), F.first(F.struct(*value_names)).alias("r")
-        )
+        count = len(alignment.keys)
+        by_key = [f"kn{i}" for i in range(count)] + [f"kv{i}" for i in range(count)]
+        # Rows per key by a window over the key: its exchange and sort are the ones the
+        # join needs, so Spark shuffles and sorts each side once (no aggregation buffers).
+        return shaped.select(
+            *parts, *(F.col(f"k{i}") for i in range(count)), *value_names
+        ).withColumn("n", F.count(F.lit(1)).over(Window.partitionBy(*by_key)))
 
     def diff(self, spec: ReconSpec, alignment: Alignment, output: str | None) -> KeyDiff:
         source = self._keyed(spec, alignment, "source").alias("s")
         target = self._keyed(spec, alignment, "target").alias("t")
         count = len(alignment.keys)
-        condition = [F.col(f"s.k{i}").eqNullSafe(F.col(f"t.k{i}")) for i in range(count)]
+        names_ = [f"kn{i}" for i in range(count)] + [f"kv{i}" for i in range(count)]
+        condition = [F.col(f"s.{n}") == F.col(f"t.{n}") for n in names_]
         joined = source.join(target, on=condition, how="full")
         differs = [self._differs(c, j) for j, c in enumerate(alignment.columns)]
-        exact_differs = ~F.col("s.r.h").eqNullSafe(F.col("t.r.h"))
+        exact_differs = ~F.col("s.h").eqNullSafe(F.col("t.h"))
         any_differs = F.lit(False)
         for flag in differs:
             any_differs = any_differs | flag
@@ -258,8 +283,8 @@ class SparkReconEngine:
         )
         null_key_s, null_key_t = F.lit(False), F.lit(False)
         for i in range(count):
-            null_key_s = null_key_s | F.col(f"s.k{i}").isNull()
-            null_key_t = null_key_t | F.col(f"t.k{i}").isNull()
+            null_key_s = null_key_s | F.coalesce(F.col(f"s.kn{i}"), F.lit(False))
+            null_key_t = null_key_t | F.coalesce(F.col(f"t.kn{i}"), F.lit(False))
         null_s = F.when(F.col("s.n").isNotNull() & null_key_s, F.col("s.n")).otherwise(0)
         null_t = F.when(F.col("t.n").isNotNull() & null_key_t, F.col("t.n")).otherwise(0)
         keys = [F.coalesce(F.col(f"s.k{i}"), F.col(f"t.k{i}")).alias(f"k{i}") for i in range(count)]
@@ -277,6 +302,9 @@ class SparkReconEngine:
             null_s.alias("null_s"),
             null_t.alias("null_t"),
         ).where(F.col("category").isNotNull() | (null_s > 0) | (null_t > 0))
+        # A key on several rows of a side meets the other side's rows several times: one
+        # row per key and category is what is counted and sampled.
+        shaped = shaped.dropDuplicates(["category", *(f"k{i}" for i in range(count))])
         with engine_step(f"{spec.name}: diffing the keys"):
             kept = shaped.persist(StorageLevel.MEMORY_AND_DISK)
             try:
@@ -286,7 +314,7 @@ class SparkReconEngine:
 
     @staticmethod
     def _differs(c: Comparison, j: int) -> Column:
-        a, b = F.col(f"s.r.c{j}"), F.col(f"t.r.c{j}")
+        a, b = F.col(f"s.c{j}"), F.col(f"t.c{j}")
         if not c.tolerant:
             return ~a.eqNullSafe(b)
         gap = F.abs(a - b)
@@ -370,6 +398,4 @@ class SparkReconEngine:
             writer.parquet(output)
 
     def close(self) -> None:
-        for frame in self._frames.values():
-            frame.unpersist()
         self._frames.clear()

@@ -25,17 +25,16 @@ from __future__ import annotations
 
 import argparse
 import platform
-import statistics
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 from sqlalchemy import Engine, create_engine
+from timing import median_times, spark_sessions
 
 from adapters.sql.recon import SqlReconEngine
 from domain.ingestion.spec import SourceSpec
@@ -61,18 +60,6 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--no-spark", action="store_true", help="skip the Parquet figure")
     parser.add_argument("--no-sql", action="store_true", help="only the Parquet figure")
     return parser.parse_args()
-
-
-def medians(works: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    for work in works.values():
-        work()  # warm-up: caches, plans
-    times: dict[str, list[float]] = {label: [] for label in works}
-    for _ in range(repeat):
-        for label, work in works.items():
-            start = time.perf_counter()
-            work()
-            times[label].append(time.perf_counter() - start)
-    return {label: statistics.median(values) for label, values in times.items()}
 
 
 def both(url: str, queries: tuple[str, str]) -> None:
@@ -144,7 +131,7 @@ def measure(
         f"SELECT count(*), {measures}, sum(amount), sum(qty), sum(id) FROM {schema}.{target}",
     )
     counts = (f"SELECT count(*) FROM {schema}.a", f"SELECT count(*) FROM {schema}.{target}")
-    times = medians(
+    times = median_times(
         {
             "count": lambda: both(url, counts),
             "floor": lambda: both(url, floor),
@@ -217,7 +204,6 @@ def main() -> None:
 
 def spark_figure(args: argparse.Namespace, url: str, schema: str, planted: int) -> None:
     from pyspark.sql import functions as F
-    from timing import spark_sessions
 
     from adapters.memory.metadata import InMemoryMetadataRepository
     from adapters.spark.recon import SparkReconEngine
@@ -258,7 +244,7 @@ def spark_figure(args: argparse.Namespace, url: str, schema: str, planted: int) 
                 url=pg.target.url, dbtable=f"{schema}.b", driver="org.postgresql.Driver"
             ).load().write.format("noop").mode("overwrite").save()
 
-        times = medians({"read": read_both, "recon": recon}, args.repeat)
+        times = median_times({"read": read_both, "recon": recon}, args.repeat)
     print(
         f"| Parquet vs PostgreSQL in Spark ({args.master}; session started in {started:.1f} s, "
         f"paid once per app), aggregates + key diff | reading both sides {times['read']:.2f} | "

@@ -7,7 +7,8 @@ several processes start at once), and refuses a store whose schema is missing or
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 import attrs
 import click
@@ -180,3 +181,16 @@ class StoreAppGroup(AppGroup):
     out of date, misconfigured) are one line naming the store and where its URL came from."""
 
     translators: ClassVar[tuple[Translator, ...]] = (_store_failure,)
+
+
+def app_container(
+    settings: Settings, overrides: Mapping[type, Any] | None = None
+) -> punq.Container:
+    """A runtime app's container (ingestion, recon): the metadata store (the one wiring
+    above), the pipelines' state store in it, and the caller's ``overrides``."""
+    container = punq.Container()
+    store = register_metadata_store(container, settings)
+    container.register(StateStore, factory=store.state_store, scope=punq.Scope.singleton)
+    for service, instance in (overrides or {}).items():
+        container.register(service, instance=instance)
+    return container

@@ -35,14 +35,13 @@ the fix (``orders.toml: mode: expected one of full, append, scd1, scd2; got 'ups
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 import attrs
 import cattrs
 
-from adapters.files.toml_edge import explain, toml_converter
+from adapters.files.toml_edge import explain, read_toml, toml_converter
 from domain.ingestion.spec import (
     Deletes,
     Mode,
@@ -136,22 +135,7 @@ def _resolved(base: Path, path: str | None, home: Path | None) -> str | None:
 def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
     """The pipeline in ``path``; relative paths in it are relative to the file, and
     ``{home}`` stands for the platform's home (``home``)."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise PipelineFileError(f"{path}: no such pipeline file") from None
-    except IsADirectoryError:
-        raise PipelineFileError(f"{path}: is a directory; give a pipeline .toml file") from None
-    except OSError as failed:
-        raise PipelineFileError(f"{path}: cannot read ({failed.strerror})") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise PipelineFileError(
-            f"{path}: not UTF-8 text; a pipeline file is UTF-8 TOML (convert it with iconv)"
-        ) from None
-    except tomllib.TOMLDecodeError as bad:
-        raise PipelineFileError(f"{path}: not valid TOML: {bad}") from None
+    data = read_toml(path, "pipeline", PipelineFileError)
     try:
         parsed = toml_converter().structure(data, _PipelineFile)
     except cattrs.BaseValidationError as invalid:

@@ -41,7 +41,6 @@ the spec of a pipeline's last committed run (``recon run --pipeline``).
 
 from __future__ import annotations
 
-import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -51,7 +50,7 @@ import attrs
 import cattrs
 
 from adapters.files.pipelines import PipelineFile, _resolved, _Source, _Spark
-from adapters.files.toml_edge import explain, toml_converter
+from adapters.files.toml_edge import explain, read_toml, toml_converter
 from domain.ingestion.spec import Mode, SourceSpec, TargetSpec
 from domain.recon.spec import ColumnRule, ReconSpec, Scope, Thresholds
 
@@ -109,25 +108,6 @@ class ReconFile:
     spark_conf: dict[str, str]
 
 
-def _read(path: Path, what: str) -> dict[str, Any]:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise ReconFileError(f"{path}: no such {what} file") from None
-    except IsADirectoryError:
-        raise ReconFileError(f"{path}: is a directory; give a {what} .toml file") from None
-    except OSError as failed:
-        raise ReconFileError(f"{path}: cannot read ({failed.strerror})") from None
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ReconFileError(
-            f"{path}: not UTF-8 text; a {what} file is UTF-8 TOML (convert it with iconv)"
-        ) from None
-    except tomllib.TOMLDecodeError as bad:
-        raise ReconFileError(f"{path}: not valid TOML: {bad}") from None
-
-
 def _side(base: Path, side: _Source, home: Path | None) -> SourceSpec:
     return SourceSpec(
         kind=side.kind,
@@ -152,7 +132,7 @@ def _number(value: object, where: str) -> Decimal:
 
 def load_recon(path: Path, home: Path | None = None) -> ReconFile:
     """The recon in ``path``; relative paths in it are relative to the file."""
-    data = _read(path, "recon")
+    data = read_toml(path, "recon", ReconFileError)
     try:
         parsed = toml_converter().structure(data, _ReconFile)
     except cattrs.BaseValidationError as invalid:

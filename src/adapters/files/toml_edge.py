@@ -4,6 +4,8 @@ settings): strict structuring and problems as "path: reason" lines naming the ke
 from __future__ import annotations
 
 import enum
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import cattrs
@@ -51,3 +53,24 @@ def explain(invalid: cattrs.BaseValidationError, where: str = "", empty: str = "
         f"{path.lstrip('.') or empty}: {reason}"
         for reason, _, path in (line.rpartition(" @ ") for line in lines)
     ]
+
+
+def read_toml(path: Path, what: str, error: type[ValueError]) -> dict[str, Any]:
+    """The TOML document in ``path`` (a ``what`` file: "pipeline", "recon"), or ``error``
+    naming the file and the fix: missing, a directory, unreadable, not UTF-8, not TOML."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{path}: no such {what} file") from None
+    except IsADirectoryError:
+        raise error(f"{path}: is a directory; give a {what} .toml file") from None
+    except OSError as failed:
+        raise error(f"{path}: cannot read ({failed.strerror})") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise error(
+            f"{path}: not UTF-8 text; a {what} file is UTF-8 TOML (convert it with iconv)"
+        ) from None
+    except tomllib.TOMLDecodeError as bad:
+        raise error(f"{path}: not valid TOML: {bad}") from None

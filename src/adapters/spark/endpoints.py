@@ -27,6 +27,7 @@ from adapters.spark.types import schema_from_spark, schema_to_spark
 from adapters.sql.catalog import sqlite_schema
 from adapters.sql.types import to_sql
 from domain.dataset import DatasetRef
+from domain.ingestion.spec import SourceSpec
 from domain.schema import DecimalType, Schema
 from domain.schema.types import DateType, TimestampType
 
@@ -61,6 +62,21 @@ class EndpointConfig:
                 self.url.removeprefix("jdbc:").split("?", 1)[0], self.table or self.name
             )
         return DatasetRef("file", str(Path(self.path or self.name).resolve()))
+
+
+def endpoint_config(name: str, side: SourceSpec) -> EndpointConfig:
+    """The endpoint of a pipeline's or a recon's side (a ``SourceSpec``)."""
+    return EndpointConfig(
+        name=name,
+        kind=side.kind,
+        path=side.path,
+        url=side.url,
+        table=side.table,
+        user=side.user,
+        password=side.password,
+        namespace=side.namespace,
+        options=dict(side.options),
+    )
 
 
 class EndpointConfigError(ValueError):

@@ -27,7 +27,7 @@ from pyspark.sql import functions as F
 
 from adapters.spark import strategies
 from adapters.spark.database_target import DatabaseTargets
-from adapters.spark.endpoints import EndpointConfig, JdbcEndpoint, open_endpoint
+from adapters.spark.endpoints import JdbcEndpoint, endpoint_config, open_endpoint
 from adapters.spark.errors import engine_step
 from adapters.spark.profiler import profile_frame
 from adapters.spark.session import SparkSessionProvider
@@ -93,18 +93,7 @@ class SparkIngestionEngine:
         self._database = DatabaseTargets(sessions, self._checkpoint)
 
     def read(self, spec: PipelineSpec, plan: Plan) -> SparkBatch:
-        source = spec.source
-        config = EndpointConfig(
-            name=spec.name,
-            kind=source.kind,
-            path=source.path,
-            url=source.url,
-            table=source.table,
-            user=source.user,
-            password=source.password,
-            namespace=source.namespace,
-            options=dict(source.options),
-        )
+        config = endpoint_config(spec.name, spec.source)
         with engine_step(f"{spec.name}: reading the source"):
             endpoint = open_endpoint(config, self._sessions)
             parts = plan.partitioning

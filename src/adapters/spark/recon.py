@@ -18,12 +18,11 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from adapters.spark.endpoints import EndpointConfig, open_endpoint
+from adapters.spark.endpoints import endpoint_config, open_endpoint
 from adapters.spark.errors import engine_step
 from adapters.spark.session import SparkSessionProvider
 from adapters.spark.strategies import lower_bound
 from adapters.spark.types import schema_from_spark
-from domain.ingestion.spec import SourceSpec
 from domain.recon import checks
 from domain.recon.checks import ColumnAggregate, KeyDiff, SideAggregates, key_text
 from domain.recon.compare import Alignment, Comparison, Kind, Precision
@@ -36,20 +35,6 @@ CATEGORIES = ("missing", "extra", "changed", "duplicate")
 
 def _q(name: str) -> Column:
     return F.col(f"`{name}`")
-
-
-def _config(name: str, side: SourceSpec) -> EndpointConfig:
-    return EndpointConfig(
-        name=name,
-        kind=side.kind,
-        path=side.path,
-        url=side.url,
-        table=side.table,
-        user=side.user,
-        password=side.password,
-        namespace=side.namespace,
-        options=dict(side.options),
-    )
 
 
 def _scoped(frame: DataFrame, scope: Scope | None, role: str) -> DataFrame:
@@ -160,7 +145,9 @@ class SparkReconEngine:
             return cached
         side = spec.source if role == "source" else spec.target
         with engine_step(f"{spec.name}: reading the {role}"):
-            frame = open_endpoint(_config(f"{spec.name}-{role}", side), self._sessions).read()
+            frame = open_endpoint(
+                endpoint_config(f"{spec.name}-{role}", side), self._sessions
+            ).read()
         # Not cached: reading a side again costs less than caching it (measured:
         # docs/benchmarks.md); each pass reads it through its endpoint.
         frame = _scoped(frame, spec.scope, role)

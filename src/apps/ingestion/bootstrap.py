@@ -10,8 +10,7 @@ import punq
 
 from adapters.files.legacy import FileLegacyOutputs
 from apps.settings import Settings, load_settings
-from apps.store import MetadataStore, register_metadata_store
-from ports.ingestion import StateStore
+from apps.store import MetadataStore, app_container
 
 
 def bootstrap(
@@ -19,12 +18,7 @@ def bootstrap(
 ) -> punq.Container:
     """The metadata store (shared wiring) and the state store; the Spark engine is built per
     pipeline file (its [spark] table) by ``apps.ingestion.spark_runtime``."""
-    container = punq.Container()
-    store = register_metadata_store(container, settings or load_settings())
-    container.register(StateStore, factory=store.state_store, scope=punq.Scope.singleton)
-    for service, instance in (overrides or {}).items():
-        container.register(service, instance=instance)
-    return container
+    return app_container(settings or load_settings(), overrides)
 
 
 def legacy_outputs(home: Path) -> FileLegacyOutputs:

@@ -12,14 +12,13 @@ import attrs
 import click
 import punq
 
-from adapters.files.legacy import LegacyFilesError
 from adapters.files.pipelines import PipelineFile, PipelineFileError, load_pipeline
 from apps.cli.app import CONTEXT_SETTINGS, bad_input, fail
-from apps.cli.errors import ExitCode
 from apps.cli.options import url_option
 from apps.cli.output import echo_json, json_option, progress, table
 from apps.cli.params import TIMESTAMP
 from apps.ingestion.bootstrap import bootstrap, legacy_outputs, store
+from apps.parity import report_parity
 from apps.runs import heartbeats
 from apps.settings import load_settings
 from apps.store import StoreAppGroup
@@ -359,31 +358,14 @@ def parity_command(container: punq.Container, since: datetime | None, as_json: b
     field by field with its run's ingestion_volume and ingestion_runtime records.
     """
     home = store(container).settings.home
-    try:
-        summaries = legacy_outputs(home).summaries(since)
-    except LegacyFilesError as unreadable:
-        bad_input(str(unreadable))
-    if not summaries:
-        fail(
-            f"no legacy run summaries under {home / 'ingestion'}"
-            + ("" if since is None else f" since {since.isoformat()}")
-            + "; runs write them while outputs is legacy or both"
-        )
     gateway: MetadataGateway = container.resolve(MetadataGateway)
-    report = parity(summaries, gateway)
-    rows = [
-        {"run_id": d.run_id, "field": d.field, "legacy": d.legacy, "gateway": d.gateway}
-        for d in report.differences
-    ]
-    if as_json:
-        echo_json({"compared": report.compared, "ok": report.ok, "differences": rows})
-    else:
-        click.echo(f"{report.compared} run(s) compared, {len(rows)} difference(s)")
-        if rows:
-            click.echo(table(tuple(rows[0]), [tuple(str(v) for v in r.values()) for r in rows]))
-        click.echo("parity OK" if report.ok else "parity FAILED")
-    if not report.ok:
-        raise SystemExit(ExitCode.CHECK_FAILED)
+    report_parity(
+        legacy_outputs(home).summaries,
+        home / "ingestion",
+        since,
+        lambda summaries: parity(summaries, gateway),
+        as_json,
+    )
 
 
 if __name__ == "__main__":

@@ -8,8 +8,7 @@ from typing import Any
 import punq
 
 from apps.settings import Settings, load_settings
-from apps.store import MetadataStore, register_metadata_store
-from ports.ingestion import StateStore
+from apps.store import MetadataStore, app_container
 
 
 def bootstrap(
@@ -17,12 +16,7 @@ def bootstrap(
 ) -> punq.Container:
     """The metadata store (shared wiring) and the pipelines' state store; the Spark engine
     is built per recon by ``apps.recon.spark_runtime``."""
-    container = punq.Container()
-    store = register_metadata_store(container, settings or load_settings())
-    container.register(StateStore, factory=store.state_store, scope=punq.Scope.singleton)
-    for service, instance in (overrides or {}).items():
-        container.register(service, instance=instance)
-    return container
+    return app_container(settings or load_settings(), overrides)
 
 
 def store(container: punq.Container) -> MetadataStore:

@@ -13,7 +13,7 @@ from typing import Any
 import click
 import punq
 
-from adapters.files.legacy import FileReconSummaries, LegacyFilesError
+from adapters.files.legacy import FileReconSummaries
 from adapters.files.pipelines import PipelineFileError, load_pipeline
 from adapters.files.recons import ReconFileError, load_recon, pipeline_recon
 from apps.cli.app import CONTEXT_SETTINGS, bad_input, fail
@@ -21,6 +21,7 @@ from apps.cli.errors import ExitCode
 from apps.cli.options import url_option
 from apps.cli.output import echo_json, json_option, progress, table
 from apps.cli.params import TIMESTAMP
+from apps.parity import report_parity
 from apps.recon.bootstrap import bootstrap, store
 from apps.runs import heartbeats
 from apps.settings import load_settings
@@ -259,38 +260,14 @@ def parity_command(container: punq.Container, since: datetime | None, as_json: b
     actual, counts) with its run's recon_result records.
     """
     home = store(container).settings.home
-    try:
-        summaries = FileReconSummaries(home / "recon").summaries(since)
-    except LegacyFilesError as unreadable:
-        bad_input(str(unreadable))
-    if not summaries:
-        fail(
-            f"no legacy recon summaries under {home / 'recon'}"
-            + ("" if since is None else f" since {since.isoformat()}")
-            + "; runs write them while outputs is legacy or both"
-        )
     gateway: MetadataGateway = container.resolve(MetadataGateway)
-    found = parity(summaries, gateway)
-    if as_json:
-        echo_json(
-            {
-                "compared": found.compared,
-                "ok": found.ok,
-                "differences": [
-                    {"run_id": d.run_id, "field": d.field, "legacy": d.legacy, "gateway": d.gateway}
-                    for d in found.differences
-                ],
-            }
-        )
-    else:
-        click.echo(f"compared {found.compared} recon run(s)")
-        for d in found.differences:
-            click.echo(f"  {d.run_id} {d.field}: legacy {d.legacy!r}, gateway {d.gateway!r}")
-        click.echo(
-            "parity ok" if found.ok else f"parity FAILED: {len(found.differences)} difference(s)"
-        )
-    if not found.ok:
-        raise SystemExit(int(ExitCode.CHECK_FAILED))
+    report_parity(
+        FileReconSummaries(home / "recon").summaries,
+        home / "recon",
+        since,
+        lambda summaries: parity(summaries, gateway),
+        as_json,
+    )
 
 
 @cli.command()

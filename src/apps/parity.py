@@ -14,9 +14,14 @@ from adapters.files.legacy import LegacyFilesError
 from apps.cli.app import bad_input, fail
 from apps.cli.errors import ExitCode
 from apps.cli.output import echo_json, table
+from apps.cli.params import TIMESTAMP
 from domain.ingestion.legacy import ParityReport
 
 S = TypeVar("S")
+
+since_option = click.option(
+    "--since", type=TIMESTAMP, help="Only runs started at or after (ISO-8601 with offset)."
+)
 
 
 def report_parity(

@@ -59,7 +59,9 @@ class PipelineFileError(ValueError):
 
 
 @attrs.frozen
-class _Source:
+class SourceTable:
+    """A [source] table (a recon's [source] and [target] too): an endpoint of the registry."""
+
     kind: str
     path: str | None = None
     url: str | None = None
@@ -94,7 +96,9 @@ class _Deletes:
 
 
 @attrs.frozen
-class _Spark:
+class SparkTable:
+    """The optional [spark] table: master and conf."""
+
     master: str = "local[*]"
     conf: dict[str, str] = attrs.field(factory=dict)
 
@@ -102,7 +106,7 @@ class _Spark:
 @attrs.frozen
 class _PipelineFile:
     name: str
-    source: _Source
+    source: SourceTable
     target: _Target
     mode: Mode = Mode.FULL
     keys: list[str] = attrs.field(factory=list)
@@ -110,7 +114,7 @@ class _PipelineFile:
     watermark: _Watermark | None = None
     sequence: str | None = None
     deletes: _Deletes | None = None
-    spark: _Spark = _Spark()
+    spark: SparkTable = SparkTable()
 
 
 @attrs.frozen
@@ -130,6 +134,20 @@ def _resolved(base: Path, path: str | None, home: Path | None) -> str | None:
         path = path.replace("{home}", str(home or Path("~/.dataplatform").expanduser()))
     candidate = Path(path).expanduser()
     return str(candidate if candidate.is_absolute() else (base / candidate).resolve())
+
+
+def source_spec(base: Path, side: SourceTable, home: Path | None) -> SourceSpec:
+    """The endpoint a [source] table names; relative paths are relative to ``base``."""
+    return SourceSpec(
+        kind=side.kind,
+        path=_resolved(base, side.path, home),
+        url=side.url,
+        table=side.table,
+        user=side.user,
+        password=side.password,
+        namespace=side.namespace,
+        options=tuple(sorted(side.options.items())),
+    )
 
 
 def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
@@ -160,19 +178,7 @@ def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
                 f"{path}: {table}.{reason}" if table else f"{path}: {reason}"
             ) from None
 
-    source = build(
-        "source",
-        lambda: SourceSpec(
-            kind=parsed.source.kind,
-            path=_resolved(base, parsed.source.path, home),
-            url=parsed.source.url,
-            table=parsed.source.table,
-            user=parsed.source.user,
-            password=parsed.source.password,
-            namespace=parsed.source.namespace,
-            options=tuple(sorted(parsed.source.options.items())),
-        ),
-    )
+    source = build("source", lambda: source_spec(base, parsed.source, home))
     target = build(
         "target",
         lambda: TargetSpec(

@@ -49,7 +49,7 @@ from urllib.parse import urlsplit
 import attrs
 import cattrs
 
-from adapters.files.pipelines import PipelineFile, _resolved, _Source, _Spark
+from adapters.files.pipelines import PipelineFile, SourceTable, SparkTable, source_spec
 from adapters.files.toml_edge import explain, read_toml, toml_converter
 from domain.ingestion.spec import Mode, SourceSpec, TargetSpec
 from domain.recon.spec import ColumnRule, ReconSpec, Scope, Thresholds
@@ -87,15 +87,15 @@ class _Scope:
 class _ReconFile:
     name: str
     keys: list[str]
-    source: _Source
-    target: _Source
+    source: SourceTable
+    target: SourceTable
     select: list[str] = attrs.field(factory=list)
     samples: int = 10
     columns: dict[str, str] = attrs.field(factory=dict)
     rules: dict[str, _Rule] = attrs.field(factory=dict)
     thresholds: _Thresholds = _Thresholds()
     scope: _Scope | None = None
-    spark: _Spark = _Spark()
+    spark: SparkTable = SparkTable()
 
 
 @attrs.frozen
@@ -106,19 +106,6 @@ class ReconFile:
     spec: ReconSpec
     spark_master: str
     spark_conf: dict[str, str]
-
-
-def _side(base: Path, side: _Source, home: Path | None) -> SourceSpec:
-    return SourceSpec(
-        kind=side.kind,
-        path=_resolved(base, side.path, home),
-        url=side.url,
-        table=side.table,
-        user=side.user,
-        password=side.password,
-        namespace=side.namespace,
-        options=tuple(sorted(side.options.items())),
-    )
 
 
 def _number(value: object, where: str) -> Decimal:
@@ -139,11 +126,11 @@ def load_recon(path: Path, home: Path | None = None) -> ReconFile:
         raise ReconFileError(f"{path}: {'; '.join(explain(invalid, empty='the file'))}") from None
     base = path.parent.resolve()
     try:
-        source = _side(base, parsed.source, home)
+        source = source_spec(base, parsed.source, home)
     except ValueError as invalid:
         raise ReconFileError(f"{path}: {invalid}") from None
     try:
-        target = _side(base, parsed.target, home)
+        target = source_spec(base, parsed.target, home)
     except ValueError as invalid:
         raise ReconFileError(f"{path}: {str(invalid).replace('source:', 'target:', 1)}") from None
     try:

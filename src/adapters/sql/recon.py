@@ -395,6 +395,27 @@ class SqlReconEngine:
             f"offset 0) n offset 0) h"
         )
 
+    def _side_rows(
+        self,
+        spec: ReconSpec,
+        alignment: Alignment,
+        role: str,
+        cut: _Cut,
+        within: tuple[int, list[int]] | None,
+    ) -> tuple[str, str, dict[str, Any]]:
+        """The ``role`` side's rows as the derived table ``h`` (``_hashed``), restricted to
+        the segments ``within`` (level, segments) when given: (its SQL, the condition on
+        ``h`` that restricts it, the query's parameters)."""
+        side = spec.source if role == "source" else spec.target
+        keys, values = self._keyed(alignment, role)
+        where, params = self._where(spec, role)
+        rows, clause = _qualified(side), "true"
+        if within is not None:
+            level, segments = within
+            rows, clause = cut.within(rows, role, level, segments, params)
+        hashed = self._hashed(rows, where, keys, values, self._first(alignment, role))
+        return hashed, clause, params
+
     def _checksums(
         self,
         spec: ReconSpec,
@@ -407,14 +428,7 @@ class SqlReconEngine:
     ) -> dict[int, tuple[int, int, int]]:
         """Per segment of ``level`` (within the differing ``within`` segments of the level
         above): rows, the sum of their row hashes, rows with a NULL key part."""
-        side = spec.source if role == "source" else spec.target
-        keys, values = self._keyed(alignment, role)
-        where, params = self._where(spec, role)
-        rows, clause = _qualified(side), "true"
-        if within is not None:
-            above, buckets = within
-            rows, clause = cut.within(rows, role, above, buckets, params)
-        hashed = self._hashed(rows, where, keys, values, self._first(alignment, role))
+        hashed, clause, params = self._side_rows(spec, alignment, role, cut, within)
         sql = (
             f"select {cut.segment(role, level)} as b, count(*) as n, sum(h.rh::numeric) as s, "
             f"sum(case when h.nk then 1 else 0 end) as nk from {hashed} "
@@ -435,13 +449,9 @@ class SqlReconEngine:
     ) -> list[Any]:
         if not buckets:
             return []
-        side = spec.source if role == "source" else spec.target
-        keys, values = self._keyed(alignment, role)
-        where, params = self._where(spec, role)
-        rows, clause = cut.within(_qualified(side), role, level, buckets, params)
-        hashed = self._hashed(rows, where, keys, values, self._first(alignment, role))
-        key_refs = ", ".join(f"h.k{i}" for i in range(len(keys)))
-        value_refs = "".join(f", h.c{j}" for j in range(len(values)))
+        hashed, clause, params = self._side_rows(spec, alignment, role, cut, (level, buckets))
+        key_refs = ", ".join(f"h.k{i}" for i in range(len(alignment.keys)))
+        value_refs = "".join(f", h.c{j}" for j in range(len(alignment.columns)))
         sql = f"select {key_refs}, h.rh{value_refs} from {hashed} where {clause}"
         return self._query(f"{spec.name}: pulling the {role}'s differing keys", sql, **params)
 

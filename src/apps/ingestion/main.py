@@ -16,9 +16,8 @@ from adapters.files.pipelines import PipelineFile, PipelineFileError, load_pipel
 from apps.cli.app import CONTEXT_SETTINGS, bad_input, fail
 from apps.cli.options import url_option
 from apps.cli.output import echo_json, json_option, progress, table
-from apps.cli.params import TIMESTAMP
 from apps.ingestion.bootstrap import bootstrap, legacy_outputs, store
-from apps.parity import report_parity
+from apps.parity import report_parity, since_option
 from apps.runs import heartbeats
 from apps.settings import load_settings
 from apps.store import StoreAppGroup
@@ -345,9 +344,7 @@ def runs(container: punq.Container, pipeline: str | None, limit: int, as_json: b
 
 
 @cli.command("parity")
-@click.option(
-    "--since", type=TIMESTAMP, help="Only runs started at or after (ISO-8601 with offset)."
-)
+@since_option
 @json_option
 @click.pass_obj
 def parity_command(container: punq.Container, since: datetime | None, as_json: bool) -> None:

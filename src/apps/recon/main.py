@@ -20,8 +20,7 @@ from apps.cli.app import CONTEXT_SETTINGS, bad_input, fail
 from apps.cli.errors import ExitCode
 from apps.cli.options import url_option
 from apps.cli.output import echo_json, json_option, progress, table
-from apps.cli.params import TIMESTAMP
-from apps.parity import report_parity
+from apps.parity import report_parity, since_option
 from apps.recon.bootstrap import bootstrap, store
 from apps.runs import heartbeats
 from apps.settings import load_settings
@@ -247,9 +246,7 @@ def _show(report: ReconReport, as_json: bool, output: str | None, plan: str) -> 
 
 
 @cli.command("parity")
-@click.option(
-    "--since", type=TIMESTAMP, help="Only runs started at or after (ISO-8601 with offset)."
-)
+@since_option
 @json_option
 @click.pass_obj
 def parity_command(container: punq.Container, since: datetime | None, as_json: bool) -> None:

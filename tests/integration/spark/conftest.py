@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +63,11 @@ def postgresql_jdbc() -> None:
 @pytest.fixture
 def sqlite_jdbc() -> None:
     need_jdbc_driver("sqlite")
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    """A platform home (DATAPLATFORM_HOME) for one test: its store, state and outputs."""
+    path = tmp_path / "home"
+    path.mkdir()
+    return path

@@ -97,10 +97,8 @@ master = "local[1]"
 
 
 def test_two_batches_append_once_and_a_rerun_loads_nothing(
-    spark: SparkSession, tmp_path: Path
+    spark: SparkSession, tmp_path: Path, home: Path
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
     source = tmp_path / "source"
     frame(spark, [(1, 10, at(6)), (2, 20, at(7))]).write.parquet(str(source))
     spec = pipeline(tmp_path, source, lag="30m")
@@ -123,10 +121,8 @@ def test_two_batches_append_once_and_a_rerun_loads_nothing(
 
 
 def test_a_lost_state_write_is_recovered_from_the_commit_marker(
-    spark: SparkSession, tmp_path: Path
+    spark: SparkSession, tmp_path: Path, home: Path
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
     source = tmp_path / "source"
     frame(spark, [(1, 10, at(6)), (2, 20, at(7))]).write.parquet(str(source))
     spec = pipeline(tmp_path, source)
@@ -140,10 +136,8 @@ def test_a_lost_state_write_is_recovered_from_the_commit_marker(
 
 
 def test_null_watermarks_raise_by_default_and_exclude_counts_them(
-    spark: SparkSession, tmp_path: Path
+    spark: SparkSession, tmp_path: Path, home: Path
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
     source = tmp_path / "source"
     frame(spark, [(1, 10, at(6)), (2, 20, None)]).write.parquet(str(source))
     refused = ingestion(home, "run", str(pipeline(tmp_path, source)))
@@ -156,10 +150,8 @@ def test_null_watermarks_raise_by_default_and_exclude_counts_them(
 
 
 def test_moving_the_watermark_back_rereads_without_duplicating(
-    spark: SparkSession, tmp_path: Path
+    spark: SparkSession, tmp_path: Path, home: Path
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
     source = tmp_path / "source"
     frame(spark, [(1, 10, at(6)), (2, 20, at(7)), (3, 30, at(8))]).write.parquet(str(source))
     spec = pipeline(tmp_path, source)

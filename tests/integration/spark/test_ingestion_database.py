@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from integration.spark.apps_cli import ingestion, metadata
+from integration.spark.postgres_targets import staging_tables
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 from sqlalchemy import create_engine, text
@@ -94,21 +95,6 @@ def _postgres(url: str, schema: str) -> tuple[str, str]:
     return target, url.replace("postgresql://", "postgresql+psycopg://")
 
 
-def _staging_tables(sqlalchemy_url: str, schema: str) -> int:
-    """How many staging tables ``schema`` holds."""
-    engine = create_engine(sqlalchemy_url)
-    with engine.connect() as connection:
-        left = connection.execute(
-            text(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = :s "
-                "AND table_name LIKE '\\_dp\\_stage\\_%'"
-            ),
-            {"s": schema},
-        ).scalar_one()
-    engine.dispose()
-    return int(left)
-
-
 def _run_batches(spark: SparkSession, tmp_path: Path, home: Path, spec: Path, source: Path) -> None:
     for rows in BATCHES:
         spark.createDataFrame(rows, SCHEMA).write.mode("overwrite").parquet(str(source))
@@ -151,11 +137,10 @@ def test_postgresql_target_holds_what_a_parquet_target_holds(
     postgresql_jdbc: None,
     postgres_target: tuple[str, str],
     tmp_path: Path,
+    home: Path,
     mode: str,
 ) -> None:
     url, schema = postgres_target
-    home = tmp_path / "home"
-    home.mkdir()
     parquet_source, database_source = tmp_path / "p-source", tmp_path / "d-source"
     reference = _pipeline(
         tmp_path, parquet_source, mode, f'kind = "parquet"\npath = "{tmp_path}/parquet-target"'
@@ -189,10 +174,8 @@ def test_postgresql_target_holds_what_a_parquet_target_holds(
 
 @pytest.mark.parametrize("mode", ["full", "append", "scd1", "scd2"])
 def test_sqlite_target_holds_what_a_parquet_target_holds(
-    spark: SparkSession, tmp_path: Path, mode: str
+    spark: SparkSession, tmp_path: Path, home: Path, mode: str
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
     parquet_source, database_source = tmp_path / "p-source", tmp_path / "d-source"
     database = tmp_path / "warehouse.db"
     reference = _pipeline(
@@ -213,10 +196,9 @@ def test_scd1_counts_and_a_refused_batch_leave_postgresql_unchanged(
     postgresql_jdbc: None,
     postgres_target: tuple[str, str],
     tmp_path: Path,
+    home: Path,
 ) -> None:
     url, schema = postgres_target
-    home = tmp_path / "home"
-    home.mkdir()
     source = tmp_path / "source"
     target, sqlalchemy_url = _postgres(url, schema)
     spec = _pipeline(tmp_path, source, "scd1", target)
@@ -242,10 +224,9 @@ def test_the_precision_gate_on_postgresql_refuses_then_widens(
     postgresql_jdbc: None,
     postgres_target: tuple[str, str],
     tmp_path: Path,
+    home: Path,
 ) -> None:
     url, schema = postgres_target
-    home = tmp_path / "home"
-    home.mkdir()
     source = tmp_path / "source"
     target, sqlalchemy_url = _postgres(url, schema)
     spec = _pipeline(tmp_path, source, "scd1", target)
@@ -289,14 +270,13 @@ def test_awkward_values_arrive_in_postgresql_exactly(
     postgresql_jdbc: None,
     postgres_target: tuple[str, str],
     tmp_path: Path,
+    home: Path,
 ) -> None:
     """Text with quotes, commas, newlines, backslashes, edge spaces; '' apart from NULL;
     instants, dates, decimals, doubles: what the staging COPY carries, unchanged."""
     from datetime import date, datetime
 
     url, schema = postgres_target
-    home = tmp_path / "home"
-    home.mkdir()
     awkward = T.StructType(
         [
             T.StructField("id", T.LongType()),
@@ -354,10 +334,9 @@ def test_a_full_refresh_whose_source_fails_midway_leaves_postgresql_as_it_was(
     postgresql_jdbc: None,
     postgres_target: tuple[str, str],
     tmp_path: Path,
+    home: Path,
 ) -> None:
     url, schema = postgres_target
-    home = tmp_path / "home"
-    home.mkdir()
     source = tmp_path / "source"
     rows = [(f"k{i}", "x", Decimal(i), i, "U") for i in range(40)]
     spark.createDataFrame(rows, SCHEMA).repartition(4).write.parquet(str(source))
@@ -372,7 +351,7 @@ def test_a_full_refresh_whose_source_fails_midway_leaves_postgresql_as_it_was(
     assert "staging table (the target is unchanged) failed" in failed.stderr
     assert len(failed.stderr.strip().splitlines()) == 1
     assert _database_rows(sqlalchemy_url, f'"{schema}".orders') == before
-    assert _staging_tables(sqlalchemy_url, schema) == 0
+    assert staging_tables(sqlalchemy_url, schema) == 0
 
 
 @pytest.mark.parametrize(
@@ -390,10 +369,8 @@ def test_a_full_refresh_whose_source_fails_midway_leaves_postgresql_as_it_was(
     ],
 )
 def test_an_unreachable_target_is_one_line_naming_it(
-    spark: SparkSession, tmp_path: Path, target: str, message: str
+    spark: SparkSession, tmp_path: Path, home: Path, target: str, message: str
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
     source = tmp_path / "source"
     spark.createDataFrame(BATCHES[0], SCHEMA).write.parquet(str(source))
     failed = ingestion(home, "run", str(_pipeline(tmp_path, source, "full", target)))

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from integration.spark.apps_cli import ingestion
+from integration.spark.postgres_targets import staging_tables
 from pyspark.sql import SparkSession
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
@@ -147,15 +148,10 @@ def _database_outcome(home: Path, url: str, schema: str) -> tuple[list[tuple[obj
         rows = sorted(
             tuple(r) for r in connection.execute(text(f'SELECT * FROM "{schema}".orders'))
         )
-        stages = connection.execute(
-            text(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = :s "
-                "AND table_name LIKE '\\_dp\\_stage\\_%'"
-            ),
-            {"s": schema},
-        ).scalar_one()
     engine.dispose()
-    assert stages == 0, "staging tables were left behind"
+    assert (
+        staging_tables(url.replace("postgresql://", "postgresql+psycopg://"), schema) == 0
+    ), "staging tables were left behind"
     state = ingestion(home, "state", "show", "orders-append", "--json")
     return rows, json.loads(state.stdout)[0]["watermark"]
 

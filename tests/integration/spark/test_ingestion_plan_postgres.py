@@ -46,11 +46,9 @@ def million() -> Iterator[tuple[str, str]]:
 
 
 def test_plan_partitions_a_million_row_source_and_the_run_reads_each_row_once(
-    spark: SparkSession, postgresql_jdbc: None, million: tuple[str, str], tmp_path: Path
+    spark: SparkSession, postgresql_jdbc: None, million: tuple[str, str], tmp_path: Path, home: Path
 ) -> None:
     jdbc, table = million
-    home = tmp_path / "home"
-    home.mkdir()
     spec = tmp_path / "big.toml"
     spec.write_text(
         f'name = "big"\nmode = "full"\nkeys = ["id"]\n'

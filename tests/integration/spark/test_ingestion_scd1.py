@@ -86,9 +86,9 @@ def test_an_ambiguous_batch_is_refused_with_the_key(
         strategies.refuse_ambiguous_changes(frame(spark, rows), ["k1", "k2"], "seq")
 
 
-def test_scd1_runs_count_inserts_updates_and_deletes(spark: SparkSession, tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
+def test_scd1_runs_count_inserts_updates_and_deletes(
+    spark: SparkSession, tmp_path: Path, home: Path
+) -> None:
     source = tmp_path / "source"
     frame(spark, [("a", "x", 1, 1, "U"), ("b", "x", 2, 1, "U")]).write.parquet(str(source))
     spec = tmp_path / "customers.toml"

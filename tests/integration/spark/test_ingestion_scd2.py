@@ -133,9 +133,9 @@ def test_any_split_and_order_of_batches_gives_the_history_of_one_sorted_replay(
     assert history is not None and versions(history) == replay
 
 
-def test_scd2_runs_end_to_end_and_count_versions(spark: SparkSession, tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
+def test_scd2_runs_end_to_end_and_count_versions(
+    spark: SparkSession, tmp_path: Path, home: Path
+) -> None:
     source = tmp_path / "source"
     frame(spark, [("a", "x", "A", 1, "U"), ("b", "x", "B", 1, "U")]).write.parquet(str(source))
     spec = tmp_path / "customers.toml"
@@ -178,10 +178,8 @@ master = "local[1]"
 
 
 def test_without_a_sequence_the_load_time_orders_the_changes(
-    spark: SparkSession, tmp_path: Path
+    spark: SparkSession, tmp_path: Path, home: Path
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
     source = tmp_path / "source"
     spec = tmp_path / "loaded.toml"
     spec.write_text(

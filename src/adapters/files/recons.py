@@ -51,8 +51,15 @@ import cattrs
 
 from adapters.files.pipelines import PipelineFile, SourceTable, SparkTable, source_spec
 from adapters.files.toml_edge import explain, read_toml, toml_converter
-from domain.ingestion.spec import Mode, SourceSpec, TargetSpec
-from domain.recon.spec import ColumnRule, ReconSpec, Scope, Thresholds
+from domain.ingestion.spec import (
+    HISTORY_COLUMNS,
+    IS_CURRENT,
+    LOAD_TIME,
+    Mode,
+    SourceSpec,
+    TargetSpec,
+)
+from domain.recon.spec import ColumnRule, ReconSpec, Rows, Scope, Thresholds
 
 
 class ReconFileError(ValueError):
@@ -200,31 +207,48 @@ def pipeline_recon(
     """What ``recon run --pipeline`` checks: the pipeline's source against its target, on
     the pipeline's keys, scoped to its last run's watermark ``window`` (column, after, upto:
     the rows at or after ``after`` less the pipeline's lag, as the run read them) when the run
-    was incremental. ValueError names what the pipeline lacks."""
+    was incremental.
+
+    SCD1 and SCD2 targets hold one row per key (SCD2: the current version), so the source is
+    read as a change log, its latest row per key by the pipeline's sequence, less the keys
+    its delete marker removed; an SCD2 target is compared on its current versions, its
+    history columns (and the load time it stamps without a sequence) being its own.
+    ValueError names what the pipeline lacks."""
     spec = pipeline.spec
-    where = f"{pipeline.path}"
-    if spec.mode in (Mode.SCD1, Mode.SCD2):
-        raise ValueError(
-            f"{where}: mode {spec.mode.value} keeps a history or the latest row per key, which a "
-            f"row-for-row recon of the source does not match; write a recon file for it"
-        )
     if not spec.keys:
         raise ValueError(
-            f'{where}: keys: recon pairs rows by key; add keys = ["..."] to the pipeline'
+            f'{pipeline.path}: keys: recon pairs rows by key; add keys = ["..."] to the pipeline'
         )
     scope = None
     if window is not None:
         column, after, upto = window
         scope = Scope(column, after, upto, spec.watermark.lag if spec.watermark else None)
+    source_rows: tuple[Rows, ...] = ()
+    target_rows: tuple[Rows, ...] = ()
+    target_own: tuple[str, ...] = ()
+    merged = spec.mode in (Mode.SCD1, Mode.SCD2)
+    if merged and spec.deletes and spec.deletes.column:
+        source_rows = (Rows(spec.deletes.column, spec.deletes.value, negate=True),)
+    if spec.mode is Mode.SCD2:
+        target_rows = (Rows(IS_CURRENT, "true"),)
+        target_own = HISTORY_COLUMNS + ((LOAD_TIME,) if spec.sequence is None else ())
     return ReconSpec(
         name=spec.name,
         source=spec.source,
         target=target_endpoint(spec.target),
         keys=spec.keys,
         scope=scope,
-        # A window's size is not a table's: only a full run's target is judged by the rows
-        # earlier runs wrote.
-        thresholds=Thresholds(baseline_change=baseline_change if scope is None else None),
+        # A window's size is not a table's, nor are the rows an SCD run wrote: only a full
+        # run's target is judged by the rows earlier runs wrote.
+        thresholds=Thresholds(
+            baseline_change=baseline_change if spec.mode is Mode.FULL and scope is None else None
+        ),
         subject_override=spec.target.subject,
         pipeline=spec.name,
+        # A merge keeps each key's latest change (SCD2: as its current version); a source
+        # stamped by the run's load time has no order of its own, so it is read as it is.
+        source_latest=spec.sequence if merged else None,
+        source_rows=source_rows,
+        target_rows=target_rows,
+        target_own=target_own,
     )

@@ -26,7 +26,7 @@ from adapters.spark.types import schema_from_spark
 from domain.recon import checks
 from domain.recon.checks import ColumnAggregate, KeyDiff, SideAggregates, key_text
 from domain.recon.compare import Alignment, Comparison, Kind, Precision
-from domain.recon.spec import ReconSpec, Scope
+from domain.recon.spec import ReconSpec, Rows, Scope
 from domain.schema import Schema
 
 _UNITS = (Precision.MICROSECONDS,)
@@ -35,6 +35,35 @@ CATEGORIES = ("missing", "extra", "changed", "duplicate")
 
 def _q(name: str) -> Column:
     return F.col(f"`{name}`")
+
+
+def _latest(frame: DataFrame, keys: tuple[str, ...], order: str) -> DataFrame:
+    """A change log's latest row per key (NULL-safe keys: a NULL key part is a key)."""
+    missing = [c for c in (*keys, order) if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"the source has no column {missing[0]!r} to take its latest row per key by; it has "
+            f"{', '.join(frame.columns)}"
+        )
+    rank = F.row_number().over(Window.partitionBy(*(_q(k) for k in keys)).orderBy(_q(order).desc()))
+    return frame.withColumn("__latest", rank).where(F.col("__latest") == 1).drop("__latest")
+
+
+def _limited(frame: DataFrame, rows: tuple[Rows, ...], role: str) -> DataFrame:
+    for row in rows:
+        if row.column not in frame.columns:
+            raise ValueError(
+                f"the {role} has no column {row.column!r} to limit its rows by; it has "
+                f"{', '.join(frame.columns)}"
+            )
+        text, value = _q(row.column).cast("string"), row.value
+        if isinstance(frame.schema[row.column].dataType, T.NumericType):
+            # A boolean some databases (SQLite) store as an integer.
+            value = {"true": "1", "false": "0"}.get(value.lower(), value)
+        frame = frame.where(
+            (text.isNull() | (text != F.lit(value))) if row.negate else text == F.lit(value)
+        )
+    return frame
 
 
 def _scoped(frame: DataFrame, scope: Scope | None, role: str) -> DataFrame:
@@ -151,6 +180,9 @@ class SparkReconEngine:
         # Not cached: reading a side again costs less than caching it (measured:
         # docs/benchmarks.md); each pass reads it through its endpoint.
         frame = _scoped(frame, spec.scope, role)
+        if role == "source" and spec.source_latest is not None:
+            frame = _latest(frame, spec.keys, spec.source_latest)
+        frame = _limited(frame, spec.rows(role), role)
         self._frames[(spec.name, role)] = frame
         return frame
 

@@ -10,6 +10,12 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from domain.ingestion.spec import HISTORY_COLUMNS as HISTORY_COLUMNS
+from domain.ingestion.spec import IS_CURRENT as IS_CURRENT
+from domain.ingestion.spec import IS_DELETED as IS_DELETED
+from domain.ingestion.spec import SEQUENCES as SEQUENCES
+from domain.ingestion.spec import VALID_FROM as VALID_FROM
+from domain.ingestion.spec import VALID_TO as VALID_TO
 from domain.ingestion.spec import lag_amount
 
 
@@ -222,16 +228,6 @@ def scd1(
 def applied(changes: DataFrame) -> DataFrame:
     """The rows a target holds after ``changes`` (an :func:`scd1` result): deleted keys out."""
     return changes.where(F.col("__action") != "delete").drop("__action")
-
-
-VALID_FROM, VALID_TO, IS_CURRENT, IS_DELETED, SEQUENCES = (
-    "valid_from",
-    "valid_to",
-    "is_current",
-    "is_deleted",
-    "sequences",
-)
-HISTORY_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT, IS_DELETED, SEQUENCES)
 
 
 def scd2(

@@ -187,10 +187,24 @@ class SqlReconEngine:
         return found
 
     def _where(self, spec: ReconSpec, role: str) -> tuple[str, dict[str, Any]]:
+        """The side's rows in scope, and limited by the spec's row conditions."""
+        clauses, params = [], {}
+        schema = self._schema(spec, role)
+        for n, row in enumerate(spec.rows(role)):
+            column = schema.column(row.column)
+            if column is None:
+                raise ValueError(
+                    f"the {role} has no column {row.column!r} to limit its rows by; it has "
+                    f"{', '.join(schema.names)}"
+                )
+            value = f"cast({_ident(column.name)} as text)"
+            clauses.append(
+                f"({value} is null or {value} <> :row{n})" if row.negate else f"{value} = :row{n}"
+            )
+            params[f"row{n}"] = row.value
         scope: Scope | None = spec.scope
         if scope is None:
-            return "true", {}
-        schema = self._schema(spec, role)
+            return " and ".join(clauses) or "true", params
         column = schema.column(scope.column)
         if column is None:
             raise ValueError(
@@ -199,7 +213,6 @@ class SqlReconEngine:
         ref = _ident(column.name)
         time = isinstance(column.type, TimestampType | DateType)
         cast = "timestamptz" if time else "numeric"
-        clauses, params = [], {}
         if scope.since is not None:
             amount = lag_amount(scope.lag) if scope.lag else 0
             shift = f" - make_interval(secs => {amount})" if time else f" - {amount}"

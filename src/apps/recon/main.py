@@ -152,7 +152,7 @@ def run(
             window = None
             if last is not None and last.window_column is not None:
                 window = (last.window_column, last.window_after, last.window_upto)
-            elif pipeline.spec.mode is Mode.APPEND:
+            elif pipeline.spec.mode is not Mode.FULL and pipeline.spec.watermark is not None:
                 fail(
                     f"{pipeline_file}: the last run {claim_run} recorded no watermark window "
                     f"(it predates window records); run the pipeline again, then check it"
@@ -176,15 +176,17 @@ def run(
 
     runtime = _runtime(container, spec, master, conf, note)
     if pipeline_file is not None:
-        claim = runtime.use_case.claim(spec.subject, claim_run, whole=spec.scope is None)
+        # Only a full run's rows are its target's; an increment or a merge is a part of it.
+        whole = spec.scope is None and pipeline.spec.mode is Mode.FULL
+        claim = runtime.use_case.claim(spec.subject, claim_run, whole=whole)
     lifecycle = RunLifecycle(
         gateway, spec.subject, RunId.new(), PRODUCER, lambda: datetime.now(UTC)
     )
     if not as_json:
         click.echo(f"plan: {runtime.reason}")
-    if spec.scope is not None and not as_json:
-        run_note = f" (the rows run {claim_run} loaded)" if claim_run is not None else ""
-        click.echo(f"scope: {spec.scope.describe()}{run_note}")
+    if spec.describe_scope() and not as_json:
+        run_note = f" (the rows run {claim_run} loaded)" if spec.scope and claim_run else ""
+        click.echo(f"scope: {spec.describe_scope()}{run_note}")
     try:
         with progress(spec.name, unit="phases") as ticker, heartbeats(lifecycle):
             notes.append(lambda note: ticker.done(0, f"diff: {note}"))

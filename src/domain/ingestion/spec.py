@@ -16,6 +16,16 @@ from domain.dataset import DatasetRef
 from domain.schema.policy import DriftPolicy
 
 LOAD_TIME = "loaded_at"  # SCD2 without a sequence: the run stamps its batch with it
+# An SCD2 target's own columns beside the source's: a version's span, whether it is the open
+# one, whether it is a delete's tombstone, and every change it stands for.
+VALID_FROM, VALID_TO, IS_CURRENT, IS_DELETED, SEQUENCES = (
+    "valid_from",
+    "valid_to",
+    "is_current",
+    "is_deleted",
+    "sequences",
+)
+HISTORY_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT, IS_DELETED, SEQUENCES)
 SOURCE_KINDS = ("parquet", "csv", "json", "jdbc")
 TARGET_KINDS = ("parquet", "postgresql", "sqlite")
 DATABASE_TARGETS = ("postgresql", "sqlite")

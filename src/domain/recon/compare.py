@@ -219,7 +219,13 @@ def align(spec: ReconSpec, source: Schema, target: Schema) -> Alignment:
             notes.append(note)
     renames = {s: t for s, t in spec.columns}
     changes = diff(source, target, renames=renames)
-    added = tuple(c.column for c in changes.of_kind(ColumnChangeKind.ADDED))
+    own = {c.lower() for c in spec.target_own}
+    added = tuple(
+        c.column for c in changes.of_kind(ColumnChangeKind.ADDED) if c.column.lower() not in own
+    )
+    kept = [c.name for c in target.columns if c.name.lower() in own]
+    if kept:
+        notes.append(f"the target's own columns, not compared: {', '.join(kept)}")
     removed = tuple(c.column for c in changes.of_kind(ColumnChangeKind.REMOVED))
     key_names = {k.lower() for k in spec.keys}
     wanted: Sequence[str] = spec.select or [

@@ -74,6 +74,11 @@ def method(spec: ReconSpec) -> tuple[Method, str]:
             "the sides are two PostgreSQL databases: both are read in Spark (a portable hash) "
             "and joined on the keys"
         )
+    if spec.source_latest is not None:
+        return Method.SPARK, (
+            f"the source is a change log read as its latest row per key by "
+            f"{spec.source_latest}: both sides are read in Spark and joined on the keys"
+        )
     tolerant = [name for name, rule in spec.rules if rule.absolute or rule.relative]
     if tolerant:
         return Method.SPARK, (

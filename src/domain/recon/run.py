@@ -144,7 +144,7 @@ class ReconRun:
         ``error`` result) and raised."""
         step = phase or (lambda name: None)
         started_at = self._now()
-        scope = spec.scope.describe() if spec.scope is not None else ""
+        scope = spec.describe_scope()
         lifecycle.start(f"recon {spec.name}")
         recent = self.baseline(spec)
         try:

@@ -102,6 +102,20 @@ class Scope:
 
 
 @attrs.frozen
+class Rows:
+    """A side's rows limited to those whose ``column``, read as text, equals ``value`` (with
+    ``negate``: does not, NULL included): an SCD2 target's current versions, a source without
+    the rows its delete marker removed from the target."""
+
+    column: str
+    value: str
+    negate: bool = False
+
+    def describe(self, role: str) -> str:
+        return f"{role} {self.column} {'is not' if self.negate else '='} {self.value!r}"
+
+
+@attrs.frozen
 class Claim:
     """What an ingestion run said it did (its ``ingestion_volume``), for the three-way check."""
 
@@ -130,6 +144,12 @@ class ReconSpec:
     samples: int = 10
     subject_override: DatasetRef | None = None
     pipeline: str | None = None
+    # The source as a change log: its latest row per key by this column (before source_rows).
+    source_latest: str | None = None
+    source_rows: tuple[Rows, ...] = ()
+    target_rows: tuple[Rows, ...] = ()
+    # Columns the target keeps of its own (an SCD2 target's history): not drift, not compared.
+    target_own: tuple[str, ...] = ()
 
     def __attrs_post_init__(self) -> None:
         if not self.keys:
@@ -146,6 +166,18 @@ class ReconSpec:
         mapped = [target for _, target in self.columns]
         if len(set(mapped)) != len(mapped):
             raise ValueError("columns: two source columns map to one target column")
+
+    def rows(self, role: str) -> tuple[Rows, ...]:
+        return self.source_rows if role == "source" else self.target_rows
+
+    def describe_scope(self) -> str:
+        """The rows both sides are compared on, in words ('' when all)."""
+        parts = [] if self.scope is None else [self.scope.describe()]
+        if self.source_latest is not None:
+            parts.append(f"source: the latest row per key by {self.source_latest}")
+        parts.extend(r.describe("source") for r in self.source_rows)
+        parts.extend(r.describe("target") for r in self.target_rows)
+        return "; ".join(parts)
 
     def target_name(self, source_column: str) -> str:
         return dict(self.columns).get(source_column, source_column)

@@ -100,6 +100,48 @@ def test_the_three_way_check_names_where_rows_went_missing(
     assert '"order_id": 1' in lost.stdout  # a sample of the missing keys
 
 
+def test_recon_of_scd_pipelines_compares_the_latest_change_per_key(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    landing = tmp_path / "landing" / "customers"
+    landing.mkdir(parents=True)
+    for batch in (1, 2):
+        shutil.copy(EXAMPLES / "ingestion" / f"customers-batch{batch}.jsonl", landing)
+    for mode in ("scd1", "scd2"):
+        pipeline = EXAMPLES / "pipelines" / f"customers-{mode}.toml"
+        assert ingestion(tmp_path, "run", str(pipeline)).exit_code == 0
+        checked = recon(tmp_path, "run", "--pipeline", str(pipeline))
+        assert checked.exit_code == 0, checked.stdout + checked.stderr
+        # Customer 11 twice (the latest: Paris), 12's late change, 13 deleted, 15 new.
+        assert "source: the latest row per key by changed_at; source op is not 'D'" in (
+            checked.stdout
+        )
+        assert "source 4 rows, target 4" in checked.stdout
+    assert "scope: " in checked.stdout and "target is_current = 'true'" in checked.stdout
+    assert "the target's own columns, not compared: valid_from" in checked.stdout
+
+    # Someone moves customer 14 in the SCD2 target's current version behind its back.
+    version = (tmp_path / "warehouse" / "customers-scd2").resolve()
+    rows = spark.read.parquet(str(version))
+    moved = rows.selectExpr(
+        *(
+            (
+                "case when customer_id = 14 and is_current then 'Nice' else city end as city"
+                if c == "city"
+                else f"`{c}`"
+            )
+            for c in rows.columns
+        )
+    ).collect()
+    shutil.rmtree(version)
+    spark.createDataFrame(moved, rows.schema).write.parquet(str(version))
+    found = recon(tmp_path, "run", "--pipeline", str(pipeline), "--json")
+    assert found.exit_code == 1, found.stdout + found.stderr
+    diff = next(r for r in json.loads(found.stdout)["results"] if r["check"] == "key_diff")
+    assert diff["samples"] == [{"category": "changed", "key": {"customer_id": 14}}]
+    assert diff["counts"]["column:city"] == 1
+
+
 def test_careless_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     for args, message in (
         (("run",), "give a RECON.toml file or --pipeline"),

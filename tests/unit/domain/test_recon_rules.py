@@ -177,3 +177,33 @@ def test_the_planner_explains_where_a_recon_computes() -> None:
     chosen, reason = method(tolerant)
     assert chosen is Method.SPARK and "x compare within a tolerance" in reason
     assert segments(0).count == 1 and segments(2_000_000).count == 65536
+
+
+def test_a_scd2_pipeline_is_checked_on_current_versions_and_latest_changes(
+    tmp_path: Path,
+) -> None:
+    from adapters.files.pipelines import load_pipeline
+    from adapters.files.recons import pipeline_recon
+    from domain.recon.plan import Method, method
+
+    examples = Path(__file__).parents[3] / "examples" / "pipelines"
+    found = pipeline_recon(load_pipeline(examples / "customers-scd2.toml", tmp_path), window=None)
+    assert found.source_latest == "changed_at" and found.scope is None
+    assert found.describe_scope() == (
+        "source: the latest row per key by changed_at; source op is not 'D'; "
+        "target is_current = 'true'"
+    )
+    assert found.thresholds.baseline_change is None  # a merge's rows are not the target's
+    assert method(found)[0] is Method.SPARK
+    source = schema(("customer_id", IntegerType(64)), ("city", StringType()))
+    target = schema(
+        ("customer_id", IntegerType(64)),
+        ("city", StringType()),
+        ("valid_from", TimestampType(True)),
+        ("is_current", StringType()),
+    )
+    aligned = align(found, source, target)
+    assert not aligned.drifted and [c.source for c in aligned.columns] == ["city"]
+    assert "the target's own columns, not compared: valid_from, is_current" in aligned.notes
+    scd1 = pipeline_recon(load_pipeline(examples / "customers-scd1.toml", tmp_path), window=None)
+    assert scd1.target_rows == () and scd1.target_own == () and scd1.source_latest == "changed_at"

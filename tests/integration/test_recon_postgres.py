@@ -149,6 +149,15 @@ def test_planted_differences_of_every_kind(database: tuple[Engine, str, str]) ->
     same = run(pair(jdbc, schema, "src", "src", ("region", "id")))
     assert same.passed, [r.detail for r in same.results if r.status is not ReconStatus.PASSED]
 
+    # A key twice on both sides, alike: its segments agree, yet it is reported.
+    with engine.begin() as c:
+        c.execute(text(f'CREATE TABLE "{schema}".twice AS SELECT * FROM "{schema}".src'))
+        c.execute(text(f'INSERT INTO "{schema}".twice SELECT * FROM "{schema}".src WHERE id = 6'))
+    alike = run(pair(jdbc, schema, "twice", "twice", ("region", "id")))
+    assert sampled(alike, "duplicate") == [{"region": "us", "id": 6}]
+    assert (alike.diff.duplicate_source, alike.diff.duplicate_target) == (1, 1)
+    assert not alike.passed
+
 
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

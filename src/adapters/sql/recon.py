@@ -339,7 +339,45 @@ class SqlReconEngine:
             partial(self._pull, spec, alignment, cut=cut, level=level, buckets=differing)
         )
         nulls = (sum(n for _, _, n in sums[0].values()), sum(n for _, _, n in sums[1].values()))
-        return self._compare(spec, alignment, pulled, nulls, output)
+        # A key duplicated alike on both sides leaves its segment's checksum equal: a side
+        # whose keys the database does not hold unique is asked for them directly.
+        duplicated = self._both(partial(self._duplicated, spec, alignment))
+        return self._compare(spec, alignment, pulled, nulls, output, duplicated)
+
+    def _unique(self, spec: ReconSpec, alignment: Alignment, role: str) -> bool:
+        """Whether the side's primary key or a unique index is its recon keys (or fewer)."""
+        side = spec.source if role == "source" else spec.target
+        schema, table = _table(side)
+        keys = {_named(role)(c).lower() for c in alignment.keys}
+        found = inspect(self._engine)
+        candidates: list[Sequence[str | None]] = [
+            found.get_pk_constraint(table, schema=schema).get("constrained_columns") or []
+        ]
+        candidates += [
+            i["column_names"] for i in found.get_indexes(table, schema=schema) if i["unique"]
+        ]
+        candidates += [
+            u["column_names"] for u in found.get_unique_constraints(table, schema=schema)
+        ]
+        return any(c and all(n is not None and n.lower() in keys for n in c) for c in candidates)
+
+    def _duplicated(self, spec: ReconSpec, alignment: Alignment, role: str) -> set[tuple[Any, ...]]:
+        """The side's keys that name more than one row (none asked for when the database
+        holds them unique)."""
+        if self._unique(spec, alignment, role):
+            return set()
+        self._progress(f"looking for keys the {role} holds twice")
+        hashed, clause, params = self._side_rows(spec, alignment, role, _HashCut(1), None)
+        key_refs = ", ".join(f"h.k{i}" for i in range(len(alignment.keys)))
+        found = self._query(
+            f"{spec.name}: looking for the {role}'s duplicated keys",
+            f"select {key_refs} from {hashed} where {clause} group by {key_refs} "
+            f"having count(*) > 1",
+            **params,
+        )
+        return {
+            tuple(_python(c, v) for c, v in zip(alignment.keys, row, strict=True)) for row in found
+        }
 
     def _cut(self, alignment: Alignment, count: int) -> _Cut:
         """Ranges of the first key when it is an integer on both sides and its range is
@@ -475,6 +513,7 @@ class SqlReconEngine:
         pulled: tuple[list[Any], list[Any]],
         nulls: tuple[int, int],
         output: str | None,
+        duplicated: tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]] = (set(), set()),
     ) -> KeyDiff:
         width = len(alignment.keys)
         sides: list[dict[tuple[Any, ...], list[Any]]] = [{}, {}]
@@ -506,6 +545,11 @@ class SqlReconEngine:
                 ]
                 changed_columns[key] = names
                 by_column.update(names)
+        # Duplicated alike on both sides (their segments agree, so they were not pulled).
+        for key in (duplicated[0] | duplicated[1]) - source.keys() - target.keys():
+            categories["duplicate"].append(key)
+            duplicates[0] += key in duplicated[0]
+            duplicates[1] += key in duplicated[1]
         names = [c.source for c in alignment.keys]
         samples = []
         for category, found in categories.items():

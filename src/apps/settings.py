@@ -3,6 +3,8 @@
 Resolution, first match wins:
   metadata URL   --url option > DATAPLATFORM_METADATA_URL > [metadata] url in the settings
                  file > the embedded SQLite store, sqlite:///<home>/metadata.db
+  transport      DATAPLATFORM_METADATA_TRANSPORT > [metadata] transport > direct
+  outbox URL     DATAPLATFORM_OUTBOX_URL > [metadata] outbox > sqlite:///<home>/outbox.db
   settings file  DATAPLATFORM_SETTINGS > <home>/settings.toml (optional)
   home           DATAPLATFORM_HOME > ~/.dataplatform
 """
@@ -25,9 +27,17 @@ SETTINGS_VARIABLE = "DATAPLATFORM_SETTINGS"
 METADATA_URL_VARIABLE = "DATAPLATFORM_METADATA_URL"
 
 
+TRANSPORTS = ("direct", "outbox")
+TRANSPORT_VARIABLE = "DATAPLATFORM_METADATA_TRANSPORT"
+OUTBOX_URL_VARIABLE = "DATAPLATFORM_OUTBOX_URL"
+
+
 @attrs.frozen
 class MetadataSection:
     url: str | None = None
+    # How producers' records reach the store: direct, outbox (a relay drains it), nats.
+    transport: str | None = None
+    outbox: str | None = None  # the outbox database; default sqlite:///<home>/outbox.db
 
 
 OUTPUTS = ("gateway", "legacy", "both")
@@ -57,6 +67,8 @@ class Settings:
     metadata_url: str
     source: str  # where metadata_url came from, for messages
     ingestion_outputs: str = "both"
+    transport: str = "direct"
+    outbox_url: str = ""  # where the outbox is (the relay's source), always set by load_settings
 
 
 class SettingsError(ValueError):
@@ -129,13 +141,27 @@ def load_settings(environ: Mapping[str, str] | None = None, url: str | None = No
         raise SettingsError(
             f"{OUTPUTS_VARIABLE}: expected one of {', '.join(OUTPUTS)}; got {outputs!r}"
         )
+    transport = env.get(TRANSPORT_VARIABLE) or from_file.metadata.transport or "direct"
+    if transport not in TRANSPORTS:
+        where = (
+            TRANSPORT_VARIABLE
+            if env.get(TRANSPORT_VARIABLE)
+            else f"{settings_path} [metadata] transport"
+        )
+        raise SettingsError(f"{where}: expected one of {', '.join(TRANSPORTS)}; got {transport!r}")
+    outbox = (
+        env.get(OUTBOX_URL_VARIABLE)
+        or from_file.metadata.outbox
+        or URL.create("sqlite", database=str(home / "outbox.db")).render_as_string()
+    )
+    chosen = {"ingestion_outputs": outputs, "transport": transport, "outbox_url": outbox}
     if url is not None:
-        return Settings(home, url, "--url", outputs)
+        return Settings(home, url, "--url", **chosen)
     if env.get(METADATA_URL_VARIABLE):  # set but empty counts as unset, as shells use it
-        return Settings(home, env[METADATA_URL_VARIABLE], METADATA_URL_VARIABLE, outputs)
+        return Settings(home, env[METADATA_URL_VARIABLE], METADATA_URL_VARIABLE, **chosen)
     if from_file.metadata.url is not None:
-        return Settings(home, from_file.metadata.url, f"{settings_path} [metadata] url", outputs)
-    return Settings(home, embedded_url(home), "the embedded default", outputs)
+        return Settings(home, from_file.metadata.url, f"{settings_path} [metadata] url", **chosen)
+    return Settings(home, embedded_url(home), "the embedded default", **chosen)
 
 
 def embedded_url(home: Path) -> str:

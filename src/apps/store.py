@@ -7,7 +7,8 @@ several processes start at once), and refuses a store whose schema is missing or
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 import attrs
@@ -21,16 +22,23 @@ from adapters.serialization.records import RecordConverter
 from adapters.sql import migrate
 from adapters.sql.engine import create_store_engine
 from adapters.sql.metadata import SqlMetadataRepository
+from adapters.sql.outbox import SqlOutbox
 from adapters.sql.state import SqlStateStore
 from apps.cli.app import AppGroup, Translator, one_line
 from apps.cli.errors import ExitCode
-from apps.settings import METADATA_URL_VARIABLE, Settings, SettingsError
+from apps.settings import METADATA_URL_VARIABLE, OUTBOX_URL_VARIABLE, Settings, SettingsError
+from domain.dataset import DatasetRef
 from domain.metadata.baselines import GatewaySchemaBaselines
 from domain.metadata.errors import StoreNotReady
 from domain.metadata.gateway import MetadataGateway
+from domain.metadata.kinds import RecordKind
+from domain.metadata.query import AppendResult, RecordPage, RecordQuery
+from domain.metadata.record import MetadataRecord
+from domain.metadata.transport import DirectTransport, OutboxTransport
 from ports.baselines import SchemaBaselines
 from ports.ingestion import StateStore
 from ports.metadata import MetadataRepository
+from ports.transport import RecordTransport
 
 _FORMS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
 
@@ -93,6 +101,7 @@ class MetadataStore:
     settings: Settings
     converter: RecordConverter
     _engine: Engine | None = None
+    _outbox: SqlOutbox | None = None
 
     @property
     def url(self) -> str:
@@ -134,6 +143,54 @@ class MetadataStore:
     def migrate(self) -> tuple[str | None, str]:
         return migrate.upgrade(self.engine(), display_url(self.url))
 
+    def outbox(self) -> SqlOutbox:
+        """The outbox the relay drains (and producers fill with ``transport = outbox``)."""
+        if self._outbox is None:
+            source = f"{OUTBOX_URL_VARIABLE} or [metadata] outbox"
+            url = check_database_url(self.settings.outbox_url, source, what="outbox url")
+            try:
+                self._outbox = SqlOutbox(create_store_engine(url), self.converter)
+            except OSError as failed:
+                raise StoreUnavailable(
+                    f"the outbox at {display_url(url)}: cannot create "
+                    f"{failed.filename or 'its directory'} ({failed.strerror or failed}); set "
+                    f"{OUTBOX_URL_VARIABLE} to a writable place"
+                ) from None
+        return self._outbox
+
+    def lazy_repository(self) -> MetadataRepository:
+        """The repository, opened (and checked) on first use and again after a failure."""
+        return _LazyRepository(self)
+
+    def transport(self) -> RecordTransport:
+        """How the gateway's writes travel (``[metadata] transport``)."""
+        if self.settings.transport == "outbox":
+            return OutboxTransport(self.outbox(), lambda: datetime.now(UTC))
+        return DirectTransport(_LazyRepository(self))
+
+
+class _LazyRepository:
+    """Implements MetadataRepository: opens the store on first use, so a producer whose
+    writes go to an outbox starts while the store is down."""
+
+    def __init__(self, store: MetadataStore) -> None:
+        self._store = store
+        self._opened: MetadataRepository | None = None
+
+    def _repository(self) -> MetadataRepository:
+        if self._opened is None:
+            self._opened = self._store.repository()
+        return self._opened
+
+    def append(self, records: Sequence[MetadataRecord]) -> AppendResult:
+        return self._repository().append(records)
+
+    def latest(self, kind: RecordKind, subject: DatasetRef) -> MetadataRecord | None:
+        return self._repository().latest(kind, subject)
+
+    def query(self, query: RecordQuery) -> RecordPage:
+        return self._repository().query(query)
+
 
 def register_metadata_store(container: punq.Container, settings: Settings) -> MetadataStore:
     """Register the metadata store of ``settings`` and what every app reads and writes
@@ -144,7 +201,12 @@ def register_metadata_store(container: punq.Container, settings: Settings) -> Me
     container.register(RecordConverter, instance=converter)
     container.register(MetadataStore, instance=store)
     container.register(MetadataRepository, factory=store.repository, scope=punq.Scope.singleton)
-    container.register(MetadataGateway, scope=punq.Scope.singleton)
+    container.register(RecordTransport, factory=store.transport, scope=punq.Scope.singleton)
+    container.register(
+        MetadataGateway,
+        factory=lambda: MetadataGateway(_LazyRepository(store), container.resolve(RecordTransport)),
+        scope=punq.Scope.singleton,
+    )
     container.register(SchemaBaselines, GatewaySchemaBaselines, scope=punq.Scope.singleton)
     return store
 

@@ -6,10 +6,7 @@ starts without a JVM and its PEX can leave pyspark to the cluster.
 
 from __future__ import annotations
 
-import os
-import signal
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import attrs
@@ -18,6 +15,7 @@ import punq
 from adapters.files.pipelines import PipelineFile
 from adapters.spark.ingestion import SparkIngestionEngine
 from adapters.spark.session import SparkSessionProvider, SparkSettings
+from apps.faults import kill_at
 from apps.ingestion.bootstrap import legacy_outputs
 from apps.store import MetadataStore
 from domain.ingestion.legacy import Outputs
@@ -41,26 +39,10 @@ class Runtime:
             self.sessions.stop()
 
 
-FAULT_VARIABLE = "DATAPLATFORM_KILL_AT"
-
-
-def _kill_at(points: str) -> Callable[[str], None]:
-    """Crash tests only: SIGKILL this process at the named points (comma-separated) of a
-    run: read, gated, staged, marked, switched (Parquet), applied (inside a database target's
-    apply transaction), committed, recorded, stated."""
-    wanted = {p.strip() for p in points.split(",") if p.strip()}
-
-    def checkpoint(point: str) -> None:
-        if point in wanted:
-            os.kill(os.getpid(), signal.SIGKILL)
-
-    return checkpoint
-
-
 def runtime(container: punq.Container, pipeline: PipelineFile) -> Runtime:
     """The run use case for ``pipeline``: its engine (Spark, unless one is registered)."""
     sessions = None
-    checkpoint = _kill_at(os.environ.get(FAULT_VARIABLE, ""))
+    checkpoint = kill_at()
     try:
         engine: IngestionEngine = container.resolve(IngestionEngine)
     except punq.MissingDependencyError:

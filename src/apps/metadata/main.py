@@ -11,6 +11,7 @@ from apps.metadata.commands.backfill import backfill
 from apps.metadata.commands.drift import check_precision, diff
 from apps.metadata.commands.harvest import harvest
 from apps.metadata.commands.migrate import migrate
+from apps.metadata.commands.outbox import outbox, relay
 from apps.metadata.commands.reading import history, latest, query
 from apps.metadata.commands.records import emit, records
 from apps.settings import load_settings
@@ -44,6 +45,8 @@ for command in (records, emit, latest, history, query, diff, check_precision, ha
     cli.add_command(command)
 cli.add_command(backfill)
 cli.add_command(migrate)
+cli.add_command(relay)
+cli.add_command(outbox)
 
 if __name__ == "__main__":
     cli()

@@ -18,6 +18,7 @@ from domain.metadata.query import DEFAULT_LIMIT, AppendResult, Order, RecordPage
 from domain.metadata.record import MetadataRecord
 from domain.text import unstorable
 from ports.metadata import MetadataRepository
+from ports.transport import RecordTransport
 
 _SCALARS = (str, int, float, bool, datetime, Decimal, type(None))
 
@@ -131,10 +132,16 @@ class MetadataGateway:
     ``emit_many`` is one transaction: a batch with any invalid record writes nothing and
     :class:`InvalidBatch` lists every problem by index and path. Re-emitting a stored record
     is a duplicate; the same id with a different payload raises :class:`RecordConflict`.
+    With an asynchronous ``transport`` a valid batch is queued (``AppendResult.queued``) and
+    its conflicts are the relay's to find.
     """
 
-    def __init__(self, repository: MetadataRepository) -> None:
+    def __init__(
+        self, repository: MetadataRepository, transport: RecordTransport | None = None
+    ) -> None:
         self._repository = repository
+        # Writes travel by the transport (direct, outbox, broker); reads ask the repository.
+        self._transport = transport
 
     def emit(self, record: MetadataRecord) -> AppendResult:
         return self.emit_many([record])
@@ -149,8 +156,14 @@ class MetadataGateway:
             unique.setdefault(record.record_id, record)
         if not unique:
             return AppendResult()
-        result = self._repository.append(list(unique.values()))
-        return AppendResult(result.accepted, result.duplicates + len(batch) - len(unique))
+        records = list(unique.values())
+        if self._transport is None:
+            result = self._repository.append(records)
+        else:
+            result = self._transport.send(records)
+        return AppendResult(
+            result.accepted, result.duplicates + len(batch) - len(unique), result.queued
+        )
 
     def latest(self, kind: RecordKind, subject: DatasetRef) -> MetadataRecord | None:
         return self._repository.latest(kind, subject)

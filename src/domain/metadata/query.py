@@ -156,10 +156,16 @@ class RecordPage:
 
 @attrs.frozen
 class AppendResult:
-    """What an append did: records written, and records already stored (duplicates)."""
+    """What an append did: records written, records already stored (duplicates), and
+    records queued for the repository by an asynchronous transport (outbox, broker)."""
 
     accepted: int = 0
     duplicates: int = 0
+    queued: int = 0
 
     def __add__(self, other: AppendResult) -> AppendResult:
-        return AppendResult(self.accepted + other.accepted, self.duplicates + other.duplicates)
+        return AppendResult(
+            self.accepted + other.accepted,
+            self.duplicates + other.duplicates,
+            self.queued + other.queued,
+        )

@@ -126,7 +126,19 @@ def emit(container: punq.Container, file: InputText, as_json: bool) -> None:
     except (InvalidBatch, RecordConflict) as refused:
         bad_input(f"{file.name}: {refused}")
     if as_json:
-        echo_json({"file": file.name, "accepted": result.accepted, "duplicates": result.duplicates})
+        echo_json(
+            {
+                "file": file.name,
+                "accepted": result.accepted,
+                "duplicates": result.duplicates,
+                "queued": result.queued,
+            }
+        )
+    elif result.queued:
+        click.echo(
+            f"{file.name}: {result.queued} record(s) queued in the outbox (`metadata relay` "
+            f"delivers them), {result.duplicates} duplicate(s) skipped"
+        )
     else:
         click.echo(
             f"{file.name}: {result.accepted} record(s) written, {result.duplicates} "

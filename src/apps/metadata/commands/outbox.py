@@ -1,0 +1,250 @@
+"""`metadata relay` and `metadata outbox`: drain the outbox into the store, and look after it.
+
+The outbox is where producers' records wait when ``[metadata] transport = "outbox"``
+(``DATAPLATFORM_METADATA_TRANSPORT=outbox``); by default a SQLite file beside the embedded
+store (``<home>/outbox.db``), any database by ``[metadata] outbox`` or
+``DATAPLATFORM_OUTBOX_URL``.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+import punq
+
+from apps.cli.app import bad_input, fail
+from apps.cli.output import echo_json, json_option, table
+from apps.faults import kill_at
+from apps.store import MetadataStore, display_url
+from domain.metadata.outbox import OutboxStatus
+from domain.metadata.query import RecordQuery
+from domain.metadata.transport import Backoff, Relay, RelayStep, failure_reason
+
+IDLE_POLL_S = 0.5
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _status_data(status: OutboxStatus, where: str) -> dict[str, Any]:
+    return {
+        "outbox": where,
+        "backlog": status.backlog,
+        "oldest_age_s": status.age(_now()),
+        "delivered": status.delivered,
+        "retrying": status.retrying,
+        "retries": status.retries,
+        "dead": status.dead,
+        "last_error": status.last_error,
+    }
+
+
+def _metrics(data: dict[str, Any]) -> str:
+    """The figures in the Prometheus text format, for a scraper."""
+    lines = []
+    for name, help_text in (
+        ("backlog", "records waiting for the relay"),
+        ("oldest_age_s", "seconds the oldest waiting record has waited"),
+        ("delivered", "records delivered and kept for replay"),
+        ("retries", "failed attempts of waiting records"),
+        ("dead", "dead letters"),
+    ):
+        value = data[name] if data[name] is not None else 0
+        metric = f"dataplatform_outbox_{name.removesuffix('_s')}" + (
+            "_seconds" if name.endswith("_s") else ""
+        )
+        lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge", f"{metric} {value}"]
+    return "\n".join(lines)
+
+
+def _store_state(store: MetadataStore) -> str:
+    """Whether the relay could deliver now: the store answers a read, or why not."""
+    try:
+        store.lazy_repository().query(RecordQuery(limit=1))
+    except Exception as down:  # - any failure means the relay cannot deliver now
+        return f"cannot be used ({failure_reason(down)})"
+    return "reachable"
+
+
+@click.group()
+def outbox() -> None:
+    """Look after the outbox: what waits, what died, and sending again.
+
+    \b
+      metadata outbox status            backlog, oldest age, retries, dead letters
+      metadata outbox status --metrics  the same for a Prometheus scraper
+      metadata outbox retry             put the dead letters back in line
+      metadata outbox replay --from 1   deliver a range again (harmless: ids are idempotent)
+    """
+
+
+@outbox.command()
+@json_option
+@click.option("--metrics", is_flag=True, help="Print the figures in the Prometheus text format.")
+@click.pass_obj
+def status(container: punq.Container, as_json: bool, metrics: bool) -> None:
+    """What waits in the outbox, how long the oldest has waited, retries and dead letters."""
+    store: MetadataStore = container.resolve(MetadataStore)
+    where = display_url(store.settings.outbox_url)
+    data = _status_data(store.outbox().status(_now()), where)
+    data["store"] = _store_state(store)
+    if metrics:
+        click.echo(_metrics(data))
+    elif as_json:
+        echo_json(data)
+    else:
+        age = data["oldest_age_s"]
+        click.echo(f"outbox {where}")
+        click.echo(
+            table(
+                ["backlog", "oldest waits", "retrying", "retries", "dead letters", "delivered"],
+                [
+                    [
+                        f"{data['backlog']:,}",
+                        "-" if age is None else f"{age:,.1f}s",
+                        f"{data['retrying']:,}",
+                        f"{data['retries']:,}",
+                        f"{data['dead']:,}",
+                        f"{data['delivered']:,}",
+                    ]
+                ],
+            )
+        )
+        click.echo(f"store {display_url(store.url)}: {data['store']}")
+        if data["last_error"]:
+            click.echo(f"last error: {data['last_error']}")
+        if data["dead"]:
+            click.echo("dead letters wait for `metadata outbox retry` once their cause is fixed")
+
+
+@outbox.command()
+@json_option
+@click.pass_obj
+def retry(container: punq.Container, as_json: bool) -> None:
+    """Put every dead letter back in line (attempts reset); the relay delivers them next."""
+    store: MetadataStore = container.resolve(MetadataStore)
+    moved = store.outbox().retry_dead(_now())
+    if as_json:
+        echo_json({"requeued": moved})
+    else:
+        click.echo(f"{moved:,} dead letter(s) back in line; run `metadata relay` to deliver them")
+
+
+@outbox.command()
+@click.option("--from", "first", type=click.IntRange(min=1), help="The first sequence to replay.")
+@click.option("--to", "last", type=click.IntRange(min=1), help="The last sequence to replay.")
+@json_option
+@click.pass_obj
+def replay(container: punq.Container, first: int | None, last: int | None, as_json: bool) -> None:
+    """Queue delivered records again, all or the sequences --from .. --to.
+
+    A replayed record the store holds already is a duplicate: a replay, into an empty or a
+    filled store, ends with the same answers, and a second replay changes nothing.
+    """
+    if first is not None and last is not None and first > last:
+        bad_input(f"--from {first} --to {last}: --from must not be after --to")
+    store: MetadataStore = container.resolve(MetadataStore)
+    found = store.outbox().replay(first, last, _now())
+    if as_json:
+        echo_json({"requeued": found})
+    else:
+        click.echo(f"{found:,} delivered record(s) back in line; run `metadata relay` to send them")
+
+
+@click.command()
+@click.option(
+    "--once",
+    "mode",
+    flag_value="once",
+    default=True,
+    help="Drain what is due, then stop (the default).",
+)
+@click.option("--follow", "mode", flag_value="follow", help="Keep draining until Ctrl-C.")
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 100_000),
+    default=1000,
+    show_default=True,
+    help="Records per repository transaction.",
+)
+@click.option(
+    "--max-attempts",
+    type=click.IntRange(1, 100),
+    default=5,
+    show_default=True,
+    help="Failed attempts before a record the store refuses becomes a dead letter.",
+)
+@json_option
+@click.pass_obj
+def relay(
+    container: punq.Container, mode: str, batch: int, max_attempts: int, as_json: bool
+) -> None:
+    """Deliver the outbox's records to the metadata store, in order, in batches.
+
+    A batch the store refuses is tried record by record: a record it refuses is retried with
+    backoff and, after --max-attempts, becomes a dead letter while the others flow on. When
+    the store cannot be reached nothing is counted against the records: --once stops and
+    says so (exit 1), --follow waits and tries again. Delivery is at least once; a record
+    sent twice (after a crash) is a duplicate in the store, never a second row.
+    """
+    store: MetadataStore = container.resolve(MetadataStore)
+    repository = store.lazy_repository()  # the store may be down when the relay starts
+    backoff = Backoff(max_attempts=max_attempts)
+    worker = Relay(
+        store.outbox(), repository, _now, backoff=backoff, batch=batch, checkpoint=kill_at()
+    )
+    total, started, outages = RelayStep(), time.monotonic(), 0
+    try:
+        while True:
+            step = worker.step()
+            total += step
+            if step.outage is not None:
+                outages += 1
+                if mode == "once":
+                    break
+                wait = backoff.delay(outages)
+                click.echo(
+                    f"the store cannot be used ({step.outage}); trying again in {wait:.0f}s",
+                    err=True,
+                )
+                time.sleep(wait)
+                continue
+            outages = 0
+            if step.taken:
+                if not as_json and mode == "follow":
+                    click.echo(f"delivered {step.delivered:,} ({step.duplicates:,} already stored)")
+                continue
+            if mode == "once":
+                break
+            time.sleep(IDLE_POLL_S)
+    except KeyboardInterrupt:
+        if mode != "follow":
+            raise
+    elapsed = max(time.monotonic() - started, 1e-9)
+    data = {
+        "outbox": display_url(store.settings.outbox_url),
+        "delivered": total.delivered,
+        "duplicates": total.duplicates,
+        "failed": total.failed,
+        "dead": total.dead,
+        "seconds": round(elapsed, 3),
+        "per_second": round(total.delivered / elapsed, 1),
+        "outage": total.outage,
+    }
+    if as_json:
+        echo_json(data)
+    else:
+        click.echo(
+            f"relay: {total.delivered:,} delivered ({total.duplicates:,} already stored: re-sends), "
+            f"{total.failed:,} to retry, {total.dead:,} dead letters, in {elapsed:.1f}s "
+            f"({data['per_second']:,.0f}/s)"
+        )
+    if total.outage is not None:
+        fail(
+            f"the metadata store cannot be used: {total.outage}; the records wait in the outbox "
+            f"(`metadata outbox status`); run the relay again once the store is up"
+        )

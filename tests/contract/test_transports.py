@@ -1,0 +1,310 @@
+"""The contract of the RecordTransport port: every record a producer emitted reaches the
+repository exactly once, whatever fault is injected on the way. Each test names its fault.
+
+Transports: ``direct`` (the synchronous path), ``outbox-sqlite`` and ``outbox-postgresql``
+(drained by the relay). The repository is a real SQLite store behind a fault injector that
+can take it down or slow it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from adapters.serialization.records import RecordConverter
+from adapters.sql import migrate
+from adapters.sql.engine import create_store_engine
+from adapters.sql.metadata import SqlMetadataRepository
+from adapters.sql.outbox import SqlOutbox, outbox
+from domain.dataset import DatasetRef, RunId
+from domain.metadata import IngestionVolume, MetadataRecord
+from domain.metadata.errors import RecordConflict
+from domain.metadata.gateway import MetadataGateway
+from domain.metadata.kinds import RecordKind
+from domain.metadata.query import AppendResult, RecordPage, RecordQuery
+from domain.metadata.transport import Backoff, DirectTransport, OutboxTransport, Relay, RelayStep
+from ports.transport import RecordTransport
+from services import postgres_schema, postgres_url
+
+TRANSPORTS = ("direct", "outbox-sqlite", "outbox-postgresql")
+ORDERS = DatasetRef("postgres://db:5432", "sales.public.orders")
+T0 = datetime(2024, 5, 1, tzinfo=UTC)
+
+
+def volume(n: int, rows: int = 1) -> MetadataRecord:
+    return MetadataRecord.create(
+        subject=ORDERS,
+        run_id=RunId(f"run-{n}"),
+        observed_at=T0 + timedelta(seconds=n),
+        producer="ingestion",
+        payload=IngestionVolume(rows, rows),
+    )
+
+
+class RepositoryDown(ConnectionError):
+    """The injected outage."""
+
+
+class Faulty:
+    """Implements MetadataRepository over a real one, with injectable faults."""
+
+    def __init__(self, inner: SqlMetadataRepository) -> None:
+        self.inner = inner
+        self.down = False
+        self.delay = 0.0
+
+    def _check(self) -> None:
+        if self.down:
+            raise RepositoryDown("connection refused (injected: the repository is down)")
+
+    def append(self, records: Sequence[MetadataRecord]) -> AppendResult:
+        self._check()
+        time.sleep(self.delay)
+        return self.inner.append(records)
+
+    def latest(self, kind: RecordKind, subject: DatasetRef) -> MetadataRecord | None:
+        self._check()
+        return self.inner.latest(kind, subject)
+
+    def query(self, query: RecordQuery) -> RecordPage:
+        self._check()
+        return self.inner.query(query)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class Harness:
+    """One transport in front of one repository; ``deliver`` drains what is queued."""
+
+    def __init__(self, name: str, repository: Faulty, outbox_url: str | None) -> None:
+        self.name = name
+        self.repository = repository
+        self.clock = Clock()
+        self.outbox: SqlOutbox | None = None
+        self.relay: Relay | None = None
+        transport: RecordTransport
+        if outbox_url is None:
+            transport = DirectTransport(repository)
+        else:
+            self.outbox = SqlOutbox(create_store_engine(outbox_url), RecordConverter())
+            transport = OutboxTransport(self.outbox, self.clock)
+            self.relay = Relay(
+                self.outbox,
+                repository,
+                self.clock,
+                backoff=Backoff(first=1, ceiling=60, max_attempts=3),
+                batch=50,
+            )
+        self.transport = transport
+        self.gateway = MetadataGateway(repository, transport)
+
+    @property
+    def asynchronous(self) -> bool:
+        return self.relay is not None
+
+    def deliver(self) -> RelayStep:
+        """Run the relay until nothing is due, moving the clock past each backoff."""
+        total = RelayStep()
+        if self.relay is None or self.outbox is None:
+            return total
+        for _ in range(1000):
+            step = self.relay.step()
+            total += step
+            if step.outage is not None:
+                return total
+            if not step.taken:
+                if not self.outbox.status(self.clock()).backlog:
+                    return total
+                self.clock.now += timedelta(minutes=5)
+        raise AssertionError("the relay did not drain the outbox")
+
+    def stored(self) -> tuple[int, int]:
+        """(rows, distinct record ids) in the repository."""
+        with self.repository.inner._engine.connect() as connection:
+            rows, ids = connection.execute(
+                text("select count(*), count(distinct record_id) from metadata_records")
+            ).one()
+        return int(rows), int(ids)
+
+
+@contextlib.contextmanager
+def _outbox_url(name: str, directory: Path) -> Iterator[str | None]:
+    if name == "direct":
+        yield None
+    elif name == "outbox-sqlite":
+        yield f"sqlite:///{directory / 'outbox.db'}"
+    else:
+        with postgres_schema(postgres_url()) as url:
+            yield url
+
+
+@contextlib.contextmanager
+def _open(name: str) -> Iterator[Harness]:
+    with tempfile.TemporaryDirectory() as directory:
+        engine = create_store_engine(f"sqlite:///{Path(directory) / 'metadata.db'}")
+        migrate.upgrade(engine)
+        repository = Faulty(SqlMetadataRepository(engine, RecordConverter()))
+        with _outbox_url(name, Path(directory)) as url:
+            opened = Harness(name, repository, url)
+            try:
+                yield opened
+            finally:
+                opened.transport.close()
+                engine.dispose()
+
+
+@pytest.fixture(params=TRANSPORTS)
+def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    with _open(request.param) as opened:
+        yield opened
+
+
+@pytest.fixture(params=[t for t in TRANSPORTS if t.startswith("outbox")])
+def outbox_harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    with _open(request.param) as opened:
+        yield opened
+
+
+def test_every_record_arrives_once(harness: Harness) -> None:
+    """No fault: the baseline every other test departs from."""
+    for start in range(0, 300, 100):
+        result = harness.gateway.emit_many(volume(n) for n in range(start, start + 100))
+        assert (result.queued if harness.asynchronous else result.accepted) == 100
+    delivered = harness.deliver()
+    assert harness.stored() == (300, 300)
+    if harness.asynchronous:
+        assert (delivered.delivered, delivered.duplicates) == (300, 0)
+        status = harness.outbox.status(harness.clock())  # type: ignore[union-attr]
+        assert (status.backlog, status.delivered, status.dead) == (0, 300, 0)
+
+
+def test_the_repository_down_then_up(harness: Harness) -> None:
+    """Fault: the repository refuses connections while records are emitted and relayed."""
+    harness.repository.down = True
+    if not harness.asynchronous:
+        with pytest.raises(RepositoryDown):
+            harness.gateway.emit_many(volume(n) for n in range(10))
+        harness.repository.down = False
+        harness.gateway.emit_many(volume(n) for n in range(10))  # the producer's retry
+        assert harness.stored() == (10, 10)
+        return
+    assert harness.gateway.emit_many(volume(n) for n in range(10)).queued == 10
+    step = harness.deliver()
+    assert step.outage is not None and "injected" in step.outage
+    status = harness.outbox.status(harness.clock())  # type: ignore[union-attr]
+    # An outage is not the records' fault: nothing counted against them, nothing dead.
+    assert (status.backlog, status.retries, status.dead) == (10, 0, 0)
+    harness.repository.down = False
+    assert harness.deliver().delivered == 10
+    assert harness.stored() == (10, 10)
+
+
+def test_the_same_record_sent_twice(harness: Harness) -> None:
+    """Fault: a producer re-sends a batch, before and after the first was delivered."""
+    batch = [volume(n) for n in range(20)]
+    harness.gateway.emit_many(batch)
+    harness.gateway.emit_many(batch)  # before delivery: twice in the outbox
+    harness.deliver()
+    harness.gateway.emit_many(batch)  # after delivery
+    harness.deliver()
+    assert harness.stored() == (20, 20)
+
+
+def test_a_poison_record_dies_while_the_others_flow(harness: Harness) -> None:
+    """Fault: a record whose id the repository holds with another payload (a conflict),
+    and, for the outbox, a row whose stored form cannot be read back."""
+    harness.repository.inner.append([volume(7, rows=1)])
+    batch = [volume(n, rows=1) for n in range(20) if n != 7] + [volume(7, rows=99)]
+    if not harness.asynchronous:
+        with pytest.raises(RecordConflict):
+            harness.gateway.emit_many(batch)
+        assert harness.stored() == (1, 1)  # the refused batch wrote nothing
+        return
+    harness.gateway.emit_many(batch)
+    assert harness.outbox is not None
+    with harness.outbox.engine.begin() as connection:
+        connection.execute(
+            outbox.insert().values(
+                record_id="x" * 32,
+                body="{not json",
+                enqueued_at=harness.clock(),
+                attempts=0,
+                next_attempt_at=harness.clock(),
+            )
+        )
+    total = harness.deliver()
+    assert harness.stored() == (20, 20)  # the 19 new ones and the one stored before
+    assert total.dead == 2 and total.failed == 4  # 3 attempts each: 2 retried, then dead
+    status = harness.outbox.status(harness.clock())
+    assert (status.backlog, status.dead) == (0, 2)
+    assert status.last_error is not None
+    assert harness.outbox.retry_dead(harness.clock()) == 2  # back in line; still poison
+    assert harness.outbox.status(harness.clock()).backlog == 2
+
+
+def test_eight_concurrent_producers(harness: Harness) -> None:
+    """Fault: eight threads emit at once, overlapping a tenth of their records."""
+    failures: list[BaseException] = []
+
+    def produce(worker: int) -> None:
+        try:
+            for start in range(worker * 90, worker * 90 + 100, 10):
+                harness.gateway.emit_many(volume(n) for n in range(start, start + 10))
+        except BaseException as failed:  # - reported below
+            failures.append(failed)
+
+    threads = [threading.Thread(target=produce, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures
+    harness.deliver()
+    assert harness.stored() == (7 * 90 + 100, 7 * 90 + 100)
+
+
+def test_a_slow_repository(harness: Harness) -> None:
+    """Fault: each append takes 50 ms; a relay's batch takes as long as it takes."""
+    harness.repository.delay = 0.05
+    harness.gateway.emit_many(volume(n) for n in range(120))
+    harness.deliver()
+    assert harness.stored() == (120, 120)
+
+
+def test_out_of_order_commits_are_delivered(outbox_harness: Harness) -> None:
+    """Fault: a long transaction holds a lower sequence and commits after a higher one
+    was delivered (an outbox's own fault: direct has no sequences)."""
+    harness = outbox_harness
+    assert harness.outbox is not None
+    engine = harness.outbox.engine
+    harness.outbox.put([volume(0)], harness.clock())  # creates the tables
+    slow = engine.connect()
+    slow_tx = slow.begin()
+    harness.outbox.put_in(slow, [volume(1)], harness.clock())  # holds the next sequence
+    if engine.dialect.name == "sqlite":
+        # SQLite has one writer: the long transaction must end before another can write.
+        slow_tx.commit()
+        harness.outbox.put([volume(2)], harness.clock())
+        harness.deliver()
+    else:
+        harness.outbox.put([volume(2)], harness.clock())
+        harness.deliver()  # delivers 0 and 2; 1 is not committed yet
+        assert harness.stored() == (2, 2)
+        slow_tx.commit()
+        harness.deliver()
+    slow.close()
+    assert harness.stored() == (3, 3)

@@ -1,0 +1,121 @@
+"""`metadata relay` and `metadata outbox` as users run them, in processes of their own:
+the relay SIGKILLed after the store committed a batch it had not marked, and the outbox
+during a store outage and after it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from apps.metadata import main as metadata_main
+from services import postgres_schema, postgres_url
+
+ORDERS = "postgres://db:5432::sales.public.orders"
+
+
+def records_file(path: Path, count: int) -> Path:
+    lines = [
+        json.dumps(
+            {
+                "kind": "ingestion_volume",
+                "subject": ORDERS,
+                "run_id": f"run-{n}",
+                "observed_at": f"2024-05-01T06:{n // 3600 % 60:02d}:{n % 60:02d}Z",
+                "producer": "ingestion",
+                "payload": {"rows_read": n, "rows_written": n},
+            }
+        )
+        for n in range(count)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def metadata(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {
+        **os.environ,
+        "DATAPLATFORM_HOME": str(home),
+        "DATAPLATFORM_METADATA_TRANSPORT": "outbox",
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        **env,
+    }
+    environ = {k: v for k, v in environ.items() if not k.startswith("PEX")}
+    return subprocess.run(
+        [sys.executable, "-m", metadata_main.__name__, *args],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def stored(url: str) -> tuple[int, int]:
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows, ids = connection.execute(
+            text("select count(*), count(distinct record_id) from metadata_records")
+        ).one()
+    engine.dispose()
+    return int(rows), int(ids)
+
+
+def test_kill_the_relay_after_a_commit_then_restart(tmp_path: Path) -> None:
+    records = records_file(tmp_path / "runs.jsonl", 3000)
+    queued = metadata(tmp_path, "emit", str(records))
+    assert queued.returncode == 0, queued.stderr
+    assert "3000 record(s) queued in the outbox" in queued.stdout
+
+    # The store commits the first batch of 1,000; the relay dies before marking it.
+    killed = metadata(tmp_path, "relay", "--batch", "1000", DATAPLATFORM_KILL_AT="appended")
+    assert killed.returncode == -9
+    store = f"sqlite:///{tmp_path / 'metadata.db'}"
+    assert stored(store) == (1000, 1000)
+    status = json.loads(metadata(tmp_path, "outbox", "status", "--json").stdout)
+    assert (status["backlog"], status["delivered"]) == (3000, 0)
+
+    again = metadata(tmp_path, "relay", "--batch", "1000", "--json")
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    # Every record sent once more than needed is a re-send the store counted as a duplicate.
+    assert (report["delivered"], report["duplicates"]) == (3000, 1000)
+    assert stored(store) == (3000, 3000)
+    status = json.loads(metadata(tmp_path, "outbox", "status", "--json").stdout)
+    assert (status["backlog"], status["delivered"], status["dead"]) == (0, 3000, 0)
+
+
+def test_the_outbox_during_an_outage_and_after(tmp_path: Path) -> None:
+    down = {"DATAPLATFORM_METADATA_URL": "postgresql+psycopg://postgres@127.0.0.1:9/none"}
+    records = records_file(tmp_path / "runs.jsonl", 50)
+    # The store is down: producers still emit (into the outbox) ...
+    queued = metadata(tmp_path, "emit", str(records), **down)
+    assert queued.returncode == 0, queued.stderr
+    # ... the relay says so in one line, exit 1, and counts nothing against the records ...
+    relay = metadata(tmp_path, "relay", **down)
+    assert relay.returncode == 1
+    assert "the metadata store cannot be used" in relay.stderr
+    assert "Traceback" not in relay.stderr
+    during = metadata(tmp_path, "outbox", "status", **down)
+    assert during.returncode == 0, during.stderr
+    print(during.stdout)  # the must-show: the outbox during the outage
+    status = json.loads(metadata(tmp_path, "outbox", "status", "--json", **down).stdout)
+    assert (status["backlog"], status["retries"], status["dead"]) == (50, 0, 0)
+    assert status["store"].startswith("cannot be used (")
+    assert status["oldest_age_s"] > 0
+
+    # ... and once the store is up, the relay delivers everything once.
+    with postgres_schema(postgres_url()) as url:
+        up = {"DATAPLATFORM_METADATA_URL": url}
+        assert metadata(tmp_path, "migrate", **up).returncode == 0
+        relay = metadata(tmp_path, "relay", **up)
+        assert relay.returncode == 0, relay.stderr
+        assert "relay: 50 delivered (0 already stored" in relay.stdout
+        after = metadata(tmp_path, "outbox", "status", **up)
+        print(after.stdout)  # the must-show: after recovery
+        recovered = json.loads(metadata(tmp_path, "outbox", "status", "--json", **up).stdout)
+        assert (recovered["backlog"], recovered["store"]) == (0, "reachable")
+        assert stored(url) == (50, 50)

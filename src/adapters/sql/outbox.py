@@ -165,7 +165,7 @@ class SqlOutbox:
         self, seq: int, record_id: str, body: str, attempts: int, enqueued_at: datetime
     ) -> OutboxEntry:
         try:
-            record: MetadataRecord | None = self._converter.loads(body)
+            record: MetadataRecord | None = self._converter.loads_stored(body)
             problem = None
         except RecordDecodeError as bad:
             record, problem = None, f"the stored record cannot be read: {bad}"[:500]

@@ -1,0 +1,215 @@
+"""Records through the outbox and the relay, against `emit_many` straight into the store.
+
+    ./pants run bench/transport.py -- [--records 1000000] [--batch 1000] [--relay-batch 5000]
+        [--postgres-url URL | --no-postgres] [--latency 2000]
+
+1. End to end, SQLite store: the producer emits every record through the gateway into the
+   outbox (a SQLite file) while a relay process drains it into the store, from the first
+   emit to the last delivery; against the same records emitted straight into an identical
+   store. Goal >= 0.7x (throughput).
+2. The same into a PostgreSQL store. Goal >= 0.7x.
+3. A producer's emit latency (one record per emit, through the outbox) while the relay
+   delivers to a store that is up, and while the store is down: flat (p50 and p99 printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+from metadata_throughput import batches, make_records
+from sqlalchemy import Engine, text
+
+from adapters.serialization.records import RecordConverter
+from adapters.sql import migrate
+from adapters.sql.engine import create_store_engine
+from adapters.sql.metadata import SqlMetadataRepository
+from adapters.sql.outbox import SqlOutbox
+from domain.metadata.gateway import MetadataGateway
+from domain.metadata.record import MetadataRecord
+from domain.metadata.transport import OutboxTransport, Relay
+
+DOWN_URL = "postgresql+psycopg://postgres@127.0.0.1:9/none"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _relay_process(
+    outbox_url: str, store_url: str, relay_batch: int, stop: Any, delivered: Any
+) -> None:
+    """A relay in a process of its own (as `metadata relay --follow` runs): drains until
+    ``stop`` is set and nothing is due."""
+    converter = RecordConverter()
+    outbox = SqlOutbox(create_store_engine(outbox_url), converter)
+    store = SqlMetadataRepository(create_store_engine(store_url), converter)
+    relay = Relay(outbox, store, _now, batch=relay_batch)
+    while True:
+        step = relay.step()
+        delivered.value += step.delivered
+        if step.outage is not None:
+            time.sleep(0.05)
+        elif not step.taken:
+            if stop.is_set():
+                return
+            time.sleep(0.01)
+
+
+def _fresh_store(url: str) -> Engine:
+    engine = create_store_engine(url)
+    migrate.upgrade(engine)
+    return engine
+
+
+def direct(store_url: str, records: Sequence[MetadataRecord], batch: int) -> float:
+    engine = _fresh_store(store_url)
+    gateway = MetadataGateway(SqlMetadataRepository(engine, RecordConverter()))
+    start = time.perf_counter()
+    for chunk in batches(records, batch):
+        gateway.emit_many(chunk)
+    elapsed = time.perf_counter() - start
+    engine.dispose()
+    return elapsed
+
+
+def through_outbox(
+    store_url: str, outbox_url: str, records: Sequence[MetadataRecord], batch: int, relay_batch: int
+) -> tuple[float, float]:
+    """(end to end seconds, seconds the producer took to emit)."""
+    engine = _fresh_store(store_url)
+    outbox = SqlOutbox(create_store_engine(outbox_url), RecordConverter())
+    outbox.put([], _now())
+    gateway = MetadataGateway(
+        SqlMetadataRepository(engine, RecordConverter()), OutboxTransport(outbox, _now)
+    )
+    context = multiprocessing.get_context("spawn")
+    stop, delivered = context.Event(), context.Value("q", 0)
+    relay = context.Process(
+        target=_relay_process, args=(outbox_url, store_url, relay_batch, stop, delivered)
+    )
+    relay.start()
+    time.sleep(2)  # the relay process's start-up is not the transport's cost
+    start = time.perf_counter()
+    for chunk in batches(records, batch):
+        gateway.emit_many(chunk)
+    emitted = time.perf_counter() - start
+    stop.set()
+    relay.join()
+    elapsed = time.perf_counter() - start
+    with engine.connect() as connection:
+        stored = connection.execute(text("select count(*) from metadata_records")).scalar_one()
+    assert stored == len(records) == delivered.value, (stored, delivered.value)
+    engine.dispose()
+    outbox.close()
+    return elapsed, emitted
+
+
+def latency(outbox_url: str, store_url: str, records: Sequence[MetadataRecord]) -> dict[str, float]:
+    """p50/p99 milliseconds of single-record emits while a relay delivers to ``store_url``."""
+    outbox = SqlOutbox(create_store_engine(outbox_url), RecordConverter())
+    outbox.put([], _now())
+    gateway = MetadataGateway(
+        SqlMetadataRepository(create_store_engine(DOWN_URL), RecordConverter()),
+        OutboxTransport(outbox, _now),
+    )
+    context = multiprocessing.get_context("spawn")
+    stop, delivered = context.Event(), context.Value("q", 0)
+    relay = context.Process(
+        target=_relay_process, args=(outbox_url, store_url, 500, stop, delivered)
+    )
+    relay.start()
+    time.sleep(2)
+    times = []
+    for record in records:
+        start = time.perf_counter()
+        gateway.emit(record)
+        times.append((time.perf_counter() - start) * 1000)
+    stop.set()
+    relay.terminate() if store_url == DOWN_URL else relay.join()
+    outbox.close()
+    times.sort()
+    return {"p50": statistics.median(times), "p99": times[int(len(times) * 0.99) - 1]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--relay-batch", type=int, default=5000)
+    parser.add_argument("--latency", type=int, default=2000)
+    parser.add_argument(
+        "--postgres-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test"
+    )
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    records = make_records(args.records, 1000)
+    print(
+        f"{len(records):,} records, emitted {args.batch} per emit_many, relayed {args.relay_batch} per batch"
+    )
+    results = {}
+    with tempfile.TemporaryDirectory() as directory:
+        work = Path(directory)
+
+        def sqlite_store(name: str) -> str:
+            return f"sqlite:///{work / (name + '.db')}"
+
+        base = direct(sqlite_store("direct"), records, args.batch)
+        end, emitted = through_outbox(
+            sqlite_store("relayed"), sqlite_store("outbox"), records, args.batch, args.relay_batch
+        )
+        results["sqlite"] = (base, end, emitted)
+        if not args.no_postgres:
+            admin = create_store_engine(args.postgres_url)
+            schemas = [f"bench_transport_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+            with admin.begin() as connection:
+                for schema in schemas:
+                    connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+            try:
+                scoped = [
+                    sqlalchemy.engine.make_url(args.postgres_url)
+                    .update_query_dict({"options": f"-csearch_path={s}"})
+                    .render_as_string(hide_password=False)
+                    for s in schemas
+                ]
+                base = direct(scoped[0], records, args.batch)
+                end, emitted = through_outbox(
+                    scoped[1], sqlite_store("outbox-pg"), records, args.batch, args.relay_batch
+                )
+                results["postgresql"] = (base, end, emitted)
+            finally:
+                with admin.begin() as connection:
+                    for schema in schemas:
+                        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                admin.dispose()
+        few = make_records(args.latency, 50)
+        _fresh_store(sqlite_store("latency-store")).dispose()
+        up = latency(sqlite_store("latency-up"), sqlite_store("latency-store"), few)
+        down = latency(sqlite_store("latency-down"), DOWN_URL, few)
+    n = len(records)
+    for store, (base, end, emitted) in results.items():
+        print(
+            f"{store:<11} direct emit_many {base:7.1f}s ({n / base:9,.0f}/s) | outbox + relay end to end "
+            f"{end:7.1f}s ({n / end:9,.0f}/s; producer done after {emitted:.1f}s) | ratio "
+            f"{base / end:.2f}x (goal >= 0.7x)"
+        )
+    print(
+        f"emit latency through the outbox: store up p50 {up['p50']:.2f} ms p99 {up['p99']:.2f} ms | "
+        f"store down p50 {down['p50']:.2f} ms p99 {down['p99']:.2f} ms | p99 ratio "
+        f"{down['p99'] / up['p99']:.2f}x (flat: ~1x)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -36,7 +36,7 @@ from adapters.sql.metadata import SqlMetadataRepository
 from adapters.sql.outbox import SqlOutbox
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.record import MetadataRecord
-from domain.metadata.transport import OutboxTransport, Relay
+from domain.metadata.transport import OutboxTransport, Relay, RepositorySink
 
 DOWN_URL = "postgresql+psycopg://postgres@127.0.0.1:9/none"
 
@@ -53,7 +53,7 @@ def _relay_process(
     converter = RecordConverter()
     outbox = SqlOutbox(create_store_engine(outbox_url), converter)
     store = SqlMetadataRepository(create_store_engine(store_url), converter)
-    relay = Relay(outbox, store, _now, batch=relay_batch)
+    relay = Relay(outbox, RepositorySink(store), _now, batch=relay_batch)
     while True:
         step = relay.step()
         delivered.value += step.delivered

@@ -58,3 +58,21 @@ def postgres_schema(url: str) -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+NATS_URL_VARIABLE = "DATAPLATFORM_TEST_NATS_URL"
+DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
+
+
+def nats_url() -> str:
+    """The NATS (JetStream) URL to test against, or skip/fail when it cannot be reached."""
+    import socket
+    from urllib.parse import urlsplit
+
+    url = os.environ.get(NATS_URL_VARIABLE) or DEFAULT_NATS_URL
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 4222), 3).close()
+    except OSError as error:
+        unavailable("NATS", f"{url}: {error}")
+    return url

@@ -5,6 +5,7 @@ Resolution, first match wins:
                  file > the embedded SQLite store, sqlite:///<home>/metadata.db
   transport      DATAPLATFORM_METADATA_TRANSPORT > [metadata] transport > direct
   outbox URL     DATAPLATFORM_OUTBOX_URL > [metadata] outbox > sqlite:///<home>/outbox.db
+  NATS URL       DATAPLATFORM_NATS_URL > [metadata] nats > nats://127.0.0.1:4222
   settings file  DATAPLATFORM_SETTINGS > <home>/settings.toml (optional)
   home           DATAPLATFORM_HOME > ~/.dataplatform
 """
@@ -15,6 +16,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import attrs
 import cattrs
@@ -27,9 +29,10 @@ SETTINGS_VARIABLE = "DATAPLATFORM_SETTINGS"
 METADATA_URL_VARIABLE = "DATAPLATFORM_METADATA_URL"
 
 
-TRANSPORTS = ("direct", "outbox")
+TRANSPORTS = ("direct", "outbox", "nats")
 TRANSPORT_VARIABLE = "DATAPLATFORM_METADATA_TRANSPORT"
 OUTBOX_URL_VARIABLE = "DATAPLATFORM_OUTBOX_URL"
+NATS_URL_VARIABLE = "DATAPLATFORM_NATS_URL"
 
 
 @attrs.frozen
@@ -38,6 +41,10 @@ class MetadataSection:
     # How producers' records reach the store: direct, outbox (a relay drains it), nats.
     transport: str | None = None
     outbox: str | None = None  # the outbox database; default sqlite:///<home>/outbox.db
+    nats: str | None = None  # the broker of transport "nats"; default nats://127.0.0.1:4222
+    budget: int = attrs.field(default=10_000, validator=attrs.validators.ge(1))
+    budget_wait_s: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
+    spill: bool = True  # when the budget has no room in time: to the outbox, else fail
 
 
 OUTPUTS = ("gateway", "legacy", "both")
@@ -69,6 +76,10 @@ class Settings:
     ingestion_outputs: str = "both"
     transport: str = "direct"
     outbox_url: str = ""  # where the outbox is (the relay's source), always set by load_settings
+    nats_url: str = "nats://127.0.0.1:4222"
+    budget: int = 10_000  # records in flight to the broker per process
+    budget_wait_s: float = 30.0
+    spill: bool = True
 
 
 class SettingsError(ValueError):
@@ -154,7 +165,17 @@ def load_settings(environ: Mapping[str, str] | None = None, url: str | None = No
         or from_file.metadata.outbox
         or URL.create("sqlite", database=str(home / "outbox.db")).render_as_string()
     )
-    chosen = {"ingestion_outputs": outputs, "transport": transport, "outbox_url": outbox}
+    chosen: dict[str, Any] = {
+        "ingestion_outputs": outputs,
+        "transport": transport,
+        "outbox_url": outbox,
+        "nats_url": env.get(NATS_URL_VARIABLE)
+        or from_file.metadata.nats
+        or "nats://127.0.0.1:4222",
+        "budget": from_file.metadata.budget,
+        "budget_wait_s": from_file.metadata.budget_wait_s,
+        "spill": from_file.metadata.spill,
+    }
     if url is not None:
         return Settings(home, url, "--url", **chosen)
     if env.get(METADATA_URL_VARIABLE):  # set but empty counts as unset, as shells use it

@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from adapters.nats.jetstream import JetStreamLink, NatsPublisher
 from adapters.serialization.records import RecordConverter
 from adapters.sql import migrate
 from adapters.sql.engine import create_store_engine
@@ -34,7 +35,7 @@ from domain.metadata.gateway import MetadataGateway
 from domain.metadata.kinds import RecordKind
 from domain.metadata.query import AppendResult, RecordPage, RecordQuery
 from domain.metadata.record import MetadataRecord
-from domain.metadata.transport import DirectTransport, OutboxTransport
+from domain.metadata.transport import BrokerTransport, Budget, DirectTransport, OutboxTransport
 from ports.baselines import SchemaBaselines
 from ports.ingestion import StateStore
 from ports.metadata import MetadataRepository
@@ -102,6 +103,7 @@ class MetadataStore:
     converter: RecordConverter
     _engine: Engine | None = None
     _outbox: SqlOutbox | None = None
+    _link: JetStreamLink | None = None
 
     @property
     def url(self) -> str:
@@ -162,11 +164,39 @@ class MetadataStore:
         """The repository, opened (and checked) on first use and again after a failure."""
         return _LazyRepository(self)
 
+    def nats_link(self) -> JetStreamLink:
+        if self._link is None:
+            self._link = JetStreamLink(self.settings.nats_url)
+        return self._link
+
     def transport(self) -> RecordTransport:
         """How the gateway's writes travel (``[metadata] transport``)."""
         if self.settings.transport == "outbox":
-            return OutboxTransport(self.outbox(), lambda: datetime.now(UTC))
+            return OutboxTransport(self.outbox(), _now)
+        if self.settings.transport == "nats":
+            return BrokerTransport(
+                NatsPublisher(self.nats_link(), self.converter),
+                self.outbox(),
+                _now,
+                process_budget(self.settings.budget),
+                wait_s=self.settings.budget_wait_s,
+                spill=self.settings.spill,
+            )
         return DirectTransport(_LazyRepository(self))
+
+
+_BUDGET: list[Budget] = []
+
+
+def process_budget(capacity: int) -> Budget:
+    """The one budget of records in flight that every producer of this process shares."""
+    if not _BUDGET:
+        _BUDGET.append(Budget(capacity))
+    return _BUDGET[0]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 class _LazyRepository:

@@ -61,3 +61,47 @@ class Outbox(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class RecordSink(Protocol):
+    """Where the relay delivers: the repository, or a broker (the outbox a producer fell
+    back to is published later)."""
+
+    def append(self, records: Sequence[MetadataRecord]) -> AppendResult: ...
+
+    def probe(self) -> None:
+        """Return when the sink can be used now; raise (any error) saying why not."""
+        ...
+
+
+class Publisher(Protocol):
+    """A broker producers publish to; raises ConnectionError when it cannot be reached."""
+
+    def publish(self, records: Sequence[MetadataRecord]) -> AppendResult: ...
+
+
+class Delivery(Protocol):
+    """One record a broker delivered to the consumer."""
+
+    @property
+    def record(self) -> MetadataRecord | None: ...
+
+    @property
+    def problem(self) -> str | None: ...
+
+    @property
+    def deliveries(self) -> int: ...
+
+
+class Feed(Protocol):
+    """A durable subscription the consumer drains into the repository."""
+
+    max_deliver: int
+
+    def fetch(self, batch: int, wait_s: float = 1.0) -> Sequence[Delivery]: ...
+
+    def ack(self, deliveries: Sequence[Delivery]) -> None: ...
+
+    def retry(self, delivery: Delivery, delay_s: float) -> None: ...
+
+    def dead(self, delivery: Delivery, error: str) -> None: ...

@@ -2,7 +2,8 @@
 repository exactly once, whatever fault is injected on the way. Each test names its fault.
 
 Transports: ``direct`` (the synchronous path), ``outbox-sqlite`` and ``outbox-postgresql``
-(drained by the relay). The repository is a real SQLite store behind a fault injector that
+(drained by the relay), ``nats`` (NATS JetStream at 127.0.0.1:4222, a stream of its own per
+test, drained by the durable consumer; its fallback outbox relayed to the broker). The repository is a real SQLite store behind a fault injector that
 can take it down or slow it.
 """
 
@@ -12,6 +13,7 @@ import contextlib
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +21,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from adapters.nats.jetstream import JetStreamConsumer, JetStreamLink, JetStreamSink, NatsPublisher
 from adapters.serialization.records import RecordConverter
 from adapters.sql import migrate
 from adapters.sql.engine import create_store_engine
@@ -30,11 +33,21 @@ from domain.metadata.errors import RecordConflict
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.kinds import RecordKind
 from domain.metadata.query import AppendResult, RecordPage, RecordQuery
-from domain.metadata.transport import Backoff, DirectTransport, OutboxTransport, Relay, RelayStep
+from domain.metadata.transport import (
+    Backoff,
+    BrokerTransport,
+    Budget,
+    Consumer,
+    DirectTransport,
+    OutboxTransport,
+    Relay,
+    RelayStep,
+    RepositorySink,
+)
 from ports.transport import RecordTransport
-from services import postgres_schema, postgres_url
+from services import nats_url, postgres_schema, postgres_url
 
-TRANSPORTS = ("direct", "outbox-sqlite", "outbox-postgresql")
+TRANSPORTS = ("direct", "outbox-sqlite", "outbox-postgresql", "nats")
 ORDERS = DatasetRef("postgres://db:5432", "sales.public.orders")
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 
@@ -97,14 +110,38 @@ class Harness:
         self.outbox: SqlOutbox | None = None
         self.relay: Relay | None = None
         transport: RecordTransport
-        if outbox_url is None:
+        self.link: JetStreamLink | None = None
+        self.consumer: Consumer | None = None
+        self.feed: JetStreamConsumer | None = None
+        self.fallback: Relay | None = None
+        if name == "nats":
+            assert outbox_url is not None
+            tag = uuid.uuid4().hex[:10]
+            self.link = JetStreamLink(
+                nats_url(), stream=f"TEST_{tag}", prefix=f"test.{tag}", duplicate_window_s=1.0
+            )
+            converter = RecordConverter()
+            self.spill = SqlOutbox(create_store_engine(outbox_url), converter)
+            self.publisher = NatsPublisher(self.link, converter)
+            self.broker = BrokerTransport(
+                self.publisher, self.spill, self.clock, Budget(100), wait_s=5
+            )
+            transport = self.broker
+            self.feed = JetStreamConsumer(
+                self.link, converter, durable=f"d{tag}", ack_wait_s=1.0, max_deliver=3
+            )
+            self.consumer = Consumer(
+                self.feed, repository, backoff=Backoff(first=0.05, ceiling=0.05, max_attempts=3)
+            )
+            self.fallback = Relay(self.spill, JetStreamSink(self.link, converter), self.clock)
+        elif outbox_url is None:
             transport = DirectTransport(repository)
         else:
             self.outbox = SqlOutbox(create_store_engine(outbox_url), RecordConverter())
             transport = OutboxTransport(self.outbox, self.clock)
             self.relay = Relay(
                 self.outbox,
-                repository,
+                RepositorySink(repository),
                 self.clock,
                 backoff=Backoff(first=1, ceiling=60, max_attempts=3),
                 batch=50,
@@ -114,11 +151,32 @@ class Harness:
 
     @property
     def asynchronous(self) -> bool:
-        return self.relay is not None
+        return self.relay is not None or self.consumer is not None
+
+    def waiting(self) -> int:
+        """Records not in the repository yet: the outbox's backlog, or the consumer's."""
+        if self.feed is not None:
+            pending, unacked = self.feed.pending()
+            return pending + unacked + self.spill.status(self.clock()).backlog
+        assert self.outbox is not None
+        return self.outbox.status(self.clock()).backlog
 
     def deliver(self) -> RelayStep:
-        """Run the relay until nothing is due, moving the clock past each backoff."""
+        """Run the relay (or the consumer) until nothing waits, past each backoff."""
         total = RelayStep()
+        if self.consumer is not None:
+            assert self.fallback is not None
+            while self.fallback.step().taken:
+                pass
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                step = self.consumer.step(100, wait_s=0.3)
+                total += step
+                if step.outage is not None:
+                    return total
+                if not step.taken and not self.waiting():
+                    return total
+            raise AssertionError("the consumer did not drain the stream")
         if self.relay is None or self.outbox is None:
             return total
         for _ in range(1000):
@@ -145,7 +203,7 @@ class Harness:
 def _outbox_url(name: str, directory: Path) -> Iterator[str | None]:
     if name == "direct":
         yield None
-    elif name == "outbox-sqlite":
+    elif name in ("outbox-sqlite", "nats"):
         yield f"sqlite:///{directory / 'outbox.db'}"
     else:
         with postgres_schema(postgres_url()) as url:
@@ -164,6 +222,9 @@ def _open(name: str) -> Iterator[Harness]:
                 yield opened
             finally:
                 opened.transport.close()
+                if opened.link is not None:
+                    opened.link.delete_stream()
+                    opened.link.close()
                 engine.dispose()
 
 
@@ -188,8 +249,7 @@ def test_every_record_arrives_once(harness: Harness) -> None:
     assert harness.stored() == (300, 300)
     if harness.asynchronous:
         assert (delivered.delivered, delivered.duplicates) == (300, 0)
-        status = harness.outbox.status(harness.clock())  # type: ignore[union-attr]
-        assert (status.backlog, status.delivered, status.dead) == (0, 300, 0)
+        assert (harness.waiting(), delivered.dead) == (0, 0)
 
 
 def test_the_repository_down_then_up(harness: Harness) -> None:
@@ -205,9 +265,8 @@ def test_the_repository_down_then_up(harness: Harness) -> None:
     assert harness.gateway.emit_many(volume(n) for n in range(10)).queued == 10
     step = harness.deliver()
     assert step.outage is not None and "injected" in step.outage
-    status = harness.outbox.status(harness.clock())  # type: ignore[union-attr]
     # An outage is not the records' fault: nothing counted against them, nothing dead.
-    assert (status.backlog, status.retries, status.dead) == (10, 0, 0)
+    assert (harness.waiting(), step.failed, step.dead) == (10, 0, 0)
     harness.repository.down = False
     assert harness.deliver().delivered == 10
     assert harness.stored() == (10, 10)
@@ -235,6 +294,13 @@ def test_a_poison_record_dies_while_the_others_flow(harness: Harness) -> None:
         assert harness.stored() == (1, 1)  # the refused batch wrote nothing
         return
     harness.gateway.emit_many(batch)
+    if harness.link is not None:
+        harness.link.publish([("unreadable", b"{not json")])
+        total = harness.deliver()
+        assert harness.stored() == (20, 20)
+        assert total.dead == 2 and total.failed == 2  # the conflict: 2 redeliveries, then dead
+        assert harness.feed is not None and harness.feed.dead_letters() == 2
+        return
     assert harness.outbox is not None
     with harness.outbox.engine.begin() as connection:
         connection.execute(
@@ -308,3 +374,59 @@ def test_out_of_order_commits_are_delivered(outbox_harness: Harness) -> None:
         harness.deliver()
     slow.close()
     assert harness.stored() == (3, 3)
+
+
+@pytest.fixture
+def nats_harness() -> Iterator[Harness]:
+    with _open("nats") as opened:
+        yield opened
+
+
+def test_the_broker_down_then_up(nats_harness: Harness) -> None:
+    """Fault: the broker cannot be reached while records are emitted: they fall back to the
+    outbox, and the relay publishes them once it is back."""
+    harness = nats_harness
+    down = JetStreamLink("nats://127.0.0.1:9", stream="NONE", connect_timeout_s=0.5)
+    harness.broker._publisher = NatsPublisher(down, RecordConverter())  # the broker is gone
+    assert harness.gateway.emit_many(volume(n) for n in range(30)).queued == 30
+    assert harness.broker.fell_back == 30 and harness.spill.status(harness.clock()).backlog == 30
+    down.close()
+    harness.deliver()  # the relay publishes the fallback outbox, the consumer stores it
+    assert harness.stored() == (30, 30)
+    assert harness.waiting() == 0
+
+
+def test_published_twice_inside_and_after_the_duplicate_window(nats_harness: Harness) -> None:
+    """Fault: a producer publishes a batch twice inside the stream's duplicate window (1 s
+    here), then once more after it."""
+    harness = nats_harness
+    batch = [volume(n) for n in range(25)]
+    harness.gateway.emit_many(batch)
+    assert harness.gateway.emit_many(batch).duplicates == 25  # dropped by the broker
+    time.sleep(1.5)
+    assert harness.gateway.emit_many(batch).duplicates == 0  # the broker keeps it again
+    total = harness.deliver()
+    assert total.duplicates == 25  # ... and the store's idempotent append drops it
+    assert harness.stored() == (25, 25)
+
+
+def test_a_repository_slower_than_ack_wait(nats_harness: Harness) -> None:
+    """Fault: each append takes 1.5 s, longer than the consumer's ack_wait (1 s): the
+    broker redelivers what is being stored; the store still holds each record once."""
+    harness = nats_harness
+    harness.repository.delay = 1.5
+    harness.gateway.emit_many(volume(n) for n in range(40))
+    harness.deliver()
+    assert harness.stored() == (40, 40)
+
+
+def test_the_budget_bounds_what_is_in_flight() -> None:
+    """Fault: the broker never acknowledges; the process's budget (shared by its
+    producers) fills, then an emit fails after its wait, or spills to the outbox."""
+    budget = Budget(10)
+    assert budget.acquire(10, 0)
+    assert not budget.acquire(1, 0.1)  # full: waited 0.1 s
+    budget.release(10)
+    assert budget.acquire(25, 0)  # a batch larger than the budget takes all of it
+    budget.release(25)
+    assert budget.used == 0

@@ -17,6 +17,7 @@ apart.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
@@ -27,7 +28,7 @@ from domain.metadata.outbox import OutboxEntry
 from domain.metadata.query import AppendResult, RecordQuery
 from domain.metadata.record import MetadataRecord
 from ports.metadata import MetadataRepository
-from ports.transport import Outbox
+from ports.transport import Delivery, Feed, Outbox, Publisher, RecordSink
 
 Clock = Callable[[], datetime]
 
@@ -57,6 +58,94 @@ class OutboxTransport:
 
     def close(self) -> None:
         self._outbox.close()
+
+
+class Backpressure(MetadataError):
+    """A producer waited its limit for room in the process's budget of records in flight."""
+
+
+class Budget:
+    """How many records may be in flight (handed to a transport, not yet acknowledged) in
+    this process: one budget shared by every producer (runtime) in it, so no buffer grows
+    without bound."""
+
+    def __init__(self, capacity: int) -> None:
+        if capacity < 1:
+            raise ValueError(f"budget: at least 1 record in flight, got {capacity}")
+        self.capacity = capacity
+        self._used = 0
+        self._room = threading.Condition()
+
+    @property
+    def used(self) -> int:
+        return self._used
+
+    def acquire(self, count: int, wait_s: float) -> bool:
+        """Take room for ``count`` records (a batch larger than the budget takes it whole),
+        waiting up to ``wait_s``; False when there was none in time."""
+        need = min(count, self.capacity)
+        with self._room:
+            return self._room.wait_for(lambda: self._used + need <= self.capacity, wait_s) and (
+                self._take(need)
+            )
+
+    def _take(self, need: int) -> bool:
+        self._used += need
+        return True
+
+    def release(self, count: int) -> None:
+        with self._room:
+            self._used -= min(count, self.capacity)
+            self._room.notify_all()
+
+
+class BrokerTransport:
+    """Implements RecordTransport: published to a broker, within the process's ``budget``.
+
+    When the budget has no room for ``wait_s``, the emit fails with :class:`Backpressure`
+    (``spill=False``) or the batch goes to the outbox (``spill=True``). When the broker
+    cannot be reached, the batch goes to the outbox, and the relay publishes it later."""
+
+    def __init__(
+        self,
+        publisher: Publisher,
+        fallback: Outbox,
+        clock: Clock,
+        budget: Budget,
+        *,
+        wait_s: float = 30.0,
+        spill: bool = True,
+    ) -> None:
+        self._publisher = publisher
+        self._fallback = fallback
+        self._clock = clock
+        self._budget = budget
+        self._wait_s = wait_s
+        self._spill = spill
+        self.fell_back = 0  # records put in the outbox instead (broker down or no room)
+
+    def send(self, records: Sequence[MetadataRecord]) -> AppendResult:
+        if not self._budget.acquire(len(records), self._wait_s):
+            if not self._spill:
+                raise Backpressure(
+                    f"{self._budget.capacity:,} records are in flight in this process and none "
+                    f"was acknowledged for {self._wait_s:g}s; the broker is slow: retry later, "
+                    f"or let emits spill to the outbox"
+                )
+            return self._to_outbox(records)
+        try:
+            return self._publisher.publish(records)
+        except ConnectionError:
+            return self._to_outbox(records)
+        finally:
+            self._budget.release(len(records))
+
+    def _to_outbox(self, records: Sequence[MetadataRecord]) -> AppendResult:
+        self.fell_back += len(records)
+        return AppendResult(queued=self._fallback.put(records, self._clock()))
+
+    def close(self) -> None:
+        self._fallback.close()
 
 
 @attrs.frozen
@@ -110,13 +199,27 @@ class RecordRefused(MetadataError):
     """The repository refused one record (it is reachable): the record is at fault."""
 
 
+class RepositorySink:
+    """Implements RecordSink: the repository (a read tells whether it can be used)."""
+
+    def __init__(self, repository: MetadataRepository) -> None:
+        self._repository = repository
+
+    def append(self, records: Sequence[MetadataRecord]) -> AppendResult:
+        return self._repository.append(records)
+
+    def probe(self) -> None:
+        self._repository.query(RecordQuery(limit=1))
+
+
 class Relay:
-    """Drains an outbox into the repository, ``batch`` entries at a time, by sequence."""
+    """Drains an outbox into a sink (the repository, or a broker), ``batch`` entries at a
+    time, by sequence."""
 
     def __init__(
         self,
         outbox: Outbox,
-        repository: MetadataRepository,
+        sink: RecordSink,
         clock: Clock,
         *,
         backoff: Backoff | None = None,
@@ -126,7 +229,7 @@ class Relay:
         if batch < 1:
             raise ValueError(f"batch: at least 1 record per batch, got {batch}")
         self._outbox = outbox
-        self._repository = repository
+        self._sink = sink
         self._clock = clock
         self._backoff = backoff or Backoff()
         self._batch = batch
@@ -190,7 +293,7 @@ class Relay:
         if not batch:
             return _Stored(), None
         try:
-            result = self._repository.append([e.record for e in batch if e.record is not None])
+            result = self._sink.append([e.record for e in batch if e.record is not None])
             return _Stored(tuple(batch), result.duplicates), None
         except Exception as failure:  # - told apart below: outage or record at fault
             outage = self._outage(failure)
@@ -200,7 +303,7 @@ class Relay:
         for entry in batch:
             assert entry.record is not None
             try:
-                result = self._repository.append([entry.record])
+                result = self._sink.append([entry.record])
             except Exception as failure:  # - the same question, record by record
                 outage = self._outage(failure)
                 if outage is not None:
@@ -215,11 +318,7 @@ class Relay:
         it cannot be used."""
         if isinstance(failure, MetadataError):
             return None  # a conflict or an invalid record: the repository answered
-        try:
-            self._repository.query(RecordQuery(limit=1))
-        except Exception as down:  # - any failure to read means it is not usable now
-            return failure_reason(down)
-        return None
+        return _unusable(self._sink)
 
 
 @attrs.frozen
@@ -239,6 +338,15 @@ class _Stored:
         return _Stored((*self.entries, entry), self.duplicates + duplicates)
 
 
+def _unusable(sink: RecordSink) -> str | None:
+    """None when ``sink`` can be used now, else why not."""
+    try:
+        sink.probe()
+    except Exception as down:  # - any failure means it is not usable now
+        return failure_reason(down)
+    return None
+
+
 def _same_fact(a: OutboxEntry, b: OutboxEntry) -> bool:
     assert a.record is not None and b.record is not None
     return (
@@ -253,3 +361,89 @@ def failure_reason(failure: BaseException) -> str:
     for tail in (" [SQL:", " (Background on"):
         text = text.split(tail)[0]
     return text[:500]
+
+
+class Consumer:
+    """Drains a broker's durable subscription into the repository: a batch appended whole
+    then acknowledged; a batch the repository refuses, record by record; a record refused
+    ``feed.max_deliver`` times (or unreadable) published to the dead letters. While the
+    repository cannot be used nothing is fetched, so no delivery is spent on an outage."""
+
+    def __init__(
+        self, feed: Feed, repository: MetadataRepository, *, backoff: Backoff | None = None
+    ) -> None:
+        self._feed = feed
+        self._sink = RepositorySink(repository)
+        self._backoff = backoff or Backoff()
+
+    def step(self, batch: int, wait_s: float = 1.0) -> RelayStep:
+        outage = _unusable(self._sink)
+        if outage is not None:
+            return RelayStep(outage=outage)
+        found = self._feed.fetch(batch, wait_s)
+        if not found:
+            return RelayStep()
+        good, clashes = _unique([d for d in found if d.record is not None])
+        dead = failed = duplicates = 0
+        for delivery in clashes:
+            dying = self._refuse(
+                delivery, "another record of this batch has the same id and a different payload"
+            )
+            dead += dying
+            failed += not dying
+        stored: list[Delivery] = []
+        try:
+            unique = {d.record.record_id: d.record for d in good if d.record is not None}
+            # A record delivered twice in one batch is stored once: the second a duplicate.
+            duplicates = self._sink.append(list(unique.values())).duplicates
+            duplicates += len(good) - len(unique)
+            stored = good
+        except Exception as failure:  # - an outage, or a record at fault: told apart
+            outage = None if isinstance(failure, MetadataError) else _unusable(self._sink)
+            if outage is not None:
+                for delivery in found:
+                    self._feed.retry(delivery, self._backoff.first)
+                return RelayStep(taken=len(found), outage=outage)
+            for delivery in good:
+                assert delivery.record is not None
+                if delivery in stored:  # an echo of a record stored just now
+                    continue
+                try:
+                    duplicates += self._sink.append([delivery.record]).duplicates
+                    stored.append(delivery)
+                except Exception as refused:  # - this record is at fault
+                    dying = self._refuse(delivery, failure_reason(refused))
+                    dead += dying
+                    failed += not dying
+        self._feed.ack(stored)
+        for delivery in found:
+            if delivery.record is None:
+                dying = self._refuse(delivery, delivery.problem or "unreadable")
+                dead += dying
+                failed += not dying
+        return RelayStep(len(found), len(stored), duplicates, failed, dead)
+
+    def _refuse(self, delivery: Delivery, reason: str) -> bool:
+        if delivery.record is None or delivery.deliveries >= self._feed.max_deliver:
+            self._feed.dead(delivery, reason)
+            return True
+        self._feed.retry(delivery, self._backoff.delay(delivery.deliveries))
+        return False
+
+
+def _unique(deliveries: Sequence[Delivery]) -> tuple[list[Delivery], list[Delivery]]:
+    """One delivery per record id (a broker may deliver a record twice in one batch; the
+    second is settled with the first), and the deliveries whose id clashes with another's
+    payload."""
+    seen: dict[str, Delivery] = {}
+    echoes: list[Delivery] = []
+    clashes: list[Delivery] = []
+    for delivery in deliveries:
+        assert delivery.record is not None
+        first = seen.setdefault(delivery.record.record_id, delivery)
+        if first is delivery:
+            continue
+        assert first.record is not None
+        same = first.record.payload == delivery.record.payload
+        (echoes if same else clashes).append(delivery)
+    return [*seen.values(), *echoes], clashes

@@ -15,13 +15,22 @@ from typing import Any
 import click
 import punq
 
+from adapters.nats.jetstream import JetStreamConsumer, JetStreamSink
 from apps.cli.app import bad_input, fail
 from apps.cli.output import echo_json, json_option, table
 from apps.faults import kill_at
 from apps.store import MetadataStore, display_url
 from domain.metadata.outbox import OutboxStatus
 from domain.metadata.query import RecordQuery
-from domain.metadata.transport import Backoff, Relay, RelayStep, failure_reason
+from domain.metadata.transport import (
+    Backoff,
+    Consumer,
+    Relay,
+    RelayStep,
+    RepositorySink,
+    failure_reason,
+)
+from ports.transport import RecordSink
 
 IDLE_POLL_S = 0.5
 
@@ -192,10 +201,21 @@ def relay(
     sent twice (after a crash) is a duplicate in the store, never a second row.
     """
     store: MetadataStore = container.resolve(MetadataStore)
-    repository = store.lazy_repository()  # the store may be down when the relay starts
+    # With transport "nats" the outbox holds what producers could not publish: the relay
+    # publishes it; otherwise it delivers to the store (which may be down at the start).
+    sink: RecordSink = (
+        JetStreamSink(store.nats_link(), store.converter)
+        if store.settings.transport == "nats"
+        else RepositorySink(store.lazy_repository())
+    )
     backoff = Backoff(max_attempts=max_attempts)
     worker = Relay(
-        store.outbox(), repository, _now, backoff=backoff, batch=batch, checkpoint=kill_at()
+        store.outbox(),
+        sink,
+        _now,
+        backoff=backoff,
+        batch=batch,
+        checkpoint=kill_at(),
     )
     total, started, outages = RelayStep(), time.monotonic(), 0
     try:
@@ -244,7 +264,105 @@ def relay(
             f"({data['per_second']:,.0f}/s)"
         )
     if total.outage is not None:
+        where = "NATS" if store.settings.transport == "nats" else "the metadata store"
         fail(
-            f"the metadata store cannot be used: {total.outage}; the records wait in the outbox "
-            f"(`metadata outbox status`); run the relay again once the store is up"
+            f"{where} cannot be used: {total.outage}; the records wait in the outbox "
+            f"(`metadata outbox status`); run the relay again once it is up"
         )
+
+
+@click.command()
+@click.option(
+    "--once",
+    "mode",
+    flag_value="once",
+    default=True,
+    help="Drain what is waiting, then stop (the default).",
+)
+@click.option("--follow", "mode", flag_value="follow", help="Keep consuming until Ctrl-C.")
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 10_000),
+    default=500,
+    show_default=True,
+    help="Records per fetch and per store transaction.",
+)
+@click.option(
+    "--max-deliver",
+    type=click.IntRange(1, 100),
+    default=5,
+    show_default=True,
+    help="Deliveries of a record the store refuses before it is a dead letter.",
+)
+@click.option(
+    "--ack-wait",
+    type=click.FloatRange(1, 3600),
+    default=120.0,
+    show_default=True,
+    help="Seconds the broker waits for a batch's acknowledgement before it redelivers.",
+)
+@json_option
+@click.pass_obj
+def consume(
+    container: punq.Container,
+    mode: str,
+    batch: int,
+    max_deliver: int,
+    ack_wait: float,
+    as_json: bool,
+) -> None:
+    """Write what NATS JetStream holds for the store into it (transport "nats").
+
+    A durable pull consumer: it resumes where it stopped; a record is acknowledged after the
+    store committed it, so a crash re-delivers it and the store counts a duplicate. While
+    the store cannot be used nothing is fetched (--once stops, exit 1; --follow waits). A
+    record the store refuses --max-deliver times goes to the stream's dead letters.
+    """
+    store: MetadataStore = container.resolve(MetadataStore)
+    feed = JetStreamConsumer(
+        store.nats_link(), store.converter, ack_wait_s=ack_wait, max_deliver=max_deliver
+    )
+    worker = Consumer(feed, store.lazy_repository())
+    total, started, outages = RelayStep(), time.monotonic(), 0
+    try:
+        while True:
+            step = worker.step(batch)
+            total += step
+            if step.outage is not None:
+                outages += 1
+                if mode == "once":
+                    break
+                wait = Backoff().delay(outages)
+                click.echo(
+                    f"the store cannot be used ({step.outage}); trying again in {wait:.0f}s",
+                    err=True,
+                )
+                time.sleep(wait)
+                continue
+            outages = 0
+            if step.taken:
+                continue
+            if mode == "once":
+                break
+    except KeyboardInterrupt:
+        if mode != "follow":
+            raise
+    elapsed = max(time.monotonic() - started, 1e-9)
+    data = {
+        "stream": store.nats_link().stream,
+        "delivered": total.delivered,
+        "duplicates": total.duplicates,
+        "failed": total.failed,
+        "dead": total.dead,
+        "seconds": round(elapsed, 3),
+        "outage": total.outage,
+    }
+    if as_json:
+        echo_json(data)
+    else:
+        click.echo(
+            f"consume: {total.delivered:,} stored ({total.duplicates:,} already stored), "
+            f"{total.failed:,} to retry, {total.dead:,} dead letters, in {elapsed:.1f}s"
+        )
+    if total.outage is not None:
+        fail(f"the metadata store cannot be used: {total.outage}; the records wait in the stream")

@@ -1,0 +1,320 @@
+"""Records through NATS JetStream: a publisher (the ``nats`` transport, with the outbox as
+its fallback when the broker cannot be reached) and the durable pull consumer that writes
+them to the store (``metadata consume``).
+
+- The stream keeps ``<prefix>.records`` and ``<prefix>.dead`` (dead letters). Each record
+  is published with its record id as ``Nats-Msg-Id``: inside the stream's duplicate window
+  (``DUPLICATE_WINDOW_S``, two minutes) the broker drops a second copy; after it, the
+  store's idempotent append does.
+- The consumer is durable (it resumes where it stopped), explicit-ack, with ``ack_wait``
+  longer than a batch can take, a ``backoff`` schedule for redeliveries and ``max_deliver``;
+  a record the store refuses that many times is published to ``<prefix>.dead`` with its
+  error and acknowledged.
+- nats-py is asyncio; one event loop runs in a background thread per link, and the
+  synchronous ports call into it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import Coroutine, Sequence
+from typing import Any, TypeVar
+
+import nats
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+from nats.js.errors import NotFoundError
+
+from adapters.serialization.records import RecordConverter, RecordDecodeError
+from domain.metadata.query import AppendResult
+from domain.metadata.record import MetadataRecord
+from ports.transport import Delivery
+
+T = TypeVar("T")
+DEFAULT_URL = "nats://127.0.0.1:4222"
+DEFAULT_STREAM = "METADATA"
+DEFAULT_PREFIX = "metadata"
+DURABLE = "metadata-store"
+DUPLICATE_WINDOW_S = 120.0
+ACK_WAIT_S = 120.0
+MAX_DELIVER = 5
+BACKOFF_S = (1.0, 5.0, 30.0, 60.0)
+
+
+class BrokerUnreachable(ConnectionError):
+    """The broker cannot be used now; the message says which and why."""
+
+
+class JetStreamLink:
+    """A connection to one JetStream stream, usable from any thread."""
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        stream: str = DEFAULT_STREAM,
+        prefix: str = DEFAULT_PREFIX,
+        duplicate_window_s: float = DUPLICATE_WINDOW_S,
+        connect_timeout_s: float = 2.0,
+    ) -> None:
+        self.url = url
+        self.stream = stream
+        self.records_subject = f"{prefix}.records"
+        self.dead_subject = f"{prefix}.dead"
+        self._window = duplicate_window_s
+        self._connect_timeout = connect_timeout_s
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._client: Client | None = None
+        self._lock = threading.Lock()
+
+    def run(self, work: Coroutine[Any, Any, T], timeout: float = 300.0) -> T:
+        return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout)
+
+    def client(self) -> Client:
+        """The connection, opened (and the stream made) on first use or after a loss."""
+        with self._lock:
+            if self._client is None or not self._client.is_connected:
+                self._client = self.run(self._connect(), self._connect_timeout + 30)
+            return self._client
+
+    async def _connect(self) -> Client:
+        async def quiet(error: Exception) -> None:
+            """The client's own error reports: the failure is raised below instead."""
+
+        try:
+            client = await asyncio.wait_for(
+                nats.connect(
+                    self.url,
+                    connect_timeout=self._connect_timeout,
+                    allow_reconnect=False,
+                    max_reconnect_attempts=0,
+                    error_cb=quiet,
+                ),
+                self._connect_timeout * 2,
+            )
+        except Exception as failed:  # - every way of not connecting is "unreachable"
+            raise BrokerUnreachable(
+                f"NATS at {self.url} cannot be reached ({type(failed).__name__}: {failed})"
+            ) from None
+        stream = StreamConfig(
+            name=self.stream,
+            subjects=[self.records_subject, self.dead_subject],
+            duplicate_window=self._window,
+        )
+        js = client.jetstream()
+        try:
+            await js.stream_info(self.stream)
+            await js.update_stream(stream)
+        except NotFoundError:
+            await js.add_stream(stream)
+        return client
+
+    def publish(
+        self,
+        items: Sequence[tuple[str, bytes]],
+        subject: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> int:
+        """Publish (record id, body) pairs and wait for the broker's acks; returns how many
+        the broker dropped as duplicates (inside its window)."""
+        client = self.client()
+
+        async def send() -> int:
+            js = client.jetstream()
+            acks = await asyncio.gather(
+                *(
+                    js.publish(
+                        subject or self.records_subject,
+                        body,
+                        headers={"Nats-Msg-Id": record_id, **(headers or {})},
+                        timeout=30,
+                    )
+                    for record_id, body in items
+                )
+            )
+            return sum(1 for ack in acks if ack.duplicate)
+
+        try:
+            return self.run(send())
+        except BrokerUnreachable:
+            raise
+        except Exception as failed:  # - a lost connection or a timeout: the broker's
+            self.forget()
+            raise BrokerUnreachable(
+                f"NATS at {self.url}: {type(failed).__name__}: {failed}"
+            ) from None
+
+    def forget(self) -> None:
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            # Closing a broken connection may fail; it is gone anyway.
+            with contextlib.suppress(Exception):
+                self.run(client.close(), 5)
+
+    def delete_stream(self) -> None:
+        """Tests only: remove the stream."""
+        client = self.client()
+        self.run(client.jetstream().delete_stream(self.stream))
+
+    def close(self) -> None:
+        self.forget()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+
+class JetStreamSink:
+    """Implements RecordSink: the relay's destination when the transport is ``nats`` (the
+    outbox a producer fell back to is published later)."""
+
+    def __init__(self, link: JetStreamLink, converter: RecordConverter) -> None:
+        self._link = link
+        self._converter = converter
+
+    def append(self, records: Sequence[MetadataRecord]) -> AppendResult:
+        items = [(r.record_id, self._converter.dumps(r).encode()) for r in records]
+        duplicates = self._link.publish(items)
+        return AppendResult(queued=len(records) - duplicates, duplicates=duplicates)
+
+    def probe(self) -> None:
+        self._link.client()
+
+
+class NatsPublisher:
+    """Publishes validated records (the ``nats`` transport's one job)."""
+
+    def __init__(self, link: JetStreamLink, converter: RecordConverter) -> None:
+        self._sink = JetStreamSink(link, converter)
+        self.link = link
+
+    def publish(self, records: Sequence[MetadataRecord]) -> AppendResult:
+        return self._sink.append(records)
+
+
+class JetStreamDelivery:
+    """One message fetched by the consumer: its record (None when unreadable), how many
+    times it was delivered, and the message to settle."""
+
+    def __init__(self, message: Msg, record: MetadataRecord | None, problem: str | None) -> None:
+        self.message = message
+        self.record = record
+        self.problem = problem
+
+    @property
+    def deliveries(self) -> int:
+        return int(self.message.metadata.num_delivered or 1)
+
+
+class JetStreamConsumer:
+    """The durable pull consumer of the records subject."""
+
+    def __init__(
+        self,
+        link: JetStreamLink,
+        converter: RecordConverter,
+        *,
+        durable: str = DURABLE,
+        ack_wait_s: float = ACK_WAIT_S,
+        max_deliver: int = MAX_DELIVER,
+        backoff_s: Sequence[float] = BACKOFF_S,
+    ) -> None:
+        self._link = link
+        self._converter = converter
+        self._durable = durable
+        self.max_deliver = max_deliver
+        self._config = ConsumerConfig(
+            durable_name=durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=ack_wait_s,
+            max_deliver=max_deliver,
+            backoff=list(backoff_s)[: max(0, max_deliver - 1)] or None,
+            filter_subject=link.records_subject,
+        )
+        self._subscription: Any = None
+
+    def _pull(self) -> Any:
+        if self._subscription is None:
+            client = self._link.client()
+            self._subscription = self._link.run(
+                client.jetstream().pull_subscribe(
+                    self._link.records_subject,
+                    durable=self._durable,
+                    stream=self._link.stream,
+                    config=self._config,
+                )
+            )
+        return self._subscription
+
+    def fetch(self, batch: int, wait_s: float = 1.0) -> list[JetStreamDelivery]:
+        subscription = self._pull()
+
+        async def take() -> list[Msg]:
+            try:
+                found: list[Msg] = await subscription.fetch(batch, timeout=wait_s)
+                return found
+            except (TimeoutError, nats.errors.TimeoutError):
+                return []
+
+        try:
+            messages = self._link.run(take(), wait_s + 30)
+        except Exception as failed:  # - a lost connection: the broker's
+            self._subscription = None
+            self._link.forget()
+            raise BrokerUnreachable(f"NATS at {self._link.url}: {failed}") from None
+        found = []
+        for message in messages:
+            try:
+                record: MetadataRecord | None = self._converter.loads_stored(message.data.decode())
+                problem = None
+            except (RecordDecodeError, UnicodeDecodeError) as bad:
+                record, problem = None, f"the published record cannot be read: {bad}"[:500]
+            found.append(JetStreamDelivery(message, record, problem))
+        return found
+
+    def ack(self, deliveries: Sequence[Delivery]) -> None:
+        async def settle() -> None:
+            await asyncio.gather(*(_message(d).ack_sync() for d in deliveries))
+
+        if deliveries:
+            self._link.run(settle())
+
+    def retry(self, delivery: Delivery, delay_s: float) -> None:
+        self._link.run(_message(delivery).nak(delay=delay_s))
+
+    def dead(self, delivery: Delivery, error: str) -> None:
+        """Publish to the dead letters with its error, then acknowledge it."""
+        message = _message(delivery)
+        record_id = (message.headers or {}).get("Nats-Msg-Id", "")
+        self._link.publish(
+            [(f"dead-{record_id}-{delivery.deliveries}", message.data)],
+            subject=self._link.dead_subject,
+            headers={"Dataplatform-Error": error[:500], "Dataplatform-Record-Id": record_id},
+        )
+        self._link.run(message.ack_sync())
+
+    def pending(self) -> tuple[int, int]:
+        """(messages not delivered yet, delivered but not acknowledged) of the consumer."""
+        self._pull()  # the durable consumer exists from here on
+        client = self._link.client()
+        info = self._link.run(client.jetstream().consumer_info(self._link.stream, self._durable))
+        return int(info.num_pending or 0), int(info.num_ack_pending or 0)
+
+    def dead_letters(self) -> int:
+        client = self._link.client()
+        info = self._link.run(
+            client.jetstream().stream_info(
+                self._link.stream, subjects_filter=self._link.dead_subject
+            )
+        )
+        subjects = info.state.subjects or {}
+        return int(subjects.get(self._link.dead_subject, 0))
+
+
+def _message(delivery: Delivery) -> Msg:
+    assert isinstance(delivery, JetStreamDelivery), "a delivery of another feed"
+    return delivery.message

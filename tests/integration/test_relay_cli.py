@@ -68,7 +68,7 @@ def test_kill_the_relay_after_a_commit_then_restart(tmp_path: Path) -> None:
     records = records_file(tmp_path / "runs.jsonl", 3000)
     queued = metadata(tmp_path, "emit", str(records))
     assert queued.returncode == 0, queued.stderr
-    assert "3000 record(s) queued in the outbox" in queued.stdout
+    assert "3000 record(s) queued for the store" in queued.stdout
 
     # The store commits the first batch of 1,000; the relay dies before marking it.
     killed = metadata(tmp_path, "relay", "--batch", "1000", DATAPLATFORM_KILL_AT="appended")

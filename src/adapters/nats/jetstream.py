@@ -98,9 +98,8 @@ class JetStreamLink:
                 self._connect_timeout * 2,
             )
         except Exception as failed:  # - every way of not connecting is "unreachable"
-            raise BrokerUnreachable(
-                f"NATS at {self.url} cannot be reached ({type(failed).__name__}: {failed})"
-            ) from None
+            reason = str(failed) or f"no answer within {self._connect_timeout * 2:g}s"
+            raise BrokerUnreachable(f"NATS at {self.url} cannot be reached ({reason})") from None
         stream = StreamConfig(
             name=self.stream,
             subjects=[self.records_subject, self.dead_subject],

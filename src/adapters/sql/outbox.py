@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 
 from adapters.serialization.records import RecordConverter, RecordDecodeError
-from adapters.sql.tables import UtcTimestamp
+from adapters.sql.tables import UtcTimestamp, sequence_column
 from domain.metadata.outbox import OutboxEntry, OutboxStatus
 from domain.metadata.record import MetadataRecord
 
@@ -48,9 +48,7 @@ _tables = MetaData()
 outbox = Table(
     "metadata_outbox",
     _tables,
-    Column(
-        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
+    sequence_column(),
     Column("record_id", String(64), nullable=False),
     Column("body", Text, nullable=False),
     Column("enqueued_at", UtcTimestamp, nullable=False),

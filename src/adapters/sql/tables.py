@@ -49,6 +49,13 @@ class UtcTimestamp(TypeDecorator[datetime]):
         return _EPOCH + timedelta(microseconds=int(value))
 
 
+def sequence_column() -> Column[int]:
+    """An append order: a 64-bit identity (SQLite's rowid alias must be declared INTEGER)."""
+    return Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+
+
 metadata = MetaData()
 
 # `seq` is the append order: it breaks ties between records observed at the same instant
@@ -56,9 +63,7 @@ metadata = MetaData()
 records = Table(
     "metadata_records",
     metadata,
-    Column(
-        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    ),
+    sequence_column(),
     Column("record_id", String(64), nullable=False, unique=True),
     Column("kind", String(32), nullable=False),
     Column("namespace", String(1024), nullable=False),

@@ -9,6 +9,7 @@ store (``<home>/outbox.db``), any database by ``[metadata] outbox`` or
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -164,15 +165,54 @@ def replay(container: punq.Container, first: int | None, last: int | None, as_js
         click.echo(f"{found:,} delivered record(s) back in line; run `metadata relay` to send them")
 
 
+def _modes(command: Callable[..., None]) -> Callable[..., None]:
+    """--once (the default: drain what waits, then stop) or --follow (until Ctrl-C)."""
+    command = click.option(
+        "--follow", "mode", flag_value="follow", help="Keep draining until Ctrl-C."
+    )(command)
+    return click.option(
+        "--once",
+        "mode",
+        flag_value="once",
+        default=True,
+        help="Drain what waits, then stop (the default).",
+    )(command)
+
+
+def _drain(
+    step: Callable[[], RelayStep], mode: str, backoff: Backoff, *, chatty: bool
+) -> tuple[RelayStep, float]:
+    """Run ``step`` until nothing waits (--once) or Ctrl-C (--follow); an outage stops
+    --once and makes --follow wait (backoff) and try again. (the total, seconds)."""
+    total, started, outages = RelayStep(), time.monotonic(), 0
+    try:
+        while True:
+            done = step()
+            total += done
+            if done.outage is not None:
+                outages += 1
+                if mode == "once":
+                    break
+                wait = backoff.delay(outages)
+                click.echo(f"cannot deliver ({done.outage}); trying again in {wait:.0f}s", err=True)
+                time.sleep(wait)
+                continue
+            outages = 0
+            if done.taken:
+                if chatty and mode == "follow":
+                    click.echo(f"delivered {done.delivered:,} ({done.duplicates:,} already stored)")
+                continue
+            if mode == "once":
+                break
+            time.sleep(IDLE_POLL_S)
+    except KeyboardInterrupt:
+        if mode != "follow":
+            raise
+    return total, max(time.monotonic() - started, 1e-9)
+
+
 @click.command()
-@click.option(
-    "--once",
-    "mode",
-    flag_value="once",
-    default=True,
-    help="Drain what is due, then stop (the default).",
-)
-@click.option("--follow", "mode", flag_value="follow", help="Keep draining until Ctrl-C.")
+@_modes
 @click.option(
     "--batch",
     type=click.IntRange(1, 100_000),
@@ -217,34 +257,7 @@ def relay(
         batch=batch,
         checkpoint=kill_at(),
     )
-    total, started, outages = RelayStep(), time.monotonic(), 0
-    try:
-        while True:
-            step = worker.step()
-            total += step
-            if step.outage is not None:
-                outages += 1
-                if mode == "once":
-                    break
-                wait = backoff.delay(outages)
-                click.echo(
-                    f"the store cannot be used ({step.outage}); trying again in {wait:.0f}s",
-                    err=True,
-                )
-                time.sleep(wait)
-                continue
-            outages = 0
-            if step.taken:
-                if not as_json and mode == "follow":
-                    click.echo(f"delivered {step.delivered:,} ({step.duplicates:,} already stored)")
-                continue
-            if mode == "once":
-                break
-            time.sleep(IDLE_POLL_S)
-    except KeyboardInterrupt:
-        if mode != "follow":
-            raise
-    elapsed = max(time.monotonic() - started, 1e-9)
+    total, elapsed = _drain(worker.step, mode, backoff, chatty=not as_json)
     data = {
         "outbox": display_url(store.settings.outbox_url),
         "delivered": total.delivered,
@@ -272,14 +285,7 @@ def relay(
 
 
 @click.command()
-@click.option(
-    "--once",
-    "mode",
-    flag_value="once",
-    default=True,
-    help="Drain what is waiting, then stop (the default).",
-)
-@click.option("--follow", "mode", flag_value="follow", help="Keep consuming until Ctrl-C.")
+@_modes
 @click.option(
     "--batch",
     type=click.IntRange(1, 10_000),
@@ -323,31 +329,10 @@ def consume(
         store.nats_link(), store.converter, ack_wait_s=ack_wait, max_deliver=max_deliver
     )
     worker = Consumer(feed, store.lazy_repository())
-    total, started, outages = RelayStep(), time.monotonic(), 0
     try:
-        while True:
-            step = worker.step(batch)
-            total += step
-            if step.outage is not None:
-                outages += 1
-                if mode == "once":
-                    break
-                wait = Backoff().delay(outages)
-                click.echo(
-                    f"the store cannot be used ({step.outage}); trying again in {wait:.0f}s",
-                    err=True,
-                )
-                time.sleep(wait)
-                continue
-            outages = 0
-            if step.taken:
-                continue
-            if mode == "once":
-                break
-    except KeyboardInterrupt:
-        if mode != "follow":
-            raise
-    elapsed = max(time.monotonic() - started, 1e-9)
+        total, elapsed = _drain(lambda: worker.step(batch), mode, Backoff(), chatty=False)
+    except ConnectionError as down:  # the broker: nothing was taken from it
+        fail(f"{down}; nothing was consumed. Check [metadata] nats / DATAPLATFORM_NATS_URL")
     data = {
         "stream": store.nats_link().stream,
         "delivered": total.delivered,

@@ -136,8 +136,9 @@ def emit(container: punq.Container, file: InputText, as_json: bool) -> None:
         )
     elif result.queued:
         click.echo(
-            f"{file.name}: {result.queued} record(s) queued in the outbox (`metadata relay` "
-            f"delivers them), {result.duplicates} duplicate(s) skipped"
+            f"{file.name}: {result.queued} record(s) queued for the store (`metadata relay` "
+            f"delivers an outbox, `metadata consume` a NATS stream), {result.duplicates} "
+            f"duplicate(s) skipped"
         )
     else:
         click.echo(

@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -430,3 +431,39 @@ def test_the_budget_bounds_what_is_in_flight() -> None:
     assert budget.acquire(25, 0)  # a batch larger than the budget takes all of it
     budget.release(25)
     assert budget.used == 0
+
+
+def test_a_replay_into_an_empty_or_a_filled_store_gives_the_same_answers(
+    outbox_harness: Harness, tmp_path: Path
+) -> None:
+    """Fault: the whole outbox replayed, into the filled store, then into an empty one."""
+    harness = outbox_harness
+    assert harness.outbox is not None
+    for run in range(5):
+        harness.gateway.emit_many(volume(run * 10 + n, rows=n) for n in range(10))
+    harness.deliver()
+
+    def answers(repository: Any) -> tuple[Any, ...]:
+        gateway = MetadataGateway(repository)
+        everything = gateway.query(RecordQuery(limit=1000)).records
+        latest = gateway.latest(RecordKind.INGESTION_VOLUME, ORDERS)
+        history = gateway.history(RecordKind.INGESTION_VOLUME, ORDERS, limit=1000).records
+        return everything, latest, history
+
+    before = answers(harness.repository)
+    assert harness.outbox.replay(None, None, harness.clock()) == 50
+    assert harness.deliver().duplicates == 50  # into the filled store: nothing changes
+    assert answers(harness.repository) == before
+    empty = create_store_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    migrate.upgrade(empty)
+    fresh = SqlMetadataRepository(empty, RecordConverter())
+    harness.outbox.replay(None, None, harness.clock())
+    replayed = Relay(harness.outbox, RepositorySink(fresh), harness.clock)
+    while replayed.step().taken:
+        pass
+    assert answers(fresh) == before  # into an empty one: the same answers
+    harness.outbox.replay(None, None, harness.clock())
+    while replayed.step().taken:
+        pass
+    assert answers(fresh) == before  # a second replay changes nothing
+    empty.dispose()

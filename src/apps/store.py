@@ -104,6 +104,7 @@ class MetadataStore:
     _engine: Engine | None = None
     _outbox: SqlOutbox | None = None
     _link: JetStreamLink | None = None
+    _lazy: MetadataRepository | None = None
 
     @property
     def url(self) -> str:
@@ -161,8 +162,11 @@ class MetadataStore:
         return self._outbox
 
     def lazy_repository(self) -> MetadataRepository:
-        """The repository, opened (and checked) on first use and again after a failure."""
-        return _LazyRepository(self)
+        """The repository, opened (and checked) on first use and again after a failure;
+        one per store, shared by the gateway's reads and the direct transport's writes."""
+        if self._lazy is None:
+            self._lazy = _LazyRepository(self)
+        return self._lazy
 
     def nats_link(self) -> JetStreamLink:
         if self._link is None:
@@ -182,7 +186,7 @@ class MetadataStore:
                 wait_s=self.settings.budget_wait_s,
                 spill=self.settings.spill,
             )
-        return DirectTransport(_LazyRepository(self))
+        return DirectTransport(self.lazy_repository())
 
 
 _BUDGET: list[Budget] = []
@@ -234,7 +238,9 @@ def register_metadata_store(container: punq.Container, settings: Settings) -> Me
     container.register(RecordTransport, factory=store.transport, scope=punq.Scope.singleton)
     container.register(
         MetadataGateway,
-        factory=lambda: MetadataGateway(_LazyRepository(store), container.resolve(RecordTransport)),
+        factory=lambda: MetadataGateway(
+            store.lazy_repository(), container.resolve(RecordTransport)
+        ),
         scope=punq.Scope.singleton,
     )
     container.register(SchemaBaselines, GatewaySchemaBaselines, scope=punq.Scope.singleton)

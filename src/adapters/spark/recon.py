@@ -56,12 +56,13 @@ def _limited(frame: DataFrame, rows: tuple[Rows, ...], role: str) -> DataFrame:
                 f"the {role} has no column {row.column!r} to limit its rows by; it has "
                 f"{', '.join(frame.columns)}"
             )
-        text, value = _q(row.column).cast("string"), row.value
-        if isinstance(frame.schema[row.column].dataType, T.NumericType):
-            # A boolean some databases (SQLite) store as an integer.
-            value = {"true": "1", "false": "0"}.get(value.lower(), value)
+        # A truth value compares as a boolean, whatever the column stores it as (SQLite:
+        # an integer); anything else as text.
+        truth = row.value.lower() in ("true", "false")
+        column = _q(row.column).cast("boolean" if truth else "string")
+        value = F.lit(row.value.lower() == "true") if truth else F.lit(row.value)
         frame = frame.where(
-            (text.isNull() | (text != F.lit(value))) if row.negate else text == F.lit(value)
+            (column.isNull() | (column != value)) if row.negate else column == value
         )
     return frame
 

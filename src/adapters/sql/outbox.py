@@ -243,12 +243,9 @@ class SqlOutbox:
                     .limit(1)
                 ).scalar()
             connection.rollback()
-        oldest = waiting[1]
-        if oldest is not None and not isinstance(oldest, datetime):  # an aggregate's raw value
-            oldest = UtcTimestamp().process_result_value(oldest, self._engine.dialect)
         return OutboxStatus(
             backlog=int(waiting[0]),
-            oldest=oldest,
+            oldest=waiting[1],
             delivered=int(delivered),
             retrying=int(waiting[2]),
             retries=int(waiting[3]),

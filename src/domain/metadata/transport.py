@@ -406,8 +406,6 @@ class Consumer:
                 return RelayStep(taken=len(found), outage=outage)
             for delivery in good:
                 assert delivery.record is not None
-                if delivery in stored:  # an echo of a record stored just now
-                    continue
                 try:
                     duplicates += self._sink.append([delivery.record]).duplicates
                     stored.append(delivery)

@@ -211,6 +211,32 @@ def _drain(
     return total, max(time.monotonic() - started, 1e-9)
 
 
+def _report(
+    command: str, source: tuple[str, str], total: RelayStep, elapsed: float, as_json: bool
+) -> None:
+    """What a drain did, for a person or (--json) a machine."""
+    rate = total.delivered / elapsed
+    if as_json:
+        echo_json(
+            {
+                source[0]: source[1],
+                "delivered": total.delivered,
+                "duplicates": total.duplicates,
+                "failed": total.failed,
+                "dead": total.dead,
+                "seconds": round(elapsed, 3),
+                "per_second": round(rate, 1),
+                "outage": total.outage,
+            }
+        )
+        return
+    click.echo(
+        f"{command}: {total.delivered:,} delivered ({total.duplicates:,} already stored: "
+        f"re-sends), {total.failed:,} to retry, {total.dead:,} dead letters, in "
+        f"{elapsed:.1f}s ({rate:,.0f}/s)"
+    )
+
+
 @click.command()
 @_modes
 @click.option(
@@ -258,24 +284,7 @@ def relay(
         checkpoint=kill_at(),
     )
     total, elapsed = _drain(worker.step, mode, backoff, chatty=not as_json)
-    data = {
-        "outbox": display_url(store.settings.outbox_url),
-        "delivered": total.delivered,
-        "duplicates": total.duplicates,
-        "failed": total.failed,
-        "dead": total.dead,
-        "seconds": round(elapsed, 3),
-        "per_second": round(total.delivered / elapsed, 1),
-        "outage": total.outage,
-    }
-    if as_json:
-        echo_json(data)
-    else:
-        click.echo(
-            f"relay: {total.delivered:,} delivered ({total.duplicates:,} already stored: re-sends), "
-            f"{total.failed:,} to retry, {total.dead:,} dead letters, in {elapsed:.1f}s "
-            f"({data['per_second']:,.0f}/s)"
-        )
+    _report("relay", ("outbox", display_url(store.settings.outbox_url)), total, elapsed, as_json)
     if total.outage is not None:
         where = "NATS" if store.settings.transport == "nats" else "the metadata store"
         fail(
@@ -333,21 +342,6 @@ def consume(
         total, elapsed = _drain(lambda: worker.step(batch), mode, Backoff(), chatty=False)
     except ConnectionError as down:  # the broker: nothing was taken from it
         fail(f"{down}; nothing was consumed. Check [metadata] nats / DATAPLATFORM_NATS_URL")
-    data = {
-        "stream": store.nats_link().stream,
-        "delivered": total.delivered,
-        "duplicates": total.duplicates,
-        "failed": total.failed,
-        "dead": total.dead,
-        "seconds": round(elapsed, 3),
-        "outage": total.outage,
-    }
-    if as_json:
-        echo_json(data)
-    else:
-        click.echo(
-            f"consume: {total.delivered:,} stored ({total.duplicates:,} already stored), "
-            f"{total.failed:,} to retry, {total.dead:,} dead letters, in {elapsed:.1f}s"
-        )
+    _report("consume", ("stream", store.nats_link().stream), total, elapsed, as_json)
     if total.outage is not None:
         fail(f"the metadata store cannot be used: {total.outage}; the records wait in the stream")

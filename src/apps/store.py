@@ -102,7 +102,7 @@ class MetadataStore:
     settings: Settings
     converter: RecordConverter
     _engine: Engine | None = None
-    _outbox: SqlOutbox | None = None
+    _outboxes: dict[str, SqlOutbox] = attrs.field(factory=dict)
     _link: JetStreamLink | None = None
     _lazy: MetadataRepository | None = None
 
@@ -146,20 +146,25 @@ class MetadataStore:
     def migrate(self) -> tuple[str | None, str]:
         return migrate.upgrade(self.engine(), display_url(self.url))
 
-    def outbox(self) -> SqlOutbox:
-        """The outbox the relay drains (and producers fill with ``transport = outbox``)."""
-        if self._outbox is None:
+    def outbox(self, url: str | None = None) -> SqlOutbox:
+        """The configured outbox (producers fill it with ``transport = outbox``), or the one
+        at ``url`` (a database target's, which its runs fill); the relay drains either."""
+        if url is None:
+            url = self.settings.outbox_url
             source = f"{OUTBOX_URL_VARIABLE} or [metadata] outbox"
-            url = check_database_url(self.settings.outbox_url, source, what="outbox url")
+        else:
+            source = "--outbox"
+        url = check_database_url(url, source, what="outbox url")
+        if url not in self._outboxes:
             try:
-                self._outbox = SqlOutbox(create_store_engine(url), self.converter)
+                self._outboxes[url] = SqlOutbox(create_store_engine(url), self.converter)
             except OSError as failed:
                 raise StoreUnavailable(
                     f"the outbox at {display_url(url)}: cannot create "
                     f"{failed.filename or 'its directory'} ({failed.strerror or failed}); set "
-                    f"{OUTBOX_URL_VARIABLE} to a writable place"
+                    f"{source} to a writable place"
                 ) from None
-        return self._outbox
+        return self._outboxes[url]
 
     def lazy_repository(self) -> MetadataRepository:
         """The repository, opened (and checked) on first use and again after a failure;

@@ -3,7 +3,7 @@ moves the rows (Spark)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -15,6 +15,7 @@ from domain.ingestion.plan import Plan, Probe
 from domain.ingestion.spec import PipelineSpec
 from domain.ingestion.state import PipelineState
 from domain.metadata.payloads import ColumnProfile
+from domain.metadata.record import MetadataRecord
 from domain.schema import DataType, Schema
 
 
@@ -79,6 +80,10 @@ class Committed:
     watermark: str | None
 
 
+# The records of a run, built from what its write did, as the write's commit asks for them.
+CommitRecords = Callable[[Written], Sequence[MetadataRecord]]
+
+
 class Batch(Protocol):
     """Rows read for one run, not yet materialised (a Spark DataFrame behind it)."""
 
@@ -123,7 +128,21 @@ class IngestionEngine(Protocol):
         """The batch with ``columns`` converted to the given types (lazily)."""
         ...
 
-    def write(self, spec: PipelineSpec, batch: Batch, plan: Plan, run_id: RunId) -> Written:
+    def records_in_commit(self, spec: PipelineSpec) -> bool:
+        """Whether ``write`` can commit a run's records with its data (a database target's
+        outbox, written in the apply transaction)."""
+        ...
+
+    def write(
+        self,
+        spec: PipelineSpec,
+        batch: Batch,
+        plan: Plan,
+        run_id: RunId,
+        records: CommitRecords | None = None,
+    ) -> Written:
         """Write ``batch`` as the new complete version of the target and switch to it
-        atomically: a reader sees the old version or the new one, never a mix."""
+        atomically: a reader sees the old version or the new one, never a mix. With
+        ``records`` (only where ``records_in_commit``), the records it returns are committed
+        with the data, into the target's outbox: they exist exactly when the data does."""
         ...

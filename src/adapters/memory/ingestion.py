@@ -2,7 +2,9 @@
 
 A real adapter of the IngestionEngine port for fast tests of the run use case; it commits
 a target by swapping one reference (atomic, like the Parquet link), and can be told to
-fail at a step ("read", "write", "commit") to show what a failed run leaves behind.
+fail at a step ("read", "write", "commit") to show what a failed run leaves behind. Given
+an outbox (a list), it commits a run's records there with the data, as a database target
+does in its apply transaction.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from domain.dataset import RunId
 from domain.ingestion.plan import Plan, Probe
 from domain.ingestion.spec import PipelineSpec
 from domain.metadata.payloads import ColumnProfile
+from domain.metadata.record import MetadataRecord
 from domain.schema import DataType, DecimalType, IntegerType, Schema
 from domain.schema.precision import ObservedDecimals, decimal_digits
-from ports.ingestion import Committed, Written
+from ports.ingestion import CommitRecords, Committed, Written
 
 Row = Mapping[str, Any]
 
@@ -44,10 +47,17 @@ class _Version:
 class InMemoryIngestionEngine:
     """Sources by path (rows and schema); targets by path (the committed version)."""
 
-    def __init__(self, sources: Mapping[str, tuple[Sequence[Row], Schema]]) -> None:
+    def __init__(
+        self,
+        sources: Mapping[str, tuple[Sequence[Row], Schema]],
+        *,
+        outbox: list[MetadataRecord] | None = None,
+    ) -> None:
         self.sources = dict(sources)
         self.targets: dict[str, _Version] = {}
         self.fail_at: str | None = None
+        # Given: the target's outbox, where a run's records are committed with its data.
+        self.outbox = outbox
 
     def _maybe_fail(self, step: str) -> None:
         if self.fail_at == step:
@@ -103,13 +113,28 @@ class InMemoryIngestionEngine:
         )
         return MemoryBatch(rows, schema)
 
-    def write(self, spec: PipelineSpec, batch: object, plan: Plan, run_id: RunId) -> Written:
+    def records_in_commit(self, spec: PipelineSpec) -> bool:
+        return self.outbox is not None
+
+    def write(
+        self,
+        spec: PipelineSpec,
+        batch: object,
+        plan: Plan,
+        run_id: RunId,
+        records: CommitRecords | None = None,
+    ) -> Written:
         assert isinstance(batch, MemoryBatch)
         self._maybe_fail("write")
         staged = _Version(run_id.value, batch.rows, batch.schema)
+        written = Written(len(batch.rows), len(batch.rows), None, run_id.value)
+        queued = [] if records is None else list(records(written))
         self._maybe_fail("commit")
         self.targets[spec.target.path or ""] = staged  # one reference swap: atomic
-        return Written(len(batch.rows), len(batch.rows), None, run_id.value)
+        if queued:
+            assert self.outbox is not None, "records in the commit need an outbox"
+            self.outbox.extend(queued)
+        return written
 
 
 def _same(held: Any, value: str) -> bool:

@@ -11,20 +11,26 @@ batch's rows in the read window (the database skips those the target holds); ``s
 row per key, the latest by sequence, with a delete flag (the database upserts by key);
 ``scd2`` the batch, then the rebuilt history of the keys it touches (Spark reads their
 stored history through JDBC; the database replaces it).
+
+With an asynchronous metadata transport the apply transaction also writes the run's
+records into ``metadata_outbox`` of the target database, which ``metadata relay --outbox
+<target url>`` drains: the records exist exactly when the data does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
-from sqlalchemy import Boolean, Column
+from sqlalchemy import Boolean, Column, Connection
 from sqlalchemy.exc import DBAPIError
 
+from adapters.serialization.records import RecordConverter
 from adapters.spark import strategies
 from adapters.spark.errors import engine_step
 from adapters.spark.session import SparkSessionProvider, require_driver
@@ -36,20 +42,24 @@ from adapters.spark.staging import (
     stage_rows,
 )
 from adapters.spark.types import schema_from_spark
+from adapters.sql.outbox import SqlOutbox, create_outbox_tables
 from adapters.sql.targets import (
     DELETED,
+    Applied,
     SqlTarget,
     Stage,
     TargetDatabaseError,
+    Then,
     database_reason,
     jdbc_url,
     libpq_url,
+    sqlalchemy_url,
 )
 from domain.dataset import RunId
 from domain.ingestion.plan import Plan
 from domain.ingestion.spec import Mode, NullCursor, PipelineSpec
 from domain.schema import Schema
-from ports.ingestion import Committed, Written
+from ports.ingestion import CommitRecords, Committed, Written
 
 
 class NullKey(ValueError):
@@ -60,11 +70,48 @@ class DatabaseTargets:
     """The engine's half for database targets: stage with Spark, apply in the database."""
 
     def __init__(
-        self, sessions: SparkSessionProvider, checkpoint: Callable[[str], None] | None = None
+        self,
+        sessions: SparkSessionProvider,
+        checkpoint: Callable[[str], None] | None = None,
+        outbox: RecordConverter | None = None,
     ) -> None:
         self._sessions = sessions
         self._checkpoint = checkpoint or (lambda point: None)
         self._targets: dict[tuple[str, str], SqlTarget] = {}
+        # Given: runs commit their records into the target database's outbox, in this form.
+        self._converter = outbox
+
+    @property
+    def records_in_commit(self) -> bool:
+        return self._converter is not None
+
+    def outbox_url(self, spec: PipelineSpec) -> str:
+        """The URL of the target database, whose outbox ``metadata relay --outbox`` drains
+        (a SQLite file by its absolute path: the relay may run elsewhere)."""
+        if spec.target.kind == "sqlite":
+            return f"sqlite:///{Path(spec.target.path or '').resolve()}"
+        return sqlalchemy_url(spec.target)
+
+    def _then(
+        self,
+        target: SqlTarget,
+        records: CommitRecords | None,
+        written: Callable[[Applied], Written],
+    ) -> Then | None:
+        """What the apply transaction also writes: the run's records, into the target
+        database's outbox (created there on first use)."""
+        if records is None:
+            return None
+        converter = self._converter
+        assert converter is not None, "records in the commit need the outbox's converter"
+
+        def then(connection: Connection, applied: Applied) -> None:
+            create_outbox_tables(connection)
+            SqlOutbox(target.engine, converter).put_in(
+                connection, records(written(applied)), datetime.now(UTC)
+            )
+
+        return then
 
     def sql(self, spec: PipelineSpec) -> SqlTarget:
         key = (spec.name, repr(spec.target))
@@ -103,11 +150,17 @@ class DatabaseTargets:
         return rows
 
     def write(
-        self, spec: PipelineSpec, frame: DataFrame, schema: Schema, plan: Plan, run_id: RunId
+        self,
+        spec: PipelineSpec,
+        frame: DataFrame,
+        schema: Schema,
+        plan: Plan,
+        run_id: RunId,
+        records: CommitRecords | None = None,
     ) -> Written:
         target = self.sql(spec)
         try:
-            return self._write(spec, target, frame, schema, plan, run_id)
+            return self._write(spec, target, frame, schema, plan, run_id, records)
         except DBAPIError as failure:
             raise TargetDatabaseError(
                 f"{target.where}: {database_reason(failure)}; the target is unchanged"
@@ -121,28 +174,39 @@ class DatabaseTargets:
         schema: Schema,
         plan: Plan,
         run_id: RunId,
+        records: CommitRecords | None,
     ) -> Written:
         target.drop_stages()  # what killed runs of this target left behind
         run = run_id.value
         try:
             if plan.strategy is Mode.FULL:
-                return self._full(spec, target, frame, schema, run)
+                return self._full(spec, target, frame, schema, run, records)
             if plan.strategy is Mode.APPEND:
-                return self._append(spec, target, frame, schema, plan, run)
+                return self._append(spec, target, frame, schema, plan, run, records)
             if plan.strategy is Mode.SCD1:
-                return self._scd1(spec, target, frame, schema, run)
-            return self._scd2(spec, target, frame, run)
+                return self._scd1(spec, target, frame, schema, run, records)
+            return self._scd2(spec, target, frame, run, records)
         finally:
             target.drop_stages()
 
     def _full(
-        self, spec: PipelineSpec, target: SqlTarget, frame: DataFrame, schema: Schema, run: str
+        self,
+        spec: PipelineSpec,
+        target: SqlTarget,
+        frame: DataFrame,
+        schema: Schema,
+        run: str,
+        records: CommitRecords | None,
     ) -> Written:
         stage = target.create_stage(run, "full", schema)
         rows = self._stage(spec, frame, stage, "the batch")
         self._checkpoint("staged")
-        applied = target.apply_full(stage, run, spec.keys, rows)
-        return Written(rows, applied.rows_written, None, run)
+
+        def written(applied: Applied) -> Written:
+            return Written(rows, applied.rows_written, None, run)
+
+        then = self._then(target, records, written)
+        return written(target.apply_full(stage, run, spec.keys, rows, then))
 
     def _append(
         self,
@@ -152,6 +216,7 @@ class DatabaseTargets:
         schema: Schema,
         plan: Plan,
         run: str,
+        records: CommitRecords | None,
     ) -> Written:
         assert spec.watermark is not None and plan.window is not None
         column, window = spec.watermark.column, plan.window
@@ -192,6 +257,19 @@ class DatabaseTargets:
             value = self._sessions.session().range(1).select(lower.alias("b")).first()
             bound = _python(value["b"] if value else None, data_type)
         new_watermark = observed["watermark"]
+        reached = None if new_watermark is None else str(new_watermark)
+        rejected = nulls if spec.watermark.null_cursor is NullCursor.EXCLUDE else 0
+
+        def written(applied: Applied) -> Written:
+            return Written(
+                rows_read=int(observed["rows"] or 0),
+                rows_written=applied.rows_written,
+                bytes_written=None,
+                version=run,
+                watermark=reached,
+                rows_rejected=rejected,
+            )
+
         applied = target.apply_append(
             stage,
             run,
@@ -199,16 +277,10 @@ class DatabaseTargets:
             watermark_column=column,
             lower=bound,
             include_nulls=include,
-            watermark=None if new_watermark is None else str(new_watermark),
+            watermark=reached,
+            then=self._then(target, records, written),
         )
-        return Written(
-            rows_read=int(observed["rows"] or 0),
-            rows_written=applied.rows_written,
-            bytes_written=None,
-            version=run,
-            watermark=None if new_watermark is None else str(new_watermark),
-            rows_rejected=nulls if spec.watermark.null_cursor is NullCursor.EXCLUDE else 0,
-        )
+        return written(applied)
 
     def _checked(self, spec: PipelineSpec, frame: DataFrame) -> int:
         """The batch's keys are usable: columns present, no NULL key, no ambiguous change;
@@ -244,7 +316,13 @@ class DatabaseTargets:
         return F.lit(False) if marker is None else F.coalesce(marker, F.lit(False))
 
     def _scd1(
-        self, spec: PipelineSpec, target: SqlTarget, frame: DataFrame, schema: Schema, run: str
+        self,
+        spec: PipelineSpec,
+        target: SqlTarget,
+        frame: DataFrame,
+        schema: Schema,
+        run: str,
+        records: CommitRecords | None,
     ) -> Written:
         rows_read = self._checked(spec, frame)
         latest = strategies.latest_per_key(frame, spec.keys, spec.change_order).withColumn(
@@ -253,22 +331,27 @@ class DatabaseTargets:
         stage = target.create_stage(run, "scd1", schema, extra=[Column(DELETED, Boolean)])
         self._stage(spec, latest, stage, "the batch's latest row per key")
         self._checkpoint("staged")
+
+        def written(applied: Applied) -> Written:
+            return Written(
+                rows_read=rows_read,
+                rows_written=applied.rows_written,
+                bytes_written=None,
+                version=run,
+                rows_inserted=applied.inserted,
+                rows_updated=applied.updated,
+                rows_deleted=applied.deleted,
+            )
+
         applied = target.apply_scd1(
             stage,
             run,
             keys=spec.keys,
             sequence=spec.change_order,
             delete_missing=spec.deletes is not None and spec.deletes.missing_keys,
+            then=self._then(target, records, written),
         )
-        return Written(
-            rows_read=rows_read,
-            rows_written=applied.rows_written,
-            bytes_written=None,
-            version=run,
-            rows_inserted=applied.inserted,
-            rows_updated=applied.updated,
-            rows_deleted=applied.deleted,
-        )
+        return written(applied)
 
     def _read_query(
         self, spec: PipelineSpec, query: str, as_text: list[str] | None = None
@@ -290,7 +373,14 @@ class DatabaseTargets:
             reader = reader.option("customSchema", ", ".join(f"`{n}` STRING" for n in as_text))
         return reader.load()
 
-    def _scd2(self, spec: PipelineSpec, target: SqlTarget, frame: DataFrame, run: str) -> Written:
+    def _scd2(
+        self,
+        spec: PipelineSpec,
+        target: SqlTarget,
+        frame: DataFrame,
+        run: str,
+        records: CommitRecords | None,
+    ) -> Written:
         assert spec.change_order is not None
         self._checked(spec, frame)
         schema = schema_from_spark(frame.schema, where=f"{spec.name} source")
@@ -352,17 +442,26 @@ class DatabaseTargets:
         history_stage = target.create_stage(run, "history", history_schema)
         self._stage(spec, rebuilt, history_stage, "the touched keys' rebuilt history")
         self._checkpoint("staged")
+
+        def written(applied: Applied) -> Written:
+            return Written(
+                rows_read=rows_read,
+                rows_written=applied.rows_written,
+                bytes_written=None,
+                version=run,
+                rows_inserted=applied.inserted,
+                rows_closed=applied.closed,
+            )
+
         applied = target.apply_scd2(
-            batch_stage, history_stage, run, keys=spec.keys, current=strategies.IS_CURRENT
+            batch_stage,
+            history_stage,
+            run,
+            keys=spec.keys,
+            current=strategies.IS_CURRENT,
+            then=self._then(target, records, written),
         )
-        return Written(
-            rows_read=rows_read,
-            rows_written=applied.rows_written,
-            bytes_written=None,
-            version=run,
-            rows_inserted=applied.inserted,
-            rows_closed=applied.closed,
-        )
+        return written(applied)
 
 
 def _python(value: Any, data_type: T.DataType) -> Any:

@@ -25,6 +25,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
+from adapters.serialization.records import RecordConverter
 from adapters.spark import strategies
 from adapters.spark.database_target import DatabaseTargets
 from adapters.spark.endpoints import JdbcEndpoint, endpoint_config, open_endpoint
@@ -38,7 +39,7 @@ from domain.ingestion.plan import Plan, Probe
 from domain.ingestion.spec import LOAD_TIME, Mode, NullCursor, PipelineSpec
 from domain.metadata.payloads import ColumnProfile
 from domain.schema import DataType, Schema
-from ports.ingestion import Committed, Written
+from ports.ingestion import CommitRecords, Committed, Written
 
 COMMIT_MARKER = "_COMMITTED.json"
 _KEEP_VERSIONS = 2  # the current one and the one before it (readers still on it)
@@ -85,12 +86,23 @@ class SparkIngestionEngine:
     """Implements the IngestionEngine port with Spark and the local file system."""
 
     def __init__(
-        self, sessions: SparkSessionProvider, checkpoint: Callable[[str], None] | None = None
+        self,
+        sessions: SparkSessionProvider,
+        checkpoint: Callable[[str], None] | None = None,
+        outbox: RecordConverter | None = None,
     ) -> None:
         self._sessions = sessions
         # Named points of a write, for crash tests (see apps.ingestion.spark_runtime).
         self._checkpoint = checkpoint or (lambda point: None)
-        self._database = DatabaseTargets(sessions, self._checkpoint)
+        # ``outbox``: a database target's runs commit their records into its outbox.
+        self._database = DatabaseTargets(sessions, self._checkpoint, outbox)
+
+    def records_in_commit(self, spec: PipelineSpec) -> bool:
+        return spec.target.is_database and self._database.records_in_commit
+
+    def outbox_url(self, spec: PipelineSpec) -> str | None:
+        """Where a run's records wait when they are committed with its data, if they are."""
+        return self._database.outbox_url(spec) if self.records_in_commit(spec) else None
 
     def read(self, spec: PipelineSpec, plan: Plan) -> SparkBatch:
         config = endpoint_config(spec.name, spec.source)
@@ -195,16 +207,31 @@ class SparkIngestionEngine:
             frame = frame.drop(*strategies.HISTORY_COLUMNS)
         return schema_from_spark(frame.schema, where=f"{spec.name} target")
 
-    def write(self, spec: PipelineSpec, batch: object, plan: Plan, run_id: RunId) -> Written:
+    def write(
+        self,
+        spec: PipelineSpec,
+        batch: object,
+        plan: Plan,
+        run_id: RunId,
+        records: CommitRecords | None = None,
+    ) -> Written:
         assert isinstance(batch, SparkBatch)
         try:
-            return self._write(spec, batch, plan, run_id)
+            return self._write(spec, batch, plan, run_id, records)
         finally:
             batch.frame.unpersist()
 
-    def _write(self, spec: PipelineSpec, batch: SparkBatch, plan: Plan, run_id: RunId) -> Written:
+    def _write(
+        self,
+        spec: PipelineSpec,
+        batch: SparkBatch,
+        plan: Plan,
+        run_id: RunId,
+        records: CommitRecords | None,
+    ) -> Written:
         if spec.target.is_database:
-            return self._database.write(spec, batch.frame, batch.schema, plan, run_id)
+            return self._database.write(spec, batch.frame, batch.schema, plan, run_id, records)
+        assert records is None, "a file target commits no records with its data"
         target = self._target(spec)
         current = self.committed_version(spec)  # refuses an unmanaged target first
         versions = _versions_of(target)

@@ -32,6 +32,9 @@ DEBIAN_JARS = {
 CLIENT_DEFAULTS: Mapping[str, str] = {
     "spark.ui.showConsoleProgress": "false",
     "spark.sql.session.timeZone": "UTC",
+    # Spark's warnings carry JVM stack traces (a missing path, say); the apps say what
+    # failed in one line. A pipeline's [spark] table may set it back to WARN or INFO.
+    "spark.log.level": "ERROR",
 }
 
 # Small and quick for one machine: no UI, one shuffle partition per core.

@@ -4,7 +4,8 @@ A run never writes the target directly. Spark fills staging tables beside it (sa
 of the database, named ``_dp_stage_<target>_<run>_<role>``); then one transaction applies
 them - swap the table (full), insert the new rows (append), upsert and delete by key
 (scd1), replace the history of the keys the batch touched (scd2) - and records the run's
-commit marker in ``_dataplatform_commits`` of the same database. Either all of it commits
+commit marker in ``_dataplatform_commits`` of the same database (and, with an asynchronous
+metadata transport, the run's records in its ``metadata_outbox``). Either all of it commits
 or none of it does, so the marker says exactly what the target holds, even when the run
 was stopped before it could write its state. Staging tables left by a killed run are
 dropped by the next run of the same target.
@@ -175,6 +176,10 @@ class Applied:
     updated: int = 0
     deleted: int = 0
     closed: int = 0
+
+
+# What else the apply transaction writes, given what it applied: the run's records.
+Then = Callable[[Connection, Applied], None]
 
 
 def _explicit_transactions(engine: Engine) -> None:
@@ -395,10 +400,16 @@ class SqlTarget:
         )
 
     def _apply(
-        self, run_id: str, step: str, body: Callable[[Connection], Applied], watermark: str | None
+        self,
+        run_id: str,
+        step: str,
+        body: Callable[[Connection], Applied],
+        watermark: str | None,
+        then: Then | None,
     ) -> Applied:
-        """Run ``body`` and the commit marker in one transaction; a failure leaves the
-        target as it was and names the step."""
+        """Run ``body``, the commit marker and ``then`` (the run's records into the
+        target's outbox) in one transaction; a failure leaves the target as it was and names
+        the step."""
         try:
             with self.engine.begin() as transaction:
                 # INSERT ... SELECT reports its rows only when asked to keep them.
@@ -406,6 +417,8 @@ class SqlTarget:
                 self._begin(connection)
                 applied = body(connection)
                 self._mark(connection, run_id, applied.rows_written, watermark)
+                if then is not None:
+                    then(connection, applied)
                 self._checkpoint("applied")  # inside the transaction, before the commit
         except DBAPIError as failure:
             raise TargetDatabaseError(
@@ -444,7 +457,14 @@ class SqlTarget:
             self._primary_key(connection, keys)
         return self._reflect(connection, self.table_name)
 
-    def apply_full(self, stage: Stage, run_id: str, keys: Sequence[str], rows: int) -> Applied:
+    def apply_full(
+        self,
+        stage: Stage,
+        run_id: str,
+        keys: Sequence[str],
+        rows: int,
+        then: Then | None = None,
+    ) -> Applied:
         """Full refresh: the staging table (of ``rows`` rows) becomes the target (drop +
         rename)."""
 
@@ -457,7 +477,7 @@ class SqlTarget:
                 self._primary_key(connection, keys)
             return Applied(rows, rows)
 
-        return self._apply(run_id, "swapping in the new table", body, None)
+        return self._apply(run_id, "swapping in the new table", body, None, then)
 
     def apply_append(
         self,
@@ -469,6 +489,7 @@ class SqlTarget:
         lower: Any,
         include_nulls: bool,
         watermark: str | None,
+        then: Then | None = None,
     ) -> Applied:
         """Append: the staged rows the target's window (watermark at or after ``lower``)
         does not already hold, compared by ``identity`` column by column, NULL-safe."""
@@ -494,7 +515,7 @@ class SqlTarget:
             rows = max(0, result.rowcount or 0)
             return Applied(rows, rows)
 
-        return self._apply(run_id, "inserting the new rows", body, watermark)
+        return self._apply(run_id, "inserting the new rows", body, watermark, then)
 
     def exists_in(self, connection: Connection) -> bool:
         return inspect(connection).has_table(self.table_name, schema=self.schema_name)
@@ -507,6 +528,7 @@ class SqlTarget:
         keys: Sequence[str],
         sequence: str | None,
         delete_missing: bool,
+        then: Then | None = None,
     ) -> Applied:
         """SCD1: staged rows (one per key, ``__deleted`` marking deletes) upserted by key;
         a row older (by ``sequence``) than the target's changes nothing."""
@@ -592,10 +614,17 @@ class SqlTarget:
                 inserted = upserts - updated - older
             return Applied(inserted + updated, inserted, updated, deleted)
 
-        return self._apply(run_id, "upserting the batch by key", body, None)
+        return self._apply(run_id, "upserting the batch by key", body, None, then)
 
     def apply_scd2(
-        self, touched: Stage, history: Stage, run_id: str, *, keys: Sequence[str], current: str
+        self,
+        touched: Stage,
+        history: Stage,
+        run_id: str,
+        *,
+        keys: Sequence[str],
+        current: str,
+        then: Then | None = None,
     ) -> Applied:
         """SCD2: the history of every key in ``touched`` is replaced by the rebuilt one in
         ``history`` (delete + insert)."""
@@ -630,4 +659,4 @@ class SqlTarget:
             closed = int(before[1]) - int(after[1])
             return Applied(max(0, inserted), max(0, inserted), closed=max(0, closed))
 
-        return self._apply(run_id, "replacing the touched keys' history", body, None)
+        return self._apply(run_id, "replacing the touched keys' history", body, None, then)

@@ -20,7 +20,7 @@ from apps.ingestion.bootstrap import bootstrap, legacy_outputs, store
 from apps.parity import report_parity, since_option
 from apps.runs import heartbeats
 from apps.settings import load_settings
-from apps.store import StoreAppGroup
+from apps.store import StoreAppGroup, display_url
 from domain.dataset import RunId
 from domain.ingestion.errors import EngineFailed
 from domain.ingestion.legacy import parity
@@ -206,6 +206,9 @@ def run(
                 "bytes_written": written.bytes_written,
                 "schema_changed": report.schema_changed,
                 "phases": {p.phase: p.seconds for p in report.phases},
+                "records_outbox": (
+                    None if runtime.records_at is None else display_url(runtime.records_at)
+                ),
             }
         )
         return
@@ -217,6 +220,11 @@ def run(
         + f" in {seconds:.1f}s"
     )
     click.echo("  " + ", ".join(f"{p.phase} {p.seconds:.2f}s" for p in report.phases))
+    if runtime.records_at is not None:
+        click.echo(
+            "  records: committed with the data into the target database's outbox; "
+            f"`metadata relay --outbox {display_url(runtime.records_at)}` delivers them"
+        )
 
 
 @cli.group()

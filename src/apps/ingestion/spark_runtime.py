@@ -33,6 +33,9 @@ class Runtime:
 
     use_case: RunPipeline
     sessions: SparkSessionProvider | None
+    # Where a run's records wait when they are committed with its data (a database
+    # target's outbox, with an asynchronous transport), for `metadata relay --outbox`.
+    records_at: str | None = None
 
     def stop(self) -> None:
         if self.sessions is not None:
@@ -42,7 +45,9 @@ class Runtime:
 def runtime(container: punq.Container, pipeline: PipelineFile) -> Runtime:
     """The run use case for ``pipeline``: its engine (Spark, unless one is registered)."""
     sessions = None
+    records_at = None
     checkpoint = kill_at()
+    store: MetadataStore = container.resolve(MetadataStore)
     try:
         engine: IngestionEngine = container.resolve(IngestionEngine)
     except punq.MissingDependencyError:
@@ -58,12 +63,18 @@ def runtime(container: punq.Container, pipeline: PipelineFile) -> Runtime:
                 else ()
             ),
         )
-        engine = SparkIngestionEngine(sessions, checkpoint)
+        # With an asynchronous transport a database target's run commits its records into
+        # the target's own outbox, in the transaction that commits its data.
+        asynchronous = store.settings.transport != "direct"
+        spark = SparkIngestionEngine(
+            sessions, checkpoint, store.converter if asynchronous else None
+        )
+        records_at = spark.outbox_url(pipeline.spec)
+        engine = spark
     gateway: MetadataGateway = container.resolve(MetadataGateway)
     baselines: SchemaBaselines = container.resolve(SchemaBaselines)
     states: StateStore = container.resolve(StateStore)
     drift = SchemaDriftCheck(baselines, gateway, PolicyBook(pipeline.spec.policy, {}))
-    store: MetadataStore = container.resolve(MetadataStore)
     use_case = RunPipeline(
         engine,
         states,
@@ -75,4 +86,4 @@ def runtime(container: punq.Container, pipeline: PipelineFile) -> Runtime:
         outputs=Outputs(store.settings.ingestion_outputs),
         legacy=legacy_outputs(store.settings.home),
     )
-    return Runtime(use_case, sessions)
+    return Runtime(use_case, sessions, records_at)

@@ -1,7 +1,8 @@
 """The ingestion use case: plan, read, gate, commit, record; all of it or none of it.
 
 A run's data and its commit marker are committed by the engine in one atomic step; the
-records and the state follow. A run that stops after the commit but before the state write
+records follow (or, where the engine can, are committed in the same step, into the target's
+outbox), then the state. A run that stops after the commit but before the state write
 is recognised by the next one through the target's commit marker (``committed_version``):
 what the target shows is what was committed.
 """
@@ -33,7 +34,7 @@ from domain.metadata.payloads import (
 from domain.metadata.query import RecordQuery
 from domain.metadata.record import MetadataRecord
 from domain.runs.lifecycle import RunLifecycle
-from domain.schema.checks import SchemaDriftCheck, drift_payload
+from domain.schema.checks import DriftReport, SchemaDriftCheck, drift_payload
 from ports.ingestion import Batch, IngestionEngine, LegacyOutputs, StateStore, Written
 
 PRODUCER = "ingestion"
@@ -237,27 +238,28 @@ class RunPipeline:
                     raise GateRefused(verdict.refusal)
                 if verdict.types:
                     batch = self._engine.conform(batch, verdict.types)
+            drift = self._judge(spec, run_id, batch)
             self._checkpoint("gated")
             enter("write")
-            written = self._engine.write(spec, batch, current, run_id)
+            # Where the engine can, the records are committed with the data (a database
+            # target's outbox): a run's ingestion_volume exists exactly when its data does.
+            in_commit = drift is not None and self._engine.records_in_commit(spec)
+
+            def commit_records(written: Written) -> list[MetadataRecord]:
+                assert drift is not None
+                records = self._records(spec, run_id, current, written, started_at, phases.close())
+                return self._gateway.checked([*drift.emitted, *findings, *records])
+
+            written = self._engine.write(
+                spec, batch, current, run_id, commit_records if in_commit else None
+            )
             self._checkpoint("committed")
             timings = phases.close()
             if phase is not None:
                 phase("record")
-            changed = True
-            if self._outputs.gateway:
-                report = self._drift_check.observe(
-                    spec.target.subject,
-                    batch.schema,
-                    run_id=run_id,
-                    producer=PRODUCER,
-                    observed_at=self._now(),
-                    with_records=[
-                        *findings,
-                        *self._records(spec, run_id, current, written, started_at, timings),
-                    ],
-                )
-                changed = report.changed
+            if drift is not None and not in_commit:
+                self._gateway.emit_many(commit_records(written))
+            changed = True if drift is None else drift.changed
             if self._legacy is not None:
                 self._legacy.summary(
                     self._summary(spec, run_id, current, started_at, "succeeded", written)
@@ -276,6 +278,19 @@ class RunPipeline:
         lifecycle.succeed(f"{written.rows_written:,} row(s) written")
         self._log(spec, run_id, "succeeded", rows_written=written.rows_written)
         return RunReport(run_id, current, written, timings, changed)
+
+    def _judge(self, spec: PipelineSpec, run_id: RunId, batch: Batch) -> DriftReport | None:
+        """The schema snapshot and drift records of the batch about to be written (None when
+        the run writes no records to the gateway)."""
+        if not self._outputs.gateway:
+            return None
+        return self._drift_check.judge(
+            spec.target.subject,
+            batch.schema,
+            run_id=run_id,
+            producer=PRODUCER,
+            observed_at=self._now(),
+        )
 
     def _log(self, spec: PipelineSpec, run_id: RunId, event: str, **fields: object) -> None:
         if self._legacy is not None:

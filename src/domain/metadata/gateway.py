@@ -146,7 +146,9 @@ class MetadataGateway:
     def emit(self, record: MetadataRecord) -> AppendResult:
         return self.emit_many([record])
 
-    def emit_many(self, records: Iterable[MetadataRecord]) -> AppendResult:
+    def checked(self, records: Iterable[MetadataRecord]) -> list[MetadataRecord]:
+        """``records`` validated, one per id (the first), as ``emit_many`` writes them; for
+        a producer that commits its records itself (an ingestion target's outbox)."""
         batch = list(records)
         problems = validate_batch(batch)
         if problems:
@@ -154,13 +156,17 @@ class MetadataGateway:
         unique: dict[str, MetadataRecord] = {}
         for record in batch:
             unique.setdefault(record.record_id, record)
+        return list(unique.values())
+
+    def emit_many(self, records: Iterable[MetadataRecord]) -> AppendResult:
+        batch = list(records)
+        unique = self.checked(batch)
         if not unique:
             return AppendResult()
-        records = list(unique.values())
         if self._transport is None:
-            result = self._repository.append(records)
+            result = self._repository.append(unique)
         else:
-            result = self._transport.send(records)
+            result = self._transport.send(unique)
         return AppendResult(
             result.accepted, result.duplicates + len(batch) - len(unique), result.queued
         )

@@ -95,6 +95,30 @@ class SchemaDriftCheck:
     ) -> DriftReport:
         """Record ``schema`` when it changed, and its drift; ``with_records`` (a profile of
         the same observation) are emitted in the same batch: all of them or none."""
+        report = self.judge(
+            subject,
+            schema,
+            run_id=run_id,
+            producer=producer,
+            observed_at=observed_at,
+            with_records=with_records,
+        )
+        if report.emitted:
+            self._gateway.emit_many(report.emitted)
+        return report
+
+    def judge(
+        self,
+        subject: DatasetRef,
+        schema: Schema,
+        *,
+        run_id: RunId,
+        producer: str,
+        observed_at: datetime,
+        with_records: Sequence[MetadataRecord] = (),
+    ) -> DriftReport:
+        """What ``observe`` would emit (``emitted``), for a caller that commits the records
+        itself (with the data they describe); emits nothing."""
         baseline_record = self._baselines.latest_snapshot(subject)
         baseline = (
             baseline_record.payload.schema
@@ -102,8 +126,6 @@ class SchemaDriftCheck:
             else None
         )
         if baseline is not None and baseline.fingerprint == schema.fingerprint:
-            if with_records:
-                self._gateway.emit_many(with_records)
             return DriftReport(subject, baseline, schema, None, tuple(with_records))
 
         def record(payload: SchemaSnapshot | SchemaDrift) -> MetadataRecord:
@@ -122,7 +144,6 @@ class SchemaDriftCheck:
             decision = compare(baseline, schema, policy)
             records.append(record(drift_payload(baseline, schema, decision, policy)))
         records.extend(with_records)
-        self._gateway.emit_many(records)
         return DriftReport(subject, baseline, schema, decision, tuple(records))
 
 

@@ -11,20 +11,22 @@ from apps.ingestion.main import cli as ingestion_cli
 from apps.metadata.main import cli as metadata_cli
 
 
-def _invoke(cli: object, home: Path, args: tuple[str, ...]) -> Result:
+def _invoke(
+    cli: object, home: Path, args: tuple[str, ...], env: dict[str, str] | None = None
+) -> Result:
     return CliRunner().invoke(
         cli,  # type: ignore[arg-type]
         ["--url", f"sqlite:///{home / 'metadata.db'}", *args],
-        env={"DATAPLATFORM_HOME": str(home)},
+        env={"DATAPLATFORM_HOME": str(home), **(env or {})},
     )
 
 
-def ingestion(home: Path, *args: str) -> Result:
-    return _invoke(ingestion_cli, home, args)
+def ingestion(home: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    return _invoke(ingestion_cli, home, args, env)
 
 
-def metadata(home: Path, *args: str) -> Result:
-    return _invoke(metadata_cli, home, args)
+def metadata(home: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    return _invoke(metadata_cli, home, args, env)
 
 
 def recon(home: Path, *args: str) -> Result:

@@ -4,6 +4,7 @@ what a failed run leaves behind (nothing)."""
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from domain.metadata import RecordKind, RunEventType
 from domain.metadata.baselines import GatewaySchemaBaselines
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.query import Order, RecordQuery
+from domain.metadata.record import MetadataRecord
 from domain.runs.lifecycle import RunLifecycle
 from domain.schema import Column, DecimalType, IntegerType, Schema, StringType
 from domain.schema.checks import SchemaDriftCheck
@@ -36,10 +38,14 @@ SPEC = PipelineSpec(
 )
 
 
+class Killed(BaseException):
+    """The process stopped at a checkpoint (what SIGKILL does, as far as the run sees)."""
+
+
 class World:
-    def __init__(self) -> None:
+    def __init__(self, outbox: list[MetadataRecord] | None = None, kill_at: str = "") -> None:
         self.engine = InMemoryIngestionEngine(
-            {"wide": (ROWS, WIDE), "narrow": ([{"id": 1}], NARROW)}
+            {"wide": (ROWS, WIDE), "narrow": ([{"id": 1}], NARROW)}, outbox=outbox
         )
         self.states = InMemoryStateStore()
         self.gateway = MetadataGateway(InMemoryMetadataRepository())
@@ -49,7 +55,22 @@ class World:
         drift = SchemaDriftCheck(
             GatewaySchemaBaselines(self.gateway), self.gateway, PolicyBook(SPEC.policy, {})
         )
-        self.use_case = RunPipeline(self.engine, self.states, self.gateway, drift, self.now)
+        self.use_case = RunPipeline(
+            self.engine,
+            self.states,
+            self.gateway,
+            drift,
+            self.now,
+            checkpoint=self._killed(kill_at),
+        )
+
+    @staticmethod
+    def _killed(point: str) -> Callable[[str], None]:
+        def checkpoint(reached: str) -> None:
+            if reached == point:
+                raise Killed(point)
+
+        return checkpoint
 
     def lifecycle(self) -> RunLifecycle:
         return RunLifecycle(self.gateway, SPEC.target.subject, RunId.new(), "ingestion", self.now)
@@ -88,6 +109,33 @@ def test_a_failed_run_leaves_target_and_state_as_they_were(step: str) -> None:
     assert world.events(run) == ["started", "failed"]
     failed = world.gateway.latest(RecordKind.INGESTION_RUNTIME, SPEC.target.subject)
     assert failed is not None and failed.payload.status.value == "failed"  # type: ignore[union-attr]
+
+
+def test_records_committed_with_the_data_exist_exactly_when_it_does() -> None:
+    """An engine that commits the records with the data (a database target's outbox): a
+    run stopped right after its commit has its records waiting; a commit that fails has
+    none, and the gateway got none of them either way."""
+    outbox: list[MetadataRecord] = []
+    world = World(outbox=outbox, kill_at="committed")
+    with pytest.raises(Killed):
+        world.use_case.run(SPEC, world.lifecycle())
+    assert world.engine.rows(SPEC) == tuple(ROWS)
+    kinds = [r.kind for r in outbox]
+    assert kinds == [
+        RecordKind.SCHEMA_SNAPSHOT,
+        RecordKind.INGESTION_VOLUME,
+        RecordKind.INGESTION_RUNTIME,
+    ]
+    assert outbox[1].payload.rows_written == 2  # type: ignore[union-attr]
+    phases = [p.phase for p in outbox[2].payload.phases]  # type: ignore[union-attr]
+    assert phases == ["read", "gate", "write"]
+    assert world.gateway.latest(RecordKind.INGESTION_VOLUME, SPEC.target.subject) is None
+
+    failing = World(outbox=[])
+    failing.engine.fail_at = "commit"
+    with pytest.raises(EngineFailure):
+        failing.use_case.run(SPEC, failing.lifecycle())
+    assert failing.engine.outbox == [] and failing.engine.rows(SPEC) is None
 
 
 def test_the_drift_gate_refuses_before_anything_is_written() -> None:

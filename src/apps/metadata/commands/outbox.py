@@ -11,16 +11,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
 import punq
+from sqlalchemy.engine import make_url
 
 from adapters.nats.jetstream import JetStreamConsumer, JetStreamSink
+from adapters.sql.outbox import SqlOutbox
 from apps.cli.app import bad_input, fail
 from apps.cli.output import echo_json, json_option, table
 from apps.faults import kill_at
-from apps.store import MetadataStore, display_url
+from apps.store import MetadataStore, check_database_url, display_url
 from domain.metadata.outbox import OutboxStatus
 from domain.metadata.query import RecordQuery
 from domain.metadata.transport import (
@@ -53,8 +56,8 @@ def _status_data(status: OutboxStatus, where: str) -> dict[str, Any]:
     }
 
 
-def _metrics(data: dict[str, Any]) -> str:
-    """The figures in the Prometheus text format, for a scraper."""
+def _metrics(outboxes: list[dict[str, Any]]) -> str:
+    """The figures in the Prometheus text format, for a scraper: one series per outbox."""
     lines = []
     for name, help_text in (
         ("backlog", "records waiting for the relay"),
@@ -63,11 +66,14 @@ def _metrics(data: dict[str, Any]) -> str:
         ("retries", "failed attempts of waiting records"),
         ("dead", "dead letters"),
     ):
-        value = data[name] if data[name] is not None else 0
         metric = f"dataplatform_outbox_{name.removesuffix('_s')}" + (
             "_seconds" if name.endswith("_s") else ""
         )
-        lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge", f"{metric} {value}"]
+        lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge"]
+        for data in outboxes:
+            value = data[name] if data[name] is not None else 0
+            where = data["outbox"].replace("\\", "\\\\").replace('"', '\\"')
+            lines.append(f'{metric}{{outbox="{where}"}} {value}')
     return "\n".join(lines)
 
 
@@ -92,52 +98,107 @@ def outbox() -> None:
     """
 
 
+def _outbox_option(*, many: bool) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    if many:
+        return click.option(
+            "--outbox",
+            "extra",
+            multiple=True,
+            metavar="URL",
+            help="Also the outbox in this database (a database target's: `ingestion run` "
+            "names it); repeatable.",
+        )
+    return click.option(
+        "--outbox",
+        "url",
+        metavar="URL",
+        help="The outbox in this database (a database target's) instead of the configured one.",
+    )
+
+
+def _outboxes(store: MetadataStore, urls: tuple[str, ...]) -> list[tuple[str, SqlOutbox]]:
+    """(where, outbox): the configured outbox, then each of ``urls``; an --outbox SQLite
+    file must exist (a typo would otherwise create an empty one and report nothing)."""
+    found = [(display_url(store.settings.outbox_url), store.outbox())]
+    for url in urls:
+        parsed = check_database_url(url, "--outbox", what="outbox url")
+        path = make_url(parsed).database
+        if parsed.startswith("sqlite") and path and not Path(path).is_file():
+            bad_input(
+                f"--outbox {url}: no such SQLite file; give the target database of a run "
+                f"(`ingestion run` prints its outbox's URL)"
+            )
+        found.append((display_url(parsed), store.outbox(parsed)))
+    return found
+
+
 @outbox.command()
 @json_option
 @click.option("--metrics", is_flag=True, help="Print the figures in the Prometheus text format.")
+@_outbox_option(many=True)
 @click.pass_obj
-def status(container: punq.Container, as_json: bool, metrics: bool) -> None:
-    """What waits in the outbox, how long the oldest has waited, retries and dead letters."""
+def status(container: punq.Container, as_json: bool, metrics: bool, extra: tuple[str, ...]) -> None:
+    """What waits in the outbox, how long the oldest has waited, retries and dead letters.
+
+    With --outbox, the configured outbox and each one named (a JSON list then).
+    """
     store: MetadataStore = container.resolve(MetadataStore)
-    where = display_url(store.settings.outbox_url)
-    data = _status_data(store.outbox().status(_now()), where)
-    data["store"] = _store_state(store)
+    reachable = _store_state(store)
+    found = []
+    for where, box in _outboxes(store, extra):
+        data = _status_data(box.status(_now()), where)
+        data["store"] = reachable
+        found.append(data)
     if metrics:
-        click.echo(_metrics(data))
-    elif as_json:
-        echo_json(data)
-    else:
+        click.echo(_metrics(found))
+        return
+    if as_json:
+        echo_json(found if extra else found[0])
+        return
+    rows = []
+    for data in found:
         age = data["oldest_age_s"]
-        click.echo(f"outbox {where}")
-        click.echo(
-            table(
-                ["backlog", "oldest waits", "retrying", "retries", "dead letters", "delivered"],
-                [
-                    [
-                        f"{data['backlog']:,}",
-                        "-" if age is None else f"{age:,.1f}s",
-                        f"{data['retrying']:,}",
-                        f"{data['retries']:,}",
-                        f"{data['dead']:,}",
-                        f"{data['delivered']:,}",
-                    ]
-                ],
-            )
+        rows.append(
+            [
+                data["outbox"],
+                f"{data['backlog']:,}",
+                "-" if age is None else f"{age:,.1f}s",
+                f"{data['retrying']:,}",
+                f"{data['retries']:,}",
+                f"{data['dead']:,}",
+                f"{data['delivered']:,}",
+            ]
         )
-        click.echo(f"store {display_url(store.url)}: {data['store']}")
+    click.echo(
+        table(
+            [
+                "outbox",
+                "backlog",
+                "oldest waits",
+                "retrying",
+                "retries",
+                "dead letters",
+                "delivered",
+            ],
+            rows,
+        )
+    )
+    click.echo(f"store {display_url(store.url)}: {reachable}")
+    for data in found:
         if data["last_error"]:
-            click.echo(f"last error: {data['last_error']}")
-        if data["dead"]:
-            click.echo("dead letters wait for `metadata outbox retry` once their cause is fixed")
+            click.echo(f"last error ({data['outbox']}): {data['last_error']}")
+    if any(data["dead"] for data in found):
+        click.echo("dead letters wait for `metadata outbox retry` once their cause is fixed")
 
 
 @outbox.command()
+@_outbox_option(many=False)
 @json_option
 @click.pass_obj
-def retry(container: punq.Container, as_json: bool) -> None:
+def retry(container: punq.Container, url: str | None, as_json: bool) -> None:
     """Put every dead letter back in line (attempts reset); the relay delivers them next."""
     store: MetadataStore = container.resolve(MetadataStore)
-    moved = store.outbox().retry_dead(_now())
+    moved = _chosen(store, url).retry_dead(_now())
     if as_json:
         echo_json({"requeued": moved})
     else:
@@ -147,9 +208,12 @@ def retry(container: punq.Container, as_json: bool) -> None:
 @outbox.command()
 @click.option("--from", "first", type=click.IntRange(min=1), help="The first sequence to replay.")
 @click.option("--to", "last", type=click.IntRange(min=1), help="The last sequence to replay.")
+@_outbox_option(many=False)
 @json_option
 @click.pass_obj
-def replay(container: punq.Container, first: int | None, last: int | None, as_json: bool) -> None:
+def replay(
+    container: punq.Container, first: int | None, last: int | None, url: str | None, as_json: bool
+) -> None:
     """Queue delivered records again, all or the sequences --from .. --to.
 
     A replayed record the store holds already is a duplicate: a replay, into an empty or a
@@ -158,11 +222,15 @@ def replay(container: punq.Container, first: int | None, last: int | None, as_js
     if first is not None and last is not None and first > last:
         bad_input(f"--from {first} --to {last}: --from must not be after --to")
     store: MetadataStore = container.resolve(MetadataStore)
-    found = store.outbox().replay(first, last, _now())
+    found = _chosen(store, url).replay(first, last, _now())
     if as_json:
         echo_json({"requeued": found})
     else:
         click.echo(f"{found:,} delivered record(s) back in line; run `metadata relay` to send them")
+
+
+def _chosen(store: MetadataStore, url: str | None) -> SqlOutbox:
+    return store.outbox() if url is None else _outboxes(store, (url,))[1][1]
 
 
 def _modes(command: Callable[..., None]) -> Callable[..., None]:
@@ -253,10 +321,16 @@ def _report(
     show_default=True,
     help="Failed attempts before a record the store refuses becomes a dead letter.",
 )
+@_outbox_option(many=True)
 @json_option
 @click.pass_obj
 def relay(
-    container: punq.Container, mode: str, batch: int, max_attempts: int, as_json: bool
+    container: punq.Container,
+    mode: str,
+    batch: int,
+    max_attempts: int,
+    extra: tuple[str, ...],
+    as_json: bool,
 ) -> None:
     """Deliver the outbox's records to the metadata store, in order, in batches.
 
@@ -265,6 +339,10 @@ def relay(
     the store cannot be reached nothing is counted against the records: --once stops and
     says so (exit 1), --follow waits and tries again. Delivery is at least once; a record
     sent twice (after a crash) is a duplicate in the store, never a second row.
+
+    With --outbox it drains the configured outbox and each one named, in turn: a database
+    target's runs commit their records into their own database's outbox (with transport
+    "outbox" or "nats"), and `ingestion run` prints its URL.
     """
     store: MetadataStore = container.resolve(MetadataStore)
     # With transport "nats" the outbox holds what producers could not publish: the relay
@@ -275,16 +353,26 @@ def relay(
         else RepositorySink(store.lazy_repository())
     )
     backoff = Backoff(max_attempts=max_attempts)
-    worker = Relay(
-        store.outbox(),
-        sink,
-        _now,
-        backoff=backoff,
-        batch=batch,
-        checkpoint=kill_at(),
-    )
-    total, elapsed = _drain(worker.step, mode, backoff, chatty=not as_json)
-    _report("relay", ("outbox", display_url(store.settings.outbox_url)), total, elapsed, as_json)
+    outboxes = _outboxes(store, extra)
+    checkpoint = kill_at()
+    workers = [
+        Relay(box, sink, _now, backoff=backoff, batch=batch, checkpoint=checkpoint)
+        for _, box in outboxes
+    ]
+
+    def every() -> RelayStep:
+        """A batch from each outbox in turn (an outage stops the round)."""
+        total = RelayStep()
+        for worker in workers:
+            done = worker.step()
+            total += done
+            if done.outage is not None:
+                break
+        return total
+
+    total, elapsed = _drain(every, mode, backoff, chatty=not as_json)
+    where = ", ".join(w for w, _ in outboxes)
+    _report("relay", ("outbox", where), total, elapsed, as_json)
     if total.outage is not None:
         where = "NATS" if store.settings.transport == "nats" else "the metadata store"
         fail(

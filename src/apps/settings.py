@@ -6,6 +6,7 @@ Resolution, first match wins:
   transport      DATAPLATFORM_METADATA_TRANSPORT > [metadata] transport > direct
   outbox URL     DATAPLATFORM_OUTBOX_URL > [metadata] outbox > sqlite:///<home>/outbox.db
   NATS URL       DATAPLATFORM_NATS_URL > [metadata] nats > nats://127.0.0.1:4222
+  NATS stream    DATAPLATFORM_NATS_STREAM > [metadata] nats_stream > METADATA
   settings file  DATAPLATFORM_SETTINGS > <home>/settings.toml (optional)
   home           DATAPLATFORM_HOME > ~/.dataplatform
 """
@@ -13,6 +14,7 @@ Resolution, first match wins:
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +35,8 @@ TRANSPORTS = ("direct", "outbox", "nats")
 TRANSPORT_VARIABLE = "DATAPLATFORM_METADATA_TRANSPORT"
 OUTBOX_URL_VARIABLE = "DATAPLATFORM_OUTBOX_URL"
 NATS_URL_VARIABLE = "DATAPLATFORM_NATS_URL"
+NATS_STREAM_VARIABLE = "DATAPLATFORM_NATS_STREAM"
+_STREAM_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 @attrs.frozen
@@ -42,6 +46,8 @@ class MetadataSection:
     transport: str | None = None
     outbox: str | None = None  # the outbox database; default sqlite:///<home>/outbox.db
     nats: str | None = None  # the broker of transport "nats"; default nats://127.0.0.1:4222
+    # The JetStream stream (its subjects: the name in lower case, .records and .dead).
+    nats_stream: str | None = None
     budget: int = attrs.field(default=10_000, validator=attrs.validators.ge(1))
     budget_wait_s: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
     spill: bool = True  # when the budget has no room in time: to the outbox, else fail
@@ -77,6 +83,7 @@ class Settings:
     transport: str = "direct"
     outbox_url: str = ""  # where the outbox is (the relay's source), always set by load_settings
     nats_url: str = "nats://127.0.0.1:4222"
+    nats_stream: str = "METADATA"
     budget: int = 10_000  # records in flight to the broker per process
     budget_wait_s: float = 30.0
     spill: bool = True
@@ -165,6 +172,17 @@ def load_settings(environ: Mapping[str, str] | None = None, url: str | None = No
         or from_file.metadata.outbox
         or URL.create("sqlite", database=str(home / "outbox.db")).render_as_string()
     )
+    stream = env.get(NATS_STREAM_VARIABLE) or from_file.metadata.nats_stream or "METADATA"
+    if not _STREAM_NAME.fullmatch(stream):
+        where = (
+            NATS_STREAM_VARIABLE
+            if env.get(NATS_STREAM_VARIABLE)
+            else f"{settings_path} [metadata] nats_stream"
+        )
+        raise SettingsError(
+            f"{where}: {stream!r} is not a stream name; use letters, digits, '-' and '_' "
+            f"(at most 64)"
+        )
     chosen: dict[str, Any] = {
         "ingestion_outputs": outputs,
         "transport": transport,
@@ -172,6 +190,7 @@ def load_settings(environ: Mapping[str, str] | None = None, url: str | None = No
         "nats_url": env.get(NATS_URL_VARIABLE)
         or from_file.metadata.nats
         or "nats://127.0.0.1:4222",
+        "nats_stream": stream,
         "budget": from_file.metadata.budget,
         "budget_wait_s": from_file.metadata.budget_wait_s,
         "spill": from_file.metadata.spill,

@@ -175,7 +175,8 @@ class MetadataStore:
 
     def nats_link(self) -> JetStreamLink:
         if self._link is None:
-            self._link = JetStreamLink(self.settings.nats_url)
+            stream = self.settings.nats_stream
+            self._link = JetStreamLink(self.settings.nats_url, stream=stream, prefix=stream.lower())
         return self._link
 
     def transport(self) -> RecordTransport:

@@ -467,3 +467,59 @@ def test_a_replay_into_an_empty_or_a_filled_store_gives_the_same_answers(
         pass
     assert answers(fresh) == before  # a second replay changes nothing
     empty.dispose()
+
+
+def test_a_stream_replayed_from_a_point_into_an_empty_or_a_filled_store(
+    nats_harness: Harness, tmp_path: Path
+) -> None:
+    """Fault: the stream read again (by sequence and by time), into the filled store and
+    into empty ones; the durable consumer stays where it was."""
+    harness = nats_harness
+    harness.gateway.emit_many(volume(n, rows=n) for n in range(10))
+    time.sleep(0.05)
+    second_batch_at = datetime.now(UTC)
+    time.sleep(0.05)
+    for start in (10, 20):
+        harness.gateway.emit_many(volume(n, rows=n) for n in range(start, start + 10))
+    harness.deliver()
+    assert harness.link is not None
+    figures = harness.link.figures(durable=f"d{harness.link.stream.removeprefix('TEST_')}")
+    assert (figures.messages, figures.first_seq, figures.last_seq) == (30, 1, 30)
+    assert (figures.pending, figures.unacknowledged) == (0, 0)
+
+    def replay(into: Any, start: int | datetime) -> RelayStep:
+        feed = JetStreamConsumer(harness.link, RecordConverter(), replay_from=start)  # type: ignore[arg-type]
+        consumer = Consumer(feed, into)
+        total = RelayStep()
+        while (step := consumer.step(100, wait_s=0.3)).taken:
+            total += step
+        return total
+
+    def answers(repository: Any) -> tuple[Any, ...]:
+        gateway = MetadataGateway(repository)
+        everything = gateway.query(RecordQuery(limit=1000)).records
+        latest = gateway.latest(RecordKind.INGESTION_VOLUME, ORDERS)
+        history = gateway.history(RecordKind.INGESTION_VOLUME, ORDERS, limit=1000).records
+        return everything, latest, history
+
+    def empty(name: str) -> SqlMetadataRepository:
+        engine = create_store_engine(f"sqlite:///{tmp_path / name}")
+        migrate.upgrade(engine)
+        return SqlMetadataRepository(engine, RecordConverter())
+
+    before = answers(harness.repository)
+    filled = replay(harness.repository, 11)
+    assert (filled.delivered, filled.duplicates) == (20, 20)  # into the filled store
+    assert answers(harness.repository) == before
+    whole = empty("whole.db")
+    assert replay(whole, 1).delivered == 30
+    assert answers(whole) == before  # the whole stream into an empty store: the same answers
+    assert replay(whole, 1).duplicates == 30 and answers(whole) == before  # a second: nothing
+    by_sequence, by_time = empty("by-sequence.db"), empty("by-time.db")
+    replay(by_sequence, 11)
+    replay(by_time, second_batch_at)
+    kept = {r.record_id for r in answers(harness.repository)[0] if r.payload.rows_read >= 10}
+    assert {r.record_id for r in answers(by_sequence)[0]} == kept  # from the point on
+    assert answers(by_time) == answers(by_sequence)
+    after = harness.link.figures(durable=f"d{harness.link.stream.removeprefix('TEST_')}")
+    assert (after.pending, after.unacknowledged) == (0, 0)  # the durable consumer untouched

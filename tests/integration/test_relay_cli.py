@@ -119,3 +119,61 @@ def test_the_outbox_during_an_outage_and_after(tmp_path: Path) -> None:
         recovered = json.loads(metadata(tmp_path, "outbox", "status", "--json", **up).stdout)
         assert (recovered["backlog"], recovered["store"]) == (0, "reachable")
         assert stored(url) == (50, 50)
+
+
+def test_nats_stream_status_consume_and_a_replay_from_a_point(tmp_path: Path) -> None:
+    """Transport "nats" from the command line, on a stream of its own: the stream's figures
+    before and after `metadata consume`, then a replay from a sequence into the filled
+    store (every record a duplicate) and into an empty one (what was published from there)."""
+    import uuid
+
+    from adapters.nats.jetstream import JetStreamLink
+    from services import nats_url
+
+    stream = f"TEST_CLI_{uuid.uuid4().hex[:8]}"
+    nats = {
+        "DATAPLATFORM_METADATA_TRANSPORT": "nats",
+        "DATAPLATFORM_NATS_URL": nats_url(),
+        "DATAPLATFORM_NATS_STREAM": stream,
+    }
+    home = tmp_path / "home"
+    try:
+        for part in range(2):
+            emitted = metadata(
+                home,
+                "emit",
+                str(records_file(tmp_path / f"r{part}.jsonl", 10 * (part + 1))),
+                **nats,
+            )
+            assert emitted.returncode == 0, emitted.stderr
+        # 10 records, then 20 of which the first 10 are the same ids: the broker drops them.
+        before = metadata(home, "stream", "status", "--json", **nats)
+        assert before.returncode == 0, before.stderr
+        figures = json.loads(before.stdout)
+        assert (figures["messages"], figures["first_seq"], figures["last_seq"]) == (20, 1, 20)
+        assert figures["pending"] is None  # no consumer yet
+        consumed = metadata(home, "consume", "--json", **nats)
+        assert consumed.returncode == 0, consumed.stderr
+        assert json.loads(consumed.stdout)["delivered"] == 20
+        after = json.loads(metadata(home, "stream", "status", "--json", **nats).stdout)
+        assert (after["pending"], after["unacknowledged"]) == (0, 0)
+        text_status = metadata(home, "stream", "status", **nats)
+        print(text_status.stdout)
+        assert "1..20" in text_status.stdout
+
+        replayed = metadata(home, "consume", "--replay-from", "11", "--json", **nats)
+        assert replayed.returncode == 0, replayed.stderr
+        done = json.loads(replayed.stdout)
+        assert (done["delivered"], done["duplicates"]) == (10, 10)  # into the filled store
+        empty = f"sqlite:///{tmp_path / 'empty.db'}"
+        fresh = metadata(home, "--url", empty, "consume", "--replay-from", "11", "--json", **nats)
+        assert fresh.returncode == 0, fresh.stderr
+        assert (json.loads(fresh.stdout)["delivered"], stored(empty)) == (10, (10, 10))
+        both = metadata(
+            home, "consume", "--replay-from", "1", "--replay-since", "2024-01-01T00:00:00Z", **nats
+        )
+        assert both.returncode == 2 and "give one point" in both.stderr
+    finally:
+        link = JetStreamLink(nats_url(), stream=stream, prefix=stream.lower())
+        link.delete_stream()
+        link.close()

@@ -10,6 +10,8 @@ them to the store (``metadata consume``).
   longer than a batch can take, a ``backoff`` schedule for redeliveries and ``max_deliver``;
   a record the store refuses that many times is published to ``<prefix>.dead`` with its
   error and acknowledged.
+- A replay (``replay_from`` a stream sequence or a time) reads the stream again with an
+  ephemeral consumer of its own; the store's idempotent append makes it harmless.
 - nats-py is asyncio; one event loop runs in a background thread per link, and the
   synchronous ports call into it.
 """
@@ -20,12 +22,14 @@ import asyncio
 import contextlib
 import threading
 from collections.abc import Coroutine, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
+import attrs
 import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import NotFoundError
 
 from adapters.serialization.records import RecordConverter, RecordDecodeError
@@ -42,6 +46,24 @@ DUPLICATE_WINDOW_S = 120.0
 ACK_WAIT_S = 120.0
 MAX_DELIVER = 5
 BACKOFF_S = (1.0, 5.0, 30.0, 60.0)
+
+
+REPLAY_IDLE_S = 60.0
+
+
+@attrs.frozen
+class StreamFigures:
+    """What the stream holds (records and dead letters) and its durable consumer's lag."""
+
+    stream: str
+    messages: int  # records and dead letters kept
+    first_seq: int
+    last_seq: int
+    dead: int
+    consumer: str
+    pending: int | None  # not delivered to the consumer yet (None: no consumer yet)
+    unacknowledged: int | None  # delivered, not acknowledged (being stored, or lost)
+    redelivered: int | None
 
 
 class BrokerUnreachable(ConnectionError):
@@ -156,6 +178,39 @@ class JetStreamLink:
             with contextlib.suppress(Exception):
                 self.run(client.close(), 5)
 
+    def figures(self, durable: str = DURABLE) -> StreamFigures:
+        """What the stream holds and how far its durable consumer is (None: not made yet)."""
+        client = self.client()
+
+        async def read() -> StreamFigures:
+            js = client.jetstream()
+            info = await js.stream_info(self.stream, subjects_filter=self.dead_subject)
+            state = info.state
+            consumer: tuple[int, int, int] | None = None
+            with contextlib.suppress(NotFoundError):
+                found = await js.consumer_info(self.stream, durable)
+                consumer = (
+                    int(found.num_pending or 0),
+                    int(found.num_ack_pending or 0),
+                    int(found.num_redelivered or 0),
+                )
+            return StreamFigures(
+                stream=self.stream,
+                messages=int(state.messages or 0),
+                first_seq=int(state.first_seq or 0),
+                last_seq=int(state.last_seq or 0),
+                dead=int((state.subjects or {}).get(self.dead_subject, 0)),
+                consumer=durable,
+                pending=None if consumer is None else consumer[0],
+                unacknowledged=None if consumer is None else consumer[1],
+                redelivered=None if consumer is None else consumer[2],
+            )
+
+        try:
+            return self.run(read(), 30)
+        except NotFoundError:
+            return StreamFigures(self.stream, 0, 0, 0, 0, durable, None, None, None)
+
     def delete_stream(self) -> None:
         """Tests only: remove the stream."""
         client = self.client()
@@ -221,19 +276,31 @@ class JetStreamConsumer:
         ack_wait_s: float = ACK_WAIT_S,
         max_deliver: int = MAX_DELIVER,
         backoff_s: Sequence[float] = BACKOFF_S,
+        replay_from: int | datetime | None = None,
     ) -> None:
+        """``replay_from`` (a stream sequence or a time): a replay instead, by a consumer of
+        its own (ephemeral, gone a minute after its last fetch) that reads the stream from
+        that point; the durable consumer is left where it was."""
         self._link = link
         self._converter = converter
-        self._durable = durable
+        self._durable: str | None = durable if replay_from is None else None
         self.max_deliver = max_deliver
         self._config = ConsumerConfig(
-            durable_name=durable,
+            durable_name=self._durable,
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=ack_wait_s,
             max_deliver=max_deliver,
             backoff=list(backoff_s)[: max(0, max_deliver - 1)] or None,
             filter_subject=link.records_subject,
         )
+        if isinstance(replay_from, int):
+            self._config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
+            self._config.opt_start_seq = replay_from
+        elif isinstance(replay_from, datetime):
+            self._config.deliver_policy = DeliverPolicy.BY_START_TIME
+            self._config.opt_start_time = replay_from
+        if replay_from is not None:
+            self._config.inactive_threshold = REPLAY_IDLE_S
         self._subscription: Any = None
 
     def _pull(self) -> Any:
@@ -298,9 +365,8 @@ class JetStreamConsumer:
 
     def pending(self) -> tuple[int, int]:
         """(messages not delivered yet, delivered but not acknowledged) of the consumer."""
-        self._pull()  # the durable consumer exists from here on
-        client = self._link.client()
-        info = self._link.run(client.jetstream().consumer_info(self._link.stream, self._durable))
+        subscription = self._pull()  # the consumer exists from here on
+        info = self._link.run(subscription.consumer_info())
         return int(info.num_pending or 0), int(info.num_ack_pending or 0)
 
     def dead_letters(self) -> int:

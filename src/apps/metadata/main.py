@@ -11,7 +11,7 @@ from apps.metadata.commands.backfill import backfill
 from apps.metadata.commands.drift import check_precision, diff
 from apps.metadata.commands.harvest import harvest
 from apps.metadata.commands.migrate import migrate
-from apps.metadata.commands.outbox import consume, outbox, relay
+from apps.metadata.commands.outbox import consume, outbox, relay, stream
 from apps.metadata.commands.reading import history, latest, query
 from apps.metadata.commands.records import emit, records
 from apps.settings import load_settings
@@ -48,6 +48,7 @@ cli.add_command(migrate)
 cli.add_command(relay)
 cli.add_command(outbox)
 cli.add_command(consume)
+cli.add_command(stream)
 
 if __name__ == "__main__":
     cli()

@@ -42,3 +42,14 @@ def test_a_wrong_transport_names_where_it_came_from(tmp_path: Path) -> None:
     (tmp_path / "settings.toml").write_text('[metadata]\ntransport = "queue"\n')
     with pytest.raises(SettingsError, match=r"settings.toml \[metadata\] transport: expected"):
         load_settings(home)
+
+
+def test_the_nats_stream_by_file_or_environment_and_a_wrong_name(tmp_path: Path) -> None:
+    home = {"DATAPLATFORM_HOME": str(tmp_path)}
+    assert load_settings(home).nats_stream == "METADATA"
+    (tmp_path / "settings.toml").write_text('[metadata]\nnats_stream = "METADATA_QA"\n')
+    assert load_settings(home).nats_stream == "METADATA_QA"
+    overridden = load_settings({**home, "DATAPLATFORM_NATS_STREAM": "METADATA_DEV"})
+    assert overridden.nats_stream == "METADATA_DEV"
+    with pytest.raises(SettingsError, match="DATAPLATFORM_NATS_STREAM: 'a.b' is not a stream"):
+        load_settings({**home, "DATAPLATFORM_NATS_STREAM": "a.b"})

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
 import punq
 from sqlalchemy.engine import make_url
@@ -22,6 +23,7 @@ from adapters.nats.jetstream import JetStreamConsumer, JetStreamSink
 from adapters.sql.outbox import SqlOutbox
 from apps.cli.app import bad_input, fail
 from apps.cli.output import echo_json, json_option, table
+from apps.cli.params import UtcDateTime
 from apps.faults import kill_at
 from apps.store import MetadataStore, check_database_url, display_url
 from domain.metadata.outbox import OutboxStatus
@@ -404,6 +406,19 @@ def relay(
     show_default=True,
     help="Seconds the broker waits for a batch's acknowledgement before it redelivers.",
 )
+@click.option(
+    "--replay-from",
+    "from_seq",
+    type=click.IntRange(min=1),
+    metavar="SEQ",
+    help="Replay: read the stream again from this sequence (`metadata stream status`).",
+)
+@click.option(
+    "--replay-since",
+    "since",
+    type=UtcDateTime(),
+    help="Replay: read the stream again from this time (ISO 8601 with an offset).",
+)
 @json_option
 @click.pass_obj
 def consume(
@@ -412,6 +427,8 @@ def consume(
     batch: int,
     max_deliver: int,
     ack_wait: float,
+    from_seq: int | None,
+    since: datetime | None,
     as_json: bool,
 ) -> None:
     """Write what NATS JetStream holds for the store into it (transport "nats").
@@ -420,10 +437,21 @@ def consume(
     store committed it, so a crash re-delivers it and the store counts a duplicate. While
     the store cannot be used nothing is fetched (--once stops, exit 1; --follow waits). A
     record the store refuses --max-deliver times goes to the stream's dead letters.
+
+    \b
+    A replay (--replay-from SEQ or --replay-since TIME) reads the stream again from that
+    point with a consumer of its own, leaving the durable one where it was. Into a filled
+    store every record is a duplicate; into an empty one it rebuilds the same answers.
     """
+    if from_seq is not None and since is not None:
+        bad_input("--replay-from and --replay-since: give one point to replay from")
     store: MetadataStore = container.resolve(MetadataStore)
     feed = JetStreamConsumer(
-        store.nats_link(), store.converter, ack_wait_s=ack_wait, max_deliver=max_deliver
+        store.nats_link(),
+        store.converter,
+        ack_wait_s=ack_wait,
+        max_deliver=max_deliver,
+        replay_from=from_seq if from_seq is not None else since,
     )
     worker = Consumer(feed, store.lazy_repository())
     try:
@@ -433,3 +461,69 @@ def consume(
     _report("consume", ("stream", store.nats_link().stream), total, elapsed, as_json)
     if total.outage is not None:
         fail(f"the metadata store cannot be used: {total.outage}; the records wait in the stream")
+
+
+@click.group()
+def stream() -> None:
+    """Look at the NATS JetStream stream the "nats" transport publishes to.
+
+    \b
+      metadata stream status            records kept, sequences, the consumer's lag
+      metadata stream status --metrics  the same for a Prometheus scraper
+    """
+
+
+@stream.command("status")
+@json_option
+@click.option("--metrics", is_flag=True, help="Print the figures in the Prometheus text format.")
+@click.pass_obj
+def stream_status(container: punq.Container, as_json: bool, metrics: bool) -> None:
+    """What the stream keeps, its first and last sequence (the points a replay starts from),
+    what the durable consumer has still to store, and the dead letters."""
+    store: MetadataStore = container.resolve(MetadataStore)
+    try:
+        figures = store.nats_link().figures()
+    except ConnectionError as down:
+        fail(f"{down}. Check [metadata] nats / DATAPLATFORM_NATS_URL")
+    data = attrs.asdict(figures)
+    data["store"] = _store_state(store)
+    if metrics:
+        lines = []
+        for name, help_text in (
+            ("messages", "records and dead letters the stream keeps"),
+            ("pending", "records the consumer has not been given yet"),
+            ("unacknowledged", "records given to the consumer and not acknowledged"),
+            ("redelivered", "records delivered more than once"),
+            ("dead", "dead letters"),
+        ):
+            metric = f"dataplatform_stream_{name}"
+            lines += [f"# HELP {metric} {help_text}", f"# TYPE {metric} gauge"]
+            lines.append(f'{metric}{{stream="{figures.stream}"}} {data[name] or 0}')
+        click.echo("\n".join(lines))
+        return
+    if as_json:
+        echo_json(data)
+        return
+
+    def shown(value: int | None) -> str:
+        return "-" if value is None else f"{value:,}"
+
+    click.echo(f"stream {figures.stream} at {store.settings.nats_url}")
+    click.echo(
+        table(
+            ["kept", "sequences", "pending", "unacknowledged", "redelivered", "dead letters"],
+            [
+                [
+                    f"{figures.messages:,}",
+                    f"{figures.first_seq:,}..{figures.last_seq:,}" if figures.messages else "-",
+                    shown(figures.pending),
+                    shown(figures.unacknowledged),
+                    shown(figures.redelivered),
+                    f"{figures.dead:,}",
+                ]
+            ],
+        )
+    )
+    click.echo(f"store {display_url(store.url)}: {data['store']}")
+    if figures.pending is None:
+        click.echo(f"the consumer {figures.consumer} is made by the first `metadata consume`")

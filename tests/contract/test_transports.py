@@ -390,10 +390,13 @@ def test_the_broker_down_then_up(nats_harness: Harness) -> None:
     down = JetStreamLink("nats://127.0.0.1:9", stream="NONE", connect_timeout_s=0.5)
     harness.broker._publisher = NatsPublisher(down, RecordConverter())  # the broker is gone
     assert harness.gateway.emit_many(volume(n) for n in range(30)).queued == 30
-    assert harness.broker.fell_back == 30 and harness.spill.status(harness.clock()).backlog == 30
+    started = time.monotonic()  # the broker was just found down: the next emit does not wait
+    assert harness.gateway.emit_many(volume(n) for n in range(30, 40)).queued == 10
+    assert time.monotonic() - started < 0.5
+    assert harness.broker.fell_back == 40 and harness.spill.status(harness.clock()).backlog == 40
     down.close()
     harness.deliver()  # the relay publishes the fallback outbox, the consumer stores it
-    assert harness.stored() == (30, 30)
+    assert harness.stored() == (40, 40)
     assert harness.waiting() == 0
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import Coroutine, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -49,6 +50,10 @@ BACKOFF_S = (1.0, 5.0, 30.0, 60.0)
 
 
 REPLAY_IDLE_S = 60.0
+RECONNECT_AFTER_S = 5.0  # after a failed connect, the next attempt waits this long
+MAX_ACK_PENDING = 20_000
+PUBLISH_TIMEOUT_S = 30.0  # for the broker's acks of one batch
+MAX_PENDING_PUBLISHES = 20_000  # a batch larger than this waits for acks as it goes
 
 
 @attrs.frozen
@@ -92,6 +97,8 @@ class JetStreamLink:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
         self._client: Client | None = None
+        self._publishing: Any = None  # the JetStream context of the asynchronous publishes
+        self._down: tuple[float, str] | None = None  # (retry after, why) of a failed connect
         self._lock = threading.Lock()
 
     def run(self, work: Coroutine[Any, Any, T], timeout: float = 300.0) -> T:
@@ -101,7 +108,19 @@ class JetStreamLink:
         """The connection, opened (and the stream made) on first use or after a loss."""
         with self._lock:
             if self._client is None or not self._client.is_connected:
-                self._client = self.run(self._connect(), self._connect_timeout + 30)
+                if self._down is not None and time.monotonic() < self._down[0]:
+                    # Tried and failed a moment ago: say so at once rather than make every
+                    # emit wait out the connect timeout (producers fall back to the outbox).
+                    raise BrokerUnreachable(self._down[1])
+                try:
+                    self._client = self.run(self._connect(), self._connect_timeout + 30)
+                except BrokerUnreachable as down:
+                    self._down = (time.monotonic() + RECONNECT_AFTER_S, str(down))
+                    raise
+                self._down = None
+                self._publishing = self._client.jetstream(
+                    publish_async_max_pending=MAX_PENDING_PUBLISHES
+                )
             return self._client
 
     async def _connect(self) -> Client:
@@ -144,20 +163,20 @@ class JetStreamLink:
         """Publish (record id, body) pairs and wait for the broker's acks; returns how many
         the broker dropped as duplicates (inside its window)."""
         client = self.client()
+        js = self._publishing
 
         async def send() -> int:
-            js = client.jetstream()
-            acks = await asyncio.gather(
-                *(
-                    js.publish(
-                        subject or self.records_subject,
-                        body,
-                        headers={"Nats-Msg-Id": record_id, **(headers or {})},
-                        timeout=30,
-                    )
-                    for record_id, body in items
+            # Asynchronous publishes share one reply subscription and are awaited together:
+            # far fewer round trips than one request per record.
+            futures = [
+                await js.publish_async(
+                    subject or self.records_subject,
+                    body,
+                    headers={"Nats-Msg-Id": record_id, **(headers or {})},
                 )
-            )
+                for record_id, body in items
+            ]
+            acks = await asyncio.wait_for(asyncio.gather(*futures), PUBLISH_TIMEOUT_S)
             return sum(1 for ack in acks if ack.duplicate)
 
         try:
@@ -292,6 +311,9 @@ class JetStreamConsumer:
             max_deliver=max_deliver,
             backoff=list(backoff_s)[: max(0, max_deliver - 1)] or None,
             filter_subject=link.records_subject,
+            # Above the largest fetch (`metadata consume --batch`): the broker's default
+            # (1,000) would make a larger fetch wait out its timeout for the rest.
+            max_ack_pending=MAX_ACK_PENDING,
         )
         if isinstance(replay_from, int):
             self._config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
@@ -343,8 +365,14 @@ class JetStreamConsumer:
         return found
 
     def ack(self, deliveries: Sequence[Delivery]) -> None:
+        """Acknowledge, then flush: the broker has the acks when this returns. (An ack
+        lost on the way makes the broker redeliver: the store counts a duplicate.)"""
+        client = self._link.client()
+
         async def settle() -> None:
-            await asyncio.gather(*(_message(d).ack_sync() for d in deliveries))
+            for delivery in deliveries:
+                await _message(delivery).ack()
+            await client.flush()
 
         if deliveries:
             self._link.run(settle())

@@ -388,7 +388,7 @@ def relay(
 @click.option(
     "--batch",
     type=click.IntRange(1, 10_000),
-    default=500,
+    default=5000,
     show_default=True,
     help="Records per fetch and per store transaction.",
 )

@@ -162,7 +162,7 @@ class JetStreamLink:
     ) -> int:
         """Publish (record id, body) pairs and wait for the broker's acks; returns how many
         the broker dropped as duplicates (inside its window)."""
-        client = self.client()
+        self.client()  # connected (or refused at once), with its publishing context
         js = self._publishing
 
         async def send() -> int:

@@ -7,6 +7,7 @@ Resolution, first match wins:
   outbox URL     DATAPLATFORM_OUTBOX_URL > [metadata] outbox > sqlite:///<home>/outbox.db
   NATS URL       DATAPLATFORM_NATS_URL > [metadata] nats > nats://127.0.0.1:4222
   NATS stream    DATAPLATFORM_NATS_STREAM > [metadata] nats_stream > METADATA
+  service token  DATAPLATFORM_METADATA_TOKEN > [metadata] token (for an http(s):// store)
   settings file  DATAPLATFORM_SETTINGS > <home>/settings.toml (optional)
   home           DATAPLATFORM_HOME > ~/.dataplatform
 """
@@ -36,6 +37,7 @@ TRANSPORT_VARIABLE = "DATAPLATFORM_METADATA_TRANSPORT"
 OUTBOX_URL_VARIABLE = "DATAPLATFORM_OUTBOX_URL"
 NATS_URL_VARIABLE = "DATAPLATFORM_NATS_URL"
 NATS_STREAM_VARIABLE = "DATAPLATFORM_NATS_STREAM"
+TOKEN_VARIABLE = "DATAPLATFORM_METADATA_TOKEN"
 _STREAM_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -48,6 +50,7 @@ class MetadataSection:
     nats: str | None = None  # the broker of transport "nats"; default nats://127.0.0.1:4222
     # The JetStream stream (its subjects: the name in lower case, .records and .dead).
     nats_stream: str | None = None
+    token: str | None = None  # the bearer token for an http(s):// store (the service)
     budget: int = attrs.field(default=10_000, validator=attrs.validators.ge(1))
     budget_wait_s: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
     spill: bool = True  # when the budget has no room in time: to the outbox, else fail
@@ -84,6 +87,7 @@ class Settings:
     outbox_url: str = ""  # where the outbox is (the relay's source), always set by load_settings
     nats_url: str = "nats://127.0.0.1:4222"
     nats_stream: str = "METADATA"
+    token: str | None = None
     budget: int = 10_000  # records in flight to the broker per process
     budget_wait_s: float = 30.0
     spill: bool = True
@@ -191,6 +195,7 @@ def load_settings(environ: Mapping[str, str] | None = None, url: str | None = No
         or from_file.metadata.nats
         or "nats://127.0.0.1:4222",
         "nats_stream": stream,
+        "token": env.get(TOKEN_VARIABLE) or from_file.metadata.token,
         "budget": from_file.metadata.budget,
         "budget_wait_s": from_file.metadata.budget_wait_s,
         "spill": from_file.metadata.spill,

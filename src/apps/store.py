@@ -15,9 +15,10 @@ import attrs
 import click
 import punq
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from adapters.http.client import HttpMetadataRepository, ServiceRefused, ServiceUnreachable
 from adapters.nats.jetstream import JetStreamLink, NatsPublisher
 from adapters.serialization.records import RecordConverter
 from adapters.sql import migrate
@@ -41,7 +42,10 @@ from ports.ingestion import StateStore
 from ports.metadata import MetadataRepository
 from ports.transport import RecordTransport
 
-_FORMS = "sqlite:///PATH or postgresql+psycopg://USER@HOST:PORT/DB"
+_FORMS = (
+    "sqlite:///PATH, postgresql+psycopg://USER@HOST:PORT/DB or http(s)://HOST:PORT (the "
+    "metadata service)"
+)
 
 
 def display_url(url: str) -> str:
@@ -70,9 +74,11 @@ def check_database_url(url: str, source: str, *, what: str = "metadata url") -> 
         raise SettingsError(f"{where}: not a database URL; expected {_FORMS}") from None
     backend, _, driver = parsed.drivername.partition("+")
     if backend in ("http", "https"):
-        raise SettingsError(
-            f"{where}: the remote metadata service is not available yet; use {_FORMS}"
-        )
+        if what != "metadata url":
+            raise SettingsError(f"{where}: must be a database; use {_FORMS}")
+        if not parsed.host:
+            raise SettingsError(f"{where}: no host; give http(s)://HOST:PORT of `metadata serve`")
+        return url.strip().rstrip("/")
     if backend == "sqlite":
         if driver not in ("", "pysqlite"):
             raise SettingsError(f"{where}: driver {driver!r} is not supported; use sqlite:///PATH")
@@ -128,8 +134,19 @@ class MetadataStore:
                 ) from None
         return self._engine
 
+    @property
+    def remote(self) -> bool:
+        """Whether the store is the metadata service (an ``http(s)://`` URL)."""
+        return self.url.strip().lower().startswith(("http://", "https://"))
+
     def repository(self) -> MetadataRepository:
         """The repository, refusing a store whose schema is missing or old."""
+        if self.remote:
+            return HttpMetadataRepository(
+                check_database_url(self.url, self.settings.source),
+                self.settings.token,
+                self.converter,
+            )
         engine = self.engine()
         # A brand-new embedded store is created on first use; anything else is migrated
         # only on request, because upgrading a shared store is somebody's decision.
@@ -139,7 +156,15 @@ class MetadataStore:
         return SqlMetadataRepository(engine, self.converter)
 
     def state_store(self) -> StateStore:
-        """Pipeline state, kept in the metadata database beside the records."""
+        """Pipeline state, kept in the metadata database beside the records (with the
+        metadata service as the store: in ``<home>/state.db``, the runtime's own)."""
+        if self.remote:
+            path = self.settings.home / "state.db"
+            engine = create_store_engine(
+                URL.create("sqlite", database=str(path)).render_as_string()
+            )
+            migrate.create_if_empty(engine)
+            return SqlStateStore(engine)
         self.repository()  # the same checks: created when new, refused when out of date
         return SqlStateStore(self.engine())
 
@@ -259,8 +284,14 @@ def describe_store_failure(
     """One line for a failure of the store (unreachable, not ready, misconfigured)."""
     if isinstance(failure, SettingsError):
         return str(failure), ExitCode.BAD_INPUT
-    if isinstance(failure, StoreNotReady | StoreUnavailable):
+    if isinstance(failure, StoreNotReady | StoreUnavailable | ServiceRefused):
         return str(failure), ExitCode.CHECK_FAILED
+    if isinstance(failure, ServiceUnreachable):
+        return (
+            f"{failure}. Check the URL (--url, {METADATA_URL_VARIABLE}) and that `metadata "
+            f"serve` runs there",
+            ExitCode.CHECK_FAILED,
+        )
     if isinstance(failure, DBAPIError):
         where = store.where if store is not None else "the database"
         reason = one_line(str(failure.orig or failure)).split(" [SQL:")[0]

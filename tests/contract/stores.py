@@ -6,11 +6,15 @@ from __future__ import annotations
 import contextlib
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Engine, text
 
+from adapters.http.client import HttpMetadataRepository
+from adapters.http.running import in_thread
+from adapters.http.server import Limits, MetadataService
 from adapters.memory.metadata import InMemoryMetadataRepository
 from adapters.memory.state import InMemoryStateStore
 from adapters.serialization.records import RecordConverter
@@ -18,11 +22,14 @@ from adapters.sql import migrate
 from adapters.sql.engine import create_store_engine
 from adapters.sql.metadata import SqlMetadataRepository
 from adapters.sql.state import SqlStateStore
+from adapters.sql.tokens import SqlTokenStore
+from domain.metadata.gateway import MetadataGateway
+from domain.metadata.tokens import Scope
 from ports.ingestion import StateStore
 from ports.metadata import MetadataRepository
 from services import postgres_schema, postgres_url
 
-ADAPTERS = ("memory", "sqlite", "postgresql")
+ADAPTERS = ("memory", "sqlite", "postgresql", "http")
 
 
 class Harness(Protocol):
@@ -74,6 +81,29 @@ class SqlHarness:
                 connection.execute(text("DELETE FROM metadata_records"))
 
 
+class HttpHarness:
+    """The remote adapter: HttpMetadataRepository against `metadata serve` on loopback, the
+    service over a SQLite store (reset through it)."""
+
+    url = None  # not a database URL: the two-writer-processes test is for databases
+
+    def __init__(self, store: SqlHarness, base_url: str, token: str) -> None:
+        self._store = store
+        self._repository = HttpMetadataRepository(base_url, token, RecordConverter())
+
+    def repository(self) -> MetadataRepository:
+        return self._repository
+
+    def state_store(self) -> StateStore:
+        return self._store.state_store()
+
+    def reset(self) -> None:
+        self._store.reset()
+
+    def close(self) -> None:
+        self._repository.close()
+
+
 @contextlib.contextmanager
 def open_harness(adapter: str) -> Iterator[Harness]:
     """A harness for ``adapter``; PostgreSQL skips (or fails under CI=true) when unreachable."""
@@ -93,5 +123,25 @@ def open_harness(adapter: str) -> Iterator[Harness]:
                 yield harness
             finally:
                 harness.engine.dispose()
+    elif adapter == "http":
+        with tempfile.TemporaryDirectory() as directory:
+            store = SqlHarness(f"sqlite:///{Path(directory) / 'metadata.db'}")
+            tokens = SqlTokenStore(store.engine)
+            secret = tokens.create("contract", {Scope.READ, Scope.WRITE}, datetime.now(UTC))
+            service = MetadataService(
+                MetadataGateway(store.repository()),
+                RecordConverter(),
+                tokens,
+                limits=Limits(rate_per_s=10_000, burst=10_000),
+            )
+            try:
+                with in_thread(service.app()) as base_url:
+                    remote = HttpHarness(store, base_url, secret)
+                    try:
+                        yield remote
+                    finally:
+                        remote.close()
+            finally:
+                store.engine.dispose()
     else:
         raise ValueError(f"no harness for adapter {adapter!r}; known: {', '.join(ADAPTERS)}")

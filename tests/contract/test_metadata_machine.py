@@ -183,3 +183,8 @@ def test_sqlite_repository_matches_the_model() -> None:
 
 def test_postgresql_repository_matches_the_model() -> None:
     _run("postgresql", max(20, settings().max_examples // 3))
+
+
+def test_http_repository_matches_the_model() -> None:
+    """The remote adapter against `metadata serve` on loopback (over a SQLite store)."""
+    _run("http", max(20, settings().max_examples // 3))

@@ -14,6 +14,7 @@ from apps.metadata.commands.migrate import migrate
 from apps.metadata.commands.outbox import consume, outbox, relay, stream
 from apps.metadata.commands.reading import history, latest, query
 from apps.metadata.commands.records import emit, records
+from apps.metadata.commands.serve import serve, tokens
 from apps.settings import load_settings
 from apps.store import StoreAppGroup
 
@@ -49,6 +50,8 @@ cli.add_command(relay)
 cli.add_command(outbox)
 cli.add_command(consume)
 cli.add_command(stream)
+cli.add_command(serve)
+cli.add_command(tokens)
 
 if __name__ == "__main__":
     cli()

@@ -1,0 +1,357 @@
+"""`metadata serve`: the metadata gateway over HTTP (Starlette on uvicorn).
+
+Starlette, not Litestar: the service is a handful of routes over our own cattrs converter
+and JSON form (the files' form), and it must count a body's bytes and lines as they arrive
+to refuse it before buffering; Starlette hands us the raw ASGI stream for that without a
+second model layer (Litestar's DTOs and msgspec schemas would duplicate the converter).
+
+Every route but the health checks and the OpenAPI document needs a bearer token; ``read``
+for queries, ``write`` for batches. A body larger than ``max_body_bytes`` or holding more
+than ``max_records`` lines is refused with 413 while it streams (chunked bodies too), never
+buffered whole. Each token has a rate (token bucket): over it, 429 with ``Retry-After``.
+Each request writes one JSON access-log line (never the token, only its name).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import attrs
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from adapters.http import wire
+from adapters.serialization.reading import read_records
+from adapters.serialization.records import RecordConverter
+from domain.dataset import DatasetRef
+from domain.metadata.errors import InvalidBatch, RecordConflict, RecordProblem
+from domain.metadata.gateway import MetadataGateway
+from domain.metadata.kinds import RecordKind
+from domain.metadata.tokens import Scope, ServiceToken
+from ports.tokens import TokenStore
+
+
+@attrs.frozen
+class Limits:
+    max_body_bytes: int = 16 * 1024 * 1024
+    max_records: int = 10_000
+    rate_per_s: float = 100.0  # requests per token per second, on average
+    burst: int = 200  # requests a token may make at once
+
+
+class RateLimiter:
+    """A token bucket per token name; ``take`` answers None or the seconds to wait."""
+
+    def __init__(self, rate_per_s: float, burst: int, clock: Callable[[], float]) -> None:
+        self._rate = rate_per_s
+        self._burst = burst
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, name: str) -> float | None:
+        now = self._clock()
+        with self._lock:
+            level, since = self._buckets.get(name, (float(self._burst), now))
+            level = min(float(self._burst), level + (now - since) * self._rate)
+            if level < 1:
+                self._buckets[name] = (level, now)
+                return (1 - level) / self._rate
+            self._buckets[name] = (level - 1, now)
+            return None
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.headers = dict(headers or {})
+
+
+def _error(status: int, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+class Metrics:
+    """Counters for Prometheus: requests by route and status, records, seconds."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.requests: dict[tuple[str, int], int] = {}
+        self.seconds: dict[str, float] = {}
+        self.accepted = 0
+        self.duplicates = 0
+
+    def observe(self, route: str, status: int, seconds: float) -> None:
+        with self._lock:
+            self.requests[(route, status)] = self.requests.get((route, status), 0) + 1
+            self.seconds[route] = self.seconds.get(route, 0.0) + seconds
+
+    def text(self) -> str:
+        lines = [
+            "# HELP dataplatform_service_requests_total requests answered, by route and status",
+            "# TYPE dataplatform_service_requests_total counter",
+        ]
+        with self._lock:
+            for (route, status), count in sorted(self.requests.items()):
+                lines.append(
+                    f'dataplatform_service_requests_total{{route="{route}",status="{status}"}} '
+                    f"{count}"
+                )
+            lines += [
+                "# HELP dataplatform_service_request_seconds_total seconds spent answering",
+                "# TYPE dataplatform_service_request_seconds_total counter",
+            ]
+            for route, seconds in sorted(self.seconds.items()):
+                lines.append(
+                    f'dataplatform_service_request_seconds_total{{route="{route}"}} {seconds:.6f}'
+                )
+            lines += [
+                "# HELP dataplatform_service_records_total records written, and duplicates",
+                "# TYPE dataplatform_service_records_total counter",
+                f'dataplatform_service_records_total{{outcome="accepted"}} {self.accepted}',
+                f'dataplatform_service_records_total{{outcome="duplicate"}} {self.duplicates}',
+            ]
+        return "\n".join(lines) + "\n"
+
+
+class MetadataService:
+    """The ASGI app over one gateway, token store and set of limits."""
+
+    def __init__(
+        self,
+        gateway: MetadataGateway,
+        converter: RecordConverter,
+        tokens: TokenStore,
+        *,
+        limits: Limits | None = None,
+        ready: Callable[[], None] = lambda: None,
+        access_log: Callable[[str], None] = lambda line: None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._gateway = gateway
+        self._converter = converter
+        self._tokens = tokens
+        self.limits = limits = limits or Limits()
+        self._ready = ready
+        self._log = access_log
+        self._rates = RateLimiter(limits.rate_per_s, limits.burst, clock)
+        self.metrics = Metrics()
+
+    def app(self) -> Starlette:
+        routes = [
+            Route(wire.RECORDS, self._guarded(self._append, Scope.WRITE), methods=["POST"]),
+            Route(wire.RECORDS, self._guarded(self._query, Scope.READ), methods=["GET"]),
+            Route(wire.LATEST, self._guarded(self._latest, Scope.READ), methods=["GET"]),
+            Route("/health/live", self._open(self._live), methods=["GET"]),
+            Route("/health/ready", self._open(self._readiness), methods=["GET"]),
+            Route("/metrics", self._open(self._metrics), methods=["GET"]),
+            Route("/openapi.json", self._open(self._openapi), methods=["GET"]),
+        ]
+        return Starlette(routes=routes)
+
+    # -- the frame around every route: auth, limits, errors, the access log ----------------
+
+    def _open(self, handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        async def route(request: Request) -> Response:
+            return await self._answer(request, None, handler)
+
+        return route
+
+    def _guarded(self, handler: Callable[[Request], Any], scope: Scope) -> Callable[[Request], Any]:
+        async def route(request: Request) -> Response:
+            return await self._answer(request, scope, handler)
+
+        return route
+
+    async def _answer(
+        self, request: Request, scope: Scope | None, handler: Callable[[Request], Any]
+    ) -> Response:
+        started = time.perf_counter()
+        token: ServiceToken | None = None
+        try:
+            if scope is not None:
+                token = await self._authorise(request, scope)
+                self._within_rate(token)
+            response: Response = await handler(request)
+        except _Refused as refused:
+            response = _error(refused.status, str(refused))
+            response.headers.update(refused.headers)
+        except wire.BadParameter as bad:
+            response = _error(400, str(bad))
+        except InvalidBatch as invalid:
+            response = _error(400, str(invalid), problems=wire.problems_json(invalid.problems))
+        except RecordConflict as conflict:
+            response = _error(409, str(conflict), record_ids=conflict.record_ids)
+        except Exception as failed:  # - the store's failure: said in one line, no trace
+            reason = str(failed).strip().splitlines()[0] if str(failed).strip() else ""
+            response = _error(
+                503, f"the metadata store cannot be used: {reason or type(failed).__name__}"
+            )
+        seconds = time.perf_counter() - started
+        route = request.scope.get("route")
+        path = getattr(route, "path", request.url.path)
+        self.metrics.observe(path, response.status_code, seconds)
+        self._log(
+            json.dumps(
+                {
+                    "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                    "method": request.method,
+                    "path": request.url.path,
+                    "status": response.status_code,
+                    "ms": round(seconds * 1000, 2),
+                    "token": None if token is None else token.name,
+                    "client": None if request.client is None else request.client.host,
+                },
+                separators=(",", ":"),
+            )
+        )
+        return response
+
+    async def _authorise(self, request: Request, scope: Scope) -> ServiceToken:
+        header = request.headers.get("authorization", "")
+        kind, _, secret = header.partition(" ")
+        if kind.lower() != "bearer" or not secret.strip():
+            raise _Refused(
+                401,
+                "no bearer token: send Authorization: Bearer <token> "
+                "(`metadata tokens create NAME` makes one)",
+                {"WWW-Authenticate": 'Bearer realm="metadata"'},
+            )
+        token = await run_in_threadpool(self._tokens.find, secret.strip())
+        if token is None or not token.active:
+            raise _Refused(
+                401,
+                "the bearer token is unknown or revoked (`metadata tokens list` shows tokens)",
+                {"WWW-Authenticate": 'Bearer realm="metadata", error="invalid_token"'},
+            )
+        if not token.allows(scope):
+            held = ", ".join(sorted(s.value for s in token.scopes)) or "none"
+            raise _Refused(
+                403,
+                f"token {token.name!r} may not {scope.value} (its scopes: {held}); create one "
+                f"with --scope {scope.value}",
+            )
+        return token
+
+    def _within_rate(self, token: ServiceToken) -> None:
+        wait = self._rates.take(token.name)
+        if wait is not None:
+            seconds = max(1, math.ceil(wait))
+            raise _Refused(
+                429,
+                f"token {token.name!r} is over its rate ({self.limits.rate_per_s:g} requests/s, "
+                f"bursts of {self.limits.burst}); retry after {seconds}s",
+                {"Retry-After": str(seconds)},
+            )
+
+    # -- routes -------------------------------------------------------------------------
+
+    async def _body(self, request: Request) -> bytes:
+        """The body, refused (413) as soon as it is too large or holds too many lines."""
+        limits = self.limits
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limits.max_body_bytes:
+            raise _Refused(413, self._too_large(f"{int(declared):,} bytes declared"))
+        body = bytearray()
+        lines = 0
+        async for chunk in request.stream():
+            body += chunk
+            lines += chunk.count(b"\n")
+            if len(body) > limits.max_body_bytes:
+                raise _Refused(413, self._too_large(f"more than {limits.max_body_bytes:,} bytes"))
+            if lines > limits.max_records:
+                raise _Refused(413, self._too_large(f"more than {limits.max_records:,} records"))
+        return bytes(body)
+
+    def _too_large(self, what: str) -> str:
+        return (
+            f"the batch is too large ({what}); send at most {self.limits.max_records:,} "
+            f"records and {self.limits.max_body_bytes:,} bytes per request (the client splits "
+            f"larger batches)"
+        )
+
+    async def _append(self, request: Request) -> Response:
+        body = await self._body(request)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            raise _Refused(
+                400, f"the body is not UTF-8 (byte {bad.start}); send UTF-8 JSON Lines"
+            ) from None
+        records = []
+        problems: list[RecordProblem] = []
+        for index, decoded in enumerate(read_records(text, self._converter)):
+            if decoded.record is None:
+                problems.extend(RecordProblem(index, p.path, p.message) for p in decoded.problems)
+            else:
+                records.append(decoded.record)
+        if len(records) + len({p.index for p in problems}) > self.limits.max_records:
+            raise _Refused(413, self._too_large(f"more than {self.limits.max_records:,} records"))
+        if problems:
+            raise InvalidBatch(problems)
+        result = await run_in_threadpool(self._gateway.emit_many, records)
+        self.metrics.accepted += result.accepted
+        self.metrics.duplicates += result.duplicates
+        return JSONResponse({"accepted": result.accepted, "duplicates": result.duplicates})
+
+    async def _query(self, request: Request) -> Response:
+        params = {key: request.query_params.getlist(key) for key in request.query_params}
+        query = wire.parse_query(params)
+        page = await run_in_threadpool(self._gateway.query, query)
+        return JSONResponse(
+            {
+                "records": [self._converter.unstructure(r) for r in page.records],
+                "next_cursor": page.next_cursor,
+            }
+        )
+
+    async def _latest(self, request: Request) -> Response:
+        params = request.query_params
+        unknown = sorted(set(params) - {"kind", "subject"})
+        if unknown:
+            raise wire.BadParameter(
+                f"unknown parameter(s) {', '.join(unknown)}; give kind, subject"
+            )
+        if "kind" not in params or "subject" not in params:
+            raise wire.BadParameter("kind and subject are required")
+        try:
+            kind = RecordKind.parse(params["kind"])
+        except ValueError as invalid:
+            raise wire.BadParameter(f"kind: {str(invalid).removeprefix('kind: ')}") from None
+        try:
+            subject = DatasetRef.parse(params["subject"])
+        except ValueError as invalid:
+            raise wire.BadParameter(f"subject: {invalid}") from None
+        found = await run_in_threadpool(self._gateway.latest, kind, subject)
+        return JSONResponse(
+            {"record": None if found is None else self._converter.unstructure(found)}
+        )
+
+    async def _live(self, request: Request) -> Response:
+        return JSONResponse({"status": "live"})
+
+    async def _readiness(self, request: Request) -> Response:
+        try:
+            await run_in_threadpool(self._ready)
+        except Exception as down:  # - any failure means not ready
+            reason = str(down).strip().splitlines()[0] if str(down).strip() else type(down).__name__
+            return JSONResponse({"status": "not ready", "store": reason}, status_code=503)
+        return JSONResponse({"status": "ready", "store": "reachable"})
+
+    async def _metrics(self, request: Request) -> Response:
+        return PlainTextResponse(self.metrics.text(), media_type="text/plain; version=0.0.4")
+
+    async def _openapi(self, request: Request) -> Response:
+        from adapters.http.openapi import document
+
+        return JSONResponse(document(self.limits))

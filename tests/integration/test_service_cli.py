@@ -1,0 +1,194 @@
+"""`metadata serve` as users run it, in a process of its own on a free loopback port:
+tokens made with `metadata tokens`, the apps' commands against it by URL alone, and each
+refusal (401, 403, 413, 429) with its message."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from apps.metadata import main as metadata_main
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+ORDERS = "postgres://warehouse:5432::sales.public.orders"
+
+
+def _env(home: Path, **extra: str) -> dict[str, str]:
+    environ = {
+        **os.environ,
+        "DATAPLATFORM_HOME": str(home),
+        "PYTHONPATH": os.pathsep.join(sys.path),
+        **extra,
+    }
+    for key in ("DATAPLATFORM_METADATA_URL", "DATAPLATFORM_METADATA_TOKEN"):
+        if key not in extra:
+            environ.pop(key, None)
+    return {k: v for k, v in environ.items() if not k.startswith("PEX")}
+
+
+def metadata(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", metadata_main.__name__, *args],
+        env=_env(home, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
+    """(base URL, the service's home, tokens by scope) of a running `metadata serve`."""
+    home = tmp_path / "service"
+    secrets = {}
+    for name, scopes in (("writer", ("write", "read")), ("reader", ("read",))):
+        made = metadata(home, "tokens", "create", name, *(f"--scope={s}" for s in scopes))
+        assert made.returncode == 0, made.stderr
+        secrets[name] = made.stdout.strip()
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            metadata_main.__name__,
+            "serve",
+            "--port",
+            str(port),
+            "--max-records",
+            "50",
+            "--rate",
+            "5",
+            "--burst",
+            "5",
+        ],
+        env=_env(home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None and time.monotonic() < deadline, "serve did not start"
+        time.sleep(0.1)
+    try:
+        yield url, home, secrets
+    finally:
+        process.terminate()
+        _, log = process.communicate(timeout=30)
+        for secret in secrets.values():
+            assert secret not in log  # the access log names tokens, never their secrets
+
+
+def test_the_commands_by_url_alone_and_each_refusal(
+    service: tuple[str, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    url, _, secrets = service
+    client = tmp_path / "client"
+    writer = {"DATAPLATFORM_METADATA_URL": url, "DATAPLATFORM_METADATA_TOKEN": secrets["writer"]}
+    emitted = metadata(client, "emit", str(EXAMPLES / "records" / "orders-run.jsonl"), **writer)
+    assert emitted.returncode == 0, emitted.stderr
+    assert "7 record(s) written" in emitted.stdout
+    again = metadata(client, "emit", str(EXAMPLES / "records" / "orders-run.jsonl"), **writer)
+    assert "0 record(s) written, 7 duplicate(s)" in again.stdout
+    reader = {"DATAPLATFORM_METADATA_URL": url, "DATAPLATFORM_METADATA_TOKEN": secrets["reader"]}
+    latest = metadata(client, "latest", "ingestion_volume", ORDERS, "--json", **reader)
+    assert latest.returncode == 0, latest.stderr
+    assert json.loads(latest.stdout)["kind"] == "ingestion_volume"
+
+    refusals = {}
+    none = metadata(client, "query", "--limit", "1", DATAPLATFORM_METADATA_URL=url)
+    refusals[401] = none
+    wrong = metadata(client, "emit", str(EXAMPLES / "records" / "orders-run.jsonl"), **reader)
+    refusals[403] = wrong
+    big = tmp_path / "big.jsonl"
+    big.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "kind": "ingestion_volume",
+                    "subject": ORDERS,
+                    "run_id": f"big-{n}",
+                    "observed_at": "2024-05-02T00:00:00Z",
+                    "producer": "test",
+                    "payload": {"rows_read": n, "rows_written": n},
+                }
+            )
+            for n in range(60)
+        )
+        + "\n"
+    )
+    refusals[413] = metadata(client, "emit", str(big), **writer)
+    for status, result in refusals.items():
+        print(f"{status}: {result.stderr.strip()}")
+        assert result.returncode == 1, result.stdout
+        assert f"(HTTP {status})" in result.stderr and "Traceback" not in result.stderr
+    assert "no bearer token" in refusals[401].stderr
+    assert "may not write" in refusals[403].stderr
+    assert "more than 50 records" in refusals[413].stderr
+
+    answers = [
+        httpx.get(
+            f"{url}/api/v1/records",
+            params={"limit": 1},
+            headers={"Authorization": f"Bearer {secrets['reader']}"},
+        )
+        for _ in range(8)
+    ]
+    limited = [a for a in answers if a.status_code == 429]
+    assert limited, [a.status_code for a in answers]
+    assert int(limited[0].headers["Retry-After"]) >= 1
+    print(f"429: {limited[0].json()['error']}")
+    assert "over its rate" in limited[0].json()["error"]
+
+    ready = httpx.get(f"{url}/health/ready").json()
+    assert ready == {"status": "ready", "store": "reachable"}
+    metrics = httpx.get(f"{url}/metrics").text
+    assert 'dataplatform_service_records_total{outcome="accepted"} 7' in metrics
+    document = httpx.get(f"{url}/openapi.json").json()
+    assert set(document["paths"]) == {
+        "/api/v1/records",
+        "/api/v1/latest",
+        "/health/live",
+        "/health/ready",
+        "/metrics",
+    }
+
+
+def test_tokens_list_and_revoke(service: tuple[str, Path, dict[str, str]]) -> None:
+    url, home, secrets = service
+    listed = json.loads(metadata(home, "tokens", "list", "--json").stdout)
+    assert [(t["name"], t["scopes"]) for t in listed] == [
+        ("reader", ["read"]),
+        ("writer", ["read", "write"]),
+    ]
+    assert secrets["reader"] not in json.dumps(listed)
+    assert metadata(home, "tokens", "revoke", "reader").returncode == 0
+    refused = httpx.get(
+        f"{url}/api/v1/latest",
+        params={"kind": "ingestion_volume", "subject": ORDERS},
+        headers={"Authorization": f"Bearer {secrets['reader']}"},
+    )
+    assert refused.status_code == 401 and "revoked" in refused.json()["error"]
+    again = metadata(home, "tokens", "revoke", "reader")
+    assert again.returncode == 1 and "no active token 'reader'" in again.stderr

@@ -36,7 +36,13 @@ from domain.metadata.gateway import MetadataGateway
 from domain.metadata.kinds import RecordKind
 from domain.metadata.query import AppendResult, RecordPage, RecordQuery
 from domain.metadata.record import MetadataRecord
-from domain.metadata.transport import BrokerTransport, Budget, DirectTransport, OutboxTransport
+from domain.metadata.transport import (
+    BrokerTransport,
+    Budget,
+    DirectTransport,
+    FallbackTransport,
+    OutboxTransport,
+)
 from ports.baselines import SchemaBaselines
 from ports.ingestion import StateStore
 from ports.metadata import MetadataRepository
@@ -217,6 +223,9 @@ class MetadataStore:
                 wait_s=self.settings.budget_wait_s,
                 spill=self.settings.spill,
             )
+        if self.remote:
+            # The service unreachable: the records wait in the outbox, not in the producer.
+            return FallbackTransport(self.lazy_repository(), self.outbox(), _now)
         return DirectTransport(self.lazy_repository())
 
 

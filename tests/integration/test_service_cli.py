@@ -4,6 +4,7 @@ refusal (401, 403, 413, 429) with its message."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -51,16 +52,17 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
-    """(base URL, the service's home, tokens by scope) of a running `metadata serve`."""
-    home = tmp_path / "service"
+def _tokens(home: Path) -> dict[str, str]:
     secrets = {}
     for name, scopes in (("writer", ("write", "read")), ("reader", ("read",))):
         made = metadata(home, "tokens", "create", name, *(f"--scope={s}" for s in scopes))
         assert made.returncode == 0, made.stderr
         secrets[name] = made.stdout.strip()
-    port = _free_port()
+    return secrets
+
+
+@contextlib.contextmanager
+def _serving(home: Path, port: int, secrets: dict[str, str]) -> Iterator[str]:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -92,12 +94,21 @@ def service(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
         assert process.poll() is None and time.monotonic() < deadline, "serve did not start"
         time.sleep(0.1)
     try:
-        yield url, home, secrets
+        yield url
     finally:
         process.terminate()
         _, log = process.communicate(timeout=30)
         for secret in secrets.values():
             assert secret not in log  # the access log names tokens, never their secrets
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[tuple[str, Path, dict[str, str]]]:
+    """(base URL, the service's home, tokens by name) of a running `metadata serve`."""
+    home = tmp_path / "service"
+    secrets = _tokens(home)
+    with _serving(home, _free_port(), secrets) as url:
+        yield url, home, secrets
 
 
 def test_the_commands_by_url_alone_and_each_refusal(
@@ -192,3 +203,27 @@ def test_tokens_list_and_revoke(service: tuple[str, Path, dict[str, str]]) -> No
     assert refused.status_code == 401 and "revoked" in refused.json()["error"]
     again = metadata(home, "tokens", "revoke", "reader")
     assert again.returncode == 1 and "no active token 'reader'" in again.stderr
+
+
+def test_the_service_down_then_up_loses_nothing(tmp_path: Path) -> None:
+    """A producer whose service cannot be reached puts its records in the outbox (after
+    the client's retries); `metadata relay` delivers them once the service is back."""
+    home, client = tmp_path / "service", tmp_path / "client"
+    secrets = _tokens(home)
+    port = _free_port()
+    writer = {
+        "DATAPLATFORM_METADATA_URL": f"http://127.0.0.1:{port}",
+        "DATAPLATFORM_METADATA_TOKEN": secrets["writer"],
+    }
+    down = metadata(client, "emit", str(EXAMPLES / "records" / "orders-run.jsonl"), **writer)
+    assert down.returncode == 0, down.stderr
+    assert "7 record(s) queued for the store" in down.stdout
+    waiting = json.loads(metadata(client, "outbox", "status", "--json", **writer).stdout)
+    assert waiting["backlog"] == 7 and waiting["store"].startswith("cannot be used")
+    with _serving(home, port, secrets):
+        relayed = metadata(client, "relay", "--json", **writer)
+        assert relayed.returncode == 0, relayed.stderr
+        assert json.loads(relayed.stdout)["delivered"] == 7
+        reader = {**writer, "DATAPLATFORM_METADATA_TOKEN": secrets["reader"]}
+        found = metadata(client, "query", "--json", **reader)
+        assert len(json.loads(found.stdout)["records"]) == 7

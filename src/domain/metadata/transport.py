@@ -46,6 +46,28 @@ class DirectTransport:
         pass
 
 
+class FallbackTransport:
+    """Implements RecordTransport: straight into a remote repository (the metadata service)
+    while it can be reached; into the outbox when it cannot (a ``ConnectionError`` after
+    the client's own retries), for the relay to deliver later."""
+
+    def __init__(self, repository: MetadataRepository, fallback: Outbox, clock: Clock) -> None:
+        self._repository = repository
+        self._fallback = fallback
+        self._clock = clock
+        self.fell_back = 0
+
+    def send(self, records: Sequence[MetadataRecord]) -> AppendResult:
+        try:
+            return self._repository.append(records)
+        except ConnectionError:
+            self.fell_back += len(records)
+            return AppendResult(queued=self._fallback.put(records, self._clock()))
+
+    def close(self) -> None:
+        self._fallback.close()
+
+
 class OutboxTransport:
     """Implements RecordTransport: into an outbox the relay drains."""
 

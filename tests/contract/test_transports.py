@@ -436,6 +436,15 @@ def test_the_budget_bounds_what_is_in_flight() -> None:
     assert budget.used == 0
 
 
+def answers(repository: Any) -> tuple[Any, ...]:
+    """What readers see: every record, the latest volume, its history."""
+    gateway = MetadataGateway(repository)
+    everything = gateway.query(RecordQuery(limit=1000)).records
+    latest = gateway.latest(RecordKind.INGESTION_VOLUME, ORDERS)
+    history = gateway.history(RecordKind.INGESTION_VOLUME, ORDERS, limit=1000).records
+    return everything, latest, history
+
+
 def test_a_replay_into_an_empty_or_a_filled_store_gives_the_same_answers(
     outbox_harness: Harness, tmp_path: Path
 ) -> None:
@@ -445,13 +454,6 @@ def test_a_replay_into_an_empty_or_a_filled_store_gives_the_same_answers(
     for run in range(5):
         harness.gateway.emit_many(volume(run * 10 + n, rows=n) for n in range(10))
     harness.deliver()
-
-    def answers(repository: Any) -> tuple[Any, ...]:
-        gateway = MetadataGateway(repository)
-        everything = gateway.query(RecordQuery(limit=1000)).records
-        latest = gateway.latest(RecordKind.INGESTION_VOLUME, ORDERS)
-        history = gateway.history(RecordKind.INGESTION_VOLUME, ORDERS, limit=1000).records
-        return everything, latest, history
 
     before = answers(harness.repository)
     assert harness.outbox.replay(None, None, harness.clock()) == 50
@@ -497,13 +499,6 @@ def test_a_stream_replayed_from_a_point_into_an_empty_or_a_filled_store(
         while (step := consumer.step(100, wait_s=0.3)).taken:
             total += step
         return total
-
-    def answers(repository: Any) -> tuple[Any, ...]:
-        gateway = MetadataGateway(repository)
-        everything = gateway.query(RecordQuery(limit=1000)).records
-        latest = gateway.latest(RecordKind.INGESTION_VOLUME, ORDERS)
-        history = gateway.history(RecordKind.INGESTION_VOLUME, ORDERS, limit=1000).records
-        return everything, latest, history
 
     def empty(name: str) -> SqlMetadataRepository:
         engine = create_store_engine(f"sqlite:///{tmp_path / name}")

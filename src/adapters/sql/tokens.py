@@ -23,6 +23,13 @@ service_tokens = Table(
     Column("revoked_at", UtcTimestamp),
 )
 Index("ix_service_tokens_name", service_tokens.c.name)
+# What a token is, as the store shows it (never the digest).
+_SHOWN = select(
+    service_tokens.c.name,
+    service_tokens.c.scopes,
+    service_tokens.c.created_at,
+    service_tokens.c.revoked_at,
+)
 
 
 class DuplicateToken(ValueError):
@@ -72,12 +79,7 @@ class SqlTokenStore:
         self._tables()
         with self._engine.connect() as connection:
             row = connection.execute(
-                select(
-                    service_tokens.c.name,
-                    service_tokens.c.scopes,
-                    service_tokens.c.created_at,
-                    service_tokens.c.revoked_at,
-                ).where(service_tokens.c.digest == digest(secret))
+                _SHOWN.where(service_tokens.c.digest == digest(secret))
             ).first()
         return None if row is None else self._token(row)
 
@@ -85,12 +87,7 @@ class SqlTokenStore:
         self._tables()
         with self._engine.connect() as connection:
             rows = connection.execute(
-                select(
-                    service_tokens.c.name,
-                    service_tokens.c.scopes,
-                    service_tokens.c.created_at,
-                    service_tokens.c.revoked_at,
-                ).order_by(service_tokens.c.name, service_tokens.c.id)
+                _SHOWN.order_by(service_tokens.c.name, service_tokens.c.id)
             ).all()
         return [self._token(r) for r in rows]
 

@@ -92,26 +92,46 @@ class DatabaseTargets:
             return f"sqlite:///{Path(spec.target.path or '').resolve()}"
         return sqlalchemy_url(spec.target)
 
-    def _then(
+    def _commit(
         self,
         target: SqlTarget,
         records: CommitRecords | None,
-        written: Callable[[Applied], Written],
-    ) -> Then | None:
-        """What the apply transaction also writes: the run's records, into the target
-        database's outbox (created there on first use)."""
+        apply: Callable[[Then | None], Applied],
+        *,
+        rows_read: int,
+        run: str,
+        watermark: str | None = None,
+        rejected: int = 0,
+    ) -> Written:
+        """Run the mode's apply transaction; with ``records``, the run's records (built from
+        what it applied) go into the target database's outbox in that same transaction."""
+
+        def written(applied: Applied) -> Written:
+            return Written(
+                rows_read=rows_read,
+                rows_written=applied.rows_written,
+                bytes_written=None,
+                version=run,
+                watermark=watermark,
+                rows_rejected=rejected,
+                rows_inserted=applied.inserted,
+                rows_updated=applied.updated,
+                rows_deleted=applied.deleted,
+                rows_closed=applied.closed,
+            )
+
         if records is None:
-            return None
+            return written(apply(None))
         converter = self._converter
         assert converter is not None, "records in the commit need the outbox's converter"
 
         def then(connection: Connection, applied: Applied) -> None:
-            create_outbox_tables(connection)
+            create_outbox_tables(connection)  # in the target database, on first use
             SqlOutbox(target.engine, converter).put_in(
                 connection, records(written(applied)), datetime.now(UTC)
             )
 
-        return then
+        return written(apply(then))
 
     def sql(self, spec: PipelineSpec) -> SqlTarget:
         key = (spec.name, repr(spec.target))
@@ -201,12 +221,13 @@ class DatabaseTargets:
         stage = target.create_stage(run, "full", schema)
         rows = self._stage(spec, frame, stage, "the batch")
         self._checkpoint("staged")
-
-        def written(applied: Applied) -> Written:
-            return Written(rows, applied.rows_written, None, run)
-
-        then = self._then(target, records, written)
-        return written(target.apply_full(stage, run, spec.keys, rows, then))
+        return self._commit(
+            target,
+            records,
+            lambda then: target.apply_full(stage, run, spec.keys, rows, then),
+            rows_read=rows,
+            run=run,
+        )
 
     def _append(
         self,
@@ -259,28 +280,24 @@ class DatabaseTargets:
         new_watermark = observed["watermark"]
         reached = None if new_watermark is None else str(new_watermark)
         rejected = nulls if spec.watermark.null_cursor is NullCursor.EXCLUDE else 0
-
-        def written(applied: Applied) -> Written:
-            return Written(
-                rows_read=int(observed["rows"] or 0),
-                rows_written=applied.rows_written,
-                bytes_written=None,
-                version=run,
+        return self._commit(
+            target,
+            records,
+            lambda then: target.apply_append(
+                stage,
+                run,
+                identity=list(spec.keys) or list(frame.columns),
+                watermark_column=column,
+                lower=bound,
+                include_nulls=include,
                 watermark=reached,
-                rows_rejected=rejected,
-            )
-
-        applied = target.apply_append(
-            stage,
-            run,
-            identity=list(spec.keys) or list(frame.columns),
-            watermark_column=column,
-            lower=bound,
-            include_nulls=include,
+                then=then,
+            ),
+            rows_read=int(observed["rows"] or 0),
+            run=run,
             watermark=reached,
-            then=self._then(target, records, written),
+            rejected=rejected,
         )
-        return written(applied)
 
     def _checked(self, spec: PipelineSpec, frame: DataFrame) -> int:
         """The batch's keys are usable: columns present, no NULL key, no ambiguous change;
@@ -331,27 +348,20 @@ class DatabaseTargets:
         stage = target.create_stage(run, "scd1", schema, extra=[Column(DELETED, Boolean)])
         self._stage(spec, latest, stage, "the batch's latest row per key")
         self._checkpoint("staged")
-
-        def written(applied: Applied) -> Written:
-            return Written(
-                rows_read=rows_read,
-                rows_written=applied.rows_written,
-                bytes_written=None,
-                version=run,
-                rows_inserted=applied.inserted,
-                rows_updated=applied.updated,
-                rows_deleted=applied.deleted,
-            )
-
-        applied = target.apply_scd1(
-            stage,
-            run,
-            keys=spec.keys,
-            sequence=spec.change_order,
-            delete_missing=spec.deletes is not None and spec.deletes.missing_keys,
-            then=self._then(target, records, written),
+        return self._commit(
+            target,
+            records,
+            lambda then: target.apply_scd1(
+                stage,
+                run,
+                keys=spec.keys,
+                sequence=spec.change_order,
+                delete_missing=spec.deletes is not None and spec.deletes.missing_keys,
+                then=then,
+            ),
+            rows_read=rows_read,
+            run=run,
         )
-        return written(applied)
 
     def _read_query(
         self, spec: PipelineSpec, query: str, as_text: list[str] | None = None
@@ -442,26 +452,20 @@ class DatabaseTargets:
         history_stage = target.create_stage(run, "history", history_schema)
         self._stage(spec, rebuilt, history_stage, "the touched keys' rebuilt history")
         self._checkpoint("staged")
-
-        def written(applied: Applied) -> Written:
-            return Written(
-                rows_read=rows_read,
-                rows_written=applied.rows_written,
-                bytes_written=None,
-                version=run,
-                rows_inserted=applied.inserted,
-                rows_closed=applied.closed,
-            )
-
-        applied = target.apply_scd2(
-            batch_stage,
-            history_stage,
-            run,
-            keys=spec.keys,
-            current=strategies.IS_CURRENT,
-            then=self._then(target, records, written),
+        return self._commit(
+            target,
+            records,
+            lambda then: target.apply_scd2(
+                batch_stage,
+                history_stage,
+                run,
+                keys=spec.keys,
+                current=strategies.IS_CURRENT,
+                then=then,
+            ),
+            rows_read=rows_read,
+            run=run,
         )
-        return written(applied)
 
 
 def _python(value: Any, data_type: T.DataType) -> Any:

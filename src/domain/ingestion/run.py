@@ -245,20 +245,24 @@ class RunPipeline:
             # target's outbox): a run's ingestion_volume exists exactly when its data does.
             in_commit = drift is not None and self._engine.records_in_commit(spec)
 
-            def commit_records(written: Written) -> list[MetadataRecord]:
+            def run_records(written: Written) -> list[MetadataRecord]:
                 assert drift is not None
                 records = self._records(spec, run_id, current, written, started_at, phases.close())
-                return self._gateway.checked([*drift.emitted, *findings, *records])
+                return [*drift.emitted, *findings, *records]
 
             written = self._engine.write(
-                spec, batch, current, run_id, commit_records if in_commit else None
+                spec,
+                batch,
+                current,
+                run_id,
+                (lambda w: self._gateway.checked(run_records(w))) if in_commit else None,
             )
             self._checkpoint("committed")
             timings = phases.close()
             if phase is not None:
                 phase("record")
             if drift is not None and not in_commit:
-                self._gateway.emit_many(commit_records(written))
+                self._gateway.emit_many(run_records(written))
             changed = True if drift is None else drift.changed
             if self._legacy is not None:
                 self._legacy.summary(

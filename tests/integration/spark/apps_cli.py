@@ -3,6 +3,9 @@ in the given platform home."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner, Result
@@ -33,3 +36,22 @@ def recon(home: Path, *args: str) -> Result:
     from apps.recon.main import cli as recon_cli
 
     return _invoke(recon_cli, home, args)
+
+
+def killed_ingestion(home: Path, spec: Path, point: str, **env: str) -> int:
+    """`ingestion run` in a process of its own, SIGKILLed at ``point``; its exit code."""
+    environ = {
+        **os.environ,
+        **env,
+        "DATAPLATFORM_HOME": str(home),
+        "DATAPLATFORM_KILL_AT": point,
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    environ = {k: v for k, v in environ.items() if not k.startswith("PEX")}
+    return subprocess.run(
+        [sys.executable, "-m", "apps.ingestion.main", "run", str(spec)],
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=300,
+    ).returncode

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from integration.spark.apps_cli import ingestion
+from integration.spark.apps_cli import ingestion, killed_ingestion
 from integration.spark.postgres_targets import staging_tables
 from pyspark.sql import SparkSession
 
@@ -220,14 +220,4 @@ def test_a_run_into_postgresql_killed_at_any_point_reruns_to_the_uninterrupted_r
 
 
 def _killed_file_run(home: Path, spec: Path, point: str) -> str:
-    env = {**os.environ, "DATAPLATFORM_HOME": str(home), "PYTHONPATH": os.pathsep.join(sys.path)}
-    env = {k: v for k, v in env.items() if not k.startswith("PEX")}
-    env["DATAPLATFORM_KILL_AT"] = point
-    process = subprocess.run(
-        [sys.executable, "-m", "apps.ingestion.main", "run", str(spec)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        timeout=300,
-    )
-    return f"exit {process.returncode}"
+    return f"exit {killed_ingestion(home, spec, point)}"

@@ -10,12 +10,9 @@ The kills are real: the app's DATAPLATFORM_KILL_AT makes its process SIGKILL its
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-from integration.spark.apps_cli import ingestion, metadata
+from integration.spark.apps_cli import ingestion, killed_ingestion, metadata
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 from sqlalchemy import create_engine, text
@@ -43,25 +40,6 @@ def _pipeline(tmp_path: Path, source: Path, target: str) -> Path:
         '[spark]\nmaster = "local[1]"\n'
     )
     return spec
-
-
-def _killed_run(home: Path, spec: Path, point: str) -> int:
-    env = {
-        **os.environ,
-        **ASYNC,
-        "DATAPLATFORM_HOME": str(home),
-        "DATAPLATFORM_KILL_AT": point,
-        "PYTHONPATH": os.pathsep.join(sys.path),
-    }
-    env = {k: v for k, v in env.items() if not k.startswith("PEX")}
-    process = subprocess.run(
-        [sys.executable, "-m", "apps.ingestion.main", "run", str(spec)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        timeout=300,
-    )
-    return process.returncode
 
 
 def _count(url: str, table: str) -> int:
@@ -133,11 +111,11 @@ def _the_records_follow_the_data(
 
     # Killed inside the apply transaction: neither the rows nor the records exist.
     _land(spark, source, 6, 4)
-    assert _killed_run(home, spec, "applied") == -9
+    assert killed_ingestion(home, spec, "applied", **ASYNC) == -9
     assert _count(url, table) == 5
     assert _count(url, "metadata_outbox") == 3
     # Killed after the commit, before anything else: the rows and the records exist.
-    assert _killed_run(home, spec, "committed") == -9
+    assert killed_ingestion(home, spec, "committed", **ASYNC) == -9
     assert _count(url, table) == 9
     assert _count(url, "metadata_outbox") == 5  # volume and runtime (the schema is as before)
     assert _target_outbox(home, outbox) == (2, 3)

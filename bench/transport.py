@@ -77,14 +77,14 @@ def _relay_process(
             time.sleep(0.01)
 
 
-def _fresh_store(url: str) -> Engine:
+def fresh_store(url: str) -> Engine:
     engine = create_store_engine(url)
     migrate.upgrade(engine)
     return engine
 
 
 def direct(store_url: str, records: Sequence[MetadataRecord], batch: int) -> float:
-    engine = _fresh_store(store_url)
+    engine = fresh_store(store_url)
     gateway = MetadataGateway(SqlMetadataRepository(engine, RecordConverter()))
     start = time.perf_counter()
     for chunk in batches(records, batch):
@@ -98,7 +98,7 @@ def through_outbox(
     store_url: str, outbox_url: str, records: Sequence[MetadataRecord], batch: int, relay_batch: int
 ) -> tuple[float, float]:
     """(end to end seconds, seconds the producer took to emit)."""
-    engine = _fresh_store(store_url)
+    engine = fresh_store(store_url)
     outbox = SqlOutbox(create_store_engine(outbox_url), RecordConverter())
     outbox.put([], _now())
     gateway = MetadataGateway(
@@ -149,7 +149,7 @@ def through_nats(
     consume_batch: int,
 ) -> tuple[float, float]:
     """(end to end seconds, seconds the producer took to publish)."""
-    engine = _fresh_store(store_url)
+    engine = fresh_store(store_url)
     stream = f"BENCH_{uuid.uuid4().hex[:8]}"
     link = JetStreamLink(nats_url, stream=stream, prefix=stream.lower())
     link.client()  # the stream exists before the consumer binds to it
@@ -297,7 +297,7 @@ def main() -> None:
                 admin.dispose()
         if "latency" in only:
             few = make_records(args.latency, 50)
-            _fresh_store(sqlite_store("latency-store")).dispose()
+            fresh_store(sqlite_store("latency-store")).dispose()
             up = latency(sqlite_store("latency-up"), sqlite_store("latency-store"), few)
             down = latency(sqlite_store("latency-down"), DOWN_URL, few)
     n = len(records)

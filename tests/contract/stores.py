@@ -89,6 +89,7 @@ class HttpHarness:
 
     def __init__(self, store: SqlHarness, base_url: str, token: str) -> None:
         self._store = store
+        self.base_url, self.token = base_url, token
         self._repository = HttpMetadataRepository(base_url, token, RecordConverter())
 
     def repository(self) -> MetadataRepository:

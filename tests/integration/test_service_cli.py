@@ -8,8 +8,10 @@ import contextlib
 import json
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +19,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from adapters.http.client import HttpMetadataRepository
+from adapters.serialization.records import RecordConverter
 from apps.metadata import main as metadata_main
+from domain.metadata.query import AppendResult
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 ORDERS = "postgres://warehouse:5432::sales.public.orders"
@@ -61,43 +66,43 @@ def _tokens(home: Path) -> dict[str, str]:
     return secrets
 
 
-@contextlib.contextmanager
-def _serving(home: Path, port: int, secrets: dict[str, str]) -> Iterator[str]:
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            metadata_main.__name__,
-            "serve",
-            "--port",
-            str(port),
-            "--max-records",
-            "50",
-            "--rate",
-            "5",
-            "--burst",
-            "5",
-        ],
-        env=_env(home),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+LIMITS = ("--max-records", "50", "--rate", "5", "--burst", "5")
+
+
+def _start(home: Path, port: int, limits: tuple[str, ...] = LIMITS) -> subprocess.Popen[str]:
+    """`metadata serve` on ``port`` (by default at most 50 records a batch and 5 requests
+    a second a token), once it answers; its access log goes to ``home``/serve.log (a
+    file, not a pipe nobody reads while it fills)."""
+    home.mkdir(parents=True, exist_ok=True)
+    with (home / "serve.log").open("a") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", metadata_main.__name__, "serve", "--port", str(port), *limits],
+            env=_env(home),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+        )
     deadline = time.monotonic() + 30
     while True:
         try:
-            if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
-                break
+            if httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1).status_code == 200:
+                return process
         except httpx.TransportError:
             pass
         assert process.poll() is None and time.monotonic() < deadline, "serve did not start"
         time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def _serving(home: Path, port: int, secrets: dict[str, str]) -> Iterator[str]:
+    process = _start(home, port)
     try:
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
-        _, log = process.communicate(timeout=30)
+        process.wait(30)
+        log = (home / "serve.log").read_text()
+        assert '"status":' in log
         for secret in secrets.values():
             assert secret not in log  # the access log names tokens, never their secrets
 
@@ -227,3 +232,148 @@ def test_the_service_down_then_up_loses_nothing(tmp_path: Path) -> None:
         reader = {**writer, "DATAPLATFORM_METADATA_TOKEN": secrets["reader"]}
         found = metadata(client, "query", "--json", **reader)
         assert len(json.loads(found.stdout)["records"]) == 7
+
+
+def test_a_service_restarted_in_the_middle_of_a_batch(tmp_path: Path) -> None:
+    """500 records in parts of 5 (the service's limit of 50 a batch, its rate lifted by the
+    parts' pace); the service is killed (SIGKILL) when some parts are stored and started
+    again: the client's retries finish the batch, and the store holds exactly 500."""
+    home = tmp_path / "service"
+    secrets = _tokens(home)
+    port = _free_port()
+    records = [
+        RecordConverter().structure(
+            {
+                "kind": "ingestion_volume",
+                "subject": ORDERS,
+                "run_id": f"restart-{n}",
+                "observed_at": "2024-05-02T00:00:00Z",
+                "producer": "test",
+                "payload": {"rows_read": n, "rows_written": n},
+            }
+        )
+        for n in range(500)
+    ]
+    client = HttpMetadataRepository(
+        f"http://127.0.0.1:{port}", secrets["writer"], RecordConverter(), max_records=5, retries=8
+    )
+    client._client.event_hooks["request"] = [lambda _: time.sleep(0.25)]  # 5 parts a second
+    database = home / "metadata.db"
+
+    def stored() -> int:
+        with contextlib.closing(sqlite3.connect(database)) as connection:
+            return int(connection.execute("select count(*) from metadata_records").fetchone()[0])
+
+    process = _start(home, port)
+    outcome: list[AppendResult | BaseException] = []
+
+    def emit() -> None:
+        try:
+            outcome.append(client.append(records))
+        except BaseException as failed:  # - reported by the test below
+            outcome.append(failed)
+
+    worker = threading.Thread(target=emit)
+    worker.start()
+    while stored() < 100:
+        assert worker.is_alive() and process.poll() is None
+        time.sleep(0.05)
+    process.kill()
+    process.wait(10)
+    at_kill = stored()
+    restarted = _start(home, port)
+    try:
+        worker.join(120)
+        assert not worker.is_alive()
+        assert at_kill < 500, at_kill
+        [result] = outcome
+        assert isinstance(result, AppendResult), result
+        assert result.accepted + result.duplicates == 500
+        assert stored() == 500
+    finally:
+        restarted.terminate()
+        restarted.wait(30)
+        client.close()
+
+
+def test_load_on_loopback(tmp_path: Path) -> None:
+    """CLIENTS clients for SECONDS seconds against `metadata serve` (its rate lifted): each
+    loops emit (a batch of 20), latest and a query page until the time is up; every answer
+    must be a success, and p50/p99 are printed."""
+    clients, seconds = 8, 5.0
+    home = tmp_path / "service"
+    secrets = _tokens(home)
+    port = _free_port()
+    process = _start(home, port, ("--rate", "100000", "--burst", "100000"))
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {secrets['writer']}"}
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def one_client(number: int) -> None:
+        converter = RecordConverter()
+        mine: list[float] = []
+        with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+            step = 0
+            while time.monotonic() < stop_at:
+                batch = "".join(
+                    converter.dumps(
+                        converter.structure(
+                            {
+                                "kind": "ingestion_volume",
+                                "subject": ORDERS,
+                                "run_id": f"load-{number}-{step}-{n}",
+                                "observed_at": "2024-05-02T00:00:00Z",
+                                "producer": "load",
+                                "payload": {"rows_read": n, "rows_written": n},
+                            }
+                        )
+                    )
+                    + "\n"
+                    for n in range(20)
+                )
+                for method, path, options in (
+                    ("POST", "/api/v1/records", {"content": batch}),
+                    (
+                        "GET",
+                        "/api/v1/latest",
+                        {"params": {"kind": "ingestion_volume", "subject": ORDERS}},
+                    ),
+                    ("GET", "/api/v1/records", {"params": {"limit": 50}}),
+                ):
+                    start = time.perf_counter()
+                    try:
+                        answer = client.request(method, path, **options)
+                        status = str(answer.status_code)
+                    except httpx.HTTPError as failed:
+                        status = type(failed).__name__
+                    mine.append(time.perf_counter() - start)
+                    if not status.startswith("2"):
+                        with lock:
+                            errors.append(f"{method} {path}: {status}")
+                step += 1
+        with lock:
+            latencies.extend(mine)
+
+    try:
+        workers = [threading.Thread(target=one_client, args=(n,)) for n in range(clients)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(seconds + 60)  # bounded: a stuck request fails the test, not CI
+        assert not any(worker.is_alive() for worker in workers)
+    finally:
+        process.terminate()
+        process.wait(30)
+    latencies.sort()
+    p50 = latencies[len(latencies) // 2] * 1000
+    p99 = latencies[int(len(latencies) * 0.99)] * 1000
+    print(
+        f"load: {clients} clients x {seconds:.0f} s: {len(latencies)} requests "
+        f"({len(latencies) / seconds:.0f}/s), {len(errors)} errors, p50 {p50:.1f} ms, p99 {p99:.1f} ms"
+    )
+    assert not errors, errors[:5]
+    assert len(latencies) > clients * 3
+    assert p99 < 2000, p99

@@ -14,6 +14,7 @@ Each request writes one JSON access-log line (never the token, only its name).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import threading
@@ -299,7 +300,9 @@ class MetadataService:
             raise _Refused(413, self._too_large(f"more than {self.limits.max_records:,} records"))
         if problems:
             raise InvalidBatch(problems)
-        result = await run_in_threadpool(self._gateway.emit_many, records)
+        result = await run_in_threadpool(
+            functools.partial(self._gateway.emit_many, records, decoded=True)
+        )
         self.metrics.accepted += result.accepted
         self.metrics.duplicates += result.duplicates
         return JSONResponse({"accepted": result.accepted, "duplicates": result.duplicates})

@@ -185,6 +185,8 @@ _ENVELOPE_FIELDS = {
     "payload_version",
 }
 _REQUIRED_FIELDS = ("kind", "subject", "run_id", "observed_at", "producer", "payload")
+_REQUIRED_SET = frozenset(_REQUIRED_FIELDS)
+_SUBJECT_KEYS = {"namespace", "name"}
 
 
 class RecordConverter:
@@ -241,6 +243,9 @@ class RecordConverter:
 
     def structure(self, data: Any) -> MetadataRecord:
         """A record from JSON-ready data, or :class:`RecordDecodeError` listing every problem."""
+        built = self._built_directly(data)
+        if built is not None:
+            return built
         if not isinstance(data, dict):
             raise RecordDecodeError(
                 [Problem("$", f"expected a JSON object, got {_describe(data)}")]
@@ -297,6 +302,46 @@ class RecordConverter:
             raise RecordDecodeError(
                 [Problem(path, reason if path != "$" else str(invalid))]
             ) from None
+
+    def _built_directly(self, data: Any) -> MetadataRecord | None:
+        """The record when ``data`` has the envelope's exact shape and types (as `dumps`
+        writes it), built by the same hooks and validators as the strict path below but
+        without its per-field bookkeeping; None for anything else, which the strict path
+        then names (a batch of a service or a file is mostly well formed: this is its cost)."""
+        if not isinstance(data, dict) or not _REQUIRED_SET <= data.keys() <= _ENVELOPE_FIELDS:
+            return None
+        subject, payload = data["subject"], data["payload"]
+        kind, run_id, observed_at = data["kind"], data["run_id"], data["observed_at"]
+        version = data.get("payload_version", 0)
+        if not (
+            isinstance(subject, dict)
+            and subject.keys() == _SUBJECT_KEYS
+            and isinstance(payload, dict)
+            and isinstance(kind, str)
+            and isinstance(run_id, str)
+            and isinstance(observed_at, str)
+            and isinstance(version, int)
+            and not isinstance(version, bool)
+        ):
+            return None
+        try:
+            parsed = RecordKind.parse(kind)
+            optional = {}
+            if "payload_version" in data:
+                optional["payload_version"] = data["payload_version"]
+            if "record_id" in data:
+                optional["record_id"] = _structure_text(data["record_id"], str)
+            return MetadataRecord(
+                kind=parsed,
+                subject=DatasetRef(namespace=subject["namespace"], name=subject["name"]),
+                run_id=RunId(run_id),
+                observed_at=parse_instant(observed_at),
+                producer=_structure_text(data["producer"], str),
+                payload=self._converter.structure(payload, PAYLOADS[parsed].payload_type),
+                **optional,
+            )
+        except Exception:  # - any refusal: the strict path names it with its path
+            return None
 
     def _field(self, value: Any, target: type, path: str, problems: list[Problem]) -> Any:
         if path == "$.payload" and not isinstance(value, dict):

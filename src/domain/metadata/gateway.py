@@ -94,11 +94,15 @@ def _problems_of(index: int, value: object, path: str, problems: list[RecordProb
             _problems_of(index, inner, f"{path}.{name}", problems)
 
 
-def validate_batch(records: Sequence[MetadataRecord]) -> list[RecordProblem]:
+def validate_batch(
+    records: Sequence[MetadataRecord], *, decoded: bool = False
+) -> list[RecordProblem]:
     """Every problem of a batch: invalid records and ids repeated with different payloads.
 
     Records are validated when built; this catches ones that were altered afterwards or
     built without their validators, so nothing invalid ever reaches a repository.
+    ``decoded``: the records were built just now by the record decoder, every validator and
+    text check run, so only the batch's own problem (repeated ids) is left to find.
     """
     problems: list[RecordProblem] = []
     first_of: dict[str, int] = {}
@@ -108,7 +112,8 @@ def validate_batch(records: Sequence[MetadataRecord]) -> list[RecordProblem]:
                 RecordProblem(index, "$", f"expected a MetadataRecord, got {type(record).__name__}")
             )
             continue
-        _problems_of(index, record, "$", problems)
+        if not decoded:
+            _problems_of(index, record, "$", problems)
         earlier = first_of.setdefault(record.record_id, index)
         if earlier != index and not _same_fact(records[earlier], record):
             problems.append(
@@ -146,11 +151,13 @@ class MetadataGateway:
     def emit(self, record: MetadataRecord) -> AppendResult:
         return self.emit_many([record])
 
-    def checked(self, records: Iterable[MetadataRecord]) -> list[MetadataRecord]:
+    def checked(
+        self, records: Iterable[MetadataRecord], *, decoded: bool = False
+    ) -> list[MetadataRecord]:
         """``records`` validated, one per id (the first), as ``emit_many`` writes them; for
         a producer that commits its records itself (an ingestion target's outbox)."""
         batch = list(records)
-        problems = validate_batch(batch)
+        problems = validate_batch(batch, decoded=decoded)
         if problems:
             raise InvalidBatch(problems)
         unique: dict[str, MetadataRecord] = {}
@@ -158,9 +165,13 @@ class MetadataGateway:
             unique.setdefault(record.record_id, record)
         return list(unique.values())
 
-    def emit_many(self, records: Iterable[MetadataRecord]) -> AppendResult:
+    def emit_many(
+        self, records: Iterable[MetadataRecord], *, decoded: bool = False
+    ) -> AppendResult:
+        """``decoded``: see :func:`validate_batch` (the service's batches, decoded from JSON
+        by the converter a moment before, are not validated twice)."""
         batch = list(records)
-        unique = self.checked(batch)
+        unique = self.checked(batch, decoded=decoded)
         if not unique:
             return AppendResult()
         if self._transport is None:

@@ -216,6 +216,63 @@ def document(limits: Any) -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/lineage": {
+                "post": {
+                    "summary": "One OpenLineage run event (as the OpenLineage clients send it)",
+                    "description": (
+                        "Stored as a run_event record about the job and a schema_snapshot per "
+                        "dataset with a schema facet; what cannot be stored is listed in skipped. "
+                        "The body may be gzip-encoded (Content-Encoding: gzip)."
+                    ),
+                    "security": [{"bearer": []}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["eventTime", "run", "job", "producer"],
+                                    "properties": {
+                                        "eventType": {"type": "string"},
+                                        "eventTime": {"type": "string"},
+                                        "producer": {"type": "string"},
+                                        "schemaURL": {"type": "string"},
+                                        "run": {"type": "object"},
+                                        "job": {"type": "object"},
+                                        "inputs": {"type": "array", "items": {"type": "object"}},
+                                        "outputs": {"type": "array", "items": {"type": "object"}},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Stored (duplicates counted, not stored twice).",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["accepted", "duplicates", "skipped"],
+                                        "properties": {
+                                            "accepted": {"type": "integer"},
+                                            "duplicates": {"type": "integer"},
+                                            "skipped": {
+                                                "type": "array",
+                                                "items": {"type": "string"},
+                                            },
+                                        },
+                                    }
+                                }
+                            },
+                        },
+                        "400": _error("Not an OpenLineage run event; the message names the field."),
+                        "409": _error("A record of the event conflicts with a stored one."),
+                        "413": _error("The body is larger than the service accepts."),
+                        **_REFUSALS,
+                    },
+                }
+            },
             "/health/live": {
                 "get": {
                     "summary": "The process answers",

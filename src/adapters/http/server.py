@@ -19,6 +19,7 @@ import json
 import math
 import threading
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from adapters.http import wire
+from adapters.serialization.openlineage import from_openlineage
 from adapters.serialization.reading import read_records
 from adapters.serialization.records import RecordConverter
 from domain.dataset import DatasetRef
@@ -153,6 +155,7 @@ class MetadataService:
             Route(wire.RECORDS, self._guarded(self._append, Scope.WRITE), methods=["POST"]),
             Route(wire.RECORDS, self._guarded(self._query, Scope.READ), methods=["GET"]),
             Route(wire.LATEST, self._guarded(self._latest, Scope.READ), methods=["GET"]),
+            Route(wire.LINEAGE, self._guarded(self._lineage, Scope.WRITE), methods=["POST"]),
             Route("/health/live", self._open(self._live), methods=["GET"]),
             Route("/health/ready", self._open(self._readiness), methods=["GET"]),
             Route("/metrics", self._open(self._metrics), methods=["GET"]),
@@ -257,8 +260,9 @@ class MetadataService:
 
     # -- routes -------------------------------------------------------------------------
 
-    async def _body(self, request: Request) -> bytes:
-        """The body, refused (413) as soon as it is too large or holds too many lines."""
+    async def _body(self, request: Request, *, lines_are_records: bool = True) -> bytes:
+        """The body, refused (413) as soon as it is too large or (JSON Lines) holds too
+        many lines."""
         limits = self.limits
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > limits.max_body_bytes:
@@ -270,7 +274,7 @@ class MetadataService:
             lines += chunk.count(b"\n")
             if len(body) > limits.max_body_bytes:
                 raise _Refused(413, self._too_large(f"more than {limits.max_body_bytes:,} bytes"))
-            if lines > limits.max_records:
+            if lines_are_records and lines > limits.max_records:
                 raise _Refused(413, self._too_large(f"more than {limits.max_records:,} records"))
         return bytes(body)
 
@@ -306,6 +310,49 @@ class MetadataService:
         self.metrics.accepted += result.accepted
         self.metrics.duplicates += result.duplicates
         return JSONResponse({"accepted": result.accepted, "duplicates": result.duplicates})
+
+    async def _lineage(self, request: Request) -> Response:
+        body = await self._body(request, lines_are_records=False)
+        if request.headers.get("content-encoding", "").lower() == "gzip":
+            body = self._gunzipped(body)
+        try:
+            event = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as bad:
+            raise _Refused(
+                400, f"the body is not JSON ({bad}); send one OpenLineage run event"
+            ) from None
+        try:
+            intake = from_openlineage(event)
+        except (ValueError, TypeError) as invalid:  # NotALineageEvent, or a refused name
+            raise _Refused(
+                400, f"not an OpenLineage run event the service can store: {invalid}"
+            ) from None
+        result = await run_in_threadpool(self._gateway.emit_many, intake.records)
+        self.metrics.accepted += result.accepted
+        self.metrics.duplicates += result.duplicates
+        return JSONResponse(
+            {
+                "accepted": result.accepted,
+                "duplicates": result.duplicates,
+                "skipped": list(intake.skipped),
+            }
+        )
+
+    def _gunzipped(self, body: bytes) -> bytes:
+        """``body`` inflated, refused (413) past the body limit (no gzip bomb is inflated
+        whole) and (400) when it is not gzip."""
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            plain = inflater.decompress(body, self.limits.max_body_bytes + 1)
+        except zlib.error as bad:
+            raise _Refused(
+                400, f"Content-Encoding says gzip, but the body is not ({bad})"
+            ) from None
+        if len(plain) > self.limits.max_body_bytes or inflater.unconsumed_tail:
+            raise _Refused(
+                413, self._too_large(f"more than {self.limits.max_body_bytes:,} bytes inflated")
+            )
+        return plain
 
     async def _query(self, request: Request) -> Response:
         params = {key: request.query_params.getlist(key) for key in request.query_params}

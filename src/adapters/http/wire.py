@@ -24,6 +24,7 @@ from domain.metadata.timestamps import parse_instant
 API = "/api/v1"
 RECORDS = f"{API}/records"
 LATEST = f"{API}/latest"
+LINEAGE = f"{API}/lineage"
 JSON_LINES = "application/x-ndjson"
 
 _QUERY_KEYS = frozenset(

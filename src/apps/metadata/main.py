@@ -9,6 +9,7 @@ from apps.cli.options import url_option
 from apps.metadata.bootstrap import bootstrap
 from apps.metadata.commands.backfill import backfill
 from apps.metadata.commands.drift import check_precision, diff
+from apps.metadata.commands.export import export
 from apps.metadata.commands.harvest import harvest
 from apps.metadata.commands.migrate import migrate
 from apps.metadata.commands.outbox import consume, outbox, relay, stream
@@ -45,6 +46,7 @@ def cli(ctx: click.Context, url: str | None) -> None:
 for command in (records, emit, latest, history, query, diff, check_precision, harvest):
     cli.add_command(command)
 cli.add_command(backfill)
+cli.add_command(export)
 cli.add_command(migrate)
 cli.add_command(relay)
 cli.add_command(outbox)

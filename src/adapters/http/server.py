@@ -151,9 +151,11 @@ class MetadataService:
         self.metrics = Metrics()
 
     def app(self) -> Starlette:
+        append = self._guarded(self._append, Scope.WRITE)
+        query = self._guarded(self._query, Scope.READ)
         routes = [
-            Route(wire.RECORDS, self._guarded(self._append, Scope.WRITE), methods=["POST"]),
-            Route(wire.RECORDS, self._guarded(self._query, Scope.READ), methods=["GET"]),
+            # One route for both methods, so a 405 lists both in its Allow header.
+            Route(wire.RECORDS, self._by_method(append, query), methods=["GET", "POST"]),
             Route(wire.LATEST, self._guarded(self._latest, Scope.READ), methods=["GET"]),
             Route(wire.LINEAGE, self._guarded(self._lineage, Scope.WRITE), methods=["POST"]),
             Route("/health/live", self._open(self._live), methods=["GET"]),
@@ -164,6 +166,16 @@ class MetadataService:
         return Starlette(routes=routes)
 
     # -- the frame around every route: auth, limits, errors, the access log ----------------
+
+    @staticmethod
+    def _by_method(
+        post: Callable[[Request], Any], get: Callable[[Request], Any]
+    ) -> Callable[[Request], Any]:
+        async def route(request: Request) -> Response:
+            response: Response = await (post if request.method == "POST" else get)(request)
+            return response
+
+        return route
 
     def _open(self, handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
         async def route(request: Request) -> Response:
@@ -300,6 +312,8 @@ class MetadataService:
                 problems.extend(RecordProblem(index, p.path, p.message) for p in decoded.problems)
             else:
                 records.append(decoded.record)
+        if not records and not problems:
+            raise _Refused(400, "the body holds no records; send JSON Lines, one record a line")
         if len(records) + len({p.index for p in problems}) > self.limits.max_records:
             raise _Refused(413, self._too_large(f"more than {self.limits.max_records:,} records"))
         if problems:

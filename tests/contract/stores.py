@@ -146,3 +146,11 @@ def open_harness(adapter: str) -> Iterator[Harness]:
                 store.engine.dispose()
     else:
         raise ValueError(f"no harness for adapter {adapter!r}; known: {', '.join(ADAPTERS)}")
+
+
+@contextlib.contextmanager
+def live_service() -> Iterator[HttpHarness]:
+    """`metadata serve`'s app on loopback over a SQLite store, with a read-write token."""
+    with open_harness("http") as harness:
+        assert isinstance(harness, HttpHarness)
+        yield harness

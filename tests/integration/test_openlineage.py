@@ -26,7 +26,7 @@ from openlineage.client.transport.http import (
 )
 
 from apps.metadata.main import cli as metadata_cli
-from contract.stores import HttpHarness, open_harness
+from contract.stores import HttpHarness, live_service
 from domain.dataset import DatasetRef, RunId
 from domain.metadata.kinds import RecordKind
 from domain.metadata.payloads import RunEvent as OurRunEvent
@@ -38,8 +38,7 @@ PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python
 
 @pytest.fixture
 def service() -> Iterator[HttpHarness]:
-    with open_harness("http") as harness:
-        assert isinstance(harness, HttpHarness)
+    with live_service() as harness:
         yield harness
 
 

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -26,6 +27,18 @@ from domain.metadata.query import AppendResult
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 ORDERS = "postgres://warehouse:5432::sales.public.orders"
+
+
+def _volume(run_id: str, rows: int) -> dict[str, Any]:
+    """An ingestion_volume record about the orders, as a record file holds it."""
+    return {
+        "kind": "ingestion_volume",
+        "subject": ORDERS,
+        "run_id": run_id,
+        "observed_at": "2024-05-02T00:00:00Z",
+        "producer": "test",
+        "payload": {"rows_read": rows, "rows_written": rows},
+    }
 
 
 def _env(home: Path, **extra: str) -> dict[str, str]:
@@ -138,22 +151,7 @@ def test_the_commands_by_url_alone_and_each_refusal(
     wrong = metadata(client, "emit", str(EXAMPLES / "records" / "orders-run.jsonl"), **reader)
     refusals[403] = wrong
     big = tmp_path / "big.jsonl"
-    big.write_text(
-        "\n".join(
-            json.dumps(
-                {
-                    "kind": "ingestion_volume",
-                    "subject": ORDERS,
-                    "run_id": f"big-{n}",
-                    "observed_at": "2024-05-02T00:00:00Z",
-                    "producer": "test",
-                    "payload": {"rows_read": n, "rows_written": n},
-                }
-            )
-            for n in range(60)
-        )
-        + "\n"
-    )
+    big.write_text("".join(json.dumps(_volume(f"big-{n}", n)) + "\n" for n in range(60)))
     refusals[413] = metadata(client, "emit", str(big), **writer)
     for status, result in refusals.items():
         print(f"{status}: {result.stderr.strip()}")
@@ -242,19 +240,7 @@ def test_a_service_restarted_in_the_middle_of_a_batch(tmp_path: Path) -> None:
     home = tmp_path / "service"
     secrets = _tokens(home)
     port = _free_port()
-    records = [
-        RecordConverter().structure(
-            {
-                "kind": "ingestion_volume",
-                "subject": ORDERS,
-                "run_id": f"restart-{n}",
-                "observed_at": "2024-05-02T00:00:00Z",
-                "producer": "test",
-                "payload": {"rows_read": n, "rows_written": n},
-            }
-        )
-        for n in range(500)
-    ]
+    records = [RecordConverter().structure(_volume(f"restart-{n}", n)) for n in range(500)]
     client = HttpMetadataRepository(
         f"http://127.0.0.1:{port}", secrets["writer"], RecordConverter(), max_records=5, retries=8
     )
@@ -320,18 +306,7 @@ def test_load_on_loopback(tmp_path: Path) -> None:
             step = 0
             while time.monotonic() < stop_at:
                 batch = "".join(
-                    converter.dumps(
-                        converter.structure(
-                            {
-                                "kind": "ingestion_volume",
-                                "subject": ORDERS,
-                                "run_id": f"load-{number}-{step}-{n}",
-                                "observed_at": "2024-05-02T00:00:00Z",
-                                "producer": "load",
-                                "payload": {"rows_read": n, "rows_written": n},
-                            }
-                        )
-                    )
+                    converter.dumps(converter.structure(_volume(f"load-{number}-{step}-{n}", n)))
                     + "\n"
                     for n in range(20)
                 )

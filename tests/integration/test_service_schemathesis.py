@@ -13,15 +13,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from contract.stores import HttpHarness, open_harness
+from contract.stores import HttpHarness, live_service
 
 NOT_YET = "positive_data_acceptance"
 
 
 @pytest.fixture
 def service() -> Iterator[HttpHarness]:
-    with open_harness("http") as harness:
-        assert isinstance(harness, HttpHarness)
+    with live_service() as harness:
         yield harness
 
 

@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from apps.ingestion.main import cli as ingestion_cli
 from apps.metadata.main import cli as metadata_cli
 from apps.recon.main import cli as recon_cli
-from contract.stores import HttpHarness, open_harness
+from contract.stores import HttpHarness, live_service
 from domain.dataset import RunId
 from domain.metadata.kinds import RecordKind
 from domain.metadata.query import RecordQuery
@@ -26,8 +26,7 @@ APPEND = EXAMPLES / "pipelines" / "orders-append.toml"
 
 @pytest.fixture
 def service() -> Iterator[HttpHarness]:
-    with open_harness("http") as harness:
-        assert isinstance(harness, HttpHarness)
+    with live_service() as harness:
         yield harness
 
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import attrs
 import click
 import punq
 
@@ -30,16 +31,7 @@ def _pages(store: MetadataGateway, query: RecordQuery) -> Iterator[MetadataRecor
         yield from page.records
         if page.next_cursor is None:
             return
-        query = RecordQuery(
-            kinds=query.kinds,
-            subject=query.subject,
-            run_id=query.run_id,
-            since=query.since,
-            until=query.until,
-            order=query.order,
-            limit=query.limit,
-            cursor=page.next_cursor,
-        )
+        query = attrs.evolve(query, cursor=page.next_cursor)
 
 
 @click.command()

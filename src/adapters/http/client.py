@@ -7,8 +7,9 @@ retried with backoff when the service cannot be reached, answers 503, or says 42
 ``Retry-After`` honoured): appends are idempotent, so a retry after a lost answer is a
 duplicate, never a second row. With ``parallel`` > 1 the parts of one batch are sent that
 many at a time (the next part serialised while the ones before it are under way); a part
-refused may then leave later parts stored too, found as duplicates on a retry. When the retries run out it raises
-:class:`ServiceUnreachable` (a ``ConnectionError``: producers with an outbox fall back to it).
+refused may then leave later parts stored too, found as duplicates on a retry. When the
+retries run out it raises :class:`ServiceUnreachable` (a ``ConnectionError``: producers
+with an outbox fall back to it).
 """
 
 from __future__ import annotations

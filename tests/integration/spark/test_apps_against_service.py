@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from pyspark.sql import SparkSession
 
 from apps.ingestion.main import cli as ingestion_cli
 from apps.metadata.main import cli as metadata_cli
@@ -49,7 +50,11 @@ def _kinds(service: HttpHarness, run_id: str | None = None) -> dict[str, int]:
     return counts
 
 
-def test_harvest_ingestion_and_recon_by_url_alone(service: HttpHarness, tmp_path: Path) -> None:
+def test_harvest_ingestion_and_recon_by_url_alone(
+    spark: SparkSession, service: HttpHarness, tmp_path: Path
+) -> None:
+    # The batch's one session (JDBC drivers loaded) is the one the apps get, whatever runs first.
+    assert spark.range(1).count() == 1
     harvested = _by_url(
         metadata_cli,
         service,

@@ -77,8 +77,6 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=5000, help="Records per emit_many.")
     parser.add_argument("--lookups", type=int, default=2000)
-    parser.add_argument("--part", type=int, default=1000, help="Records per request.")
-    parser.add_argument("--parallel", type=int, default=2, help="Requests under way at once.")
     args = parser.parse_args()
     records = make_records(args.records, SUBJECTS)
     subjects = sorted({r.subject for r in records}, key=str)
@@ -101,9 +99,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
         try:
             _started(url, process)
-            client = HttpMetadataRepository(
-                url, secret, RecordConverter(), max_records=args.part, parallel=args.parallel
-            )
+            client = HttpMetadataRepository(url, secret, RecordConverter())
             remote = MetadataGateway(client)
             start = time.perf_counter()
             for index in range(0, len(records), args.batch):

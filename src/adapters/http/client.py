@@ -5,18 +5,14 @@ into requests the service accepts (each part is stored atomically; a part refuse
 parts before it stored, which a retry of the whole batch finds as duplicates). A request is
 retried with backoff when the service cannot be reached, answers 503, or says 429 (its
 ``Retry-After`` honoured): appends are idempotent, so a retry after a lost answer is a
-duplicate, never a second row. With ``parallel`` > 1 the parts of one batch are sent that
-many at a time (the next part serialised while the ones before it are under way); a part
-refused may then leave later parts stored too, found as duplicates on a retry. When the
-retries run out it raises :class:`ServiceUnreachable` (a ``ConnectionError``: producers
-with an outbox fall back to it).
+duplicate, never a second row. When the retries run out it raises
+:class:`ServiceUnreachable` (a ``ConnectionError``: producers with an outbox fall back to it).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -32,7 +28,6 @@ from domain.metadata.record import MetadataRecord
 MAX_RECORDS = 5_000
 MAX_BYTES = 8 * 1024 * 1024
 RETRIES = 5
-PARALLEL = 1
 
 
 class ServiceUnreachable(ConnectionError):
@@ -55,7 +50,6 @@ class HttpMetadataRepository:
         max_records: int = MAX_RECORDS,
         max_bytes: int = MAX_BYTES,
         retries: int = RETRIES,
-        parallel: int = PARALLEL,
         timeout_s: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -65,38 +59,23 @@ class HttpMetadataRepository:
         self._max_bytes = max_bytes
         self._retries = retries
         self._sleep = sleep
-        self._parallel = max(1, parallel)
-        self._pool: ThreadPoolExecutor | None = None
         headers = {"User-Agent": "dataplatform-metadata"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         self._client = httpx.Client(base_url=self.url, headers=headers, timeout=timeout_s)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown()
         self._client.close()
 
     # -- the port ----------------------------------------------------------------------
 
     def append(self, records: Sequence[MetadataRecord]) -> AppendResult:
-        parts = self._parts(records)
-        if self._parallel == 1:
-            answers = [self._post(start, body) for start, body in parts]
-        else:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(self._parallel, thread_name_prefix="metadata-http")
-            # The next part is serialised while the parts before it are under way.
-            futures = [self._pool.submit(self._post, start, body) for start, body in parts]
-            answers = [future.result() for future in futures]
         total = AppendResult()
-        for answer in answers:
-            total += answer
+        for start, body in self._parts(records):
+            response = self._send("POST", wire.RECORDS, content=body, start=start)
+            data = response.json()
+            total += AppendResult(int(data["accepted"]), int(data["duplicates"]))
         return total
-
-    def _post(self, start: int, body: bytes) -> AppendResult:
-        data = self._send("POST", wire.RECORDS, content=body, start=start).json()
-        return AppendResult(int(data["accepted"]), int(data["duplicates"]))
 
     def latest(self, kind: RecordKind, subject: DatasetRef) -> MetadataRecord | None:
         response = self._send(

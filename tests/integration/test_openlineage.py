@@ -10,6 +10,7 @@ import gzip
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,14 @@ from openlineage.client.transport.http import (
 from apps.metadata.main import cli as metadata_cli
 from contract.stores import HttpHarness, live_service
 from domain.dataset import DatasetRef, RunId
+from domain.metadata.gateway import MetadataGateway
 from domain.metadata.kinds import RecordKind
 from domain.metadata.payloads import RunEvent as OurRunEvent
 from domain.metadata.payloads import RunEventType, SchemaSnapshot
 from domain.metadata.query import RecordQuery
+from domain.metadata.record import MetadataRecord
+from domain.schema.schema import Column, Schema
+from domain.schema.types import DecimalType, IntegerType
 
 PRODUCER = "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python"
 
@@ -143,12 +148,6 @@ def test_the_clients_events_are_records_and_our_export_reads_back(
     # Our own run events (the lifecycle's, heartbeat included) beside the client's.
     ours = RunId(uuid.uuid4().hex)
     target = DatasetRef("postgres://warehouse:5432", "sales.public.orders_copy")
-    from datetime import UTC, datetime
-
-    from domain.metadata.gateway import MetadataGateway
-    from domain.metadata.record import MetadataRecord
-    from domain.schema.schema import Column, Schema
-    from domain.schema.types import DecimalType, IntegerType
 
     def ours_record(payload: Any, minute: int) -> MetadataRecord:
         return MetadataRecord.create(

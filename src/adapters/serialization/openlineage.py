@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -34,7 +33,7 @@ import attrs
 from domain.dataset import DatasetRef, RunId
 from domain.metadata.payloads import RunEvent, RunEventType, SchemaSnapshot
 from domain.metadata.record import MetadataRecord
-from domain.metadata.timestamps import parse_instant, to_utc
+from domain.metadata.timestamps import instant_text, parse_instant
 from domain.schema.schema import Column, Schema
 from domain.schema.types import (
     BinaryType,
@@ -264,10 +263,6 @@ def openlineage_run_id(run_id: RunId) -> str:
         return str(uuid.uuid5(_RUN_NAMESPACE, run_id.value))
 
 
-def _time(value: datetime) -> str:
-    return to_utc(value).isoformat().replace("+00:00", "Z")
-
-
 def to_openlineage(
     record: MetadataRecord, schema_of: Callable[[DatasetRef, RunId], Schema | None]
 ) -> dict[str, Any]:
@@ -303,7 +298,7 @@ def to_openlineage(
         }
     return {
         "eventType": _OUT[payload.event],
-        "eventTime": _time(record.observed_at),
+        "eventTime": instant_text(record.observed_at),
         "run": {"runId": openlineage_run_id(record.run_id), "facets": run_facets},
         "job": {"namespace": record.subject.namespace, "name": record.subject.name},
         "inputs": [],
@@ -313,11 +308,11 @@ def to_openlineage(
     }
 
 
-__all__: Sequence[str] = (
+__all__ = [
     "LineageIntake",
     "NotALineageEvent",
     "from_openlineage",
     "openlineage_run_id",
     "read_type",
     "to_openlineage",
-)
+]

@@ -25,7 +25,7 @@ from cattrs.preconf.json import make_converter
 
 from domain.dataset import DatasetRef, RunId
 from domain.metadata import PAYLOADS, MetadataRecord, Payload, RecordKind
-from domain.metadata.timestamps import parse_instant, to_utc
+from domain.metadata.timestamps import instant_text, parse_instant
 from domain.schema import DataType, parse_type
 from domain.text import unstorable
 
@@ -107,10 +107,6 @@ def _structure_datetime(value: Any, _: type) -> datetime:
         return parse_instant(value)
     except ValueError as invalid:
         raise InvalidValue(str(invalid)) from None
-
-
-def _unstructure_datetime(value: datetime) -> str:
-    return to_utc(value).isoformat().replace("+00:00", "Z")
 
 
 def _structure_data_type(value: Any, _: type) -> DataType:
@@ -201,7 +197,7 @@ class RecordConverter:
         converter.register_structure_hook(Decimal, _structure_decimal)
         converter.register_unstructure_hook(Decimal, str)
         converter.register_structure_hook(datetime, _structure_datetime)
-        converter.register_unstructure_hook(datetime, _unstructure_datetime)
+        converter.register_unstructure_hook(datetime, instant_text)
         converter.register_structure_hook(DataType, _structure_data_type)
         converter.register_unstructure_hook(DataType, str)
         for data_type in DataType.__args__:  # each concrete type unstructures to its string
@@ -235,7 +231,7 @@ class RecordConverter:
             "kind": record.kind.value,
             "subject": self._converter.unstructure(record.subject),
             "run_id": record.run_id.value,
-            "observed_at": _unstructure_datetime(record.observed_at),
+            "observed_at": instant_text(record.observed_at),
             "producer": record.producer,
             "payload_version": record.payload_version,
             "payload": self._converter.unstructure(record.payload),

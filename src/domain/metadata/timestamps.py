@@ -27,6 +27,12 @@ def to_utc(value: datetime) -> datetime:
     return value
 
 
+def instant_text(value: datetime) -> str:
+    """An instant as records write it: ISO-8601 in UTC with ``Z`` (what
+    :func:`parse_instant` reads back)."""
+    return to_utc(value).isoformat().replace("+00:00", "Z")
+
+
 _FRACTION = re.compile(r"[T ]\d{2}:\d{2}:\d{2}[.,](\d+)")
 
 

@@ -29,7 +29,7 @@ def _non_blank(instance: object, attribute: attrs.Attribute[str], value: str) ->
 
 
 def _no_space(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not _NO_SPACE.match(value):
+    if not _NO_SPACE.fullmatch(value):
         raise ValueError(f"{attribute.name}: must not contain whitespace, got {_shown(value)}")
 
 
@@ -77,7 +77,7 @@ _RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 
 def _run_id_format(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not _RUN_ID.match(value):
+    if not isinstance(value, str) or not _RUN_ID.fullmatch(value):
         raise ValueError(
             f"run_id: expected 1-128 characters of letters, digits and '._:-' "
             f"starting with a letter or digit, got {value!r}"

@@ -5,8 +5,66 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.serialization.openlineage import EVENT_TYPES, SCHEMA_FACET
 from domain.metadata.kinds import RecordKind
 from domain.metadata.query import DEFAULT_LIMIT, MAX_LIMIT
+
+# The rules the service enforces, as patterns (Python's and ECMA's regex syntax alike), so
+# the document admits exactly what the service accepts; tests/unit checks them against the
+# domain's validators. A namespace: no whitespace, no control character. A name: trimmed, no
+# "::" inside, no control character; in a subject, what follows the last "::".
+_CONTROL = r"\x00-\x1f\x7f"
+# Python's whitespace (str.isspace) beyond the controls, spelled out: "\\s" differs between
+# regex engines (schemathesis generates with Python's and validates with Rust's).
+_SPACE = " \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+NAMESPACE = f"[^{_SPACE}{_CONTROL}]+"
+NAME = (
+    f"[^{_SPACE}:{_CONTROL}]"
+    f"(?:(?:[^:{_CONTROL}]|:[^:{_CONTROL}])*(?:[^{_SPACE}:{_CONTROL}]|:[^{_SPACE}:{_CONTROL}]|:))?"
+)
+NAMESPACE_PATTERN = f"^{NAMESPACE}$"
+# A name given on its own (not after "::") may start with a colon.
+NAME_PATTERN = f"^(?=[^{_SPACE}{_CONTROL}])(?!.*::)[^{_CONTROL}]*[^{_SPACE}{_CONTROL}]$"
+SUBJECT_PATTERN = f"^{NAMESPACE}::{NAME}$"
+RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+# A producer: some text that is not only whitespace, on one line.
+PRODUCER_PATTERN = f"^[^{_CONTROL}]*[^{_SPACE}{_CONTROL}][^{_CONTROL}]*$"
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# Opaque: a next_cursor handed out by the service (schemathesis is told how to make one).
+CURSOR_FORMAT = "dataplatform-cursor"
+
+
+_RECORD_LINE = (
+    '{"kind":"run_event","observed_at":"2024-05-01T06:00:00Z","payload":{"event":"started",'
+    '"message":"full refresh from landing"},"payload_version":1,"producer":"ingestion",'
+    '"run_id":"2024-05-01T06-00-orders","subject":{"name":"sales.public.orders",'
+    '"namespace":"postgres://warehouse:5432"}}'
+)
+_LINEAGE_EVENT = {
+    "eventType": "START",
+    "eventTime": "2024-05-01T06:00:00Z",
+    "producer": "https://github.com/OpenLineage/OpenLineage/tree/1.54.0/client/python",
+    "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+    "run": {"runId": "0190a6c4-5b7e-7c3a-9d2f-6e1b8a4c2d10"},
+    "job": {"namespace": "airflow", "name": "orders_daily.load"},
+    "inputs": [],
+    "outputs": [
+        {
+            "namespace": "postgres://warehouse:5432",
+            "name": "sales.public.orders",
+            "facets": {
+                "schema": {
+                    "_producer": "https://github.com/OpenLineage/OpenLineage",
+                    "_schemaURL": SCHEMA_FACET,
+                    "fields": [
+                        {"name": "order_id", "type": "bigint"},
+                        {"name": "amount", "type": "decimal(18,2)"},
+                    ],
+                }
+            },
+        }
+    ],
+}
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -34,6 +92,50 @@ def _parameter(name: str, description: str, **schema: Any) -> dict[str, Any]:
         "required": False,
         "description": description,
         "schema": {"type": "string", **schema},
+    }
+
+
+def _lineage_schemas() -> dict[str, Any]:
+    """The part of OpenLineage's RunEvent the service reads, with the rules it enforces
+    (other fields and facets are allowed and ignored)."""
+    facets = {"type": "object"}
+    dataset = {
+        "type": "object",
+        "required": ["namespace", "name"],
+        "properties": {
+            "namespace": {"type": "string", "pattern": NAMESPACE_PATTERN},
+            "name": {"type": "string", "pattern": NAME_PATTERN},
+            "facets": facets,
+        },
+    }
+    return {
+        "LineageDataset": dataset,
+        "RunEvent": {
+            "type": "object",
+            "required": ["eventTime", "run", "job", "producer"],
+            "properties": {
+                "eventType": {"type": "string", "enum": list(EVENT_TYPES)},
+                "eventTime": {"type": "string", "format": "date-time"},
+                "producer": {"type": "string", "pattern": PRODUCER_PATTERN},
+                "run": {
+                    "type": "object",
+                    "required": ["runId"],
+                    "properties": {
+                        "runId": {"type": "string", "format": "uuid", "pattern": UUID_PATTERN},
+                        "facets": facets,
+                    },
+                },
+                "job": dataset,
+                "inputs": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/LineageDataset"},
+                },
+                "outputs": {
+                    "type": "array",
+                    "items": {"$ref": "#/components/schemas/LineageDataset"},
+                },
+            },
+        },
     }
 
 
@@ -74,6 +176,7 @@ def document(limits: Any) -> dict[str, Any]:
                         "payload": {"type": "object"},
                     },
                 },
+                **_lineage_schemas(),
                 "Page": {
                     "type": "object",
                     "required": ["records", "next_cursor"],
@@ -114,13 +217,14 @@ def document(limits: Any) -> dict[str, Any]:
         "paths": {
             "/api/v1/records": {
                 "post": {
+                    "operationId": "appendRecords",
                     "summary": "Append a batch (idempotent: a stored record is a duplicate)",
                     "security": [{"bearer": []}],
                     "requestBody": {
                         "required": True,
                         "description": (
                             f"JSON Lines, one record per line; at most {limits.max_records:,} "
-                            f"records and {limits.max_body_bytes:,} bytes."
+                            f"records and {limits.max_body_bytes:,} bytes. A line: {_RECORD_LINE}"
                         ),
                         "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
                     },
@@ -140,6 +244,7 @@ def document(limits: Any) -> dict[str, Any]:
                     },
                 },
                 "get": {
+                    "operationId": "queryRecords",
                     "summary": "Records matching the filters, one page at a time",
                     "security": [{"bearer": []}],
                     "parameters": [
@@ -152,10 +257,10 @@ def document(limits: Any) -> dict[str, Any]:
                             "style": "form",
                             "explode": True,
                         },
-                        _parameter("subject", "namespace::name, exactly."),
+                        _parameter("subject", "namespace::name, exactly.", pattern=SUBJECT_PATTERN),
                         _parameter("namespace_prefix", "Subjects whose namespace starts so."),
                         _parameter("name_prefix", "Subjects whose name starts so."),
-                        _parameter("run_id", "One run."),
+                        _parameter("run_id", "One run.", pattern=RUN_ID_PATTERN),
                         _parameter("since", "Observed at or after (ISO 8601).", format="date-time"),
                         _parameter("until", "Observed before (ISO 8601).", format="date-time"),
                         _parameter("producer", "One producer."),
@@ -174,7 +279,11 @@ def document(limits: Any) -> dict[str, Any]:
                                 "default": DEFAULT_LIMIT,
                             },
                         },
-                        _parameter("cursor", "The next_cursor of the previous page."),
+                        _parameter(
+                            "cursor",
+                            "The next_cursor of the previous page, unchanged.",
+                            format=CURSOR_FORMAT,
+                        ),
                     ],
                     "responses": {
                         "200": {
@@ -182,6 +291,13 @@ def document(limits: Any) -> dict[str, Any]:
                             "content": {
                                 "application/json": {
                                     "schema": {"$ref": "#/components/schemas/Page"}
+                                }
+                            },
+                            "links": {
+                                "NextPage": {
+                                    "operationId": "queryRecords",
+                                    "description": "The next page of the same query.",
+                                    "parameters": {"cursor": "$response.body#/next_cursor"},
                                 }
                             },
                         },
@@ -192,11 +308,15 @@ def document(limits: Any) -> dict[str, Any]:
             },
             "/api/v1/latest": {
                 "get": {
+                    "operationId": "latestRecord",
                     "summary": "The newest record of a kind about a subject",
                     "security": [{"bearer": []}],
                     "parameters": [
                         {**_parameter("kind", "A record kind.", enum=kinds), "required": True},
-                        {**_parameter("subject", "namespace::name."), "required": True},
+                        {
+                            **_parameter("subject", "namespace::name.", pattern=SUBJECT_PATTERN),
+                            "required": True,
+                        },
                     ],
                     "responses": {
                         "200": {
@@ -218,6 +338,7 @@ def document(limits: Any) -> dict[str, Any]:
             },
             "/api/v1/lineage": {
                 "post": {
+                    "operationId": "postLineage",
                     "summary": "One OpenLineage run event (as the OpenLineage clients send it)",
                     "description": (
                         "Stored as a run_event record about the job and a schema_snapshot per "
@@ -229,20 +350,8 @@ def document(limits: Any) -> dict[str, Any]:
                         "required": True,
                         "content": {
                             "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["eventTime", "run", "job", "producer"],
-                                    "properties": {
-                                        "eventType": {"type": "string"},
-                                        "eventTime": {"type": "string"},
-                                        "producer": {"type": "string"},
-                                        "schemaURL": {"type": "string"},
-                                        "run": {"type": "object"},
-                                        "job": {"type": "object"},
-                                        "inputs": {"type": "array", "items": {"type": "object"}},
-                                        "outputs": {"type": "array", "items": {"type": "object"}},
-                                    },
-                                }
+                                "schema": {"$ref": "#/components/schemas/RunEvent"},
+                                "example": _LINEAGE_EVENT,
                             }
                         },
                     },

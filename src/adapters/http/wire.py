@@ -19,7 +19,7 @@ from domain.dataset import DatasetRef, RunId
 from domain.metadata.errors import RecordProblem
 from domain.metadata.kinds import RecordKind
 from domain.metadata.query import Order, RecordQuery
-from domain.metadata.timestamps import parse_instant
+from domain.metadata.timestamps import parse_bound
 
 API = "/api/v1"
 RECORDS = f"{API}/records"
@@ -93,8 +93,8 @@ def parse_query(params: Mapping[str, Sequence[str]]) -> RecordQuery:
     readers: dict[str, Any] = {
         "subject": DatasetRef.parse,
         "run_id": RunId,
-        "since": parse_instant,
-        "until": parse_instant,
+        "since": parse_bound,
+        "until": parse_bound,
         "order": Order,
         "limit": int,
     }

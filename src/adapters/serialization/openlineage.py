@@ -9,7 +9,9 @@ and Airflow integrations send them): a run event becomes
 - one ``schema_snapshot`` per input or output dataset with a ``schema`` facet, its field
   types read as the platform's types (``varchar``, ``bigint``, ``decimal(18,2)`` ...).
 
-What cannot be stored is said, never dropped in silence: an event with no eventType or with
+Refused with the field named, as the spec's schema would: a runId that is not a UUID, an
+eventType outside the spec's enum, a job or dataset without a string namespace and name, a
+``facets`` that is not an object. What cannot be stored is said, never dropped in silence: an event with no eventType or with
 OTHER stores its schema snapshots only, and a dataset whose schema has a type the platform
 does not know is left out; :class:`LineageIntake` lists both as ``skipped``.
 
@@ -70,6 +72,11 @@ _IN = {
     "ABORT": RunEventType.ABORTED,
 }
 _OUT = {ours: theirs for theirs, ours in _IN.items()}
+# The spec's eventType enum: OTHER has no run_event counterpart (its schema facets are kept).
+EVENT_TYPES = (*_IN, "OTHER")
+_UUID_FORM = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 
 
 class NotALineageEvent(ValueError):
@@ -147,10 +154,48 @@ def _field(data: Mapping[str, Any], path: str, key: str, fix: str) -> Any:
     return value
 
 
+def _text(data: Mapping[str, Any], path: str, key: str, fix: str) -> str:
+    value = _field(data, path, key, fix)
+    if not isinstance(value, str):
+        raise NotALineageEvent(f"{path}.{key}: expected a string, got {value!r}; {fix}")
+    return value
+
+
 def _object(data: Any, path: str) -> Mapping[str, Any]:
     if not isinstance(data, dict):
         raise NotALineageEvent(f"{path}: expected a JSON object")
     return data
+
+
+def _facets(data: Mapping[str, Any], path: str) -> Mapping[str, Any]:
+    return _object(data["facets"], f"{path}.facets") if "facets" in data else {}
+
+
+def _uuid(text: str, path: str) -> str:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        raise NotALineageEvent(
+            f"{path}: {text!r} is not a UUID; OpenLineage run ids are UUIDs"
+        ) from None
+    if not _UUID_FORM.match(text):
+        raise NotALineageEvent(
+            f"{path}: {text!r} is not a UUID in its hyphenated form (8-4-4-4-12 hex digits)"
+        )
+    return text
+
+
+def _dataset(data: Any, where: str) -> DatasetRef:
+    dataset = _object(data, where)
+    try:
+        return DatasetRef(
+            _text(dataset, where, "namespace", "the dataset's namespace"),
+            _text(dataset, where, "name", "the dataset's name"),
+        )
+    except NotALineageEvent:
+        raise
+    except ValueError as invalid:
+        raise NotALineageEvent(f"{where}.{invalid}") from None
 
 
 def _producer(uri: str) -> str:
@@ -167,20 +212,34 @@ def from_openlineage(event: Any) -> LineageIntake:
         )
     run = _object(_field(event, "$", "run", "send a RunEvent"), "$.run")
     job = _object(_field(event, "$", "job", "send a RunEvent"), "$.job")
-    facets = _object(run.get("facets") or {}, "$.run.facets")
+    facets = _facets(run, "$.run")
     found = facets.get("dataplatform")
     ours: Mapping[str, Any] = found if isinstance(found, dict) else {}
-    run_id = RunId(str(ours.get("runId") or _field(run, "$.run", "runId", "a UUID")))
-    time_text = _field(event, "$", "eventTime", "an ISO-8601 time with its offset")
+    their_id = _uuid(_text(run, "$.run", "runId", "a UUID"), "$.run.runId")
+    run_id = RunId(str(ours.get("runId") or their_id))
+    time_text = _text(event, "$", "eventTime", "an ISO-8601 time with its offset")
     try:
-        observed_at = parse_instant(str(time_text))
+        observed_at = parse_instant(time_text)
     except ValueError as invalid:
         raise NotALineageEvent(f"$.eventTime: {invalid}") from None
-    producer = _producer(str(_field(event, "$", "producer", "a URI naming the producer")))
-    job_ref = DatasetRef(
-        str(_field(job, "$.job", "namespace", "the job's namespace")),
-        str(_field(job, "$.job", "name", "the job's name")),
-    )
+    producer = _producer(_text(event, "$", "producer", "a URI naming the producer"))
+    job_ref = _dataset(job, "$.job")
+    _facets(job, "$.job")
+    kind = event.get("eventType")
+    if "eventType" in event and kind not in EVENT_TYPES:
+        raise NotALineageEvent(
+            f"$.eventType: expected one of {', '.join(EVENT_TYPES)}, got {kind!r}"
+        )
+    sides: dict[str, list[tuple[DatasetRef, Any, str]]] = {}
+    for side in ("inputs", "outputs"):
+        datasets = event.get(side, [])
+        if not isinstance(datasets, list):
+            raise NotALineageEvent(f"$.{side}: expected a list of datasets")
+        sides[side] = []
+        for position, dataset in enumerate(datasets):
+            where = f"$.{side}[{position}]"
+            subject = _dataset(dataset, where)
+            sides[side].append((subject, _facets(dataset, where).get("schema"), where))
 
     def record(subject: DatasetRef, payload: Any) -> MetadataRecord:
         return MetadataRecord.create(
@@ -193,7 +252,6 @@ def from_openlineage(event: Any) -> LineageIntake:
 
     records: list[MetadataRecord] = []
     skipped: list[str] = []
-    kind = event.get("eventType")
     if kind in _IN:
         error = facets.get("errorMessage")
         message = str(error.get("message", "")) if isinstance(error, dict) else ""
@@ -209,25 +267,14 @@ def from_openlineage(event: Any) -> LineageIntake:
             f"$.eventType: {kind!r} has no run_event counterpart (START, RUNNING, COMPLETE, "
             f"FAIL, ABORT); the event's schema facets are stored"
         )
-    for side in ("inputs", "outputs"):
-        datasets = event.get(side) or []
-        if not isinstance(datasets, list):
-            raise NotALineageEvent(f"$.{side}: expected a list of datasets")
-        for position, dataset in enumerate(datasets):
-            where = f"$.{side}[{position}]"
-            dataset = _object(dataset, where)
-            schema_facet = (dataset.get("facets") or {}).get("schema")
-            if not isinstance(schema_facet, dict):
-                continue
-            subject = DatasetRef(
-                str(_field(dataset, where, "namespace", "the dataset's namespace")),
-                str(_field(dataset, where, "name", "the dataset's name")),
-            )
-            schema, problem = _schema(schema_facet.get("fields"), f"{where}.facets.schema")
-            if schema is None:
-                skipped.append(f"{where} ({subject}): {problem}")
-            else:
-                records.append(record(subject, SchemaSnapshot(schema)))
+    for subject, schema_facet, where in sides["inputs"] + sides["outputs"]:
+        if not isinstance(schema_facet, dict):
+            continue
+        schema, problem = _schema(schema_facet.get("fields"), f"{where}.facets.schema")
+        if schema is None:
+            skipped.append(f"{where} ({subject}): {problem}")
+        else:
+            records.append(record(subject, SchemaSnapshot(schema)))
     return LineageIntake(tuple(records), tuple(skipped))
 
 

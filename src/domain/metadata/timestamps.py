@@ -36,11 +36,23 @@ def instant_text(value: datetime) -> str:
 _FRACTION = re.compile(r"[T ]\d{2}:\d{2}:\d{2}[.,](\d+)")
 
 
-def parse_instant(text: str) -> datetime:
+_FIRST = datetime.min.replace(tzinfo=UTC)
+_LAST = datetime.max.replace(tzinfo=UTC)
+
+
+def parse_bound(text: str) -> datetime:
+    """:func:`parse_instant` for a query's time bound (``since``, ``until``): an instant that
+    leaves years 1..9999 once moved to UTC is held to the first or last instant there, since
+    nothing can be stored beyond them (``0001-01-01T00:00:00+05:00`` is "from the start")."""
+    return parse_instant(text, clamp=True)
+
+
+def parse_instant(text: str, *, clamp: bool = False) -> datetime:
     """An ISO-8601 instant with an offset, in UTC; ValueError says what is wrong and the fix.
 
     Refused rather than changed unseen: no offset, more than microsecond precision, and
-    instants that leave years 1..9999 once moved to UTC.
+    instants that leave years 1..9999 once moved to UTC (``clamp`` holds those to the first
+    or last instant instead: see :func:`parse_bound`).
     """
     try:
         parsed = datetime.fromisoformat(text)
@@ -61,6 +73,8 @@ def parse_instant(text: str) -> datetime:
     try:
         return parsed.astimezone(UTC)
     except OverflowError:
+        if clamp:
+            return _FIRST if parsed.year == 1 else _LAST
         raise ValueError(
             f"{text!r} falls outside years 1..9999 once moved to UTC; give an instant inside"
         ) from None

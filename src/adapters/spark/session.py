@@ -124,6 +124,13 @@ def _existing(path: Path, driver: str, source: str) -> Path:
     return path
 
 
+def submitted(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether spark-submit started this process (its JVM is already up and told us where):
+    then spark-submit's ``--master`` and ``--conf`` decide, not the pipeline's ``[spark]
+    master`` (which is the default for running the app directly)."""
+    return "PYSPARK_GATEWAY_PORT" in (os.environ if environ is None else environ)
+
+
 class SparkSessionProvider:
     """Builds the SparkSession on first use and hands the same one out after."""
 
@@ -141,12 +148,12 @@ class SparkSessionProvider:
             os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             from pyspark.sql import SparkSession
 
-            builder: Any = SparkSession.builder.master(self._settings.master).appName(
-                self._settings.app_name
-            )
+            builder: Any = SparkSession.builder.appName(self._settings.app_name)
             conf = dict(CLIENT_DEFAULTS)
-            if self._settings.master.startswith("local"):
-                conf.update(LOCAL_DEFAULTS)
+            if not submitted():
+                builder = builder.master(self._settings.master)
+                if self._settings.master.startswith("local"):
+                    conf.update(LOCAL_DEFAULTS)
             conf.update(self._settings.conf)
             jars = []
             for driver in self._drivers:

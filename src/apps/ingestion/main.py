@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +14,7 @@ from adapters.files.pipelines import PipelineFile, PipelineFileError, load_pipel
 from apps.cli.app import CONTEXT_SETTINGS, bad_input, fail
 from apps.cli.options import url_option
 from apps.cli.output import echo_json, json_option, progress, table
+from apps.cli.spark import spark_available, spark_module
 from apps.ingestion.bootstrap import bootstrap, legacy_outputs, store
 from apps.parity import report_parity, since_option
 from apps.runs import heartbeats
@@ -68,14 +67,8 @@ def _load(path: Path) -> PipelineFile:
 
 def _runtime(container: punq.Container, pipeline: PipelineFile) -> Any:
     # Imported by name: Spark (and a JVM) only when a pipeline runs or is planned.
-    try:
-        module = importlib.import_module("apps.ingestion.spark_runtime")
-        return module.runtime(container, pipeline)
-    except ModuleNotFoundError as missing:
-        fail(
-            f"running a pipeline needs {missing.name}, which this app does not carry: install "
-            f"pyspark==4.3.0 into this Python (the PEX falls back to it)"
-        )
+    module = spark_module("apps.ingestion.spark_runtime", "running a pipeline")
+    return module.runtime(container, pipeline)
 
 
 @cli.command()
@@ -94,7 +87,7 @@ def plan(container: punq.Container, pipeline_file: Path, full_refresh: bool, as_
     pipeline = _load(pipeline_file)
     states: StateStore = container.resolve(StateStore)  # refuse a stale store before Spark
     note = None
-    if importlib.util.find_spec("pyspark") is None:
+    if not spark_available():
         from domain.ingestion.plan import plan as decide
 
         # A PEX without pyspark (the cluster brings it) still plans from the state.

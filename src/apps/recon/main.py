@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from apps.cli.app import CONTEXT_SETTINGS, bad_input, fail
 from apps.cli.errors import ExitCode
 from apps.cli.options import url_option
 from apps.cli.output import echo_json, json_option, progress, table
+from apps.cli.spark import spark_module
 from apps.parity import report_parity, since_option
 from apps.recon.bootstrap import bootstrap, store
 from apps.runs import heartbeats
@@ -71,14 +71,8 @@ def _runtime(
     progress: Callable[[str], None],
 ) -> Any:
     # Imported by name: Spark (and a JVM) only when a recon runs on Spark.
-    try:
-        module = importlib.import_module("apps.recon.runtime")
-        return module.runtime(container, spec, master, conf, progress)
-    except ModuleNotFoundError as missing:
-        fail(
-            f"running a recon needs {missing.name}, which this app does not carry: install "
-            f"pyspark==4.3.0 into this Python (the PEX falls back to it)"
-        )
+    module = spark_module("apps.recon.runtime", "running a recon")
+    return module.runtime(container, spec, master, conf, progress)
 
 
 def _last_run(

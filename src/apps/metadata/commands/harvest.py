@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import punq
 from apps.cli.app import bad_input, fail
 from apps.cli.errors import ExitCode
 from apps.cli.output import echo_json, json_option, progress, table
+from apps.cli.spark import spark_module
 from apps.metadata.bootstrap import sql_harvest
 from apps.metadata.commands import gateway
 from apps.metadata.commands.policy_options import policies, policy_options
@@ -87,14 +87,7 @@ def harvest(
         if not Path(source).is_file():
             bad_input(f"{source}: no such endpoint file")
         # Imported by name: the Spark adapters (and a JVM) only when an endpoint file asks.
-        try:
-            spark = importlib.import_module("apps.metadata.spark_harvest")
-        except ModuleNotFoundError as missing:
-            fail(
-                f"harvesting an endpoint file needs {missing.name}, which this app does not "
-                f"carry: install pyspark==4.3.0 into this Python (the PEX falls back to it), "
-                f"or run `./pants run src/apps/metadata/main.py -- harvest {source}`"
-            )
+        spark = spark_module("apps.metadata.spark_harvest", "harvesting an endpoint file")
         try:
             job, sessions = spark.spark_harvest(
                 container, Path(source), book, distinct=not no_distinct

@@ -29,6 +29,13 @@ SPARK_HOME = Path(pyspark.__file__).parent
 LAUNCHER = ROOT / "src" / "apps" / "spark_submit.py"
 
 
+def spark_python_path() -> str:
+    """What a PEX needs on its path for pyspark: the Spark installation's zips (a PEX ignores
+    PYTHONPATH, where spark-submit puts them; PEX_EXTRA_SYS_PATH is read)."""
+    lib = SPARK_HOME / "python" / "lib"
+    return ":".join([str(lib / "pyspark.zip"), *map(str, sorted(lib.glob("py4j-*-src.zip")))])
+
+
 def pex_file(app: str) -> Path:
     """The packaged app (`./pants package` puts it here; tests get it as a runtime package)."""
     return ROOT / f"src.apps.{app}" / f"{app}.pex"
@@ -91,14 +98,23 @@ class StandaloneCluster:
     def worker_status(self, worker: Daemon) -> Any:
         return read_json(f"http://127.0.0.1:{worker.ui_port}/json/")
 
-    def submit_command(self, app: str, args: Sequence[str], conf: Mapping[str, str]) -> list[str]:
-        """The spark-submit line of ``app`` with ``args`` (as a person would type it)."""
+    def submit_command(
+        self,
+        app: str,
+        args: Sequence[str],
+        conf: Mapping[str, str],
+        launcher: Path = LAUNCHER,
+    ) -> list[str]:
+        """The spark-submit line of ``app`` with ``args`` (as a person would type it);
+        ``launcher`` is the script spark-submit runs with the PEX as its Python."""
         pex = pex_file(app)
         settings = {
             "spark.pyspark.driver.python": str(pex),
             "spark.pyspark.python": f"./{pex.name}",
             "spark.executorEnv.PEX_INTERPRETER": "1",
             "spark.executorEnv.PEX_ROOT": str(self.work / "pex-root"),
+            # The executors' Python workers import pyspark from the workers' Spark.
+            "spark.executorEnv.PEX_EXTRA_SYS_PATH": spark_python_path(),
             "spark.executor.memory": "512m",
             "spark.cores.max": str(len(self.workers)),
             "spark.eventLog.enabled": "true",
@@ -119,7 +135,7 @@ class StandaloneCluster:
         ]
         for key, value in settings.items():
             command += ["--conf", f"{key}={value}"]
-        return [*command, str(LAUNCHER), app, *args]
+        return [*command, str(launcher), *([app] if launcher == LAUNCHER else []), *args]
 
     def submit(
         self,
@@ -128,8 +144,9 @@ class StandaloneCluster:
         env: Mapping[str, str],
         conf: Mapping[str, str] | None = None,
         timeout: float = 600,
+        launcher: Path = LAUNCHER,
     ) -> subprocess.CompletedProcess[str]:
-        command = self.submit_command(app, args, conf or {})
+        command = self.submit_command(app, args, conf or {}, launcher)
         print("$", shlex.join(command), flush=True)
         return subprocess.run(
             command,
@@ -144,7 +161,8 @@ class StandaloneCluster:
         )
 
     def tasks_by_executor(self) -> dict[str, dict[str, int]]:
-        """From the event logs: for each application, the tasks each executor finished."""
+        """From the event logs: for each application, the tasks each executor finished
+        (``failed``: attempts that did not, e.g. lost with their executor)."""
         found: dict[str, dict[str, int]] = {}
         for log in sorted(self.event_log.iterdir()):
             counts: dict[str, int] = {}
@@ -158,6 +176,8 @@ class StandaloneCluster:
                     name = event["App Name"]
                 if event.get("Event") == "SparkListenerTaskEnd":
                     executor = event["Task Info"]["Executor ID"]
+                    if event.get("Task End Reason", {}).get("Reason") != "Success":
+                        executor = "failed"  # a task lost with its executor, run again
                     counts[executor] = counts.get(executor, 0) + 1
             found[f"{name} ({log.name})"] = counts
         return found

@@ -6,8 +6,10 @@ equal those of the same job run in local mode from the same PEX files."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -21,9 +23,11 @@ from integration.spark.cluster import (
     StandaloneCluster,
     pex_file,
     spark_environment,
+    spark_python_path,
     standalone_cluster,
 )
 from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
 from services import postgres_schema, postgres_url
@@ -164,3 +168,150 @@ def test_the_main_job_on_a_standalone_cluster_equals_local_mode(
     assert _what(submitted["records"]["records"], cluster_home) == _what(
         local["records"]["records"], local_home
     )
+
+
+def test_python_on_the_executors_runs_inside_the_pex(cluster: StandaloneCluster) -> None:
+    """A Python function on the executors runs in the PEX's own environment (unpacked under
+    the executors' PEX_ROOT), pyspark taken from the workers' Spark."""
+    script = Path(__file__).parent / "executor_python.py"
+    result = cluster.submit(
+        "ingestion", [], {"PEX_EXTRA_SYS_PATH": spark_python_path()}, launcher=script
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["sum"] == sum(n * n for n in range(100))
+    assert answer["pythons"] and all(
+        str(cluster.work / "pex-root" / "venvs") in python for python in answer["pythons"]
+    ), answer
+    tasks = [
+        counts for name, counts in cluster.tasks_by_executor().items() if "executor-python" in name
+    ]
+    assert tasks and "driver" not in tasks[-1] and sum(tasks[-1].values()) == 4, tasks
+
+
+def test_the_deploy_runbooks_spark_submit_line(cluster: StandaloneCluster, tmp_path: Path) -> None:
+    """docs/runbooks/deploy.md's standalone block, as written, against the cluster."""
+    page = (ROOT / "docs" / "runbooks" / "deploy.md").read_text()
+    (block,) = re.findall(r"^```bash cluster\n(.*?)^```", page, re.MULTILINE | re.DOTALL)
+    dist = ROOT / "dist"  # where `./pants package` puts the PEX files; here, the test's
+    for app in ("ingestion", "recon", "metadata"):
+        (dist / f"src.apps.{app}").mkdir(parents=True, exist_ok=True)
+        link = dist / f"src.apps.{app}" / f"{app}.pex"
+        if not link.exists():
+            link.symlink_to(pex_file(app))
+    home = tmp_path / "home"
+    (home / "landing" / "orders").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "ingestion" / "orders-batch1.jsonl", home / "landing" / "orders")
+    env = spark_environment(
+        {
+            "SPARK_MASTER_URL": cluster.master_url,
+            "DATAPLATFORM_HOME": str(home),
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
+        }
+    )
+    result = subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + block],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "6 row(s) read, 6 written" in result.stdout, result.stdout
+    names = [app["name"] for app in cluster.status()["completedapps"]]
+    assert names.count("ingestion-orders-append") >= 3, names  # the main job's two, and this
+
+
+def _landing(home: Path, files: int, rows: int) -> int:
+    """Orders in ``files`` JSON Lines files of ``rows`` each; the number of orders."""
+    landing = home / "landing" / "orders"
+    landing.mkdir(parents=True)
+    for number in range(files):
+        lines = []
+        for row in range(rows):
+            order = number * rows + row + 1
+            lines.append(
+                json.dumps(
+                    {
+                        "order_id": order,
+                        "customer_id": order % 97,
+                        "amount": f"{order % 1000}.{order % 100:02d}",
+                        "status": "new",
+                        "updated_at": f"2024-05-01T{6 + row % 3:02d}:00:00Z",
+                    }
+                )
+            )
+        (landing / f"orders-{number:03d}.jsonl").write_text("\n".join(lines) + "\n")
+    return files * rows
+
+
+def test_a_worker_killed_during_an_ingestion_run(
+    cluster: StandaloneCluster, spark: SparkSession, tmp_path: Path
+) -> None:
+    """SIGKILL one worker (and its executor) while the append run's tasks run: the run still
+    completes on the other (Spark runs the lost tasks again) or fails cleanly; a rerun then
+    leaves exactly the source in the target, each order once."""
+    home = tmp_path / "home"
+    orders = _landing(home, files=60, rows=2000)
+    env = {"DATAPLATFORM_HOME": str(home)}
+    # Many small tasks, so the run is under way on both executors when the worker dies.
+    conf = {"spark.sql.files.maxPartitionBytes": "65536", "spark.sql.shuffle.partitions": "4"}
+    args = ["run", str(PIPELINE), "--json"]
+    command = cluster.submit_command("ingestion", args, conf)
+    print("$", " ".join(command))
+    victim = cluster.workers[-1]
+    before = {e["appid"] for e in cluster.worker_status(victim)["finishedexecutors"]}
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=spark_environment(
+            {"PEX_INTERPRETER": "1", "PEX_ROOT": str(cluster.work / "pex-root"), **env}
+        ),
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not [
+            e for e in cluster.worker_status(victim)["executors"] if e["appid"] not in before
+        ]:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no executor started on the worker in 120 s"
+            time.sleep(0.2)
+        time.sleep(3)  # the executor takes tasks
+        assert process.poll() is None, "the run ended before the worker could be killed"
+        killed_at = time.monotonic() - started
+        victim.stop(signal.SIGKILL)
+        stdout, stderr = process.communicate(timeout=600)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    print(f"worker killed {killed_at:.1f} s into the run; the run exited {process.returncode}")
+    tasks = cluster.tasks_by_executor()
+    run = [counts for name, counts in tasks.items() if "ingestion" in name][-1]
+    print("the run's tasks by executor:", run)
+    if process.returncode == 0:
+        report = json.loads(stdout)
+        assert report["rows_written"] == orders, report
+        print("the run completed on the surviving worker:", report["rows_written"], "rows")
+    else:
+        # A clean failure: one line, no traceback, nothing committed.
+        assert "Traceback" not in stderr and process.returncode in (1, 2), stderr[-3000:]
+        print("the run failed cleanly:", stderr.strip().splitlines()[-1])
+    assert sum(run.values()) > 0  # the event log of the run holds its tasks
+
+    rerun = cluster.submit("ingestion", args, env, conf=conf)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    again = json.loads(rerun.stdout)
+    print("the rerun:", again["rows_read"], "read,", again["rows_written"], "written")
+    assert again["rows_written"] == (0 if process.returncode == 0 else orders)
+    # Exactly the source: every order once.
+    target = spark.read.parquet(str(home / "warehouse" / "orders-append"))
+    counted = target.agg(F.count("*").alias("rows"), F.countDistinct("order_id").alias("orders"))
+    row = counted.first()
+    assert row is not None and row.asDict() == {"rows": orders, "orders": orders}

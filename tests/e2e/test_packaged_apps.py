@@ -1,0 +1,53 @@
+"""The three packaged apps as a machine with only Python runs them: `python3.11 X.pex --help`
+with nothing else on PATH and no other environment (pyspark is not in the PEX files: the
+cluster's Spark, or the environment, brings it)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from e2e.pex import ROOT
+
+APPS = {
+    "ingestion": "Load data with pipelines",
+    "recon": "Reconcile a source with a target",
+    "metadata": "Record, query and check what every run read",
+}
+# Thin: the apps and their libraries, not pyspark (~450 MB).
+MAX_BYTES = 40 * 1024 * 1024
+
+
+def _only_python(tmp_path: Path) -> dict[str, str]:
+    """An environment whose PATH holds python3.11 and nothing else."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    interpreter = Path(getattr(sys, "_base_executable", sys.executable)).resolve()
+    (bin_dir / "python3.11").symlink_to(interpreter)
+    return {"PATH": str(bin_dir), "HOME": str(tmp_path), "PEX_ROOT": str(tmp_path / "pex")}
+
+
+@pytest.mark.parametrize("app", sorted(APPS))
+def test_each_app_answers_help_with_only_python(app: str, tmp_path: Path) -> None:
+    pex = ROOT / f"src.apps.{app}" / f"{app}.pex"
+    size = pex.stat().st_size
+    print(f"{pex.name}: {size / 1024 / 1024:.1f} MiB")
+    assert size < MAX_BYTES, f"{pex.name} weighs {size} bytes: did pyspark get packed?"
+    env = _only_python(tmp_path)
+    result = subprocess.run(
+        ["python3.11", str(pex), "--help"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: ") and APPS[app] in result.stdout.replace("\n", " ")
+    assert result.stderr == "", result.stderr
+    assert not any(k.startswith("DATAPLATFORM") for k in env) and os.pathsep not in env["PATH"]

@@ -1,0 +1,88 @@
+"""Every `bash` block of the runbooks (docs/runbooks/*.md) runs as written, in order, page by
+page, with the packaged apps as the commands `metadata`, `ingestion` and `recon`, on a fresh
+platform home and a fresh PostgreSQL schema. (The standalone spark-submit block, fenced
+`bash cluster`, runs against a real cluster in tests/integration/spark/test_cluster.py.)"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pyspark
+import pytest
+from e2e.pex import ROOT
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from services import postgres_url
+
+RUNBOOKS = ROOT / "docs" / "runbooks"
+_BLOCK = re.compile(r"^```bash\n(.*?)^```", re.MULTILINE | re.DOTALL)
+PAGES = ["deploy", "scaling", "alerting", "replay", "store", "tokens"]
+
+
+def blocks(page: str) -> list[str]:
+    return _BLOCK.findall((RUNBOOKS / f"{page}.md").read_text())
+
+
+def _commands(tmp_path: Path) -> Path:
+    """A folder with `metadata`, `ingestion` and `recon`: the PEX files, as users alias them."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    for app in ("metadata", "ingestion", "recon"):
+        pex = ROOT / f"src.apps.{app}" / f"{app}.pex"
+        script = folder / app
+        script.write_text(f'#!/bin/sh\nexec python3.11 "{pex}" "$@"\n')
+        script.chmod(0o755)
+    return folder
+
+
+def test_every_page_has_blocks_to_run() -> None:
+    assert sorted(p.stem for p in RUNBOOKS.glob("*.md")) == sorted([*PAGES, "README"])
+    for page in PAGES:
+        assert blocks(page), f"{page}.md has no bash block"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_runbook_runs_as_written(page: str, tmp_path: Path) -> None:
+    url = make_url(postgres_url())
+    schema = f"runbook_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if "PEX" not in k and "DATAPLATFORM" not in k}
+    interpreter = Path(getattr(sys, "_base_executable", sys.executable)).resolve().parent
+    env.update(
+        PATH=os.pathsep.join([str(_commands(tmp_path)), str(interpreter), env.get("PATH", "")]),
+        DATAPLATFORM_HOME=str(home),
+        PG=libpq,
+        STORE_SCHEMA=schema,
+        # The apps find pyspark in the Spark installation, as on a cluster.
+        SPARK_HOME=str(Path(pyspark.__file__).parent),
+    )
+    script = "set -euo pipefail\n" + "\n".join(blocks(page))
+    try:
+        result = subprocess.run(
+            ["bash", "-c", script],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+    print(result.stdout)
+    assert result.returncode == 0, f"{page}.md:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    assert "Traceback" not in result.stderr, result.stderr

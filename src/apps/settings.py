@@ -67,8 +67,9 @@ def _outputs(instance: object, attribute: attrs.Attribute[str], value: str) -> N
 
 @attrs.frozen
 class IngestionSection:
-    # Where runs report: the gateway's records, the legacy files, or both.
-    outputs: str = attrs.field(default="both", validator=_outputs)
+    # Where runs report: the gateway's records (the default since parity held in CI), the
+    # legacy files, or both (while a consumer of the files still needs them).
+    outputs: str = attrs.field(default="gateway", validator=_outputs)
 
 
 @attrs.frozen
@@ -82,7 +83,7 @@ class Settings:
     home: Path
     metadata_url: str
     source: str  # where metadata_url came from, for messages
-    ingestion_outputs: str = "both"
+    ingestion_outputs: str = "gateway"
     transport: str = "direct"
     outbox_url: str = ""  # where the outbox is (the relay's source), always set by load_settings
     nats_url: str = "nats://127.0.0.1:4222"

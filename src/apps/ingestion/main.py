@@ -352,7 +352,7 @@ def parity_command(container: punq.Container, since: datetime | None, as_json: b
     """Compare the legacy run summaries with the gateway's records; exit 1 on a difference.
 
     Legacy summaries are written while [ingestion] outputs (or
-    DATAPLATFORM_INGESTION_OUTPUTS) is legacy or both (the default); each one is compared
+    DATAPLATFORM_INGESTION_OUTPUTS) is legacy or both (the default is gateway); each one is compared
     field by field with its run's ingestion_volume and ingestion_runtime records.
     """
     home = store(container).settings.home

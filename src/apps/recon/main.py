@@ -249,7 +249,7 @@ def parity_command(container: punq.Container, since: datetime | None, as_json: b
     """Compare the legacy recon summaries with the gateway's records; exit 1 on a difference.
 
     Summaries are written while [ingestion] outputs (DATAPLATFORM_INGESTION_OUTPUTS) is
-    legacy or both (the default); each is compared check by check (status, expected,
+    legacy or both (the default is gateway); each is compared check by check (status, expected,
     actual, counts) with its run's recon_result records.
     """
     home = store(container).settings.home

@@ -22,7 +22,8 @@ from domain.metadata.query import RecordQuery
 
 
 class Outputs(enum.Enum):
-    """Where a run reports: the gateway's records, the legacy files, or both (default)."""
+    """Where a run reports: the gateway's records (the apps' default), the legacy files, or
+    both."""
 
     GATEWAY = "gateway"
     LEGACY = "legacy"

@@ -32,10 +32,10 @@ def metadata(home: Path, *args: str, env: dict[str, str] | None = None) -> Resul
     return _invoke(metadata_cli, home, args, env)
 
 
-def recon(home: Path, *args: str) -> Result:
+def recon(home: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     from apps.recon.main import cli as recon_cli
 
-    return _invoke(recon_cli, home, args)
+    return _invoke(recon_cli, home, args, env)
 
 
 def killed_ingestion(home: Path, spec: Path, point: str, **env: str) -> int:

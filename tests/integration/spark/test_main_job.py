@@ -44,7 +44,8 @@ def test_the_example_batches_load_as_documented(tmp_path: Path) -> None:
 def test_parity_is_clean_after_the_main_job_and_fails_on_a_planted_difference(
     tmp_path: Path,
 ) -> None:
-    env = {"DATAPLATFORM_HOME": str(tmp_path)}
+    # The legacy outputs on (the default is gateway-only): the parity gate reads them.
+    env = {"DATAPLATFORM_HOME": str(tmp_path), "DATAPLATFORM_INGESTION_OUTPUTS": "both"}
     landing = tmp_path / "landing" / "orders"
     landing.mkdir(parents=True)
     for batch in (1, 2):

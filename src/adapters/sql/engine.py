@@ -12,10 +12,6 @@ from sqlalchemy.engine import make_url
 SQLITE_BUSY_TIMEOUT_S = 60
 
 
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
-
-
 def create_store_engine(url: str, **options: Any) -> Engine:
     """An engine for ``url``: SQLite (WAL, immediate write transactions) or PostgreSQL."""
     parsed = make_url(url)

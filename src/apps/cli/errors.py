@@ -31,9 +31,3 @@ class BadInput(CommandError):
     """The input is wrong: the message names the input, the field and the fix."""
 
     code = ExitCode.BAD_INPUT
-
-
-class CheckFailed(CommandError):
-    """The command ran and what it checked did not hold (the report is already printed)."""
-
-    code = ExitCode.CHECK_FAILED

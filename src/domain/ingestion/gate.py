@@ -143,10 +143,3 @@ def judge(
             '"widen" to let runs widen it'
         )
     return GateVerdict(decision, judged, findings, types, refusal)
-
-
-def written_schema(batch: Schema, types: Mapping[str, DataType]) -> Schema:
-    """The schema the target holds after the write: ``batch`` with ``types`` applied."""
-    return Schema.from_columns(
-        [attrs.evolve(c, type=types[c.name]) if c.name in types else c for c in batch.columns]
-    )

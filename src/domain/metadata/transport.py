@@ -217,10 +217,6 @@ class RelayStep:
         )
 
 
-class RecordRefused(MetadataError):
-    """The repository refused one record (it is reachable): the record is at fault."""
-
-
 class RepositorySink:
     """Implements RecordSink: the repository (a read tells whether it can be used)."""
 

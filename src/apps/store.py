@@ -28,6 +28,7 @@ from adapters.sql.outbox import SqlOutbox
 from adapters.sql.state import SqlStateStore
 from apps.cli.app import AppGroup, Translator, one_line
 from apps.cli.errors import ExitCode
+from apps.cli.spark import spark_failure
 from apps.settings import METADATA_URL_VARIABLE, OUTBOX_URL_VARIABLE, Settings, SettingsError
 from domain.dataset import DatasetRef
 from domain.metadata.baselines import GatewaySchemaBaselines
@@ -324,7 +325,7 @@ class StoreAppGroup(AppGroup):
     """The command group of an app that uses the metadata store: its failures (unreachable,
     out of date, misconfigured) are one line naming the store and where its URL came from."""
 
-    translators: ClassVar[tuple[Translator, ...]] = (_store_failure,)
+    translators: ClassVar[tuple[Translator, ...]] = (_store_failure, spark_failure)
 
 
 def app_container(

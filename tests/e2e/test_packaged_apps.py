@@ -4,13 +4,17 @@ cluster's Spark, or the environment, brings it)."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from e2e.pex import ROOT
+
+from services import unavailable
 
 APPS = {
     "ingestion": "Load data with pipelines",
@@ -51,3 +55,47 @@ def test_each_app_answers_help_with_only_python(app: str, tmp_path: Path) -> Non
     assert result.stdout.startswith("Usage: ") and APPS[app] in result.stdout.replace("\n", " ")
     assert result.stderr == "", result.stderr
     assert not any(k.startswith("DATAPLATFORM") for k in env) and os.pathsep not in env["PATH"]
+
+
+def test_the_fat_ingestion_pex_runs_a_pipeline_with_only_python_and_java(tmp_path: Path) -> None:
+    """The fat variant carries pyspark: a pipeline runs in local mode on a machine with
+    python3.11, a JDK and the usual shell tools only (no pyspark installed, no SPARK_HOME);
+    without the JDK it says so in one line."""
+    pex = ROOT / "src.apps.ingestion" / "ingestion-fat.pex"
+    print(f"{pex.name}: {pex.stat().st_size / 1024 / 1024:.0f} MiB")
+    env = _only_python(tmp_path)
+    java = os.environ.get("JAVA_HOME") or (
+        str(Path(found).resolve().parents[1]) if (found := shutil.which("java")) else None
+    )
+    if java is None:
+        unavailable("Java", "the fat PEX's Spark needs a JDK 17 (set JAVA_HOME)")
+    # Spark's launcher scripts need bash and coreutils: a machine's /usr/bin and /bin.
+    env.update(PATH=f"{env['PATH']}:/usr/bin:/bin", DATAPLATFORM_HOME=str(tmp_path / "home"))
+    pipeline = ROOT / "examples" / "pipelines" / "orders-full.toml"
+    no_java = subprocess.run(
+        ["python3.11", str(pex), "run", str(pipeline)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**env, "JAVA_HOME": str(tmp_path / "no-jdk")},
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    assert (
+        no_java.returncode == 1 and "Spark could not start its JVM" in no_java.stderr
+    ), no_java.stderr[-2000:]
+    env["JAVA_HOME"] = str(java)
+    result = subprocess.run(
+        ["python3.11", str(pex), "run", str(pipeline), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert report["strategy"] == "full" and report["rows_written"] > 0, report

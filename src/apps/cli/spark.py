@@ -15,7 +15,10 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import click
+
 from apps.cli.app import fail
+from apps.cli.errors import ExitCode
 
 SPARK_MODULES = ("pyspark", "py4j")
 
@@ -51,3 +54,16 @@ def spark_module(module: str, needed_for: str) -> ModuleType:
             f"pyspark==4.3.0 into this Python (the PEX falls back to it), or set SPARK_HOME "
             f"to a Spark 4.3 installation (spark-submit sets it)"
         )
+
+
+def spark_failure(failure: BaseException, ctx: click.Context | None) -> tuple[str, ExitCode] | None:
+    """One line for a Spark that could not start its JVM (a translator of the app groups)."""
+    if type(failure).__name__ != "PySparkRuntimeError" or "JAVA_GATEWAY_EXITED" not in str(failure):
+        return None
+    java = os.environ.get("JAVA_HOME")
+    where = f"JAVA_HOME={java}" if java else "no JAVA_HOME, and `java` from PATH"
+    return (
+        f"Spark could not start its JVM ({where}): it needs a JDK 17 (set JAVA_HOME) and "
+        f"`bash` on PATH; `java -version` should print 17",
+        ExitCode.CHECK_FAILED,
+    )

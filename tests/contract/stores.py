@@ -87,9 +87,12 @@ class HttpHarness:
 
     url = None  # not a database URL: the two-writer-processes test is for databases
 
-    def __init__(self, store: SqlHarness, base_url: str, token: str) -> None:
+    def __init__(
+        self, store: SqlHarness, base_url: str, token: str, tokens: SqlTokenStore | None = None
+    ) -> None:
         self._store = store
         self.base_url, self.token = base_url, token
+        self.tokens = tokens  # the service's token store, for tests that make more tokens
         self._repository = HttpMetadataRepository(base_url, token, RecordConverter())
 
     def repository(self) -> MetadataRepository:
@@ -137,7 +140,7 @@ def open_harness(adapter: str) -> Iterator[Harness]:
             )
             try:
                 with in_thread(service.app()) as base_url:
-                    remote = HttpHarness(store, base_url, secret)
+                    remote = HttpHarness(store, base_url, secret, tokens)
                     try:
                         yield remote
                     finally:

@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from adapters.http import wire
+from adapters.http.dashboard import Dashboard
 from adapters.serialization.openlineage import from_openlineage
 from adapters.serialization.reading import read_records
 from adapters.serialization.records import RecordConverter
@@ -163,6 +164,12 @@ class MetadataService:
             Route("/metrics", self._open(self._metrics), methods=["GET"]),
             Route("/openapi.json", self._open(self._openapi), methods=["GET"]),
         ]
+        dashboard = Dashboard(self._gateway, self._tokens, self._converter)
+        by_path: dict[str, dict[str, Callable[[Request], Any]]] = {}
+        for path, method, page in dashboard.pages():
+            by_path.setdefault(path, {})[method] = self._open(page)
+        for path, handlers in by_path.items():
+            routes.append(Route(path, self._methods(handlers), methods=sorted(handlers)))
         return Starlette(routes=routes)
 
     # -- the frame around every route: auth, limits, errors, the access log ----------------
@@ -173,6 +180,15 @@ class MetadataService:
     ) -> Callable[[Request], Any]:
         async def route(request: Request) -> Response:
             response: Response = await (post if request.method == "POST" else get)(request)
+            return response
+
+        return route
+
+    @staticmethod
+    def _methods(handlers: Mapping[str, Callable[[Request], Any]]) -> Callable[[Request], Any]:
+        async def route(request: Request) -> Response:
+            method = "GET" if request.method == "HEAD" else request.method
+            response: Response = await handlers[method](request)
             return response
 
         return route

@@ -21,21 +21,59 @@ from selenium.webdriver.common.by import By
 from adapters.serialization.reading import read_records
 from adapters.serialization.records import RecordConverter
 from contract.stores import HttpHarness, live_service
+from domain.dataset import DatasetRef, RunId
+from domain.metadata.payloads import IngestionVolume, ReconResult, ReconStatus
+from domain.metadata.record import MetadataRecord
 from domain.metadata.tokens import Scope
 from services import unavailable
 
-EXAMPLES = Path(__file__).parents[2] / "examples" / "records"
+EXAMPLES = Path(__file__).parents[2] / "examples"
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+SUBJECT = DatasetRef("postgres://warehouse:5432", "sales.public.orders")
+
+
+def _planted() -> list[MetadataRecord]:
+    """Five usual loads and one far smaller (the planted volume drop), and a recon that
+    finds order 3 changed (the planted difference)."""
+    records = []
+    for day, rows in enumerate([1000, 1012, 996, 1004, 990, 40], start=2):
+        records.append(
+            MetadataRecord.create(
+                subject=SUBJECT,
+                run_id=RunId(f"2024-05-{day:02d}T06-00-orders"),
+                observed_at=datetime(2024, 5, day, 6, 5, tzinfo=UTC),
+                producer="ingestion",
+                payload=IngestionVolume(rows_read=rows, rows_written=rows),
+            )
+        )
+    records.append(
+        MetadataRecord.create(
+            subject=SUBJECT,
+            run_id=RunId("recon-2024-05-07"),
+            observed_at=datetime(2024, 5, 7, 7, 0, tzinfo=UTC),
+            producer="recon",
+            payload=ReconResult(
+                check="key_diff",
+                status=ReconStatus.FAILED,
+                detail="1 changed (threshold 0)",
+                counts=(("changed", 1),),
+                samples=(("changed", '{"order_id": 3}'),),
+            ),
+        )
+    )
+    return records
 
 
 @pytest.fixture
 def service() -> Iterator[HttpHarness]:
     with live_service() as harness:
-        records = [
-            d.record
-            for d in read_records((EXAMPLES / "orders-run.jsonl").read_text(), RecordConverter())
-        ]
-        harness.repository().append([r for r in records if r is not None])
+        converter = RecordConverter()
+        for name in ("records/orders-run.jsonl", "drift/orders-snapshots.jsonl"):
+            decoded = read_records((EXAMPLES / name).read_text(), converter)
+            harness.repository().append([d.record for d in decoded if d.record is not None])
+        harness.repository().append(_planted())
         yield harness
 
 
@@ -94,8 +132,7 @@ def test_the_runs_page_in_a_browser(
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     assert browser.current_url == f"{base}/ui/runs", browser.current_url
     rows = browser.find_elements(By.CSS_SELECTOR, "tbody tr")
-    assert len(rows) == 1, [r.text for r in rows]
-    run = rows[0]
+    run = next(r for r in rows if "2024-05-01T06-00-orders" in r.text)
     assert "2024-05-01T06-00-orders" in run.text and "succeeded" in run.text
     # Times are shown in the viewer's zone, UTC on hover.
     shown = run.find_element(By.TAG_NAME, "time")
@@ -126,6 +163,44 @@ def test_the_runs_page_in_a_browser(
         f"runs page and run page in Chromium in {time.monotonic() - started:.1f} s; "
         f"screenshots in {folder}"
     )
+
+
+def test_the_dataset_page_shows_the_planted_drift_and_differences(
+    service: HttpHarness, browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    base = service.base_url
+    browser.get(f"{base}/ui/login")
+    browser.find_element(By.ID, "token").send_keys(service.token)
+    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    started = time.monotonic()
+    browser.find_element(By.LINK_TEXT, str(SUBJECT)).click()
+    assert browser.find_element(By.TAG_NAME, "h1").text == str(SUBJECT)
+    seconds = time.monotonic() - started
+    # The schema timeline: two versions, the later with its changes, severity coloured.
+    changes = browser.find_elements(By.CSS_SELECTOR, "section:first-of-type tbody tr")
+    assert changes, browser.find_element(By.TAG_NAME, "main").text[:2000]
+    severities = {c.find_element(By.CSS_SELECTOR, "td[data-label=Severity]").text for c in changes}
+    assert severities and severities <= {"same", "widening", "narrowing", "incompatible"}
+    # The volumes: the planted drop is outside the usual band, the five usual loads inside
+    # (the example run's 1.2M-row load is outside too: it is not like the others).
+    flagged = [
+        str(bar.find_element(By.TAG_NAME, "title").get_attribute("textContent"))
+        for bar in browser.find_elements(By.CSS_SELECTOR, "svg .bar.flagged")
+    ]
+    assert any(f.startswith("2024-05-07T06-00-orders: 40 rows") for f in flagged), flagged
+    assert not any(f"2024-05-0{day}T06-00" in f for f in flagged for day in range(2, 7)), flagged
+    assert "2024-05-07T06-00-orders wrote 40 rows" in browser.page_source
+    # The recon: the planted difference with its key.
+    recon = browser.find_element(By.XPATH, "//tr[td[@data-label='Check'][text()='key_diff']]")
+    assert "failed" in recon.text and '{"order_id": 3}' in recon.text
+    folder = _artifacts(tmp_path)
+    for name, (width, height) in WIDTHS.items():
+        browser.set_window_size(width, height)
+        browser.save_screenshot(str(folder / f"dataset-{name}.png"))
+        scroll = browser.execute_script("return document.documentElement.scrollWidth")
+        assert scroll <= width, f"the page is {scroll} px wide at a {width} px window"
+    assert _console_errors(browser) == []
+    print(f"the dataset page in {seconds:.2f} s (7+{len(_planted())} records stored)")
 
 
 def test_the_pages_need_a_token(service: HttpHarness, browser: webdriver.Chrome) -> None:

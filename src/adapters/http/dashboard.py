@@ -4,8 +4,11 @@ Read scope required, like the API: a person signs in once with a token (`/ui/log
 token then rides in an HttpOnly, SameSite=Strict cookie scoped to `/ui`. No script is needed
 to read a page; a few lines turn every instant into the viewer's time zone (UTC on hover).
 
-Slice 1: the runs page (recent runs of every runtime, with state, duration and a link to
-their records) and a run's records. The datasets list and the dataset timeline come next.
+The runs page (recent runs of every runtime, with state, duration and a link to their
+records), a run's records, and a dataset's page: its schema versions with each diff
+(severity coloured), the rows written per run against the usual band (runs outside it
+flagged), its latest profile and its recon results with their differing keys. The
+searchable datasets list comes next.
 """
 
 from __future__ import annotations
@@ -23,14 +26,22 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from adapters.serialization.records import RecordConverter
-from domain.dataset import RunId
+from domain.dataset import DatasetRef, RunId
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.kinds import RecordKind
-from domain.metadata.payloads import RunEvent
+from domain.metadata.payloads import (
+    DatasetProfile,
+    IngestionVolume,
+    ReconResult,
+    RunEvent,
+    SchemaSnapshot,
+)
 from domain.metadata.query import MAX_LIMIT, Order, RecordQuery
 from domain.metadata.record import MetadataRecord
 from domain.metadata.timestamps import instant_text
 from domain.metadata.tokens import Scope, ServiceToken
+from domain.metadata.volume import VolumeBand
+from domain.schema.diff import diff
 from ports.tokens import TokenStore
 
 COOKIE = "dp_session"
@@ -43,6 +54,8 @@ _STYLE = """
 body { margin: 0 auto; max-width: 72rem; padding: 1rem; }
 header { display: flex; gap: 1rem; align-items: baseline; flex-wrap: wrap; }
 header h1 { font-size: 1.25rem; margin: 0 1rem 0 0; }
+h1, h2, p, li, td, pre { overflow-wrap: anywhere; }
+pre { white-space: pre-wrap; }
 nav a { margin-right: 1rem; }
 a { color: #0b57d0; }
 a:focus, button:focus, input:focus { outline: 3px solid #f4b400; outline-offset: 2px; }
@@ -52,6 +65,12 @@ th, td { text-align: left; padding: 0.4rem 0.5rem; border-bottom: 1px solid #d0d
 .succeeded { color: #116329; } .failed, .aborted { color: #b42318; }
 .running, .started { color: #9a6700; }
 .empty { padding: 2rem; background: #f6f8fa; border-radius: 6px; }
+.chart { max-width: 40rem; height: 12rem; display: block; }
+.chart .bar { fill: #0b57d0; } .chart .bar.flagged { fill: #b42318; }
+.chart .band { fill: #d0e4ff; } .chart .axis { stroke: #57606a; fill: #57606a; font-size: 12px; }
+.widening, .passed, .allowed { color: #116329; } .narrowing { color: #9a6700; }
+.incompatible, .refused, .error { color: #b42318; }
+section { margin: 1.5rem 0; }
 .wide { overflow-x: auto; }
 @media (max-width: 40rem) {
   thead { display: none; }
@@ -93,6 +112,54 @@ def _time(value: datetime | None) -> str:
         return "-"
     text = instant_text(value)
     return f'<time datetime="{text}">{html.escape(text)}</time>'
+
+
+def _dataset_link(subject: str) -> str:
+    return f'<a href="/ui/datasets/{quote(subject, safe="")}">{html.escape(subject)}</a>'
+
+
+def _short(text: str, keep: int = 12) -> str:
+    return html.escape(text[:keep])
+
+
+def volume_chart(volumes: list[MetadataRecord], band: VolumeBand | None) -> str:
+    """Rows written per run, oldest first, as an SVG bar chart with the usual band shaded
+    and the runs outside it in red; each bar says its run and rows on hover."""
+    width, height, pad = 640, 180, 24
+    rows = [r.payload.rows_written for r in volumes if isinstance(r.payload, IngestionVolume)]
+    top = max([*rows, int(band.high) if band else 0, 1])
+    step = (width - 2 * pad) / max(len(rows), 1)
+
+    def y(value: float) -> float:
+        return height - pad - (height - 2 * pad) * value / top
+
+    parts = [
+        f'<svg role="img" aria-label="rows written per run" viewBox="0 0 {width} {height}" '
+        f'width="100%" preserveAspectRatio="none" class="chart">'
+    ]
+    if band is not None:
+        parts.append(
+            f'<rect class="band" x="{pad}" y="{y(band.high):.1f}" width="{width - 2 * pad}" '
+            f'height="{max(y(band.low) - y(band.high), 1):.1f}"><title>usual: '
+            f"{band.low:,.0f} to {band.high:,.0f} rows</title></rect>"
+        )
+    for index, record in enumerate(volumes):
+        payload = record.payload
+        if not isinstance(payload, IngestionVolume):
+            continue
+        flagged = band is not None and band.flags(payload.rows_written)
+        parts.append(
+            f'<rect class="bar{" flagged" if flagged else ""}" '
+            f'x="{pad + index * step + step * 0.15:.1f}" y="{y(payload.rows_written):.1f}" '
+            f'width="{step * 0.7:.1f}" height="{height - pad - y(payload.rows_written):.1f}">'
+            f"<title>{html.escape(record.run_id.value)}: {payload.rows_written:,} rows"
+            f'{" (outside the usual band)" if flagged else ""}</title></rect>'
+        )
+    parts.append(
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
+        'class="axis"/><text x="2" y="14" class="axis">rows</text></svg>'
+    )
+    return "".join(parts)
 
 
 @attrs.frozen
@@ -167,6 +234,7 @@ class Dashboard:
             ("/ui/logout", "GET", self._logout),
             ("/ui/runs", "GET", self._signed_in(self._runs)),
             ("/ui/runs/{run_id}", "GET", self._signed_in(self._run)),
+            ("/ui/datasets/{subject:path}", "GET", self._signed_in(self._dataset)),
         ]
 
     async def _token(self, request: Request) -> ServiceToken | None:
@@ -260,7 +328,7 @@ class Dashboard:
             cells.append(
                 "<tr>"
                 f'<td data-label="Run"><a href="{records}">{html.escape(row.run_id)}</a></td>'
-                f'<td data-label="Dataset">{html.escape(row.subject)}</td>'
+                f'<td data-label="Dataset">{_dataset_link(row.subject)}</td>'
                 f'<td data-label="Runtime">{html.escape(row.producer)}</td>'
                 f'<td data-label="State" class="state {row.state}">{row.state}</td>'
                 f'<td data-label="Started">{_time(row.started_at)}</td>'
@@ -317,4 +385,155 @@ class Dashboard:
             "<th scope=col>Observed</th><th scope=col>Kind</th><th scope=col>Dataset</th>"
             f"<th scope=col>Payload</th></tr></thead><tbody>{''.join(cells)}</tbody></table>"
             f"</div>{more}",
+        )
+
+    async def _history(self, kind: RecordKind, subject: DatasetRef, limit: int) -> list[Any]:
+        query = RecordQuery(kinds=[kind], subject=subject, limit=limit)
+        page = await run_in_threadpool(self._gateway.query, query)
+        return list(page.records)
+
+    async def _dataset(self, request: Request) -> Response:
+        text = request.path_params["subject"]
+        try:
+            subject = DatasetRef.parse(text)
+        except ValueError as invalid:
+            return _page("Dataset", f'<p role="alert">{html.escape(str(invalid))}</p>')
+        snapshots = await self._history(RecordKind.SCHEMA_SNAPSHOT, subject, 50)
+        volumes = await self._history(RecordKind.INGESTION_VOLUME, subject, 100)
+        profiles = await self._history(RecordKind.DATASET_PROFILE, subject, 1)
+        recons = await self._history(RecordKind.RECON_RESULT, subject, 50)
+        if not (snapshots or volumes or profiles or recons):
+            return _page(
+                str(subject),
+                '<p class="empty">Nothing is recorded about this dataset yet: harvest it '
+                "(<code>metadata harvest</code>), load it (<code>ingestion run</code>) or "
+                "reconcile it (<code>recon run</code>).</p>",
+            )
+        sections = [
+            self._schema_section(snapshots),
+            self._volume_section(volumes),
+            self._profile_section(profiles),
+            self._recon_section(recons),
+        ]
+        return _page(str(subject), "".join(sections))
+
+    @staticmethod
+    def _schema_section(snapshots: list[MetadataRecord]) -> str:
+        if not snapshots:
+            return "<section><h2>Schema versions</h2><p>No schema snapshot yet.</p></section>"
+        oldest_first = list(reversed(snapshots))
+        items = []
+        for index, record in enumerate(oldest_first):
+            payload = record.payload
+            assert isinstance(payload, SchemaSnapshot)
+            columns = ", ".join(
+                f"{html.escape(c.name)} {html.escape(str(c.type))}" for c in payload.schema.columns
+            )
+            changes = ""
+            if index:
+                before = oldest_first[index - 1].payload
+                assert isinstance(before, SchemaSnapshot)
+                found = diff(before.schema, payload.schema)
+                rows = "".join(
+                    f'<tr class="{c.change.label}"><td data-label="Column">{html.escape(c.column)}'
+                    f'</td><td data-label="Change">{c.kind.value}</td>'
+                    f'<td data-label="Severity" class="state {c.change.label}">{c.change.label}'
+                    f'</td><td data-label="Detail">{html.escape(c.detail)}</td></tr>'
+                    for c in found.changes
+                )
+                changes = (
+                    "<p>No change from the version before.</p>"
+                    if found.is_empty
+                    else '<div class="wide"><table><thead><tr><th scope=col>Column</th>'
+                    "<th scope=col>Change</th><th scope=col>Severity</th>"
+                    f"<th scope=col>Detail</th></tr></thead><tbody>{rows}</tbody></table></div>"
+                )
+            items.append(
+                f"<li><p>{_time(record.observed_at)}, run "
+                f'<a href="/ui/runs/{quote(record.run_id.value, safe="")}">'
+                f"{html.escape(record.run_id.value)}</a>: {len(payload.schema.columns)} "
+                f"columns ({columns})</p>{changes}</li>"
+            )
+        return (
+            f"<section><h2>Schema versions ({len(snapshots)})</h2>"
+            f"<ol reversed>{''.join(reversed(items))}</ol></section>"
+        )
+
+    @staticmethod
+    def _volume_section(volumes: list[MetadataRecord]) -> str:
+        if not volumes:
+            return "<section><h2>Rows written per run</h2><p>No load recorded yet.</p></section>"
+        oldest_first = list(reversed(volumes))
+        band = VolumeBand.of(
+            [r.payload.rows_written for r in oldest_first if isinstance(r.payload, IngestionVolume)]
+        )
+        flagged = [
+            (r, r.payload.rows_written)
+            for r in oldest_first
+            if band is not None
+            and isinstance(r.payload, IngestionVolume)
+            and band.flags(r.payload.rows_written)
+        ]
+        said = (
+            "Too few runs for a usual band yet."
+            if band is None
+            else f"Usual: {band.low:,.0f} to {band.high:,.0f} rows; {len(flagged)} run(s) outside."
+        )
+        return (
+            f"<section><h2>Rows written per run ({len(volumes)})</h2>"
+            f"{volume_chart(oldest_first, band)}<p>{said}</p>"
+            + "".join(
+                f'<p class="failed">Flagged: run {html.escape(r.run_id.value)} wrote '
+                f"{rows:,} rows, {_time(r.observed_at)}</p>"
+                for r, rows in flagged
+            )
+            + "</section>"
+        )
+
+    @staticmethod
+    def _profile_section(profiles: list[MetadataRecord]) -> str:
+        if not profiles or not isinstance(profiles[0].payload, DatasetProfile):
+            return (
+                "<section><h2>Profile</h2><p>No profile yet (<code>--profile</code>).</p></section>"
+            )
+        profile = profiles[0].payload
+        rows = "".join(
+            f'<tr><td data-label="Column">{html.escape(c.name)}</td>'
+            f'<td data-label="Nulls">{c.nulls:,}</td>'
+            f'<td data-label="Distinct">{"-" if c.approx_distinct is None else f"{c.approx_distinct:,}"}</td>'
+            f'<td data-label="Min">{html.escape(c.min_value or "-")}</td>'
+            f'<td data-label="Max">{html.escape(c.max_value or "-")}</td></tr>'
+            for c in profile.columns
+        )
+        return (
+            f"<section><h2>Profile ({profile.row_count:,} rows, "
+            f"{_time(profiles[0].observed_at)})</h2><div class=wide><table><thead><tr>"
+            "<th scope=col>Column</th><th scope=col>Nulls</th><th scope=col>Distinct</th>"
+            f"<th scope=col>Min</th><th scope=col>Max</th></tr></thead><tbody>{rows}</tbody>"
+            "</table></div></section>"
+        )
+
+    @staticmethod
+    def _recon_section(recons: list[MetadataRecord]) -> str:
+        if not recons:
+            return "<section><h2>Reconciliation</h2><p>No recon yet (<code>recon run</code>).</p></section>"
+        rows = []
+        for record in recons:
+            result = record.payload
+            if not isinstance(result, ReconResult):
+                continue
+            samples = "; ".join(f"{html.escape(c)} {html.escape(k)}" for c, k in result.samples)
+            rows.append(
+                f'<tr><td data-label="When">{_time(record.observed_at)}</td>'
+                f'<td data-label="Check">{html.escape(result.check)}</td>'
+                f'<td data-label="Status" class="state {result.status.value}">'
+                f"{result.status.value}</td>"
+                f'<td data-label="Detail">{html.escape(result.detail[:300])}</td>'
+                f'<td data-label="Differing keys">{samples or "-"}</td></tr>'
+            )
+        return (
+            "<section><h2>Reconciliation</h2><div class=wide><table><thead><tr>"
+            "<th scope=col>When</th><th scope=col>Check</th><th scope=col>Status</th>"
+            "<th scope=col>Detail</th><th scope=col>Differing keys</th></tr></thead>"
+            f"<tbody>{''.join(rows)}</tbody></table></div></section>"
         )

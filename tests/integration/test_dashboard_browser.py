@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -215,3 +216,18 @@ def test_the_pages_need_a_token(service: HttpHarness, browser: webdriver.Chrome)
 def service_token(service: HttpHarness, name: str, scopes: set[Scope]) -> str:
     assert service.tokens is not None
     return service.tokens.create(name, scopes, datetime.now(UTC))
+
+
+def test_careless_addresses_get_the_reason_not_a_trace(service: HttpHarness) -> None:
+    with httpx.Client(base_url=service.base_url, follow_redirects=False) as client:
+        signed = client.post("/ui/login", data={"token": service.token, "next": "//elsewhere"})
+        assert signed.status_code == 303 and signed.headers["location"] == "/ui/runs"
+        for path, reason in [
+            ("/ui/runs?cursor=garbage", "is not a cursor this store handed out"),
+            ("/ui/runs/bad%20id", "run_id: expected 1-128 characters"),
+            ("/ui/datasets/nonsense", "expected &#x27;namespace::name&#x27;"),
+        ]:
+            answer = client.get(path)
+            assert answer.status_code == 400 and reason in answer.text, (path, answer.text)
+        assert "Nothing is recorded" in client.get("/ui/datasets/file::nothing").text
+        assert client.post("/ui/login", content=b"a" * 10_000).status_code == 413

@@ -89,7 +89,7 @@ for (const t of document.querySelectorAll("time[datetime]")) {
 """
 
 
-def _page(title: str, body: str, signed_in: bool = True) -> HTMLResponse:
+def _page(title: str, body: str, signed_in: bool = True, status: int = 200) -> HTMLResponse:
     nav = (
         '<nav aria-label="pages"><a href="/ui/runs">Runs</a>'
         '<a href="/ui/logout">Sign out</a></nav>'
@@ -103,6 +103,7 @@ def _page(title: str, body: str, signed_in: bool = True) -> HTMLResponse:
         f"<title>{html.escape(title)} - metadata</title><style>{_STYLE}</style></head>"
         f"<body><header><h1>{html.escape(title)}</h1>{nav}</header><main>{body}</main>"
         f"<script>{_LOCAL_TIMES}</script></body></html>",
+        status_code=status,
         headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"},
     )
 
@@ -310,7 +311,7 @@ class Dashboard:
         try:
             query = RecordQuery(kinds=[RecordKind.RUN_EVENT], limit=_EVENTS_READ, cursor=cursor)
         except ValueError as invalid:
-            return _page("Runs", f'<p role="alert">{html.escape(str(invalid))}</p>')
+            return _page("Runs", f'<p role="alert">{html.escape(str(invalid))}</p>', status=400)
         page = await run_in_threadpool(self._gateway.query, query)
         rows = runs_of(page.records)[:RUNS_PER_PAGE]
         if not rows:
@@ -354,7 +355,7 @@ class Dashboard:
         try:
             query = RecordQuery(run_id=RunId(text), order=Order.OLDEST_FIRST, limit=MAX_LIMIT)
         except ValueError as invalid:
-            return _page("Run", f'<p role="alert">{html.escape(str(invalid))}</p>')
+            return _page("Run", f'<p role="alert">{html.escape(str(invalid))}</p>', status=400)
         page = await run_in_threadpool(self._gateway.query, query)
         title = f"Run {text}"
         if not page.records:
@@ -397,7 +398,7 @@ class Dashboard:
         try:
             subject = DatasetRef.parse(text)
         except ValueError as invalid:
-            return _page("Dataset", f'<p role="alert">{html.escape(str(invalid))}</p>')
+            return _page("Dataset", f'<p role="alert">{html.escape(str(invalid))}</p>', status=400)
         snapshots = await self._history(RecordKind.SCHEMA_SNAPSHOT, subject, 50)
         volumes = await self._history(RecordKind.INGESTION_VOLUME, subject, 100)
         profiles = await self._history(RecordKind.DATASET_PROFILE, subject, 1)

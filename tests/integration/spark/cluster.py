@@ -2,12 +2,14 @@
 apps submitted to it with spark-submit, their PEX files as the Python environment.
 
 The master and workers run in their own process groups on ports chosen free; leaving the
-context stops every one of them, whatever happened inside.
+context stops every one of them, whatever happened inside, and they die with the test
+process if it is killed outright.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import shlex
@@ -183,6 +185,13 @@ class StandaloneCluster:
         return found
 
 
+def _die_with_parent() -> None:
+    # Linux: the daemon gets SIGTERM when the test process dies, even by SIGKILL (where no
+    # `finally` runs); spark-class execs the JVM, which keeps the setting.
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _daemon(name: str, args: list[str], work: Path, ui_port: int) -> Daemon:
     log = work / f"{name}.log"
     process = subprocess.Popen(
@@ -192,6 +201,7 @@ def _daemon(name: str, args: list[str], work: Path, ui_port: int) -> Daemon:
         stdin=subprocess.DEVNULL,
         env=spark_environment({"SPARK_WORKER_DIR": str(work / name)}),
         start_new_session=True,
+        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
     )
     return Daemon(name, process, log, ui_port)
 

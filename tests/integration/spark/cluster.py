@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -185,11 +185,14 @@ class StandaloneCluster:
         return found
 
 
-def _die_with_parent() -> None:
-    # Linux: the daemon gets SIGTERM when the test process dies, even by SIGKILL (where no
-    # `finally` runs); spark-class execs the JVM, which keeps the setting.
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+def _death_signal() -> Callable[[], None] | None:
+    """Linux: a function that makes the calling (forked) process get SIGTERM when the test
+    process dies, even by SIGKILL (where no `finally` runs); spark-class execs the JVM,
+    which keeps the setting. Looked up before the fork: the child only calls it."""
+    if sys.platform != "linux":
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _daemon(name: str, args: list[str], work: Path, ui_port: int) -> Daemon:
@@ -201,7 +204,7 @@ def _daemon(name: str, args: list[str], work: Path, ui_port: int) -> Daemon:
         stdin=subprocess.DEVNULL,
         env=spark_environment({"SPARK_WORKER_DIR": str(work / name)}),
         start_new_session=True,
-        preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        preexec_fn=_death_signal(),
     )
     return Daemon(name, process, log, ui_port)
 

@@ -25,6 +25,21 @@ APPS = {
 MAX_BYTES = 40 * 1024 * 1024
 
 
+def _run(
+    pex: Path, args: list[str], env: dict[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["python3.11", str(pex), *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        cwd=cwd,
+    )
+
+
 def _only_python(tmp_path: Path) -> dict[str, str]:
     """An environment whose PATH holds python3.11 and nothing else."""
     bin_dir = tmp_path / "bin"
@@ -41,16 +56,7 @@ def test_each_app_answers_help_with_only_python(app: str, tmp_path: Path) -> Non
     print(f"{pex.name}: {size / 1024 / 1024:.1f} MiB")
     assert size < MAX_BYTES, f"{pex.name} weighs {size} bytes: did pyspark get packed?"
     env = _only_python(tmp_path)
-    result = subprocess.run(
-        ["python3.11", str(pex), "--help"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        cwd=tmp_path,
-    )
+    result = _run(pex, ["--help"], env, tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Usage: ") and APPS[app] in result.stdout.replace("\n", " ")
     assert result.stderr == "", result.stderr
@@ -72,30 +78,14 @@ def test_the_fat_ingestion_pex_runs_a_pipeline_with_only_python_and_java(tmp_pat
     # Spark's launcher scripts need bash and coreutils: a machine's /usr/bin and /bin.
     env.update(PATH=f"{env['PATH']}:/usr/bin:/bin", DATAPLATFORM_HOME=str(tmp_path / "home"))
     pipeline = ROOT / "examples" / "pipelines" / "orders-full.toml"
-    no_java = subprocess.run(
-        ["python3.11", str(pex), "run", str(pipeline)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={**env, "JAVA_HOME": str(tmp_path / "no-jdk")},
-        stdin=subprocess.DEVNULL,
-        cwd=tmp_path,
+    no_java = _run(
+        pex, ["run", str(pipeline)], {**env, "JAVA_HOME": str(tmp_path / "no-jdk")}, tmp_path
     )
     assert (
         no_java.returncode == 1 and "Spark could not start its JVM" in no_java.stderr
     ), no_java.stderr[-2000:]
     env["JAVA_HOME"] = str(java)
-    result = subprocess.run(
-        ["python3.11", str(pex), "run", str(pipeline), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        cwd=tmp_path,
-    )
+    result = _run(pex, ["run", str(pipeline), "--json"], env, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
     assert report["strategy"] == "full" and report["rows_written"] > 0, report

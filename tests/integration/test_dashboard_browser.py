@@ -110,6 +110,22 @@ def _artifacts(tmp_path: Path) -> Path:
     return folder
 
 
+def _screenshots(browser: webdriver.Chrome, folder: Path, page: str) -> None:
+    """The page at each width, saved; nothing wider than the window, no table scrolling
+    sideways on a phone (long names wrap)."""
+    for name, (width, height) in WIDTHS.items():
+        browser.set_window_size(width, height)
+        browser.save_screenshot(str(folder / f"{page}-{name}.png"))
+        scroll = browser.execute_script("return document.documentElement.scrollWidth")
+        assert scroll <= width, f"{page}: {scroll} px wide in a {width} px window"
+        if name == "phone":
+            for inner, shown in browser.execute_script(
+                "return [...document.querySelectorAll('.wide')]"
+                ".map(t => [t.scrollWidth, t.clientWidth])"
+            ):
+                assert inner <= shown, f"{page}: a table scrolls sideways ({inner} > {shown})"
+
+
 def _console_errors(chrome: webdriver.Chrome) -> list[str]:
     entries: list[dict[str, str]] = chrome.get_log("browser")  # type: ignore[no-untyped-call]
     return [e["message"] for e in entries if e["level"] == "SEVERE"]
@@ -140,16 +156,7 @@ def test_the_runs_page_in_a_browser(
     assert shown.get_attribute("title") == "2024-05-01T06:00:00Z"
 
     folder = _artifacts(tmp_path)
-    for name, (width, height) in WIDTHS.items():
-        browser.set_window_size(width, height)
-        browser.save_screenshot(str(folder / f"runs-{name}.png"))
-        scroll = browser.execute_script("return document.documentElement.scrollWidth")
-        assert scroll <= width, f"the page is {scroll} px wide at a {width} px window"
-        if name == "phone":  # nothing scrolls sideways: long names wrap
-            inner, shown = browser.execute_script(
-                "const t = document.querySelector('.wide'); return [t.scrollWidth, t.clientWidth]"
-            )
-            assert inner <= shown, f"the table scrolls sideways ({inner} > {shown} px)"
+    _screenshots(browser, folder, "runs")
 
     # Keyboard: the run's link is reachable and opens its records.
     link = run.find_element(By.TAG_NAME, "a")
@@ -194,12 +201,7 @@ def test_the_dataset_page_shows_the_planted_drift_and_differences(
     # The recon: the planted difference with its key.
     recon = browser.find_element(By.XPATH, "//tr[td[@data-label='Check'][text()='key_diff']]")
     assert "failed" in recon.text and '{"order_id": 3}' in recon.text
-    folder = _artifacts(tmp_path)
-    for name, (width, height) in WIDTHS.items():
-        browser.set_window_size(width, height)
-        browser.save_screenshot(str(folder / f"dataset-{name}.png"))
-        scroll = browser.execute_script("return document.documentElement.scrollWidth")
-        assert scroll <= width, f"the page is {scroll} px wide at a {width} px window"
+    _screenshots(browser, _artifacts(tmp_path), "dataset")
     assert _console_errors(browser) == []
     print(f"the dataset page in {seconds:.2f} s (7+{len(_planted())} records stored)")
 

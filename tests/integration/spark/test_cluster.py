@@ -20,8 +20,11 @@ from typing import Any
 import pytest
 from integration.spark.cluster import (
     ROOT,
+    Daemon,
     StandaloneCluster,
+    free_port,
     pex_file,
+    read_json,
     spark_environment,
     spark_python_path,
     standalone_cluster,
@@ -248,6 +251,22 @@ def _landing(home: Path, files: int, rows: int) -> int:
     return files * rows
 
 
+def _busy_executor(
+    cluster: StandaloneCluster, worker: Daemon, before: set[str], ui_port: int
+) -> str | None:
+    """The id of the run's executor on ``worker`` once it is running a task, else None."""
+    mine = [e for e in cluster.worker_status(worker)["executors"] if e["appid"] not in before]
+    if not mine:
+        return None
+    executor, app = str(mine[0]["id"]), mine[0]["appid"]
+    try:
+        found = read_json(f"http://127.0.0.1:{ui_port}/api/v1/applications/{app}/executors")
+    except (OSError, ValueError):  # the driver's UI is not up yet ("Spark is starting up")
+        return None
+    active = [e for e in found if e["id"] == executor and e["activeTasks"] > 0]
+    return executor if active else None
+
+
 def test_a_worker_killed_during_an_ingestion_run(
     cluster: StandaloneCluster, spark: SparkSession, tmp_path: Path
 ) -> None:
@@ -257,8 +276,15 @@ def test_a_worker_killed_during_an_ingestion_run(
     home = tmp_path / "home"
     orders = _landing(home, files=60, rows=2000)
     env = {"DATAPLATFORM_HOME": str(home)}
-    # Many small tasks, so the run is under way on both executors when the worker dies.
-    conf = {"spark.sql.files.maxPartitionBytes": "65536", "spark.sql.shuffle.partitions": "4"}
+    # Many small tasks, so the run is under way on both executors when the worker dies; the
+    # driver's REST API on a known port says when the victim's executor is running tasks.
+    ui_port = free_port()
+    conf = {
+        "spark.sql.files.maxPartitionBytes": "65536",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.ui.enabled": "true",
+        "spark.ui.port": str(ui_port),
+    }
     args = ["run", str(PIPELINE), "--json"]
     command = cluster.submit_command("ingestion", args, conf)
     print("$", " ".join(command))
@@ -277,13 +303,12 @@ def test_a_worker_killed_during_an_ingestion_run(
     )
     try:
         deadline = time.monotonic() + 120
-        while not [
-            e for e in cluster.worker_status(victim)["executors"] if e["appid"] not in before
-        ]:
+        busy = None
+        while busy is None:
             assert process.poll() is None, process.communicate()
-            assert time.monotonic() < deadline, "no executor started on the worker in 120 s"
+            assert time.monotonic() < deadline, "the worker's executor ran no task in 120 s"
+            busy = _busy_executor(cluster, victim, before, ui_port)
             time.sleep(0.2)
-        time.sleep(3)  # the executor takes tasks
         assert process.poll() is None, "the run ended before the worker could be killed"
         killed_at = time.monotonic() - started
         victim.stop(signal.SIGKILL)
@@ -294,7 +319,9 @@ def test_a_worker_killed_during_an_ingestion_run(
     print(f"worker killed {killed_at:.1f} s into the run; the run exited {process.returncode}")
     tasks = cluster.tasks_by_executor()
     run = [counts for name, counts in tasks.items() if "ingestion" in name][-1]
-    print("the run's tasks by executor:", run)
+    print(f"the run's tasks by executor (executor {busy} died with the worker):", run)
+    # The killed executor was running tasks: what it finished counts, what it held failed.
+    assert run.get(str(busy), 0) + run.get("failed", 0) > 0, run
     if process.returncode == 0:
         report = json.loads(stdout)
         assert report["rows_written"] == orders, report

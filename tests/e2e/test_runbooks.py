@@ -6,8 +6,6 @@ platform home and a fresh PostgreSQL schema. (The standalone spark-submit block,
 from __future__ import annotations
 
 import os
-import re
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -15,18 +13,13 @@ from pathlib import Path
 import pyspark
 import pytest
 from e2e.pex import ROOT
+from runbooks import RUNBOOKS, blocks, run
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from services import postgres_url
 
-RUNBOOKS = ROOT / "docs" / "runbooks"
-_BLOCK = re.compile(r"^```bash\n(.*?)^```", re.MULTILINE | re.DOTALL)
 PAGES = ["deploy", "scaling", "alerting", "replay", "store", "tokens"]
-
-
-def blocks(page: str) -> list[str]:
-    return _BLOCK.findall((RUNBOOKS / f"{page}.md").read_text())
 
 
 def _commands(tmp_path: Path) -> Path:
@@ -67,18 +60,8 @@ def test_the_runbook_runs_as_written(page: str, tmp_path: Path) -> None:
         # The apps find pyspark in the Spark installation, as on a cluster.
         SPARK_HOME=str(Path(pyspark.__file__).parent),
     )
-    script = "set -euo pipefail\n" + "\n".join(blocks(page))
     try:
-        result = subprocess.run(
-            ["bash", "-c", script],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-            stdin=subprocess.DEVNULL,
-        )
+        result = run(blocks(page), env, ROOT)
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))

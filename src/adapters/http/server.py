@@ -156,7 +156,9 @@ class MetadataService:
         query = self._guarded(self._query, Scope.READ)
         routes = [
             # One route for both methods, so a 405 lists both in its Allow header.
-            Route(wire.RECORDS, self._by_method(append, query), methods=["GET", "POST"]),
+            Route(
+                wire.RECORDS, self._methods({"POST": append, "GET": query}), methods=["GET", "POST"]
+            ),
             Route(wire.LATEST, self._guarded(self._latest, Scope.READ), methods=["GET"]),
             Route(wire.LINEAGE, self._guarded(self._lineage, Scope.WRITE), methods=["POST"]),
             Route("/health/live", self._open(self._live), methods=["GET"]),
@@ -175,17 +177,9 @@ class MetadataService:
     # -- the frame around every route: auth, limits, errors, the access log ----------------
 
     @staticmethod
-    def _by_method(
-        post: Callable[[Request], Any], get: Callable[[Request], Any]
-    ) -> Callable[[Request], Any]:
-        async def route(request: Request) -> Response:
-            response: Response = await (post if request.method == "POST" else get)(request)
-            return response
-
-        return route
-
-    @staticmethod
     def _methods(handlers: Mapping[str, Callable[[Request], Any]]) -> Callable[[Request], Any]:
+        """One route for several methods (a 405 then lists them all), HEAD answered as GET."""
+
         async def route(request: Request) -> Response:
             method = "GET" if request.method == "HEAD" else request.method
             response: Response = await handlers[method](request)

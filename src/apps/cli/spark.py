@@ -12,6 +12,7 @@ import importlib
 import importlib.util
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 
@@ -23,7 +24,8 @@ from apps.cli.errors import ExitCode
 SPARK_MODULES = ("pyspark", "py4j")
 
 
-def _spark_home_paths(environ: dict[str, str] | os._Environ[str]) -> list[str]:
+def spark_home_paths(environ: Mapping[str, str]) -> list[str]:
+    """The pyspark and py4j zips of the Spark installation ``SPARK_HOME`` names, if any."""
     home = environ.get("SPARK_HOME")
     if not home:
         return []
@@ -35,7 +37,7 @@ def _spark_home_paths(environ: dict[str, str] | os._Environ[str]) -> list[str]:
 def spark_available() -> bool:
     """Whether pyspark can be imported here, ``$SPARK_HOME``'s put on the path if needed."""
     if importlib.util.find_spec("pyspark") is None:
-        sys.path.extend(p for p in _spark_home_paths(os.environ) if p not in sys.path)
+        sys.path.extend(p for p in spark_home_paths(os.environ) if p not in sys.path)
         importlib.invalidate_caches()
     return importlib.util.find_spec("pyspark") is not None
 

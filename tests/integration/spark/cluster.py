@@ -26,6 +26,8 @@ from typing import Any
 import attrs
 import pyspark
 
+from apps.cli.spark import spark_home_paths
+
 ROOT = Path(__file__).parents[3]
 SPARK_HOME = Path(pyspark.__file__).parent
 LAUNCHER = ROOT / "src" / "apps" / "spark_submit.py"
@@ -34,8 +36,7 @@ LAUNCHER = ROOT / "src" / "apps" / "spark_submit.py"
 def spark_python_path() -> str:
     """What a PEX needs on its path for pyspark: the Spark installation's zips (a PEX ignores
     PYTHONPATH, where spark-submit puts them; PEX_EXTRA_SYS_PATH is read)."""
-    lib = SPARK_HOME / "python" / "lib"
-    return ":".join([str(lib / "pyspark.zip"), *map(str, sorted(lib.glob("py4j-*-src.zip")))])
+    return ":".join(spark_home_paths({"SPARK_HOME": str(SPARK_HOME)}))
 
 
 def pex_file(app: str) -> Path:

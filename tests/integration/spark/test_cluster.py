@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import runbooks
 from integration.spark.cluster import (
     ROOT,
     Daemon,
@@ -194,8 +195,7 @@ def test_python_on_the_executors_runs_inside_the_pex(cluster: StandaloneCluster)
 
 def test_the_deploy_runbooks_spark_submit_line(cluster: StandaloneCluster, tmp_path: Path) -> None:
     """docs/runbooks/deploy.md's standalone block, as written, against the cluster."""
-    page = (ROOT / "docs" / "runbooks" / "deploy.md").read_text()
-    (block,) = re.findall(r"^```bash cluster\n(.*?)^```", page, re.MULTILINE | re.DOTALL)
+    (block,) = runbooks.blocks("deploy", fence="bash cluster")
     dist = ROOT / "dist"  # where `./pants package` puts the PEX files; here, the test's
     for app in ("ingestion", "recon", "metadata"):
         (dist / f"src.apps.{app}").mkdir(parents=True, exist_ok=True)
@@ -212,16 +212,7 @@ def test_the_deploy_runbooks_spark_submit_line(cluster: StandaloneCluster, tmp_p
             "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]]),
         }
     )
-    result = subprocess.run(
-        ["bash", "-c", "set -euo pipefail\n" + block],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    result = runbooks.run([block], env, ROOT)
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert "6 row(s) read, 6 written" in result.stdout, result.stdout
     names = [app["name"] for app in cluster.status()["completedapps"]]

@@ -1,0 +1,35 @@
+"""The runbooks' shell blocks (docs/runbooks/*.md), as the tests run them: as written, in
+order, under `set -euo pipefail`."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+RUNBOOKS = ROOT / "docs" / "runbooks"
+
+
+def blocks(page: str, fence: str = "bash") -> list[str]:
+    """The blocks of ``page``.md fenced exactly ```` ```fence ```` (``bash cluster`` blocks
+    are not ``bash`` ones)."""
+    pattern = re.compile(rf"^```{re.escape(fence)}\n(.*?)^```", re.MULTILINE | re.DOTALL)
+    return pattern.findall((RUNBOOKS / f"{page}.md").read_text())
+
+
+def run(
+    script: Sequence[str], env: Mapping[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """The blocks as one bash script that stops at the first failing command."""
+    return subprocess.run(
+        ["bash", "-c", "set -euo pipefail\n" + "\n".join(script)],
+        cwd=cwd,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )

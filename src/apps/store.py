@@ -35,7 +35,7 @@ from domain.metadata.baselines import GatewaySchemaBaselines
 from domain.metadata.errors import StoreNotReady
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.kinds import RecordKind
-from domain.metadata.query import AppendResult, RecordPage, RecordQuery
+from domain.metadata.query import AppendResult, RecordPage, RecordQuery, SubjectPage, SubjectQuery
 from domain.metadata.record import MetadataRecord
 from domain.metadata.transport import (
     BrokerTransport,
@@ -265,6 +265,9 @@ class _LazyRepository:
 
     def query(self, query: RecordQuery) -> RecordPage:
         return self._repository().query(query)
+
+    def subjects(self, query: SubjectQuery) -> SubjectPage:
+        return self._repository().subjects(query)
 
 
 def register_metadata_store(container: punq.Container, settings: Settings) -> MetadataStore:

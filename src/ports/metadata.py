@@ -7,7 +7,13 @@ from typing import Protocol
 
 from domain.dataset import DatasetRef
 from domain.metadata.kinds import RecordKind
-from domain.metadata.query import AppendResult, RecordPage, RecordQuery
+from domain.metadata.query import (
+    AppendResult,
+    RecordPage,
+    RecordQuery,
+    SubjectPage,
+    SubjectQuery,
+)
 from domain.metadata.record import MetadataRecord
 
 
@@ -38,4 +44,11 @@ class MetadataRepository(Protocol):
         Paging with the returned cursor is stable while others append: no record is
         returned twice and none stored before the first page is skipped.
         """
+        ...
+
+    def subjects(self, query: SubjectQuery) -> SubjectPage:
+        """The subjects with at least one record stored, as ``query`` asks (see
+        :class:`SubjectQuery`): (namespace, name) order by code point, paged with
+        ``next_after``. Fast however many records are stored: a store keeps its subjects
+        apart from its records."""
         ...

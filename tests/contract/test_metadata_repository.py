@@ -26,7 +26,7 @@ from domain.metadata import (
 )
 from domain.metadata.errors import InvalidBatch, RecordConflict
 from domain.metadata.gateway import MetadataGateway
-from domain.metadata.query import MAX_LIMIT, AppendResult, Order, RecordQuery
+from domain.metadata.query import MAX_LIMIT, AppendResult, Order, RecordQuery, SubjectQuery
 
 T0 = datetime(2024, 5, 1, tzinfo=UTC)
 ORDERS = DatasetRef("postgres://db:5432", "sales.public.orders")
@@ -174,6 +174,80 @@ def test_oldest_first_pages_the_other_way(gateway: MetadataGateway) -> None:
     gateway.emit_many(volume(f"r{i}", at=T0 + timedelta(minutes=i % 3)) for i in range(7))
     found = everything(gateway, RecordQuery(order=Order.OLDEST_FIRST, limit=2))
     assert [r.run_id.value for r in found] == ["r0", "r3", "r6", "r1", "r4", "r2", "r5"]
+
+
+def all_subjects(gateway: MetadataGateway, query: SubjectQuery) -> list[DatasetRef]:
+    found: list[DatasetRef] = []
+    while True:
+        page = gateway.subjects(query)
+        found += page.subjects
+        if page.next_after is None:
+            return found
+        query = attrs.evolve(query, after=page.next_after)
+
+
+SUBJECTS = [
+    DatasetRef("file", "/data/Orders.parquet"),
+    DatasetRef("postgres://db:5432", "sales.public.orders"),
+    DatasetRef("postgres://db:5432", "sales.public.ORDER_lines"),
+    DatasetRef("postgres://db:5432", "sales.public.users"),
+    DatasetRef("postgres://db:5432", "sales.public.Ärger_50%_off"),
+    DatasetRef("s3a://lake", "raw/orders/"),
+    DatasetRef("Zeta", "b"),
+]
+
+
+def test_subjects_are_listed_once_each_in_code_point_order_and_paged(
+    gateway: MetadataGateway,
+) -> None:
+    assert gateway.subjects(SubjectQuery()).subjects == ()
+    # Several records per subject, across batches: each subject is listed once.
+    for round_ in range(2):
+        gateway.emit_many(
+            volume(f"r{round_}-{i}", subject=s, at=T0 + timedelta(minutes=i))
+            for i, s in enumerate(SUBJECTS)
+        )
+    expected = sorted(SUBJECTS, key=lambda s: (s.namespace, s.name))  # "Zeta" before "file"
+    assert list(gateway.subjects(SubjectQuery(limit=MAX_LIMIT)).subjects) == expected
+    paged = [gateway.subjects(SubjectQuery(limit=3))]
+    assert paged[0].next_after == expected[2]
+    assert all_subjects(gateway, SubjectQuery(limit=2)) == expected
+    last = gateway.subjects(SubjectQuery(after=expected[-2]))
+    assert last.subjects == (expected[-1],) and last.next_after is None
+
+
+def test_subjects_are_searched_ignoring_the_case_of_a_to_z(gateway: MetadataGateway) -> None:
+    gateway.emit_many(
+        volume(f"r{i}", subject=s, at=T0 + timedelta(minutes=i)) for i, s in enumerate(SUBJECTS)
+    )
+
+    def search(text: str) -> set[str]:
+        return {str(s) for s in all_subjects(gateway, SubjectQuery(contains=text, limit=2))}
+
+    assert search("ORDER") == {
+        "file::/data/Orders.parquet",
+        "postgres://db:5432::sales.public.orders",
+        "postgres://db:5432::sales.public.ORDER_lines",
+        "s3a://lake::raw/orders/",
+    }
+    assert search("5432::sales.public.u") == {"postgres://db:5432::sales.public.users"}
+    # LIKE's wildcards are plain characters in a search; letters beyond A-Z match as typed.
+    assert search("50%") == {"postgres://db:5432::sales.public.Ärger_50%_off"}
+    assert search("r_5") == {"postgres://db:5432::sales.public.Ärger_50%_off"}
+    assert search("_") == {
+        "postgres://db:5432::sales.public.ORDER_lines",
+        "postgres://db:5432::sales.public.Ärger_50%_off",
+    }
+    assert search("Ärger") == {"postgres://db:5432::sales.public.Ärger_50%_off"}
+    assert search("ärger") == set()
+    assert search("zeta::") == {"Zeta::b"}
+    assert search("nothing like it") == set()
+
+
+def test_a_search_is_refused_when_it_is_not_plain_text() -> None:
+    for bad in ("", "a\x00b", "new\nline", "x" * 201):
+        with pytest.raises(ValueError, match="contains:"):
+            SubjectQuery(contains=bad)
 
 
 def _write(url: str, first: int, count: int, results: multiprocessing.Queue, go: Any) -> None:  # type: ignore[type-arg]

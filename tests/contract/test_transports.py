@@ -33,7 +33,7 @@ from domain.metadata import IngestionVolume, MetadataRecord
 from domain.metadata.errors import RecordConflict
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.kinds import RecordKind
-from domain.metadata.query import AppendResult, RecordPage, RecordQuery
+from domain.metadata.query import AppendResult, RecordPage, RecordQuery, SubjectPage, SubjectQuery
 from domain.metadata.transport import (
     Backoff,
     BrokerTransport,
@@ -91,6 +91,10 @@ class Faulty:
     def query(self, query: RecordQuery) -> RecordPage:
         self._check()
         return self.inner.query(query)
+
+    def subjects(self, query: SubjectQuery) -> SubjectPage:
+        self._check()
+        return self.inner.subjects(query)
 
 
 class Clock:

@@ -183,6 +183,7 @@ def test_the_commands_by_url_alone_and_each_refusal(
     assert set(document["paths"]) == {
         "/api/v1/records",
         "/api/v1/latest",
+        "/api/v1/subjects",
         "/api/v1/lineage",
         "/health/live",
         "/health/ready",

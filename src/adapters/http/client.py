@@ -22,7 +22,7 @@ from adapters.serialization.records import RecordConverter
 from domain.dataset import DatasetRef
 from domain.metadata.errors import InvalidBatch, MetadataError, RecordConflict, RecordProblem
 from domain.metadata.kinds import RecordKind
-from domain.metadata.query import AppendResult, RecordPage, RecordQuery
+from domain.metadata.query import AppendResult, RecordPage, RecordQuery, SubjectPage, SubjectQuery
 from domain.metadata.record import MetadataRecord
 
 MAX_RECORDS = 5_000
@@ -89,6 +89,15 @@ class HttpMetadataRepository:
         data = response.json()
         return RecordPage(
             tuple(self._converter.structure(r) for r in data["records"]), data["next_cursor"]
+        )
+
+    def subjects(self, query: SubjectQuery) -> SubjectPage:
+        response = self._send("GET", wire.SUBJECTS, params=wire.subject_params(query))
+        data = response.json()
+        after = data["next_after"]
+        return SubjectPage(
+            tuple(DatasetRef.parse(s) for s in data["subjects"]),
+            None if after is None else DatasetRef.parse(after),
         )
 
     # -- requests ----------------------------------------------------------------------

@@ -7,7 +7,7 @@ from typing import Any
 
 from adapters.serialization.openlineage import EVENT_TYPES, SCHEMA_FACET
 from domain.metadata.kinds import RecordKind
-from domain.metadata.query import DEFAULT_LIMIT, MAX_LIMIT
+from domain.metadata.query import DEFAULT_LIMIT, MAX_LIMIT, SEARCH_MAX
 
 # The rules the service enforces, as patterns (Python's and ECMA's regex syntax alike), so
 # the document admits exactly what the service accepts; tests/unit checks them against the
@@ -29,6 +29,8 @@ SUBJECT_PATTERN = f"^{NAMESPACE}::{NAME}$"
 RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 # A producer: some text that is not only whitespace, on one line.
 PRODUCER_PATTERN = f"^[^{_CONTROL}]*[^{_SPACE}{_CONTROL}][^{_CONTROL}]*$"
+# A search: 1-{SEARCH_MAX} characters, no control character.
+SEARCH_PATTERN = f"^[^{_CONTROL}]{{1,{SEARCH_MAX}}}$"
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 # Opaque: a next_cursor handed out by the service (schemathesis is told how to make one).
 CURSOR_FORMAT = "dataplatform-cursor"
@@ -328,6 +330,75 @@ def document(limits: Any) -> dict[str, Any]:
                                         "required": ["record"],
                                         "properties": {"record": {**record, "nullable": True}},
                                     }
+                                }
+                            },
+                        },
+                        "400": _error("A parameter that cannot be read."),
+                        **_REFUSALS,
+                    },
+                }
+            },
+            "/api/v1/subjects": {
+                "get": {
+                    "operationId": "listSubjects",
+                    "summary": "The datasets with records stored, searched and paged",
+                    "security": [{"bearer": []}],
+                    "parameters": [
+                        _parameter(
+                            "contains",
+                            "Only subjects whose namespace::name holds this (A-Z any case).",
+                            pattern=SEARCH_PATTERN,
+                        ),
+                        _parameter(
+                            "after",
+                            "The next_after of the previous page: subjects after it.",
+                            pattern=SUBJECT_PATTERN,
+                        ),
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": MAX_LIMIT,
+                                "default": DEFAULT_LIMIT,
+                            },
+                        },
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "One page of subjects, by namespace then name.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["subjects", "next_after"],
+                                        "properties": {
+                                            "subjects": {
+                                                "type": "array",
+                                                "items": {
+                                                    "type": "string",
+                                                    "pattern": SUBJECT_PATTERN,
+                                                },
+                                            },
+                                            "next_after": {
+                                                "type": "string",
+                                                "nullable": True,
+                                                "pattern": SUBJECT_PATTERN,
+                                            },
+                                        },
+                                    }
+                                }
+                            },
+                            "links": {
+                                "NextSubjects": {
+                                    "operationId": "listSubjects",
+                                    "description": "The next page of the same search.",
+                                    "parameters": {
+                                        "after": "$response.body#/next_after",
+                                        "contains": "$request.query.contains",
+                                    },
                                 }
                             },
                         },

@@ -160,6 +160,7 @@ class MetadataService:
                 wire.RECORDS, self._methods({"POST": append, "GET": query}), methods=["GET", "POST"]
             ),
             Route(wire.LATEST, self._guarded(self._latest, Scope.READ), methods=["GET"]),
+            Route(wire.SUBJECTS, self._guarded(self._subjects, Scope.READ), methods=["GET"]),
             Route(wire.LINEAGE, self._guarded(self._lineage, Scope.WRITE), methods=["POST"]),
             Route("/health/live", self._open(self._live), methods=["GET"]),
             Route("/health/ready", self._open(self._readiness), methods=["GET"]),
@@ -409,6 +410,17 @@ class MetadataService:
         found = await run_in_threadpool(self._gateway.latest, kind, subject)
         return JSONResponse(
             {"record": None if found is None else self._converter.unstructure(found)}
+        )
+
+    async def _subjects(self, request: Request) -> Response:
+        params = {key: request.query_params.getlist(key) for key in request.query_params}
+        query = wire.parse_subject_query(params)
+        page = await run_in_threadpool(self._gateway.subjects, query)
+        return JSONResponse(
+            {
+                "subjects": [str(s) for s in page.subjects],
+                "next_after": None if page.next_after is None else str(page.next_after),
+            }
         )
 
     async def _live(self, request: Request) -> Response:

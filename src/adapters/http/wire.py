@@ -7,6 +7,8 @@
   &until=..&namespace_prefix=..&name_prefix=..&order=newest|oldest&limit=..&cursor=..``:
   ``{"records": [...], "next_cursor": "..."|null}``; ``kind`` may repeat.
 - ``GET /api/v1/latest?kind=..&subject=..``: ``{"record": {...}|null}``.
+- ``GET /api/v1/subjects?contains=..&after=..&limit=..``: ``{"subjects": ["ns::name", ...],
+  "next_after": "ns::name"|null}``.
 - An error: ``{"error": "<one line>", "problems": [{"index", "path", "message"}]}``.
 """
 
@@ -18,12 +20,13 @@ from typing import Any
 from domain.dataset import DatasetRef, RunId
 from domain.metadata.errors import RecordProblem
 from domain.metadata.kinds import RecordKind
-from domain.metadata.query import Order, RecordQuery
+from domain.metadata.query import Order, RecordQuery, SubjectQuery
 from domain.metadata.timestamps import parse_bound
 
 API = "/api/v1"
 RECORDS = f"{API}/records"
 LATEST = f"{API}/latest"
+SUBJECTS = f"{API}/subjects"
 LINEAGE = f"{API}/lineage"
 JSON_LINES = "application/x-ndjson"
 
@@ -111,6 +114,40 @@ def parse_query(params: Mapping[str, Sequence[str]]) -> RecordQuery:
             raise BadParameter(f"{key}: {invalid}") from None
     try:
         return RecordQuery(**fields)
+    except ValueError as invalid:
+        raise BadParameter(str(invalid)) from None
+
+
+_SUBJECT_KEYS = ("after", "contains", "limit")
+
+
+def subject_params(query: SubjectQuery) -> list[tuple[str, str]]:
+    params = [("limit", str(query.limit))]
+    if query.contains is not None:
+        params.append(("contains", query.contains))
+    if query.after is not None:
+        params.append(("after", str(query.after)))
+    return params
+
+
+def parse_subject_query(params: Mapping[str, Sequence[str]]) -> SubjectQuery:
+    """A :class:`SubjectQuery` from URL parameters, or :class:`BadParameter` naming one."""
+    unknown = sorted(set(params) - set(_SUBJECT_KEYS))
+    if unknown:
+        raise BadParameter(
+            f"unknown parameter(s) {', '.join(unknown)}; known: {', '.join(_SUBJECT_KEYS)}"
+        )
+    fields: dict[str, Any] = {}
+    for key, reader in (("after", DatasetRef.parse), ("contains", str), ("limit", int)):
+        text = _one(params, key)
+        if text is None:
+            continue
+        try:
+            fields[key] = reader(text)
+        except ValueError as invalid:
+            raise BadParameter(f"{key}: {invalid}") from None
+    try:
+        return SubjectQuery(**fields)
     except ValueError as invalid:
         raise BadParameter(str(invalid)) from None
 

@@ -16,6 +16,8 @@ from domain.metadata.query import (
     RecordPage,
     RecordQuery,
     StoredRecord,
+    SubjectPage,
+    SubjectQuery,
 )
 from domain.metadata.record import MetadataRecord
 
@@ -29,6 +31,7 @@ class InMemoryMetadataRepository:
         self._ordered: list[StoredRecord] = []  # by position, oldest first
         self._latest: dict[tuple[RecordKind, DatasetRef], StoredRecord] = {}
         self._sequence = 0
+        self._subjects: set[DatasetRef] = set()
 
     def append(self, records: Sequence[MetadataRecord]) -> AppendResult:
         with self._lock:
@@ -53,6 +56,7 @@ class InMemoryMetadataRepository:
                 current = self._latest.get(key)
                 if current is None or stored.position > current.position:
                     self._latest[key] = stored
+                self._subjects.add(record.subject)
                 accepted += 1
             return AppendResult(accepted, len(records) - accepted)
 
@@ -77,3 +81,8 @@ class InMemoryMetadataRepository:
             tuple(s.record for s in page),
             page[-1].position.encode() if more else None,
         )
+
+    def subjects(self, query: SubjectQuery) -> SubjectPage:
+        with self._lock:
+            known = list(self._subjects)
+        return query.page(known)

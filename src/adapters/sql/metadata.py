@@ -13,10 +13,20 @@ from sqlalchemy.exc import IntegrityError
 
 from adapters.serialization.records import RecordConverter
 from adapters.sql.tables import records as table
+from adapters.sql.tables import subjects as subjects_table
 from domain.dataset import DatasetRef, RunId
 from domain.metadata.errors import RecordConflict
 from domain.metadata.kinds import RecordKind
-from domain.metadata.query import AppendResult, Order, Position, RecordPage, RecordQuery
+from domain.metadata.query import (
+    AppendResult,
+    Order,
+    Position,
+    RecordPage,
+    RecordQuery,
+    SubjectPage,
+    SubjectQuery,
+    ascii_lower,
+)
 from domain.metadata.record import MetadataRecord
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -41,6 +51,10 @@ SELECT {_ENVELOPE} FROM metadata_records_incoming ORDER BY ord
 ON CONFLICT (record_id) DO NOTHING
 RETURNING record_id
 """
+_SQLITE_SUBJECTS = "INSERT OR IGNORE INTO metadata_subjects (namespace, name) VALUES (?, ?)"
+_PG_SUBJECTS = (
+    "INSERT INTO metadata_subjects (namespace, name) VALUES (%s, %s) ON CONFLICT DO NOTHING"
+)
 
 # Ids looked up per statement (well under SQLite's bound-parameter limit).
 _LOOKUP_CHUNK = 5000
@@ -110,6 +124,18 @@ class SqlMetadataRepository:
                     copy.write_row(row)
         else:
             connection.exec_driver_sql(_SQLITE_INSERT, self._rows(records, micros=True))
+        self._note_subjects(connection, records)
+
+    def _note_subjects(self, connection: Any, records: Sequence[MetadataRecord]) -> None:
+        """Keep the batch's subjects in metadata_subjects, in the records' transaction
+        (sorted: concurrent writers take their locks in one order)."""
+        rows = sorted({(r.subject.namespace, r.subject.name) for r in records})
+        if self._engine.dialect.name == "postgresql":
+            driver = connection.connection.driver_connection
+            with driver.cursor() as cursor:
+                cursor.executemany(_PG_SUBJECTS, rows)
+        else:
+            connection.exec_driver_sql(_SQLITE_SUBJECTS, rows)
 
     def _insert_missing(self, connection: Any, new: Sequence[MetadataRecord]) -> set[str]:
         """Insert records not stored when we looked; the ids that went in."""
@@ -117,6 +143,7 @@ class SqlMetadataRepository:
             # The write lock is held since BEGIN IMMEDIATE: no other writer can have
             # stored these ids since we looked.
             connection.exec_driver_sql(_SQLITE_INSERT, self._rows(new, micros=True))
+            self._note_subjects(connection, new)
             return {r.record_id for r in new}
         # A concurrent writer may store some of them meanwhile: stage the rows, then insert
         # the ones still missing in batch order (ON CONFLICT DO NOTHING).
@@ -125,7 +152,9 @@ class SqlMetadataRepository:
         with driver.cursor() as cursor, cursor.copy(_PG_COPY) as copy:
             for order, row in enumerate(self._rows(new, micros=False)):
                 copy.write_row((order, *row))
-        return {row[0] for row in connection.exec_driver_sql(_PG_MERGE)}
+        inserted = {row[0] for row in connection.exec_driver_sql(_PG_MERGE)}
+        self._note_subjects(connection, [r for r in new if r.record_id in inserted])
+        return inserted
 
     def _rows(self, records: Sequence[MetadataRecord], *, micros: bool) -> list[tuple[Any, ...]]:
         """Row tuples in _ENVELOPE order; SQLite keeps instants as epoch microseconds."""
@@ -235,6 +264,28 @@ class SqlMetadataRepository:
             last = page[-1]
             next_cursor = Position(last.observed_at, last.seq).encode()
         return RecordPage(tuple(self._record(row) for row in page), next_cursor)
+
+    def subjects(self, query: SubjectQuery) -> SubjectPage:
+        namespace, name = subjects_table.c.namespace, subjects_table.c.name
+        conditions: list[Any] = []
+        if query.contains is not None:
+            # lower() folds A-Z alone here (SQLite; PostgreSQL's "C" collation), as the query says.
+            joined = func.lower(namespace + literal("::") + name)
+            conditions.append(joined.contains(ascii_lower(query.contains), autoescape=True))
+        if query.after is not None:
+            conditions.append(
+                tuple_(namespace, name) > tuple_(query.after.namespace, query.after.name)
+            )
+        statement = (
+            select(namespace, name)
+            .where(and_(true(), *conditions))
+            .order_by(namespace, name)
+            .limit(query.limit + 1)
+        )
+        with self._engine.connect() as connection:
+            rows = connection.execute(statement).all()
+        found = tuple(DatasetRef(row.namespace, row.name) for row in rows[: query.limit])
+        return SubjectPage(found, found[-1] if len(rows) > query.limit else None)
 
     def _record(self, row: Any) -> MetadataRecord:
         kind = RecordKind(row.kind)

@@ -80,6 +80,22 @@ records = Table(
     Index("ix_metadata_records_run", "run_id"),
 )
 
+
+def subject_text() -> String:
+    """A subject's namespace or name, ordered by code point on every engine (PostgreSQL's
+    "C" collation; SQLite compares UTF-8 bytes, which is the same order)."""
+    return String(1024).with_variant(String(1024, collation="C"), "postgresql")
+
+
+# Every subject with a record stored (written with its records): the datasets list reads
+# this, not the records.
+subjects = Table(
+    "metadata_subjects",
+    metadata,
+    Column("namespace", subject_text(), primary_key=True),
+    Column("name", subject_text(), primary_key=True),
+)
+
 # What each ingestion pipeline committed last (the StateStore's SQL adapter).
 pipeline_state = Table(
     "pipeline_state",
@@ -91,4 +107,4 @@ pipeline_state = Table(
     Column("watermark", Text, nullable=True),
 )
 
-__all__ = ["UtcTimestamp", "metadata", "pipeline_state", "records"]
+__all__ = ["UtcTimestamp", "metadata", "pipeline_state", "records", "subjects"]

@@ -14,7 +14,15 @@ import attrs
 from domain.dataset import DatasetRef
 from domain.metadata.errors import InvalidBatch, RecordConflict, RecordProblem
 from domain.metadata.kinds import RecordKind
-from domain.metadata.query import DEFAULT_LIMIT, AppendResult, Order, RecordPage, RecordQuery
+from domain.metadata.query import (
+    DEFAULT_LIMIT,
+    AppendResult,
+    Order,
+    RecordPage,
+    RecordQuery,
+    SubjectPage,
+    SubjectQuery,
+)
 from domain.metadata.record import MetadataRecord
 from domain.text import unstorable
 from ports.metadata import MetadataRepository
@@ -210,6 +218,10 @@ class MetadataGateway:
 
     def query(self, query: RecordQuery) -> RecordPage:
         return self._repository.query(query)
+
+    def subjects(self, query: SubjectQuery) -> SubjectPage:
+        """The datasets the store knows, searched and paged (see :class:`SubjectQuery`)."""
+        return self._repository.subjects(query)
 
 
 __all__ = ["InvalidBatch", "MetadataGateway", "RecordConflict", "validate_batch"]

@@ -138,6 +138,63 @@ class RecordQuery:
         return position < after if self.order is Order.NEWEST_FIRST else position > after
 
 
+SEARCH_MAX = 200
+
+
+def _search(instance: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not 1 <= len(value) <= SEARCH_MAX:
+        raise ValueError(f"contains: expected 1-{SEARCH_MAX} characters, got {value!r}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError(f"contains: {value!r} holds a control character; type plain text")
+
+
+@attrs.frozen
+class SubjectQuery:
+    """Which datasets a reader lists: every subject with a record stored, in
+    (namespace, name) order by code point, ``limit`` at a time after ``after``; with
+    ``contains``, only those whose ``namespace::name`` holds it, ignoring the case of
+    A-Z (every store folds those the same way; other letters match as typed)."""
+
+    contains: str | None = attrs.field(default=None, validator=_search)
+    after: DatasetRef | None = None
+    limit: int = attrs.field(default=DEFAULT_LIMIT, validator=_limit)
+
+    def matches(self, subject: DatasetRef) -> bool:
+        """Whether ``subject`` is listed (the reference semantics of the query)."""
+        return (
+            self.contains is None or ascii_lower(self.contains) in ascii_lower(str(subject))
+        ) and (self.after is None or _subject_key(subject) > _subject_key(self.after))
+
+    def page(self, subjects: Iterable[DatasetRef]) -> SubjectPage:
+        """The page of ``subjects`` (any order, no repeats) this query asks for."""
+        listed = sorted((s for s in subjects if self.matches(s)), key=_subject_key)
+        shown = tuple(listed[: self.limit])
+        return SubjectPage(shown, shown[-1] if len(listed) > self.limit else None)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def ascii_lower(text: str) -> str:
+    """``text`` with A-Z folded to a-z and nothing else changed."""
+    return text.translate(_ASCII_LOWER)
+
+
+def _subject_key(subject: DatasetRef) -> tuple[str, str]:
+    return (subject.namespace, subject.name)
+
+
+@attrs.frozen
+class SubjectPage:
+    """One page of subjects; ask again with ``after=next_after`` for the rest (None: the last
+    page)."""
+
+    subjects: tuple[DatasetRef, ...]
+    next_after: DatasetRef | None = None
+
+
 @attrs.frozen
 class StoredRecord:
     """A record with its place in the store."""

@@ -6,8 +6,6 @@ console error, and leaves screenshots at 1280 px and at a phone's width
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -15,9 +13,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser import artifacts, chromium, console_errors, screenshots, shown, sign_in
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
 
 from adapters.serialization.reading import read_records
 from adapters.serialization.records import RecordConverter
@@ -26,10 +26,8 @@ from domain.dataset import DatasetRef, RunId
 from domain.metadata.payloads import IngestionVolume, ReconResult, ReconStatus
 from domain.metadata.record import MetadataRecord
 from domain.metadata.tokens import Scope
-from services import unavailable
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
-WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 
 
 SUBJECT = DatasetRef("postgres://warehouse:5432", "sales.public.orders")
@@ -80,55 +78,8 @@ def service() -> Iterator[HttpHarness]:
 
 @pytest.fixture
 def browser() -> Iterator[webdriver.Chrome]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if not (chromium and driver):
-        unavailable("Chromium", "install Debian's chromium and chromium-driver (bin/prerequisites)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(chromium)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    chrome = webdriver.Chrome(options=options, service=Service(str(driver)))
-    try:
+    with chromium() as chrome:
         yield chrome
-    finally:
-        chrome.quit()
-
-
-def _artifacts(tmp_path: Path) -> Path:
-    folder = Path(os.environ.get("DATAPLATFORM_ARTIFACTS") or tmp_path) / "dashboard"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _screenshots(browser: webdriver.Chrome, folder: Path, page: str) -> None:
-    """The page at each width, saved; nothing wider than the window, no table scrolling
-    sideways on a phone (long names wrap)."""
-    for name, (width, height) in WIDTHS.items():
-        browser.set_window_size(width, height)
-        browser.save_screenshot(str(folder / f"{page}-{name}.png"))
-        scroll = browser.execute_script("return document.documentElement.scrollWidth")
-        assert scroll <= width, f"{page}: {scroll} px wide in a {width} px window"
-        if name == "phone":
-            for inner, shown in browser.execute_script(
-                "return [...document.querySelectorAll('.wide')]"
-                ".map(t => [t.scrollWidth, t.clientWidth])"
-            ):
-                assert inner <= shown, f"{page}: a table scrolls sideways ({inner} > {shown})"
-
-
-def _console_errors(chrome: webdriver.Chrome) -> list[str]:
-    entries: list[dict[str, str]] = chrome.get_log("browser")  # type: ignore[no-untyped-call]
-    return [e["message"] for e in entries if e["level"] == "SEVERE"]
 
 
 def test_the_runs_page_in_a_browser(
@@ -143,20 +94,20 @@ def test_the_runs_page_in_a_browser(
     writer = service_token(service, "writer", {Scope.WRITE})
     browser.find_element(By.ID, "token").send_keys(writer)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert "has no read scope" in browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
+    assert "has no read scope" in shown(browser, "[role=alert]").text
 
     browser.find_element(By.ID, "token").send_keys(service.token)
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert browser.current_url == f"{base}/ui/runs", browser.current_url
+    WebDriverWait(browser, 10).until(expected_conditions.url_to_be(f"{base}/ui/runs"))
     rows = browser.find_elements(By.CSS_SELECTOR, "tbody tr")
     run = next(r for r in rows if "2024-05-01T06-00-orders" in r.text)
     assert "2024-05-01T06-00-orders" in run.text and "succeeded" in run.text
     # Times are shown in the viewer's zone, UTC on hover.
-    shown = run.find_element(By.TAG_NAME, "time")
-    assert shown.get_attribute("title") == "2024-05-01T06:00:00Z"
+    when = run.find_element(By.TAG_NAME, "time")
+    assert when.get_attribute("title") == "2024-05-01T06:00:00Z"
 
-    folder = _artifacts(tmp_path)
-    _screenshots(browser, folder, "runs")
+    folder = artifacts(tmp_path)
+    screenshots(browser, folder, "runs")
 
     # Keyboard: the run's link is reachable and opens its records.
     link = run.find_element(By.TAG_NAME, "a")
@@ -166,20 +117,47 @@ def test_the_runs_page_in_a_browser(
     assert "ingestion_volume" in kinds and "run_event" in kinds, kinds
     browser.save_screenshot(str(folder / "run-records-phone.png"))
 
-    assert _console_errors(browser) == []
+    assert console_errors(browser) == []
     print(
         f"runs page and run page in Chromium in {time.monotonic() - started:.1f} s; "
         f"screenshots in {folder}"
     )
 
 
+def test_the_datasets_list_is_searched_and_leads_to_a_dataset(
+    service: HttpHarness, browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    sign_in(browser, service.base_url, service.token)
+    assert browser.current_url == f"{service.base_url}/ui/datasets"
+    rows = {
+        r.find_element(By.CSS_SELECTOR, "td[data-label=Dataset]").text: r
+        for r in browser.find_elements(By.CSS_SELECTOR, "tbody tr")
+    }
+    assert str(SUBJECT) in rows, list(rows)
+    planted = rows[str(SUBJECT)]
+    assert (
+        "failed (1 check)"
+        in planted.find_element(By.CSS_SELECTOR, "td[data-label='Last recon']").text
+    )
+    assert "succeeded" in planted.find_element(By.CSS_SELECTOR, "td[data-label='Last run']").text
+    screenshots(browser, artifacts(tmp_path), "datasets")
+    # Keyboard: type in the search box, Enter; then follow the one match.
+    search = browser.find_element(By.ID, "q")
+    search.send_keys("PUBLIC.ORD\n")
+    assert "q=PUBLIC.ORD" in browser.current_url
+    found = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "td[data-label=Dataset]")]
+    assert found == [str(SUBJECT)], found
+    browser.find_element(By.LINK_TEXT, str(SUBJECT)).send_keys("\n")
+    assert browser.find_element(By.TAG_NAME, "h1").text == str(SUBJECT)
+    browser.get(f"{service.base_url}/ui/datasets?q=no-such-table")
+    assert "No dataset matches" in browser.find_element(By.CSS_SELECTOR, ".empty").text
+    assert console_errors(browser) == []
+
+
 def test_the_dataset_page_shows_the_planted_drift_and_differences(
     service: HttpHarness, browser: webdriver.Chrome, tmp_path: Path
 ) -> None:
-    base = service.base_url
-    browser.get(f"{base}/ui/login")
-    browser.find_element(By.ID, "token").send_keys(service.token)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    sign_in(browser, service.base_url, service.token)
     started = time.monotonic()
     browser.find_element(By.LINK_TEXT, str(SUBJECT)).click()
     assert browser.find_element(By.TAG_NAME, "h1").text == str(SUBJECT)
@@ -189,20 +167,24 @@ def test_the_dataset_page_shows_the_planted_drift_and_differences(
     assert changes, browser.find_element(By.TAG_NAME, "main").text[:2000]
     severities = {c.find_element(By.CSS_SELECTOR, "td[data-label=Severity]").text for c in changes}
     assert severities and severities <= {"same", "widening", "narrowing", "incompatible"}
-    # The volumes: the planted drop is outside the usual band, the five usual loads inside
-    # (the example run's 1.2M-row load is outside too: it is not like the others).
-    flagged = [
-        str(bar.find_element(By.TAG_NAME, "title").get_attribute("textContent"))
-        for bar in browser.find_elements(By.CSS_SELECTOR, "svg .bar.flagged")
-    ]
-    assert any(f.startswith("2024-05-07T06-00-orders: 40 rows") for f in flagged), flagged
-    assert not any(f"2024-05-0{day}T06-00" in f for f in flagged for day in range(2, 7)), flagged
+    # The volumes, drawn by uPlot: one point per load, the planted drop outside the usual
+    # band, the five usual loads inside (the example run's 1.2M-row load is outside too).
+    chart = browser.find_element(By.CSS_SELECTOR, "[data-chart=volume]")
+    assert chart.get_attribute("data-drawn") == "7"
+    assert chart.find_elements(By.CSS_SELECTOR, ".uplot canvas")
+    outside = browser.execute_script(
+        "return [...document.querySelectorAll('#volumes-table tbody tr')]"
+        ".filter(r => r.querySelector('[data-label=\"Usual band\"]').textContent === 'outside')"
+        ".map(r => r.querySelector('[data-label=Run]').textContent)"
+    )
+    assert "2024-05-07T06-00-orders" in outside, outside
+    assert not any(f"2024-05-0{day}T06-00" in run for run in outside for day in range(2, 7))
     assert "2024-05-07T06-00-orders wrote 40 rows" in browser.page_source
     # The recon: the planted difference with its key.
     recon = browser.find_element(By.XPATH, "//tr[td[@data-label='Check'][text()='key_diff']]")
     assert "failed" in recon.text and '{"order_id": 3}' in recon.text
-    _screenshots(browser, _artifacts(tmp_path), "dataset")
-    assert _console_errors(browser) == []
+    screenshots(browser, artifacts(tmp_path), "dataset")
+    assert console_errors(browser) == []
     print(f"the dataset page in {seconds:.2f} s (7+{len(_planted())} records stored)")
 
 
@@ -211,8 +193,8 @@ def test_the_pages_need_a_token(service: HttpHarness, browser: webdriver.Chrome)
     assert "/ui/login?next=" in browser.current_url
     browser.find_element(By.ID, "token").send_keys("dpt_not-a-token")
     browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    assert "unknown or revoked" in browser.find_element(By.CSS_SELECTOR, "[role=alert]").text
-    assert _console_errors(browser) == []
+    assert "unknown or revoked" in shown(browser, "[role=alert]").text
+    assert console_errors(browser) == []
 
 
 def service_token(service: HttpHarness, name: str, scopes: set[Scope]) -> str:
@@ -223,13 +205,22 @@ def service_token(service: HttpHarness, name: str, scopes: set[Scope]) -> str:
 def test_careless_addresses_get_the_reason_not_a_trace(service: HttpHarness) -> None:
     with httpx.Client(base_url=service.base_url, follow_redirects=False) as client:
         signed = client.post("/ui/login", data={"token": service.token, "next": "//elsewhere"})
-        assert signed.status_code == 303 and signed.headers["location"] == "/ui/runs"
+        assert signed.status_code == 303 and signed.headers["location"] == "/ui/datasets"
         for path, reason in [
             ("/ui/runs?cursor=garbage", "is not a cursor this store handed out"),
             ("/ui/runs/bad%20id", "run_id: expected 1-128 characters"),
             ("/ui/datasets/nonsense", "expected &#x27;namespace::name&#x27;"),
+            ("/ui/datasets?after=nonsense", "expected &#x27;namespace::name&#x27;"),
+            ("/ui/datasets?q=" + "x" * 201, "contains: expected 1-200 characters"),
+            ("/ui/datasets?q=a%00b", "holds a control character"),
         ]:
             answer = client.get(path)
             assert answer.status_code == 400 and reason in answer.text, (path, answer.text)
         assert "Nothing is recorded" in client.get("/ui/datasets/file::nothing").text
+        assert "No dataset matches" in client.get("/ui/datasets?q=no-such-thing").text
+        assert client.get("/ui/static/../server.py").status_code == 404
+        script = client.get("/ui/static/uPlot.iife.min.js")
+        assert script.status_code == 200 and script.headers["content-type"].startswith(
+            "text/javascript"
+        )
         assert client.post("/ui/login", content=b"a" * 10_000).status_code == 413

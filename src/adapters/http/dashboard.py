@@ -4,21 +4,23 @@ Read scope required, like the API: a person signs in once with a token (`/ui/log
 token then rides in an HttpOnly, SameSite=Strict cookie scoped to `/ui`. No script is needed
 to read a page; a few lines turn every instant into the viewer's time zone (UTC on hover).
 
-The runs page (recent runs of every runtime, with state, duration and a link to their
+The datasets list (searchable, with each one's last run, last drift and last recon), the
+runs page (recent runs of every runtime, with state, duration and a link to their
 records), a run's records, and a dataset's page: its schema versions with each diff
 (severity coloured), the rows written per run against the usual band (runs outside it
-flagged), its latest profile and its recon results with their differing keys. The
-searchable datasets list comes next.
+flagged), its latest profile and its recon results with their differing keys.
 """
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from importlib import resources
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlencode
 
 import attrs
 from starlette.concurrency import run_in_threadpool
@@ -33,10 +35,12 @@ from domain.metadata.payloads import (
     DatasetProfile,
     IngestionVolume,
     ReconResult,
+    ReconStatus,
     RunEvent,
+    SchemaDrift,
     SchemaSnapshot,
 )
-from domain.metadata.query import MAX_LIMIT, Order, RecordQuery
+from domain.metadata.query import MAX_LIMIT, Order, RecordQuery, SubjectQuery
 from domain.metadata.record import MetadataRecord
 from domain.metadata.timestamps import instant_text
 from domain.metadata.tokens import Scope, ServiceToken
@@ -46,6 +50,7 @@ from ports.tokens import TokenStore
 
 COOKIE = "dp_session"
 RUNS_PER_PAGE = 50
+DATASETS_PER_PAGE = 50
 _EVENTS_READ = 1000  # run events read per page of runs (a run has a few, plus heartbeats)
 _MAX_FORM_BYTES = 4096
 
@@ -65,9 +70,8 @@ th, td { text-align: left; padding: 0.4rem 0.5rem; border-bottom: 1px solid #d0d
 .succeeded { color: #116329; } .failed, .aborted { color: #b42318; }
 .running, .started { color: #9a6700; }
 .empty { padding: 2rem; background: #f6f8fa; border-radius: 6px; }
-.chart { max-width: 40rem; height: 12rem; display: block; }
-.chart .bar { fill: #0b57d0; } .chart .bar.flagged { fill: #b42318; }
-.chart .band { fill: #d0e4ff; } .chart .axis { stroke: #57606a; fill: #57606a; font-size: 12px; }
+.chart { max-width: 48rem; min-height: 240px; }
+figure { margin: 0; } figcaption { color: #57606a; font-size: 0.9rem; }
 .widening, .passed, .allowed { color: #116329; } .narrowing { color: #9a6700; }
 .incompatible, .refused, .error { color: #b42318; }
 section { margin: 1.5rem 0; }
@@ -81,17 +85,25 @@ section { margin: 1.5rem 0; }
 """
 
 # Instants are written in UTC; shown in the viewer's zone, UTC on hover.
-_LOCAL_TIMES = """
-for (const t of document.querySelectorAll("time[datetime]")) {
-  const at = new Date(t.getAttribute("datetime"));
-  if (!isNaN(at)) { t.title = t.getAttribute("datetime"); t.textContent = at.toLocaleString(); }
+_STATIC = {
+    "dashboard.js": "text/javascript; charset=utf-8",
+    "uPlot.iife.min.js": "text/javascript; charset=utf-8",
+    "uPlot.min.css": "text/css; charset=utf-8",
+    "uPlot.LICENSE": "text/plain; charset=utf-8",
 }
-"""
 
 
-def _page(title: str, body: str, signed_in: bool = True, status: int = 200) -> HTMLResponse:
+@functools.cache
+def static_file(name: str) -> bytes:
+    """A file of the dashboard's static folder (shipped with the package: no build step)."""
+    return (resources.files("adapters.http") / "static" / name).read_bytes()
+
+
+def _page(
+    title: str, body: str, signed_in: bool = True, status: int = 200, chart: bool = False
+) -> HTMLResponse:
     nav = (
-        '<nav aria-label="pages"><a href="/ui/runs">Runs</a>'
+        '<nav aria-label="pages"><a href="/ui/datasets">Datasets</a><a href="/ui/runs">Runs</a>'
         '<a href="/ui/logout">Sign out</a></nav>'
         if signed_in
         else ""
@@ -100,9 +112,16 @@ def _page(title: str, body: str, signed_in: bool = True, status: int = 200) -> H
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width, initial-scale=1">'
         '<link rel=icon href="data:,">'
-        f"<title>{html.escape(title)} - metadata</title><style>{_STYLE}</style></head>"
+        + (
+            '<link rel=stylesheet href="/ui/static/uPlot.min.css">'
+            '<script src="/ui/static/uPlot.iife.min.js" defer></script>'
+            if chart
+            else ""
+        )
+        + f"<title>{html.escape(title)} - metadata</title><style>{_STYLE}</style>"
+        '<script src="/ui/static/dashboard.js" defer></script></head>'
         f"<body><header><h1>{html.escape(title)}</h1>{nav}</header><main>{body}</main>"
-        f"<script>{_LOCAL_TIMES}</script></body></html>",
+        "</body></html>",
         status_code=status,
         headers={"Cache-Control": "no-store", "X-Frame-Options": "DENY"},
     )
@@ -124,43 +143,45 @@ def _short(text: str, keep: int = 12) -> str:
 
 
 def volume_chart(volumes: list[MetadataRecord], band: VolumeBand | None) -> str:
-    """Rows written per run, oldest first, as an SVG bar chart with the usual band shaded
-    and the runs outside it in red; each bar says its run and rows on hover."""
-    width, height, pad = 640, 180, 24
-    rows = [r.payload.rows_written for r in volumes if isinstance(r.payload, IngestionVolume)]
-    top = max([*rows, int(band.high) if band else 0, 1])
-    step = (width - 2 * pad) / max(len(rows), 1)
-
-    def y(value: float) -> float:
-        return height - pad - (height - 2 * pad) * value / top
-
-    parts = [
-        f'<svg role="img" aria-label="rows written per run" viewBox="0 0 {width} {height}" '
-        f'width="100%" preserveAspectRatio="none" class="chart">'
+    """Rows written per run, oldest first: a uPlot chart (bars, the usual band shaded, the
+    runs outside it in red) drawn from the JSON beside it, and the same figures as a table
+    for a reader without script or sight."""
+    points = [
+        (record, record.payload.rows_written)
+        for record in volumes
+        if isinstance(record.payload, IngestionVolume)
     ]
-    if band is not None:
-        parts.append(
-            f'<rect class="band" x="{pad}" y="{y(band.high):.1f}" width="{width - 2 * pad}" '
-            f'height="{max(y(band.low) - y(band.high), 1):.1f}"><title>usual: '
-            f"{band.low:,.0f} to {band.high:,.0f} rows</title></rect>"
-        )
-    for index, record in enumerate(volumes):
-        payload = record.payload
-        if not isinstance(payload, IngestionVolume):
-            continue
-        flagged = band is not None and band.flags(payload.rows_written)
-        parts.append(
-            f'<rect class="bar{" flagged" if flagged else ""}" '
-            f'x="{pad + index * step + step * 0.15:.1f}" y="{y(payload.rows_written):.1f}" '
-            f'width="{step * 0.7:.1f}" height="{height - pad - y(payload.rows_written):.1f}">'
-            f"<title>{html.escape(record.run_id.value)}: {payload.rows_written:,} rows"
-            f'{" (outside the usual band)" if flagged else ""}</title></rect>'
-        )
-    parts.append(
-        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
-        'class="axis"/><text x="2" y="14" class="axis">rows</text></svg>'
+    flagged = [band is not None and band.flags(rows) for _, rows in points]
+    data = {
+        "at": [record.observed_at.timestamp() for record, _ in points],
+        "rows": [rows for _, rows in points],
+        "low": None if band is None else band.low,
+        "high": None if band is None else band.high,
+        "flagged": flagged,
+    }
+    # JSON inside <script>: "<" escaped, so no text in it can close the element.
+    embedded = json.dumps(data).replace("<", "\\u003c")
+    rows = "".join(
+        f'<tr class="{"failed" if flagged else ""}"><td data-label="Run">'
+        f'<a href="/ui/runs/{quote(record.run_id.value, safe="")}">'
+        f"{html.escape(record.run_id.value)}</a></td>"
+        f'<td data-label="Observed">{_time(record.observed_at)}</td>'
+        f'<td data-label="Rows written">{written:,}</td>'
+        f'<td data-label="Usual band">{"outside" if flagged else "inside"}</td></tr>'
+        for (record, written), flagged in zip(points, flagged, strict=True)
     )
-    return "".join(parts)
+    return (
+        f'<script type="application/json" id="volume-data">{embedded}</script>'
+        '<figure><div class="chart" data-chart="volume" data-source="volume-data" '
+        'role="img" aria-label="rows written per run, with the usual band"></div>'
+        "<figcaption>Rows written per run (shaded: the usual band; red: outside it)"
+        "</figcaption></figure>"
+        f"<details><summary>The figures ({len(points)} runs)</summary>"
+        '<div class="wide"><table id="volumes-table"><thead><tr><th scope=col>Run</th>'
+        "<th scope=col>Observed</th>"
+        "<th scope=col>Rows written</th><th scope=col>Usual band</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></div></details>"
+    )
 
 
 @attrs.frozen
@@ -233,10 +254,22 @@ class Dashboard:
             ("/ui/login", "GET", self._login_form),
             ("/ui/login", "POST", self._login),
             ("/ui/logout", "GET", self._logout),
+            ("/ui/static/{name}", "GET", self._static),
             ("/ui/runs", "GET", self._signed_in(self._runs)),
             ("/ui/runs/{run_id}", "GET", self._signed_in(self._run)),
+            ("/ui/datasets", "GET", self._signed_in(self._datasets)),
             ("/ui/datasets/{subject:path}", "GET", self._signed_in(self._dataset)),
         ]
+
+    async def _static(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in _STATIC:
+            return HTMLResponse("no such file", status_code=404)
+        return Response(
+            static_file(name),
+            media_type=_STATIC[name],
+            headers={"Cache-Control": "public, max-age=3600"},
+        )
 
     async def _token(self, request: Request) -> ServiceToken | None:
         secret = request.cookies.get(COOKIE, "")
@@ -260,10 +293,12 @@ class Dashboard:
         return route
 
     async def _home(self, request: Request) -> Response:
-        return RedirectResponse("/ui/runs", status_code=303)
+        return RedirectResponse("/ui/datasets", status_code=303)
 
-    async def _login_form(self, request: Request, problem: str = "") -> Response:
-        wanted = request.query_params.get("next", "/ui/runs")
+    async def _login_form(
+        self, request: Request, problem: str = "", wanted: str | None = None
+    ) -> Response:
+        wanted = wanted or request.query_params.get("next", "/ui/datasets")
         shown = f'<p role="alert" class="failed">{html.escape(problem)}</p>' if problem else ""
         return _page(
             "Sign in",
@@ -284,16 +319,16 @@ class Dashboard:
                 return HTMLResponse("the form is too large", status_code=413)
         form = parse_qs(body.decode("utf-8", "replace"))
         secret = (form.get("token") or [""])[0].strip()
-        wanted = (form.get("next") or ["/ui/runs"])[0]
+        wanted = (form.get("next") or ["/ui/datasets"])[0]
         if not wanted.startswith("/ui/") or wanted.startswith("//"):
-            wanted = "/ui/runs"  # never a redirect off this service
+            wanted = "/ui/datasets"  # never a redirect off this service
         token = await run_in_threadpool(self._tokens.find, secret) if secret else None
         if token is None or not token.active:
             # The form again with the reason (200: a page to act on, not an API refusal).
-            return await self._login_form(request, "That token is unknown or revoked.")
+            return await self._login_form(request, "That token is unknown or revoked.", wanted)
         if not token.allows(Scope.READ):
             return await self._login_form(
-                request, f"Token {token.name!r} has no read scope; the pages need read."
+                request, f"Token {token.name!r} has no read scope; the pages need read.", wanted
             )
         response = RedirectResponse(wanted, status_code=303)
         response.set_cookie(
@@ -388,6 +423,94 @@ class Dashboard:
             f"</div>{more}",
         )
 
+    async def _datasets(self, request: Request) -> Response:
+        params = request.query_params
+        search = params.get("q", "").strip() or None
+        try:
+            after = DatasetRef.parse(params["after"]) if params.get("after") else None
+            query = SubjectQuery(contains=search, after=after, limit=DATASETS_PER_PAGE)
+        except ValueError as invalid:
+            return _page("Datasets", f'<p role="alert">{html.escape(str(invalid))}</p>', status=400)
+        page = await run_in_threadpool(self._gateway.subjects, query)
+        rows = await run_in_threadpool(lambda: [self._summary(s) for s in page.subjects])
+        form = (
+            "<form method=get action=/ui/datasets role=search><label for=q>Find a dataset "
+            "(part of namespace::name)</label> <input id=q name=q type=search size=30 "
+            f'maxlength=200 value="{html.escape(search or "")}"> <button type=submit>Find'
+            "</button></form>"
+        )
+        if not rows:
+            said = (
+                f"No dataset matches {html.escape(repr(search))}. "
+                '<a href="/ui/datasets">All datasets</a>'
+                if search
+                else "No dataset is recorded yet. Load one (<code>ingestion run "
+                "PIPELINE.toml</code>), harvest some (<code>metadata harvest "
+                "ENDPOINTS.toml</code>) or run <code>./main-job</code>, and they appear here."
+            )
+            return _page("Datasets", f'{form}<p class="empty">{said}</p>')
+        more = ""
+        if page.next_after is not None:
+            link = "/ui/datasets?" + urlencode(
+                {**({"q": search} if search else {}), "after": str(page.next_after)}
+            )
+            more = f'<p><a href="{html.escape(link)}">More datasets</a></p>'
+        return _page(
+            "Datasets",
+            f'{form}<div class="wide"><table><thead><tr><th scope=col>Dataset</th>'
+            "<th scope=col>Last run</th><th scope=col>Last drift</th>"
+            f"<th scope=col>Last recon</th></tr></thead><tbody>{''.join(rows)}</tbody>"
+            f"</table></div>{more}",
+        )
+
+    def _summary(self, subject: DatasetRef) -> str:
+        """One row of the datasets list: the subject's last run, drift and recon."""
+        run = self._gateway.latest(RecordKind.RUN_EVENT, subject)
+        drift = self._gateway.latest(RecordKind.SCHEMA_DRIFT, subject)
+        recon = self._gateway.latest(RecordKind.RECON_RESULT, subject)
+        last_run = "-"
+        if run is not None and isinstance(run.payload, RunEvent):
+            state = run.payload.event.value
+            last_run = (
+                f'<span class="state {state}">{state}</span> {_time(run.observed_at)} '
+                f'<a href="/ui/runs/{quote(run.run_id.value, safe="")}">'
+                f"{html.escape(run.run_id.value)}</a>"
+            )
+        last_drift = "-"
+        if drift is not None and isinstance(drift.payload, SchemaDrift):
+            verdict = "allowed" if drift.payload.allowed else "refused"
+            count = len(drift.payload.changes)
+            last_drift = (
+                f'<span class="state {verdict}">{verdict}</span>, {count} change'
+                f'{"" if count == 1 else "s"} {_time(drift.observed_at)}'
+            )
+        last_recon = "-"
+        if recon is not None:
+            # The status of that recon run: its worst check about this dataset.
+            checks = self._gateway.query(
+                RecordQuery(
+                    kinds=[RecordKind.RECON_RESULT],
+                    subject=subject,
+                    run_id=recon.run_id,
+                    limit=MAX_LIMIT,
+                )
+            ).records
+            statuses = {r.payload.status for r in checks if isinstance(r.payload, ReconResult)}
+            worst = next(
+                (s for s in (ReconStatus.ERROR, ReconStatus.FAILED) if s in statuses),
+                ReconStatus.PASSED,
+            ).value
+            last_recon = (
+                f'<span class="state {worst}">{worst}</span> ({len(checks)} check'
+                f'{"" if len(checks) == 1 else "s"}) {_time(recon.observed_at)}'
+            )
+        return (
+            f'<tr><td data-label="Dataset">{_dataset_link(str(subject))}</td>'
+            f'<td data-label="Last run">{last_run}</td>'
+            f'<td data-label="Last drift">{last_drift}</td>'
+            f'<td data-label="Last recon">{last_recon}</td></tr>'
+        )
+
     async def _history(self, kind: RecordKind, subject: DatasetRef, limit: int) -> list[Any]:
         query = RecordQuery(kinds=[kind], subject=subject, limit=limit)
         page = await run_in_threadpool(self._gateway.query, query)
@@ -400,10 +523,11 @@ class Dashboard:
         except ValueError as invalid:
             return _page("Dataset", f'<p role="alert">{html.escape(str(invalid))}</p>', status=400)
         snapshots = await self._history(RecordKind.SCHEMA_SNAPSHOT, subject, 50)
+        drifts = await self._history(RecordKind.SCHEMA_DRIFT, subject, 20)
         volumes = await self._history(RecordKind.INGESTION_VOLUME, subject, 100)
         profiles = await self._history(RecordKind.DATASET_PROFILE, subject, 1)
         recons = await self._history(RecordKind.RECON_RESULT, subject, 50)
-        if not (snapshots or volumes or profiles or recons):
+        if not (snapshots or drifts or volumes or profiles or recons):
             return _page(
                 str(subject),
                 '<p class="empty">Nothing is recorded about this dataset yet: harvest it '
@@ -412,11 +536,12 @@ class Dashboard:
             )
         sections = [
             self._schema_section(snapshots),
+            self._drift_section(drifts),
             self._volume_section(volumes),
             self._profile_section(profiles),
             self._recon_section(recons),
         ]
-        return _page(str(subject), "".join(sections))
+        return _page(str(subject), "".join(sections), chart=bool(volumes))
 
     @staticmethod
     def _schema_section(snapshots: list[MetadataRecord]) -> str:
@@ -459,6 +584,43 @@ class Dashboard:
             f"<section><h2>Schema versions ({len(snapshots)})</h2>"
             f"<ol reversed>{''.join(reversed(items))}</ol></section>"
         )
+
+    @staticmethod
+    def _drift_section(drifts: list[MetadataRecord]) -> str:
+        """The drift verdicts of the gates (a load's, a harvest's), newest first: allowed or
+        refused under which policy, why, and each change severity coloured."""
+        if not drifts:
+            return ""
+        items = []
+        for record in drifts:
+            drift = record.payload
+            if not isinstance(drift, SchemaDrift):
+                continue
+            verdict = "allowed" if drift.allowed else "refused"
+            why = "".join(f"<li>{html.escape(v)}</li>" for v in drift.violations)
+            rows = "".join(
+                f'<tr><td data-label="Column">{html.escape(c.column)}</td>'
+                f'<td data-label="Change">{c.change.value}</td>'
+                f'<td data-label="From">{html.escape(c.old_type or "-")}</td>'
+                f'<td data-label="To">{html.escape(c.new_type or "-")}</td>'
+                f'<td data-label="Severity" class="state {c.classification or ""}">'
+                f'{html.escape(c.classification or "-")}</td>'
+                f'<td data-label="Detail">{html.escape(c.detail)}</td></tr>'
+                for c in drift.changes
+            )
+            items.append(
+                f'<li class="drift {verdict}"><p><span class="state {verdict}">{verdict}</span> '
+                f"{_time(record.observed_at)}, run "
+                f'<a href="/ui/runs/{quote(record.run_id.value, safe="")}">'
+                f"{html.escape(record.run_id.value)}</a> ({record.producer}; policy "
+                f"{html.escape(drift.policy or '-')})</p>"
+                + (f"<ul>{why}</ul>" if why else "")
+                + '<div class="wide"><table><thead><tr><th scope=col>Column</th>'
+                "<th scope=col>Change</th><th scope=col>From</th><th scope=col>To</th>"
+                "<th scope=col>Severity</th><th scope=col>Detail</th></tr></thead>"
+                f"<tbody>{rows}</tbody></table></div></li>"
+            )
+        return f"<section><h2>Drift verdicts ({len(items)})</h2><ol>{''.join(items)}</ol></section>"
 
     @staticmethod
     def _volume_section(volumes: list[MetadataRecord]) -> str:

@@ -67,6 +67,9 @@ a:focus, button:focus, input:focus { outline: 3px solid #f4b400; outline-offset:
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 0.4rem 0.5rem; border-bottom: 1px solid #d0d7de; }
 .state { font-weight: 600; }
+/* Short words stay whole (a cell may wrap anywhere only where a long name needs it). */
+.state, time, td[data-label=Check], td[data-label=Change], td[data-label=Severity],
+td[data-label=Runtime] { white-space: nowrap; }
 .succeeded { color: #116329; } .failed, .aborted { color: #b42318; }
 .running, .started { color: #9a6700; }
 .empty { padding: 2rem; background: #f6f8fa; border-radius: 6px; }

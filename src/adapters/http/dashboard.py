@@ -514,10 +514,36 @@ class Dashboard:
             f'<td data-label="Last recon">{last_recon}</td></tr>'
         )
 
-    async def _history(self, kind: RecordKind, subject: DatasetRef, limit: int) -> list[Any]:
-        query = RecordQuery(kinds=[kind], subject=subject, limit=limit)
+    async def _history(
+        self, kind: RecordKind, subject: DatasetRef, limit: int, cursor: str | None = None
+    ) -> tuple[list[Any], str | None]:
+        """The newest ``limit`` records of ``kind`` about ``subject`` (from ``cursor``), and
+        the cursor of the older ones (None when there are none)."""
+        query = RecordQuery(kinds=[kind], subject=subject, limit=limit, cursor=cursor)
         page = await run_in_threadpool(self._gateway.query, query)
-        return list(page.records)
+        return list(page.records), page.next_cursor
+
+    def _sections(self) -> dict[str, tuple[RecordKind, int, Any, str]]:
+        """The dataset page's paged sections: name -> (kind, records a page, renderer, the
+        link to the older ones)."""
+        return {
+            "schema": (RecordKind.SCHEMA_SNAPSHOT, 50, self._schema_section, "schema versions"),
+            "drift": (RecordKind.SCHEMA_DRIFT, 20, self._drift_section, "drift verdicts"),
+            "volumes": (RecordKind.INGESTION_VOLUME, 100, self._volume_section, "loads"),
+            "recon": (RecordKind.RECON_RESULT, 50, self._recon_section, "recon results"),
+        }
+
+    @staticmethod
+    def _with_older(
+        section: str, subject: DatasetRef, name: str, what: str, cursor: str | None
+    ) -> str:
+        if cursor is None:
+            return section
+        link = (
+            f'<p><a href="/ui/datasets/{quote(str(subject), safe="")}?section={name}'
+            f'&amp;cursor={quote(cursor, safe="")}">Older {what}</a></p>'
+        )
+        return section.removesuffix("</section>") + link + "</section>"
 
     async def _dataset(self, request: Request) -> Response:
         text = request.path_params["subject"]
@@ -525,26 +551,52 @@ class Dashboard:
             subject = DatasetRef.parse(text)
         except ValueError as invalid:
             return _page("Dataset", f'<p role="alert">{html.escape(str(invalid))}</p>', status=400)
-        snapshots = await self._history(RecordKind.SCHEMA_SNAPSHOT, subject, 50)
-        drifts = await self._history(RecordKind.SCHEMA_DRIFT, subject, 20)
-        volumes = await self._history(RecordKind.INGESTION_VOLUME, subject, 100)
-        profiles = await self._history(RecordKind.DATASET_PROFILE, subject, 1)
-        recons = await self._history(RecordKind.RECON_RESULT, subject, 50)
-        if not (snapshots or drifts or volumes or profiles or recons):
+        sections = self._sections()
+        wanted = request.query_params.get("section")
+        if wanted is not None or "cursor" in request.query_params:
+            return await self._older(subject, wanted, request.query_params.get("cursor"))
+        shown: dict[str, str] = {}
+        found = False
+        for name, (kind, limit, render, what) in sections.items():
+            records, older = await self._history(kind, subject, limit)
+            found = found or bool(records)
+            shown[name] = self._with_older(render(records), subject, name, what, older)
+            if name == "volumes":
+                chart = bool(records)
+        profiles, _ = await self._history(RecordKind.DATASET_PROFILE, subject, 1)
+        if not (found or profiles):
             return _page(
                 str(subject),
                 '<p class="empty">Nothing is recorded about this dataset yet: harvest it '
                 "(<code>metadata harvest</code>), load it (<code>ingestion run</code>) or "
                 "reconcile it (<code>recon run</code>).</p>",
             )
-        sections = [
-            self._schema_section(snapshots),
-            self._drift_section(drifts),
-            self._volume_section(volumes),
-            self._profile_section(profiles),
-            self._recon_section(recons),
-        ]
-        return _page(str(subject), "".join(sections), chart=bool(volumes))
+        body = [shown["schema"], shown["drift"], shown["volumes"]]
+        body += [self._profile_section(profiles), shown["recon"]]
+        return _page(str(subject), "".join(body), chart=chart)
+
+    async def _older(self, subject: DatasetRef, name: str | None, cursor: str | None) -> Response:
+        """One section of the dataset page, from a cursor on: its older records."""
+        sections = self._sections()
+        title = f"{subject}: older records"
+        if name not in sections:
+            known = ", ".join(sections)
+            return _page(
+                title,
+                f'<p role="alert">section: expected one of {known}, got '
+                f"{html.escape(repr(name))}</p>",
+                status=400,
+            )
+        kind, limit, render, what = sections[name]
+        try:
+            records, older = await self._history(kind, subject, limit, cursor or None)
+        except ValueError as invalid:
+            return _page(title, f'<p role="alert">{html.escape(str(invalid))}</p>', status=400)
+        back = f"<p>Back to {_dataset_link(str(subject))}</p>"
+        section = self._with_older(render(records), subject, name, what, older)
+        return _page(
+            f"{subject}: older {what}", back + section, chart=name == "volumes" and bool(records)
+        )
 
     @staticmethod
     def _schema_section(snapshots: list[MetadataRecord]) -> str:
@@ -566,7 +618,8 @@ class Dashboard:
                 rows = "".join(
                     f'<tr class="{c.change.label}"><td data-label="Column">{html.escape(c.column)}'
                     f'</td><td data-label="Change">{c.kind.value}</td>'
-                    f'<td data-label="Severity" class="state {c.change.label}">{c.change.label}'
+                    f'<td data-label="Severity" class="state {c.change.label}">'
+                    f'{c.change.label if c.change else "-"}'
                     f'</td><td data-label="Detail">{html.escape(c.detail)}</td></tr>'
                     for c in found.changes
                 )

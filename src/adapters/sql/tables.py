@@ -77,6 +77,8 @@ records = Table(
     Index("ix_metadata_records_subject", "kind", "namespace", "name", "observed_at", "seq"),
     # query across subjects in time order, and by run
     Index("ix_metadata_records_time", "observed_at", "seq"),
+    # one kind across subjects in time order (the dashboard's runs page: the run events)
+    Index("ix_metadata_records_kind_time", "kind", "observed_at", "seq"),
     Index("ix_metadata_records_run", "run_id"),
 )
 

@@ -35,7 +35,6 @@ from adapters.sql.metadata import SqlMetadataRepository
 from adapters.sql.tokens import SqlTokenStore
 from domain.dataset import DatasetRef, RunId
 from domain.metadata.payloads import (
-    ColumnChange,
     IngestionVolume,
     ReconResult,
     ReconStatus,
@@ -46,6 +45,7 @@ from domain.metadata.payloads import (
 )
 from domain.metadata.record import MetadataRecord
 from domain.metadata.tokens import Scope
+from domain.schema.checks import column_changes
 from domain.schema.diff import diff
 from domain.schema.schema import Column, Schema
 from domain.schema.types import parse_type
@@ -99,17 +99,7 @@ def _runs_of(index: int, runs: int) -> Iterator[MetadataRecord]:
             yield record(SchemaSnapshot(_schema(version)), 51)
             if day:
                 after = _schema(version)
-                changes = tuple(
-                    ColumnChange(
-                        column=c.column,
-                        change=c.kind,
-                        old_type=None if c.old is None else str(c.old.type),
-                        new_type=None if c.new is None else str(c.new.type),
-                        classification=c.change.label if c.change else None,
-                        detail=c.detail,
-                    )
-                    for c in diff(before, after).changes
-                )
+                changes = column_changes(diff(before, after))
                 yield record(SchemaDrift(before.fingerprint, after.fingerprint, changes), 52)
         yield record(RunEvent(RunEventType.SUCCEEDED), 60)
         if day % 5 == 0:

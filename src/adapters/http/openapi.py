@@ -32,6 +32,13 @@ PRODUCER_PATTERN = f"^[^{_CONTROL}]*[^{_SPACE}{_CONTROL}][^{_CONTROL}]*$"
 # A search: 1-{SEARCH_MAX} characters, no control character.
 SEARCH_PATTERN = f"^[^{_CONTROL}]{{1,{SEARCH_MAX}}}$"
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# How many a page holds (records or subjects).
+_LIMIT = {
+    "name": "limit",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT},
+}
 # Opaque: a next_cursor handed out by the service (schemathesis is told how to make one).
 CURSOR_FORMAT = "dataplatform-cursor"
 
@@ -270,17 +277,7 @@ def document(limits: Any) -> dict[str, Any]:
                         _parameter(
                             "order", "newest (default) or oldest first.", enum=["newest", "oldest"]
                         ),
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "required": False,
-                            "schema": {
-                                "type": "integer",
-                                "minimum": 1,
-                                "maximum": MAX_LIMIT,
-                                "default": DEFAULT_LIMIT,
-                            },
-                        },
+                        _LIMIT,
                         _parameter(
                             "cursor",
                             "The next_cursor of the previous page, unchanged.",
@@ -354,17 +351,7 @@ def document(limits: Any) -> dict[str, Any]:
                             "The next_after of the previous page: subjects after it.",
                             pattern=SUBJECT_PATTERN,
                         ),
-                        {
-                            "name": "limit",
-                            "in": "query",
-                            "required": False,
-                            "schema": {
-                                "type": "integer",
-                                "minimum": 1,
-                                "maximum": MAX_LIMIT,
-                                "default": DEFAULT_LIMIT,
-                            },
-                        },
+                        _LIMIT,
                     ],
                     "responses": {
                         "200": {

@@ -13,7 +13,7 @@ from apps.metadata.commands.export import export
 from apps.metadata.commands.harvest import harvest
 from apps.metadata.commands.migrate import migrate
 from apps.metadata.commands.outbox import consume, outbox, relay, stream
-from apps.metadata.commands.reading import history, latest, query
+from apps.metadata.commands.reading import datasets, history, latest, query
 from apps.metadata.commands.records import emit, records
 from apps.metadata.commands.serve import serve, tokens
 from apps.settings import load_settings
@@ -32,6 +32,7 @@ def cli(ctx: click.Context, url: str | None) -> None:
 
     \b
       metadata emit examples/records/orders-run.jsonl
+      metadata datasets
       metadata latest ingestion_volume postgres://warehouse:5432::sales.public.orders
       metadata history schema_snapshot postgres://warehouse:5432::sales.public.orders
       metadata query --run-id 2024-05-01T06-00-orders
@@ -43,7 +44,7 @@ def cli(ctx: click.Context, url: str | None) -> None:
         ctx.obj = bootstrap(load_settings(url=url))
 
 
-for command in (records, emit, latest, history, query, diff, check_precision, harvest):
+for command in (records, emit, datasets, latest, history, query, diff, check_precision, harvest):
     cli.add_command(command)
 cli.add_command(backfill)
 cli.add_command(export)

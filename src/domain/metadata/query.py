@@ -145,7 +145,8 @@ def _search(instance: object, attribute: attrs.Attribute[str | None], value: str
     if value is None:
         return
     if not isinstance(value, str) or not 1 <= len(value) <= SEARCH_MAX:
-        raise ValueError(f"contains: expected 1-{SEARCH_MAX} characters, got {value!r}")
+        got = f"{len(value)} characters" if isinstance(value, str) and value else repr(value)
+        raise ValueError(f"contains: expected 1-{SEARCH_MAX} characters, got {got}")
     if any(ord(c) < 32 or ord(c) == 127 for c in value):
         raise ValueError(f"contains: {value!r} holds a control character; type plain text")
 

@@ -16,7 +16,7 @@ from domain.metadata.errors import MetadataError
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.payloads import ColumnChange, PrecisionCheck, SchemaDrift, SchemaSnapshot
 from domain.metadata.record import MetadataRecord
-from domain.schema.diff import diff
+from domain.schema.diff import SchemaDiff, diff
 from domain.schema.drift import DriftDecision, evaluate
 from domain.schema.policy import DriftPolicy, PolicyBook, PrecisionMode
 from domain.schema.precision import PrecisionFinding, check_column
@@ -35,23 +35,28 @@ def compare(old: Schema, new: Schema, policy: DriftPolicy) -> DriftDecision:
     )
 
 
+def column_changes(found: SchemaDiff) -> tuple[ColumnChange, ...]:
+    """A diff's changes as the drift record states them (types as canonical strings)."""
+    return tuple(
+        ColumnChange(
+            column=c.column,
+            change=c.kind,
+            old_type=None if c.old is None else str(c.old.type),
+            new_type=None if c.new is None else str(c.new.type),
+            classification=c.change.label if c.change else None,
+            detail=c.detail,
+        )
+        for c in found.changes
+    )
+
+
 def drift_payload(
     old: Schema, new: Schema, decision: DriftDecision, policy: DriftPolicy
 ) -> SchemaDrift:
     return SchemaDrift(
         from_fingerprint=old.fingerprint,
         to_fingerprint=new.fingerprint,
-        changes=tuple(
-            ColumnChange(
-                column=c.column,
-                change=c.kind,
-                old_type=None if c.old is None else str(c.old.type),
-                new_type=None if c.new is None else str(c.new.type),
-                classification=c.change.label if c.change else None,
-                detail=c.detail,
-            )
-            for c in decision.diff.changes
-        ),
+        changes=column_changes(decision.diff),
         allowed=decision.allowed,
         violations=tuple(str(v) for v in decision.violations),
         policy=policy.describe(),

@@ -119,6 +119,26 @@ def test_emit_then_latest_history_and_query(tmp_path: Path) -> None:
     }
 
 
+def test_datasets_lists_searches_and_pages(tmp_path: Path) -> None:
+    code, out, _ = store(tmp_path, "datasets")
+    assert code == 0 and "no datasets yet" in out
+    store(tmp_path, "emit", str(EXAMPLES / "orders-run.jsonl"))
+    store(tmp_path, "emit", "-", stdin=GOOD)
+    code, out, _ = store(tmp_path, "datasets", "--json")
+    listed = json.loads(out)
+    assert (code, listed) == (0, {"subjects": ["file::/data/orders", ORDERS], "next_after": None})
+    code, out, _ = store(tmp_path, "datasets", "--contains", "PUBLIC.ORDERS")
+    assert out.splitlines() == [ORDERS]
+    code, out, _ = store(tmp_path, "datasets", "--limit", "1")
+    assert out.splitlines() == ["file::/data/orders", "", "more: add --after 'file::/data/orders'"]
+    code, out, _ = store(tmp_path, "datasets", "--after", "file::/data/orders", "--json")
+    assert json.loads(out) == {"subjects": [ORDERS], "next_after": None}
+    code, out, _ = store(tmp_path, "datasets", "--contains", "no-such")
+    assert out.strip() == "no dataset holds 'no-such'"
+    code, _, err = store(tmp_path, "datasets", "--contains", "a\tb")
+    assert code == 2 and "--contains: 'a\\tb' holds a control character" in err
+
+
 def test_a_bad_file_writes_nothing(tmp_path: Path) -> None:
     code, _, err = store(tmp_path, "emit", str(EXAMPLES / "bad.jsonl"))
     assert code == 2

@@ -16,7 +16,7 @@ from apps.metadata.commands import converter, gateway
 from apps.metadata.render import records_table
 from domain.dataset import DatasetRef, RunId
 from domain.metadata import MetadataRecord, RecordKind
-from domain.metadata.query import MAX_LIMIT, Order, RecordPage, RecordQuery
+from domain.metadata.query import MAX_LIMIT, Order, RecordPage, RecordQuery, SubjectQuery
 
 KINDS = [kind.value for kind in RecordKind]
 kind_argument = click.argument("kind", type=click.Choice(KINDS), metavar="KIND")
@@ -179,3 +179,62 @@ def query(
     except ValueError as invalid:
         bad_input(str(invalid))
     _print_page(container, page, as_json)
+
+
+@click.command()
+@click.option(
+    "--contains",
+    metavar="TEXT",
+    help="Only datasets whose namespace::name holds TEXT (A-Z in any case).",
+)
+@click.option("--after", type=SUBJECT, help="Continue after this dataset (the 'more:' line).")
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_LIMIT),
+    default=50,
+    show_default=True,
+    help=f"Datasets per page (at most {MAX_LIMIT}).",
+)
+@json_option
+@click.pass_obj
+def datasets(
+    container: punq.Container,
+    contains: str | None,
+    after: DatasetRef | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """List the datasets the store holds records about, by namespace then name.
+
+    \b
+      metadata datasets
+      metadata datasets --contains orders
+      metadata datasets --after 'file::/lake/orders'     # the next page
+
+    The same list as the dashboard's /ui/datasets (`metadata serve`).
+    """
+    try:
+        query = SubjectQuery(contains=contains, after=after, limit=limit)
+    except ValueError as invalid:
+        bad_input(f"--{invalid}")
+    page = gateway(container).subjects(query)
+    if as_json:
+        echo_json(
+            {
+                "subjects": [str(s) for s in page.subjects],
+                "next_after": None if page.next_after is None else str(page.next_after),
+            }
+        )
+        return
+    if not page.subjects:
+        click.echo(
+            f"no dataset holds {contains!r}"
+            if contains
+            else "no datasets yet: records arrive "
+            "with `metadata emit`, `metadata harvest`, `ingestion run` or `recon run`"
+        )
+        return
+    for subject in page.subjects:
+        click.echo(str(subject))
+    if page.next_after is not None:
+        click.echo(f"\nmore: add --after '{page.next_after}'")

@@ -231,6 +231,30 @@ def test_each_section_of_a_dataset_page_pages_to_its_older_records(
         assert f'href="/ui/datasets/{quote(str(busy), safe="")}"' in older.text
 
 
+def test_a_run_with_many_records_pages_through_them(service: HttpHarness) -> None:
+    """A harvest of 250 tables is one run of 250 records: 200 on its page, the rest after."""
+    service.repository().append(
+        [
+            MetadataRecord.create(
+                subject=DatasetRef("file", f"/lake/t{n:03d}"),
+                run_id=RunId("harvest-wide"),
+                observed_at=datetime(2024, 2, 1, tzinfo=UTC) + timedelta(seconds=n),
+                producer="harvest",
+                payload=IngestionVolume(rows_read=n, rows_written=n),
+            )
+            for n in range(250)
+        ]
+    )
+    with httpx.Client(base_url=service.base_url, cookies={"dp_session": service.token}) as client:
+        first = client.get("/ui/runs/harvest-wide")
+        assert first.text.count("<tr>") == 201 and "/lake/t000" in first.text
+        assert "/lake/t200" not in first.text
+        links = re.findall(r'href="([^"]*)">Later records', first.text)
+        later = client.get(html.unescape(links[0]))
+        assert later.text.count("<tr>") == 51 and "/lake/t249" in later.text
+        assert "Later records" not in later.text
+
+
 def service_token(service: HttpHarness, name: str, scopes: set[Scope]) -> str:
     assert service.tokens is not None
     return service.tokens.create(name, scopes, datetime.now(UTC))
@@ -243,6 +267,7 @@ def test_careless_addresses_get_the_reason_not_a_trace(service: HttpHarness) -> 
         for path, reason in [
             ("/ui/runs?cursor=garbage", "is not a cursor this store handed out"),
             ("/ui/runs/bad%20id", "run_id: expected 1-128 characters"),
+            ("/ui/runs/r1?cursor=garbage", "is not a cursor this store handed out"),
             ("/ui/datasets/nonsense", "expected &#x27;namespace::name&#x27;"),
             ("/ui/datasets?after=nonsense", "expected &#x27;namespace::name&#x27;"),
             ("/ui/datasets?q=" + "x" * 201, "contains: expected 1-200 characters"),

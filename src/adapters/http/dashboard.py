@@ -51,6 +51,7 @@ from ports.tokens import TokenStore
 COOKIE = "dp_session"
 RUNS_PER_PAGE = 50
 DATASETS_PER_PAGE = 50
+RUN_RECORDS_PER_PAGE = 200
 _EVENTS_READ = 1000  # run events read per page of runs (a run has a few, plus heartbeats)
 _MAX_FORM_BYTES = 4096
 
@@ -391,7 +392,12 @@ class Dashboard:
     async def _run(self, request: Request) -> Response:
         text = request.path_params["run_id"]
         try:
-            query = RecordQuery(run_id=RunId(text), order=Order.OLDEST_FIRST, limit=MAX_LIMIT)
+            query = RecordQuery(
+                run_id=RunId(text),
+                order=Order.OLDEST_FIRST,
+                limit=RUN_RECORDS_PER_PAGE,
+                cursor=request.query_params.get("cursor") or None,
+            )
         except ValueError as invalid:
             return _page("Run", f'<p role="alert">{html.escape(str(invalid))}</p>', status=400)
         page = await run_in_threadpool(self._gateway.query, query)
@@ -407,14 +413,14 @@ class Dashboard:
                 "<tr>"
                 f'<td data-label="Observed">{_time(record.observed_at)}</td>'
                 f'<td data-label="Kind">{record.kind.value}</td>'
-                f'<td data-label="Dataset">{html.escape(str(record.subject))}</td>'
+                f'<td data-label="Dataset">{_dataset_link(str(record.subject))}</td>'
                 f'<td data-label="Payload"><details><summary>{record.record_id}</summary>'
                 f"<pre>{html.escape(payload)}</pre></details></td>"
                 "</tr>"
             )
         more = (
-            f"<p>The first {len(page.records)} records; more through the API "
-            f"(<code>metadata query --run-id {html.escape(text)}</code>).</p>"
+            f'<p><a href="/ui/runs/{quote(text, safe="")}?cursor={quote(page.next_cursor)}">'
+            "Later records</a></p>"
             if page.next_cursor
             else ""
         )

@@ -1,9 +1,9 @@
 """The dashboard's pages with 1M records stored, beside the same pages over a store holding
 only what those pages show (the baseline: the page's own cost, nothing else stored).
 
-    ./pants run bench/dashboard.py -- [--records 1000000] [--requests 60]
+    ./pants run bench/dashboard.py -- [--records 1000000] [--requests 60] [--postgres-url URL]
 
-Two SQLite stores: the big one holds --records records about 1,000 datasets (run events,
+Two SQLite stores (or two PostgreSQL schemas, --postgres-url): the big one holds --records records about 1,000 datasets (run events,
 ingestion volumes, schema snapshots and drifts, recon results: what the runtimes write), the
 small one the first 50 datasets' records alone. Each is served by `metadata serve`'s app in a
 process of its own; this process signs in like a browser (the session cookie) and asks each
@@ -15,12 +15,15 @@ both alike. Prints, per page, the median and p95 in ms on each store and the rat
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import multiprocessing
 import random
+import shutil
 import statistics
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,9 +31,12 @@ from urllib.parse import quote
 
 import httpx
 from service import _free_port, _service_process, _started
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from transport import fresh_store
 
 from adapters.serialization.records import RecordConverter
+from adapters.sql.engine import create_store_engine
 from adapters.sql.metadata import SqlMetadataRepository
 from adapters.sql.tokens import SqlTokenStore
 from domain.dataset import DatasetRef, RunId
@@ -148,15 +154,51 @@ def main() -> None:
     )
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=60, help="Requests per page and store.")
+    parser.add_argument(
+        "--postgres-url",
+        help="Measure on PostgreSQL instead of SQLite: two throwaway schemas in this database "
+        "(e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test), dropped at the end.",
+    )
     args = parser.parse_args()
+    with _stores(args.postgres_url) as stores:
+        _measure(stores, args.records, args.requests)
 
-    folder = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
-    stores = {"big": f"sqlite:///{folder / 'big.db'}", "small": f"sqlite:///{folder / 'small.db'}"}
+
+@contextlib.contextmanager
+def _stores(postgres_url: str | None) -> Iterator[dict[str, str]]:
+    """The URLs of the big and the small store: two SQLite files, or two PostgreSQL schemas."""
+    if postgres_url is None:
+        folder = Path(tempfile.mkdtemp(prefix="bench-dashboard-"))
+        try:
+            yield {name: f"sqlite:///{folder / f'{name}.db'}" for name in ("big", "small")}
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    schemas = {name: f"bench_dashboard_{name}_{uuid.uuid4().hex[:8]}" for name in ("big", "small")}
+    admin = create_store_engine(postgres_url)
+    with admin.begin() as connection:
+        for schema in schemas.values():
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield {
+            name: make_url(postgres_url)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+            for name, schema in schemas.items()
+        }
+    finally:
+        with admin.begin() as connection:
+            for schema in schemas.values():
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _measure(stores: dict[str, str], records: int, requests: int) -> None:
     tokens, counts = {}, {}
     for name, url in stores.items():
         started = time.perf_counter()
         subjects = SUBJECTS if name == "big" else SHOWN
-        counts[name], tokens[name] = _fill(url, args.records, subjects)
+        counts[name], tokens[name] = _fill(url, records, subjects)
         print(
             f"{name}: {counts[name]:,} records about {subjects} datasets stored in "
             f"{time.perf_counter() - started:.0f} s",
@@ -190,7 +232,7 @@ def main() -> None:
             for client in clients.values():  # warm-up: caches, first connections
                 answer = client.get(path)
                 assert answer.status_code == 200, (path, answer.status_code, answer.text[:300])
-            for _ in range(args.requests):
+            for _ in range(requests):
                 for name, client in clients.items():
                     start = time.perf_counter()
                     answer = client.get(path)
@@ -201,6 +243,7 @@ def main() -> None:
             client.close()
         for process in processes:
             process.terminate()
+            process.join(10)  # its connections closed before the stores go
 
     print(
         f"\n{'page':<16} {'median big':>11} {'p95 big':>9} {'median small':>13} "

@@ -55,6 +55,12 @@ def sign_in(browser: webdriver.Chrome, base_url: str, token: str) -> None:
     WebDriverWait(browser, 10).until(lambda b: "/ui/login" not in b.current_url)
 
 
+def arrived(browser: webdriver.Chrome, part: str, seconds: float = 10) -> None:
+    """Wait until the browser is at an address holding ``part``: a click or an Enter
+    returns before the next page arrives."""
+    WebDriverWait(browser, seconds).until(lambda b: part in b.current_url)
+
+
 def shown(browser: webdriver.Chrome, css: str, seconds: float = 10) -> WebElement:
     """The element ``css`` selects once the page that has it is loaded (a form's submit
     returns before the next page arrives)."""

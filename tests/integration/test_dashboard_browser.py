@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from browser import artifacts, chromium, console_errors, screenshots, shown, sign_in
+from browser import arrived, artifacts, chromium, console_errors, screenshots, shown, sign_in
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -115,7 +115,7 @@ def test_the_runs_page_in_a_browser(
     # Keyboard: the run's link is reachable and opens its records.
     link = run.find_element(By.TAG_NAME, "a")
     link.send_keys("\n")
-    assert browser.current_url.endswith("/ui/runs/2024-05-01T06-00-orders")
+    arrived(browser, "/ui/runs/2024-05-01T06-00-orders")
     kinds = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "td[data-label=Kind]")]
     assert "ingestion_volume" in kinds and "run_event" in kinds, kinds
     browser.save_screenshot(str(folder / "run-records-phone.png"))
@@ -147,10 +147,11 @@ def test_the_datasets_list_is_searched_and_leads_to_a_dataset(
     # Keyboard: type in the search box, Enter; then follow the one match.
     search = browser.find_element(By.ID, "q")
     search.send_keys("PUBLIC.ORD\n")
-    assert "q=PUBLIC.ORD" in browser.current_url
+    arrived(browser, "q=PUBLIC.ORD")
     found = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "td[data-label=Dataset]")]
     assert found == [str(SUBJECT)], found
     browser.find_element(By.LINK_TEXT, str(SUBJECT)).send_keys("\n")
+    arrived(browser, "/ui/datasets/postgres")
     assert browser.find_element(By.TAG_NAME, "h1").text == str(SUBJECT)
     browser.get(f"{service.base_url}/ui/datasets?q=no-such-table")
     assert "No dataset matches" in browser.find_element(By.CSS_SELECTOR, ".empty").text
@@ -163,6 +164,7 @@ def test_the_dataset_page_shows_the_planted_drift_and_differences(
     sign_in(browser, service.base_url, service.token)
     started = time.monotonic()
     browser.find_element(By.LINK_TEXT, str(SUBJECT)).click()
+    arrived(browser, "/ui/datasets/postgres")
     assert browser.find_element(By.TAG_NAME, "h1").text == str(SUBJECT)
     seconds = time.monotonic() - started
     # The schema timeline: two versions, the later with its changes, severity coloured.

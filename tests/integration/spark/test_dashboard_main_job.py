@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from browser import artifacts, chromium, console_errors, screenshots, sign_in
+from browser import arrived, artifacts, chromium, console_errors, screenshots, sign_in
 from click.testing import CliRunner, Result
 from pyspark.sql import SparkSession
 from selenium.webdriver.common.by import By
@@ -81,6 +81,7 @@ def test_the_dashboard_shows_the_main_jobs_planted_drift_and_difference(
         screenshots(browser, folder, "main-job-datasets")
 
         orders.find_element(By.LINK_TEXT, target).click()
+        arrived(browser, "/ui/datasets/file")
         assert browser.find_element(By.TAG_NAME, "h1").text == target
         # The planted drift: batch 3 brings the column channel; the policy lets the target
         # evolve, so two schema versions, the later adding channel, and the allowed verdict.

@@ -16,15 +16,28 @@ for (const t of document.querySelectorAll("time[datetime]")) {
 const compact = new Intl.NumberFormat(undefined, { notation: "compact" });
 
 // One bar a run, evenly spaced in run order (runs come at any hours); each run's time on
-// the axis and in the legend, in the viewer's zone.
-const shortTime = { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" };
+// the axis (to the second when the runs are all within an hour) and in the legend, in the
+// viewer's zone.
+const dayAndMinute = { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" };
+const toTheSecond = { hour: "2-digit", minute: "2-digit", second: "2-digit" };
+
+// The usual band, shaded across the whole plot under the bars.
+function shadeBand(u, data) {
+  if (data.high === null) return;
+  const top = Math.max(u.bbox.top, u.valToPos(data.high, "y", true));
+  const bottom = Math.min(u.bbox.top + u.bbox.height, u.valToPos(data.low, "y", true));
+  u.ctx.save();
+  u.ctx.fillStyle = "rgba(208, 228, 255, 0.7)";
+  u.ctx.fillRect(u.bbox.left, top, u.bbox.width, Math.max(1, bottom - top));
+  u.ctx.restore();
+}
 
 function volumeChart(holder) {
   const data = JSON.parse(document.getElementById(holder.dataset.source).textContent);
   const runs = data.at.length;
-  const band = (value) => data.at.map(() => value);
   const when = (i, style) => new Date(data.at[i] * 1000).toLocaleString(undefined, style);
   const isRun = (i) => Number.isInteger(i) && i >= 0 && i < runs;
+  const axisTime = data.at[runs - 1] - data.at[0] < 3600 ? toTheSecond : dayAndMinute;
   const series = [
     { label: "run at", value: (u, i) => (i === null || !isRun(i) ? "--" : when(i)) },
     {
@@ -34,8 +47,6 @@ function volumeChart(holder) {
       paths: uPlot.paths.bars({ size: [0.6, 48] }),
       points: { show: false },
     },
-    { label: "usual high", stroke: "#7aa7e8", dash: [4, 4], points: { show: false } },
-    { label: "usual low", stroke: "#7aa7e8", dash: [4, 4], points: { show: false } },
     {
       label: "outside the band",
       stroke: "#b42318",
@@ -44,23 +55,24 @@ function volumeChart(holder) {
     },
   ];
   const flagged = data.rows.map((rows, i) => (data.flagged[i] ? rows : null));
-  const values = [data.at.map((_, i) => i), data.rows, band(data.high), band(data.low), flagged];
+  const values = [data.at.map((_, i) => i), data.rows, flagged];
   const options = {
     width: Math.max(240, holder.clientWidth),
     height: 240,
     scales: {
       x: { time: false, range: () => [-0.5, runs - 0.5] },
-      y: { range: (u, min, max) => [0, Math.max(max, 1) * 1.1] },
+      y: { range: (u, min, max) => [0, Math.max(max, data.high ?? 0, 1) * 1.1] },
     },
     series: series,
-    bands: data.high === null ? [] : [{ series: [2, 3], fill: "rgba(208, 228, 255, 0.7)" }],
+    hooks: { drawClear: [(u) => shadeBand(u, data)] },
     axes: [
       {
         space: 110,
         incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000],
-        values: (u, ticks) => ticks.map((i) => (isRun(i) ? when(i, shortTime) : "")),
+        values: (u, ticks) => ticks.map((i) => (isRun(i) ? when(i, axisTime) : "")),
       },
-      { size: 60, values: (u, ticks) => ticks.map((v) => compact.format(v)) }],
+      { size: 60, values: (u, ticks) => ticks.map((v) => compact.format(v)) },
+    ],
     legend: { live: true },
   };
   const chart = new uPlot(options, values, holder);

@@ -80,6 +80,10 @@ def serve(
       POST /api/v1/records     a batch (JSON Lines, the form of record files)
       GET  /api/v1/records     a paged query (the parameters of `metadata query`)
       GET  /api/v1/latest      the newest record of a kind about a subject
+      GET  /api/v1/subjects    the datasets with records, searched and paged
+      POST /api/v1/lineage     OpenLineage run events
+      GET  /ui                 the dashboard: datasets, runs, schema timelines, volumes,
+                               recon results (sign in with a token of read scope)
       GET  /health/live, /health/ready, /metrics, /openapi.json
     """
     store: MetadataStore = container.resolve(MetadataStore)

@@ -1,8 +1,8 @@
 """The dashboard in a real browser: headless Chromium (Debian's, driven by its chromedriver)
 against `metadata serve` on loopback, filled with the example run's records. Signs in with
-a read token, finds the runs and a run's records, is refused without a token, logs no
-console error, and leaves screenshots at 1280 px and at a phone's width
-(DATAPLATFORM_ARTIFACTS, which ./test sets to dist/artifacts)."""
+a read token, finds the runs and a run's records, is refused without a token, shows on a new
+store what to run, logs no console error, and leaves screenshots at 1280 px and at a
+phone's width (DATAPLATFORM_ARTIFACTS, which ./test sets to dist/artifacts)."""
 
 from __future__ import annotations
 
@@ -287,3 +287,38 @@ def test_careless_addresses_get_the_reason_not_a_trace(service: HttpHarness) -> 
             "text/javascript"
         )
         assert client.post("/ui/login", content=b"a" * 10_000).status_code == 413
+
+
+def test_empty_pages_say_what_to_run(browser: webdriver.Chrome, tmp_path: Path) -> None:
+    """A new store: each list says which command fills it; a dataset only harvested says,
+    section by section, what records its loads, its profile and its recons."""
+    with live_service() as empty:
+        sign_in(browser, empty.base_url, empty.token)
+        assert browser.current_url == f"{empty.base_url}/ui/datasets"
+        said = shown(browser, ".empty").text
+        assert "No dataset is recorded yet" in said and "ingestion run PIPELINE.toml" in said
+        browser.get(f"{empty.base_url}/ui/runs")
+        said = shown(browser, ".empty").text
+        assert "No runs recorded yet" in said and "recon run RECON.toml" in said
+        folder = artifacts(tmp_path)
+        screenshots(browser, folder, "runs-empty")
+
+        snapshots = read_records(
+            (EXAMPLES / "drift/orders-snapshots.jsonl").read_text(), RecordConverter()
+        )
+        first = next(d.record for d in snapshots if d.record is not None)
+        empty.repository().append([first])
+        browser.get(f"{empty.base_url}/ui/datasets/{quote(str(SUBJECT), safe='')}")
+        sections = {
+            s.find_element(By.TAG_NAME, "h2").text: s
+            for s in browser.find_elements(By.TAG_NAME, "section")
+        }
+        assert "Schema versions (1)" in sections, list(sections)
+        for title, command in (
+            ("Rows written per run", "ingestion run PIPELINE.toml"),
+            ("Profile", "metadata harvest URL|ENDPOINTS.toml --profile"),
+            ("Reconciliation", "recon run RECON.toml"),
+        ):
+            assert command in sections[title].find_element(By.CLASS_NAME, "empty").text, title
+        screenshots(browser, folder, "dataset-harvested-only")
+        assert console_errors(browser) == []

@@ -74,6 +74,7 @@ td[data-label=Runtime] { white-space: nowrap; }
 .succeeded { color: #116329; } .failed, .aborted { color: #b42318; }
 .running, .started { color: #9a6700; }
 .empty { padding: 2rem; background: #f6f8fa; border-radius: 6px; }
+section .empty { padding: .75rem 1rem; }
 .chart { max-width: 48rem; min-height: 240px; }
 figure { margin: 0; } figcaption { color: #57606a; font-size: 0.9rem; }
 .widening, .passed, .allowed { color: #116329; } .narrowing { color: #9a6700; }
@@ -607,7 +608,11 @@ class Dashboard:
     @staticmethod
     def _schema_section(snapshots: list[MetadataRecord]) -> str:
         if not snapshots:
-            return "<section><h2>Schema versions</h2><p>No schema snapshot yet.</p></section>"
+            return (
+                '<section><h2>Schema versions</h2><p class="empty">No schema snapshot yet: a '
+                "harvest (<code>metadata harvest URL|ENDPOINTS.toml</code>) or a load "
+                "(<code>ingestion run PIPELINE.toml</code>) records one.</p></section>"
+            )
         oldest_first = list(reversed(snapshots))
         items = []
         for index, record in enumerate(oldest_first):
@@ -687,7 +692,11 @@ class Dashboard:
     @staticmethod
     def _volume_section(volumes: list[MetadataRecord]) -> str:
         if not volumes:
-            return "<section><h2>Rows written per run</h2><p>No load recorded yet.</p></section>"
+            return (
+                '<section><h2>Rows written per run</h2><p class="empty">No load recorded yet: '
+                "each <code>ingestion run PIPELINE.toml</code> records the rows it wrote.</p>"
+                "</section>"
+            )
         oldest_first = list(reversed(volumes))
         band = VolumeBand.of(
             [r.payload.rows_written for r in oldest_first if isinstance(r.payload, IngestionVolume)]
@@ -719,7 +728,8 @@ class Dashboard:
     def _profile_section(profiles: list[MetadataRecord]) -> str:
         if not profiles or not isinstance(profiles[0].payload, DatasetProfile):
             return (
-                "<section><h2>Profile</h2><p>No profile yet (<code>--profile</code>).</p></section>"
+                '<section><h2>Profile</h2><p class="empty">No profile yet: <code>metadata '
+                "harvest URL|ENDPOINTS.toml --profile</code> records one.</p></section>"
             )
         profile = profiles[0].payload
         rows = "".join(
@@ -741,7 +751,10 @@ class Dashboard:
     @staticmethod
     def _recon_section(recons: list[MetadataRecord]) -> str:
         if not recons:
-            return "<section><h2>Reconciliation</h2><p>No recon yet (<code>recon run</code>).</p></section>"
+            return (
+                '<section><h2>Reconciliation</h2><p class="empty">No recon yet: <code>recon run '
+                "RECON.toml</code> compares this dataset with its source.</p></section>"
+            )
         rows = []
         for record in recons:
             result = record.payload

@@ -43,7 +43,7 @@ def _trimmed(instance: object, attribute: attrs.Attribute[str], value: str) -> N
 
 def _name_without_separator(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if _SEPARATOR in value:
-        raise ValueError(f"{attribute.name}: must not contain {_SEPARATOR!r}, got {value!r}")
+        raise ValueError(f"{attribute.name}: must not contain {_SEPARATOR!r}, got {_shown(value)}")
 
 
 @attrs.frozen(order=True)
@@ -64,7 +64,7 @@ class DatasetRef:
         namespace, separator, name = text.rpartition(_SEPARATOR)
         if not separator:
             raise ValueError(
-                f"dataset reference {text!r}: expected 'namespace::name', "
+                f"dataset reference {_shown(text)}: expected 'namespace::name', "
                 f"e.g. 'postgres://db:5432::sales.public.orders'"
             )
         return cls(namespace=namespace, name=name)
@@ -80,7 +80,8 @@ def _run_id_format(instance: object, attribute: attrs.Attribute[str], value: str
     if not isinstance(value, str) or not _RUN_ID.fullmatch(value):
         raise ValueError(
             f"run_id: expected 1-128 characters of letters, digits and '._:-' "
-            f"starting with a letter or digit, got {value!r}"
+            f"starting with a letter or digit, got "
+            f"{_shown(value) if isinstance(value, str) else repr(value)}"
         )
 
 

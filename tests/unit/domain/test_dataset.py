@@ -44,3 +44,20 @@ def test_run_id_validates_and_generates() -> None:
         RunId("has space")
     with pytest.raises(ValueError, match="run_id"):
         RunId("")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda long: RunId(long + " "),
+        lambda long: DatasetRef.parse(long),
+        lambda long: DatasetRef("file", long + "::x"),
+        lambda long: DatasetRef(long + " ", "x"),
+    ],
+)
+def test_a_long_bad_value_is_shown_cut_short_not_whole(make: object) -> None:
+    """An error about a 5,000-character value (a pasted file, a runaway URL) names its
+    start, not all of it: a message, not a screenful."""
+    with pytest.raises(ValueError) as raised:
+        make("x" * 5000)  # type: ignore[operator]
+    assert "xxx..." in str(raised.value) and len(str(raised.value)) < 250, str(raised.value)

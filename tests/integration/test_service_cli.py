@@ -210,6 +210,20 @@ def test_tokens_list_and_revoke(service: tuple[str, Path, dict[str, str]]) -> No
     assert again.returncode == 1 and "no active token 'reader'" in again.stderr
 
 
+def test_a_runaway_address_is_logged_cut_short(service: tuple[str, Path, dict[str, str]]) -> None:
+    url, home, secrets = service
+    runaway = "/ui/runs/" + "x" * 20_000
+    answer = httpx.get(url + runaway, headers={"Authorization": f"Bearer {secrets['reader']}"})
+    assert answer.status_code in (303, 400)
+    logged = [
+        json.loads(line)
+        for line in (home / "serve.log").read_text().splitlines()
+        if line.startswith("{") and "/ui/runs/xxx" in line
+    ]
+    assert logged and all(len(entry["path"]) < 600 for entry in logged), logged
+    assert logged[0]["path"].endswith("...(20,009 characters)")
+
+
 def test_the_service_down_then_up_loses_nothing(tmp_path: Path) -> None:
     """A producer whose service cannot be reached puts its records in the outbox (after
     the client's retries); `metadata relay` delivers them once the service is back."""

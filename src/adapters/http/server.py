@@ -128,6 +128,16 @@ class Metrics:
         return "\n".join(lines) + "\n"
 
 
+# A path longer than this (a pasted file, a runaway script) is logged cut short.
+_LOGGED_PATH = 512
+
+
+def _logged(path: str) -> str:
+    if len(path) <= _LOGGED_PATH:
+        return path
+    return f"{path[:_LOGGED_PATH]}...({len(path):,} characters)"
+
+
 class MetadataService:
     """The ASGI app over one gateway, token store and set of limits."""
 
@@ -233,7 +243,7 @@ class MetadataService:
                 {
                     "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
                     "method": request.method,
-                    "path": request.url.path,
+                    "path": _logged(request.url.path),
                     "status": response.status_code,
                     "ms": round(seconds * 1000, 2),
                     "token": None if token is None else token.name,

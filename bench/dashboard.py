@@ -3,13 +3,14 @@ only what those pages show (the baseline: the page's own cost, nothing else stor
 
     ./pants run bench/dashboard.py -- [--records 1000000] [--requests 60] [--postgres-url URL]
 
-Two SQLite stores (or two PostgreSQL schemas, --postgres-url): the big one holds --records records about 1,000 datasets (run events,
-ingestion volumes, schema snapshots and drifts, recon results: what the runtimes write), the
-small one the first 50 datasets' records alone. Each is served by `metadata serve`'s app in a
-process of its own; this process signs in like a browser (the session cookie) and asks each
-page --requests times, alternating between the two services so the machine's drift hits
-both alike. Prints, per page, the median and p95 in ms on each store and the ratio big/small
-(1.0: the page does not slow down with the store's size; the indexes it needs are there).
+Two SQLite stores (or two PostgreSQL schemas, --postgres-url): the big one holds --records
+records about 1,000 datasets (run events, ingestion volumes, schema snapshots and drifts,
+recon results: what the runtimes write), the small one the first 50 datasets' records alone.
+Each is served by `metadata serve`'s app in a process of its own; this process signs in like
+a browser (the session cookie) and asks each page --requests times, alternating between the
+two services so the machine's drift hits both alike. Prints, per page, the median and p95 in
+ms on each store and the ratio big/small (1.0: the page does not slow down with the store's
+size; the indexes it needs are there).
 """
 
 from __future__ import annotations

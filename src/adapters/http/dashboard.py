@@ -627,10 +627,9 @@ class Dashboard:
                 assert isinstance(before, SchemaSnapshot)
                 found = diff(before.schema, payload.schema)
                 rows = "".join(
-                    f'<tr class="{c.change.label}"><td data-label="Column">{html.escape(c.column)}'
+                    f'<tr class="{c.severity}"><td data-label="Column">{html.escape(c.column)}'
                     f'</td><td data-label="Change">{c.kind.value}</td>'
-                    f'<td data-label="Severity" class="state {c.change.label}">'
-                    f'{c.change.label if c.change else "-"}'
+                    f'<td data-label="Severity" class="state {c.severity}">{c.severity}'
                     f'</td><td data-label="Detail">{html.escape(c.detail)}</td></tr>'
                     for c in found.changes
                 )
@@ -670,8 +669,8 @@ class Dashboard:
                 f'<td data-label="Change">{c.change.value}</td>'
                 f'<td data-label="From">{html.escape(c.old_type or "-")}</td>'
                 f'<td data-label="To">{html.escape(c.new_type or "-")}</td>'
-                f'<td data-label="Severity" class="state {c.classification or ""}">'
-                f'{html.escape(c.classification or "-")}</td>'
+                f'<td data-label="Severity" class="state {html.escape(c.severity)}">'
+                f"{html.escape(c.severity)}</td>"
                 f'<td data-label="Detail">{html.escape(c.detail)}</td></tr>'
                 for c in drift.changes
             )

@@ -16,7 +16,7 @@ import attrs
 
 from domain.metadata.timestamps import to_utc, utc_only
 from domain.schema import Schema
-from domain.schema.diff import ColumnChangeKind
+from domain.schema.diff import ColumnChangeKind, severity
 
 NaturalKey = tuple[str, ...]
 
@@ -107,6 +107,11 @@ class ColumnChange:
     new_type: str | None = None
     classification: str | None = None
     detail: str = ""
+
+    @property
+    def severity(self) -> str:
+        """The classification, or ``info`` for a change without a type change."""
+        return severity(self.classification)
 
 
 def _changes(value: Iterable[ColumnChange]) -> tuple[ColumnChange, ...]:

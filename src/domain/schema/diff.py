@@ -43,6 +43,12 @@ class TypeChange(enum.IntEnum):
         return self.name.lower()
 
 
+def severity(classification: str | None) -> str:
+    """A change's severity as `metadata diff` and the dashboard show it: the type change's
+    label, or ``info`` for a change without one."""
+    return classification or "info"
+
+
 class ColumnChangeKind(enum.Enum):
     ADDED = "added"
     REMOVED = "removed"
@@ -159,6 +165,12 @@ class ColumnDiff:
     new: Column | None = None
     change: TypeChange = TypeChange.SAME
     detail: str = ""
+
+    @property
+    def severity(self) -> str:
+        """How the change is shown: its type change (widening, narrowing, incompatible), or
+        ``info`` where no type changes (an added, removed, renamed or moved column)."""
+        return severity(self.change.label if self.change else None)
 
 
 @attrs.frozen

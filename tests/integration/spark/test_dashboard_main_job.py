@@ -91,6 +91,8 @@ def test_the_dashboard_shows_the_main_jobs_planted_drift_and_difference(
         assert "Schema versions (2)" in versions.text
         added = versions.find_element(By.XPATH, ".//tr[td[@data-label='Column'][text()='channel']]")
         assert "added" in added.text
+        # An added column changes no type: its severity is info, as `metadata diff` says.
+        assert added.find_element(By.CSS_SELECTOR, "td[data-label=Severity]").text == "info"
         verdict = browser.find_element(By.CSS_SELECTOR, "li.drift")
         assert "allowed" in verdict.text and "channel" in verdict.text
         # The volumes of the three runs, drawn.

@@ -20,6 +20,7 @@ from domain.schema import (
     StringType,
     TimestampType,
 )
+from domain.schema.checks import column_changes
 from domain.schema.diff import ColumnChangeKind, TypeChange, classify, diff
 from domain.schema.drift import ActionKind, evaluate
 from domain.schema.policy import DriftPolicy, NewColumns, Nullability, RemovedColumns, TypeChanges
@@ -224,3 +225,16 @@ def test_widen_only_policy_decides_and_lists_actions() -> None:
         (ActionKind.CAST, "amount"),
         (ActionKind.DROP_NEW_COLUMN, "region"),
     ]
+
+
+@given(schema_pairs())
+def test_every_change_has_a_severity_and_the_record_says_the_same(
+    pair: tuple[Schema, Schema],
+) -> None:
+    """A change shows its type change, or info where no type changes; the drift record's
+    change shows the same (`metadata diff` and the dashboard read one or the other)."""
+    found = diff(*pair)
+    for change, recorded in zip(found.changes, column_changes(found), strict=True):
+        assert change.severity in ("info", "widening", "narrowing", "incompatible")
+        assert (change.severity == "info") == (change.change is TypeChange.SAME)
+        assert recorded.severity == change.severity

@@ -101,7 +101,7 @@ def diff(
             ),
             None,
         )
-        severity = "refused" if violation else (change.change.label if change.change else "info")
+        severity = "refused" if violation else change.severity
         rows.append(
             {
                 "severity": severity,

@@ -13,6 +13,8 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+import runbooks
+
 ROOT = Path(__file__).parents[1]
 _PANTS_RUN = re.compile(r"\./pants run src/apps/(\w+)/main\.py(?::\w+)? --")
 
@@ -25,9 +27,7 @@ def script() -> str:
     return _PANTS_RUN.sub(r'"${MAIN_JOB_PYTHON}" -m apps.\1.main', text)
 
 
-def run(
-    home: Path, env: Mapping[str, str], timeout: float = 900
-) -> subprocess.CompletedProcess[str]:
+def run(home: Path, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
     """./main-job on ``home`` with ``env`` (a store URL and token, say), from the root."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("PEX")}
     environ.update(
@@ -38,13 +38,4 @@ def run(
             **env,
         }
     )
-    return subprocess.run(
-        ["bash", "-c", script()],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-        stdin=subprocess.DEVNULL,
-    )
+    return runbooks.run([script()], environ, ROOT)

@@ -146,7 +146,7 @@ def load_settings(environ: Mapping[str, str] | None = None, url: str | None = No
     An empty ``--url ''`` is an error (the store wiring says so), not "no option".
     """
     env = os.environ if environ is None else environ
-    home = Path(env.get(HOME_VARIABLE) or "~/.dataplatform").expanduser()
+    home = Path(env.get(HOME_VARIABLE) or "~/.dataplatform").expanduser().absolute()
     if home.exists() and not home.is_dir():
         raise SettingsError(
             f"{HOME_VARIABLE}: {home} is a file, not a directory; point it at a directory"

@@ -176,7 +176,7 @@ class MetadataStore:
         return SqlStateStore(self.engine())
 
     def migrate(self) -> tuple[str | None, str]:
-        return migrate.upgrade(self.engine(), display_url(self.url))
+        return migrate.upgrade(self.engine(), display_url(self.url), str(self.settings.home))
 
     def outbox(self, url: str | None = None) -> SqlOutbox:
         """The configured outbox (producers fill it with ``transport = outbox``), or the one
@@ -283,7 +283,9 @@ def register_metadata_store(container: punq.Container, settings: Settings) -> Me
     container.register(
         MetadataGateway,
         factory=lambda: MetadataGateway(
-            store.lazy_repository(), container.resolve(RecordTransport)
+            store.lazy_repository(),
+            container.resolve(RecordTransport),
+            home=str(settings.home),
         ),
         scope=punq.Scope.singleton,
     )

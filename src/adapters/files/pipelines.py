@@ -69,6 +69,7 @@ class SourceTable:
     user: str | None = None
     password: str | None = None
     namespace: str | None = None
+    dataset: str | None = None
     options: dict[str, str] = attrs.field(factory=dict)
 
 
@@ -127,11 +128,15 @@ class PipelineFile:
     spark_conf: dict[str, str]
 
 
+def _home(home: Path | None) -> str:
+    return str(home or Path("~/.dataplatform").expanduser().absolute())
+
+
 def _resolved(base: Path, path: str | None, home: Path | None) -> str | None:
     if path is None or "://" in path:
         return path
     if "{home}" in path:
-        path = path.replace("{home}", str(home or Path("~/.dataplatform").expanduser()))
+        path = path.replace("{home}", _home(home))
     candidate = Path(path).expanduser()
     return str(candidate if candidate.is_absolute() else (base / candidate).resolve())
 
@@ -147,6 +152,8 @@ def source_spec(base: Path, side: SourceTable, home: Path | None) -> SourceSpec:
         password=side.password,
         namespace=side.namespace,
         options=tuple(sorted(side.options.items())),
+        dataset=side.dataset,
+        home=_home(home),
     )
 
 
@@ -187,6 +194,7 @@ def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
             partition_by=tuple(parsed.target.partition_by),
             url=parsed.target.url,
             table=parsed.target.table,
+            home=_home(home),
         ),
     )
     deletes, watermark = parsed.deletes, parsed.watermark

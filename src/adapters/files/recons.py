@@ -195,7 +195,7 @@ def target_endpoint(target: TargetSpec) -> SourceSpec:
         )
     if target.kind == "sqlite":
         return SourceSpec(kind="jdbc", url=f"jdbc:sqlite:{target.path}", table=target.table)
-    return SourceSpec(kind="parquet", path=target.path)
+    return SourceSpec(kind="parquet", path=target.path, home=target.home)
 
 
 def pipeline_recon(

@@ -45,6 +45,7 @@ from domain.metadata.record import MetadataRecord
 from domain.metadata.timestamps import instant_text
 from domain.metadata.tokens import Scope, ServiceToken
 from domain.metadata.volume import VolumeBand
+from domain.runs.lifecycle import outcome
 from domain.schema.diff import diff
 from ports.tokens import TokenStore
 
@@ -200,6 +201,7 @@ class RunRow:
     started_at: datetime | None
     last_at: datetime
     message: str
+    label: str = ""  # what a person calls the end ("failed checks"); the state when ""
 
     @property
     def seconds(self) -> float | None:
@@ -235,6 +237,9 @@ def runs_of(events: Iterable[MetadataRecord]) -> list[RunRow]:
                 started_at=started,
                 last_at=last.observed_at,
                 message=payload.message if isinstance(payload, RunEvent) else "",
+                label=(
+                    outcome(payload.event, payload.message) if isinstance(payload, RunEvent) else ""
+                ),
             )
         )
     rows.sort(key=lambda row: row.last_at, reverse=True)
@@ -371,7 +376,7 @@ class Dashboard:
                 f'<td data-label="Run"><a href="{records}">{html.escape(row.run_id)}</a></td>'
                 f'<td data-label="Dataset">{_dataset_link(row.subject)}</td>'
                 f'<td data-label="Runtime">{html.escape(row.producer)}</td>'
-                f'<td data-label="State" class="state {row.state}">{row.state}</td>'
+                f'<td data-label="State" class="state {row.state}">{row.label or row.state}</td>'
                 f'<td data-label="Started">{_time(row.started_at)}</td>'
                 f'<td data-label="Duration">{seconds}</td>'
                 f'<td data-label="Message">{html.escape(row.message[:200])}</td>'
@@ -481,8 +486,10 @@ class Dashboard:
         last_run = "-"
         if run is not None and isinstance(run.payload, RunEvent):
             state = run.payload.event.value
+            label = outcome(run.payload.event, run.payload.message)
+            named = f' title="{html.escape(run.payload.message[:300])}"' if label != state else ""
             last_run = (
-                f'<span class="state {state}">{state}</span> {_time(run.observed_at)} '
+                f'<span class="state {state}"{named}>{label}</span> {_time(run.observed_at)} '
                 f'<a href="/ui/runs/{quote(run.run_id.value, safe="")}">'
                 f"{html.escape(run.run_id.value)}</a>"
             )
@@ -494,6 +501,15 @@ class Dashboard:
                 f'<span class="state {verdict}">{verdict}</span>, {count} change'
                 f'{"" if count == 1 else "s"} {_time(drift.observed_at)}'
             )
+            # A refused attempt is not the target's state once a later write committed:
+            # the label is the verdict of the last write (which brought no drift).
+            if not drift.payload.allowed:
+                wrote = self._gateway.latest(RecordKind.INGESTION_VOLUME, subject)
+                if wrote is not None and wrote.observed_at > drift.observed_at:
+                    last_drift = (
+                        f"none in the last write {_time(wrote.observed_at)} (a refused "
+                        f"attempt before it: {count} change{'' if count == 1 else 's'})"
+                    )
         last_recon = "-"
         if recon is not None:
             # The status of that recon run: its worst check about this dataset.
@@ -710,7 +726,7 @@ class Dashboard:
         said = (
             "Too few runs for a usual band yet."
             if band is None
-            else f"Usual: {band.low:,.0f} to {band.high:,.0f} rows; {len(flagged)} run(s) outside."
+            else f"Usual: {band.describe()}; {len(flagged)} run(s) outside."
         )
         return (
             f"<section><h2>Rows written per run ({len(volumes)})</h2>"

@@ -27,6 +27,7 @@ from adapters.spark.types import schema_from_spark, schema_to_spark
 from adapters.sql.catalog import sqlite_schema
 from adapters.sql.types import to_sql
 from domain.dataset import DatasetRef
+from domain.identity import file_ref
 from domain.ingestion.spec import SourceSpec
 from domain.schema import DecimalType, Schema
 from domain.schema.types import DateType, TimestampType
@@ -58,10 +59,8 @@ class EndpointConfig:
         if self.namespace:
             return DatasetRef(self.namespace, self.name)
         if self.kind == "jdbc" and self.url:
-            return DatasetRef(
-                self.url.removeprefix("jdbc:").split("?", 1)[0], self.table or self.name
-            )
-        return DatasetRef("file", str(Path(self.path or self.name).resolve()))
+            return SourceSpec(kind="jdbc", url=self.url, table=self.table or self.name).subject
+        return file_ref(str(Path(self.path or self.name).resolve()), None)
 
 
 def endpoint_config(name: str, side: SourceSpec) -> EndpointConfig:

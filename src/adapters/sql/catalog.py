@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -24,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from adapters.sql.types import from_sql, from_sqlite
 from domain.dataset import DatasetRef
+from domain.identity import database_ref, sqlite_ref
 from domain.metadata.payloads import ColumnProfile, DatasetProfile
 from domain.schema import (
     ArrayType,
@@ -46,12 +48,15 @@ from domain.schema.precision import integer_digits_of_extremes
 from ports.catalog import CatalogError, CatalogUnreachable
 
 
-def namespace_of(engine: Engine) -> tuple[str, str]:
-    """OpenLineage naming: (namespace, name prefix) of the database behind ``engine``."""
+def table_ref(engine: Engine, schema: str, table: str) -> DatasetRef:
+    """The canonical reference (domain.identity) of ``schema.table`` behind ``engine``; the
+    names are the catalog's own, kept exactly (quoted, not folded)."""
     url = engine.url
-    if url.get_backend_name() == "postgresql":
-        return f"postgres://{url.host or 'localhost'}:{url.port or 5432}", f"{url.database}."
-    return f"sqlite://{url.database}", ""
+    if url.get_backend_name() == "sqlite":
+        return sqlite_ref(str(Path(url.database or "").absolute()), f'"{table}"')
+    return database_ref(
+        url.get_backend_name(), url.host, url.port, url.database or "", f'"{schema}"."{table}"'
+    )
 
 
 class SqlCatalog:
@@ -64,7 +69,6 @@ class SqlCatalog:
             if schema is not None
             else ("public" if engine.dialect.name == "postgresql" else "main")
         )
-        self._namespace, self._prefix = namespace_of(engine)
         self._tables: dict[DatasetRef, str] = {}
 
     def datasets(self) -> list[DatasetRef]:
@@ -80,10 +84,7 @@ class SqlCatalog:
         except DBAPIError as failed:
             reason = " ".join(str(failed.orig or failed).split()).split(" [SQL:")[0]
             raise CatalogUnreachable(f"cannot list tables: {reason}") from None
-        self._tables = {
-            DatasetRef(self._namespace, f"{self._prefix}{self._schema}.{name}"): name
-            for name in sorted(names)
-        }
+        self._tables = {table_ref(self._engine, self._schema, name): name for name in sorted(names)}
         return list(self._tables)
 
     def table_of(self, subject: DatasetRef) -> str:

@@ -51,15 +51,20 @@ def is_empty(engine: Engine) -> bool:
     return not inspect(engine).get_table_names()
 
 
-def upgrade(engine: Engine, where: str = "this URL") -> tuple[str | None, str]:
-    """Bring the store to the newest revision; returns (revision before, revision after)."""
+def upgrade(
+    engine: Engine, where: str = "this URL", home: str | None = None, to: str = "head"
+) -> tuple[str | None, str]:
+    """Bring the store to the newest revision (or ``to``); returns (revision before,
+    revision after). ``home``: the platform home, under which files are named relative to
+    it (0005)."""
     before = current_revision(engine)
     _refuse_foreign(before, where)
     with engine.begin() as connection:
         config = _config()
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    return before, head_revision()
+        config.attributes["home"] = home
+        command.upgrade(config, to)
+    return before, head_revision() if to == "head" else to
 
 
 def create_if_empty(engine: Engine) -> None:

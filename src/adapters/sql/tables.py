@@ -98,6 +98,17 @@ subjects = Table(
     Column("name", subject_text(), primary_key=True),
 )
 
+# Spellings of a subject rewritten by migration 0005 onto the canonical one (domain.identity):
+# what a store held before, kept so an operator can see where each dataset's records went.
+aliases = Table(
+    "metadata_aliases",
+    metadata,
+    Column("namespace", subject_text(), primary_key=True),
+    Column("name", subject_text(), primary_key=True),
+    Column("canonical_namespace", subject_text(), nullable=False),
+    Column("canonical_name", subject_text(), nullable=False),
+)
+
 # What each ingestion pipeline committed last (the StateStore's SQL adapter).
 pipeline_state = Table(
     "pipeline_state",

@@ -44,7 +44,7 @@ def cli(ctx: click.Context, url: str | None) -> None:
     \b
       ingestion plan examples/pipelines/orders-full.toml
       ingestion run examples/pipelines/orders-full.toml
-      ingestion runs orders
+      ingestion runs orders-full
       ingestion state show
 
     Exit status: 0 ok, 1 the run failed or a gate refused it, 2 bad input, 130 interrupted.

@@ -51,7 +51,7 @@ def cli(ctx: click.Context, url: str | None) -> None:
     metadata store. Try:
 
     \b
-      recon run examples/recon/customers.toml
+      recon run examples/recon/orders-ledger.toml
       recon run --pipeline examples/pipelines/orders-full.toml
       recon report
       recon parity

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from domain.dataset import DatasetRef
+from domain.identity import DatasetNameError, file_ref, sqlite_ref, url_ref
 from domain.schema.policy import DriftPolicy
 
 LOAD_TIME = "loaded_at"  # SCD2 without a sequence: the run stamps its batch with it
@@ -76,12 +77,48 @@ class SourceSpec:
     password: str | None = attrs.field(default=None, repr=False)
     namespace: str | None = None
     options: tuple[tuple[str, str], ...] = ()
+    # The dataset this side is, as namespace::name: required when ``table`` is a query.
+    dataset: str | None = None
+    # The platform home: files under it are named relative to it (not read from a file).
+    home: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.kind == "jdbc" and not (self.url and self.table):
             raise ValueError("source: a jdbc source needs url and table")
         if self.kind != "jdbc" and not self.path:
             raise ValueError(f"source: a {self.kind} source needs path")
+        if self.dataset is not None:
+            try:
+                DatasetRef.parse(self.dataset)
+            except ValueError as invalid:
+                raise ValueError(f"source: dataset: {invalid}") from None
+        elif self.is_query and not self.namespace:
+            raise ValueError(
+                "source: a side that is a query names its dataset, e.g. "
+                'dataset = "postgres://db:5432::sales.public.orders" (the table it stands for)'
+            )
+
+    @property
+    def is_query(self) -> bool:
+        """Whether ``table`` is a query (``(select ...) q``) rather than a table's name."""
+        return self.kind == "jdbc" and (
+            "(" in (self.table or "") or " " in (self.table or "").strip()
+        )
+
+    @property
+    def subject(self) -> DatasetRef:
+        """The dataset this side reads, in its one canonical spelling (domain.identity)."""
+        if self.dataset is not None:
+            return DatasetRef.parse(self.dataset)
+        if self.namespace:
+            return DatasetRef(self.namespace, self.table or self.path or "dataset")
+        if self.kind == "jdbc":
+            try:
+                return url_ref(self.url or "", self.table or "")
+            except DatasetNameError:  # a database this module does not name (oracle, ...)
+                location = (self.url or "").removeprefix("jdbc:").split("?", 1)[0]
+                return DatasetRef(location.split("@")[-1], self.table or "")
+        return file_ref(self.path or "", self.home)
 
 
 @attrs.frozen
@@ -95,6 +132,9 @@ class TargetSpec:
     partition_by: tuple[str, ...] = ()
     url: str | None = None
     table: str | None = None
+    # The platform home: a target under it is named relative to it (a moved home keeps
+    # its history).
+    home: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.kind == "parquet" and not self.path:
@@ -140,17 +180,13 @@ class TargetSpec:
 
     @property
     def subject(self) -> DatasetRef:
-        """The target as OpenLineage names it (the metadata records' subject)."""
+        """The target in its one canonical spelling (domain.identity): the subject of the
+        metadata records, whichever runtime writes them."""
         if self.kind == "postgresql":
-            parts = urlsplit(self.url or "")
-            schema, table = self.schema_and_table
-            return DatasetRef(
-                f"postgres://{parts.hostname or 'localhost'}:{parts.port or 5432}",
-                f"{parts.path[1:]}.{schema or 'public'}.{table}",
-            )
+            return url_ref(self.url or "", self.table or "")
         if self.kind == "sqlite":
-            return DatasetRef(f"sqlite://{self.path}", self.schema_and_table[1])
-        return DatasetRef("file", self.path or "")
+            return sqlite_ref(self.path or "", self.schema_and_table[1])
+        return file_ref(self.path or "", self.home)
 
 
 _LAG = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")

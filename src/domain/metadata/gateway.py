@@ -12,6 +12,7 @@ from typing import Any
 import attrs
 
 from domain.dataset import DatasetRef
+from domain.identity import canonical
 from domain.metadata.errors import InvalidBatch, RecordConflict, RecordProblem
 from domain.metadata.kinds import RecordKind
 from domain.metadata.query import (
@@ -23,7 +24,7 @@ from domain.metadata.query import (
     SubjectPage,
     SubjectQuery,
 )
-from domain.metadata.record import MetadataRecord
+from domain.metadata.record import MetadataRecord, derive_record_id
 from domain.text import unstorable
 from ports.metadata import MetadataRepository
 from ports.transport import RecordTransport
@@ -147,14 +148,43 @@ class MetadataGateway:
     is a duplicate; the same id with a different payload raises :class:`RecordConflict`.
     With an asynchronous ``transport`` a valid batch is queued (``AppendResult.queued``) and
     its conflicts are the relay's to find.
+
+    Every subject is taken in its canonical spelling (:func:`domain.identity.canonical`,
+    files under ``home`` relative to it): a record about ``postgresql://h:5432/db`` ::
+    ``public.t`` is stored, and found, as ``postgres://h:5432`` :: ``db.public.t``.
     """
 
     def __init__(
-        self, repository: MetadataRepository, transport: RecordTransport | None = None
+        self,
+        repository: MetadataRepository,
+        transport: RecordTransport | None = None,
+        *,
+        home: str | None = None,
     ) -> None:
         self._repository = repository
         # Writes travel by the transport (direct, outbox, broker); reads ask the repository.
         self._transport = transport
+        self._home = home
+        self._names: dict[DatasetRef, DatasetRef] = {}
+
+    def canonical(self, subject: DatasetRef) -> DatasetRef:
+        """``subject`` as the store keeps it (one spelling per dataset)."""
+        found = self._names.get(subject)
+        if found is None:
+            if len(self._names) > 10_000:  # a bound, not a cache policy: names repeat
+                self._names.clear()
+            found = self._names[subject] = canonical(subject, self._home)
+        return found
+
+    def _renamed(self, record: MetadataRecord) -> MetadataRecord:
+        subject = self.canonical(record.subject)
+        if subject == record.subject:
+            return record
+        return attrs.evolve(
+            record,
+            subject=subject,
+            record_id=derive_record_id(record.kind, subject, record.run_id, record.payload),
+        )
 
     def emit(self, record: MetadataRecord) -> AppendResult:
         return self.emit_many([record])
@@ -168,6 +198,7 @@ class MetadataGateway:
         problems = validate_batch(batch, decoded=decoded)
         if problems:
             raise InvalidBatch(problems)
+        batch = [self._renamed(record) for record in batch]
         unique: dict[str, MetadataRecord] = {}
         for record in batch:
             unique.setdefault(record.record_id, record)
@@ -191,7 +222,7 @@ class MetadataGateway:
         )
 
     def latest(self, kind: RecordKind, subject: DatasetRef) -> MetadataRecord | None:
-        return self._repository.latest(kind, subject)
+        return self._repository.latest(kind, self.canonical(subject))
 
     def history(
         self,
@@ -207,7 +238,7 @@ class MetadataGateway:
         return self._repository.query(
             RecordQuery(
                 kinds=[kind],
-                subject=subject,
+                subject=self.canonical(subject),
                 since=since,
                 until=until,
                 order=Order.NEWEST_FIRST,
@@ -217,6 +248,8 @@ class MetadataGateway:
         )
 
     def query(self, query: RecordQuery) -> RecordPage:
+        if query.subject is not None:
+            query = attrs.evolve(query, subject=self.canonical(query.subject))
         return self._repository.query(query)
 
     def subjects(self, query: SubjectQuery) -> SubjectPage:

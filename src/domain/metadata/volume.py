@@ -3,6 +3,7 @@ written, and which runs fall outside it (the dashboard flags them)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from statistics import median
 
@@ -21,6 +22,8 @@ class VolumeBand:
 
     low: float
     high: float
+    middle: float = 0.0
+    spread: float = 0.0
 
     @classmethod
     def of(cls, rows: Sequence[int]) -> VolumeBand | None:
@@ -30,7 +33,26 @@ class VolumeBand:
         deviation = median(abs(r - middle) for r in rows)
         # A spread of zero (every run alike) still lets a run differ by a tenth.
         spread = max(SPREAD * deviation, 0.1 * middle)
-        return cls(max(0.0, middle - spread), middle + spread)
+        return cls(max(0.0, middle - spread), middle + spread, float(middle), float(spread))
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        """The row counts the band holds: what a run is compared with (whole rows)."""
+        return math.ceil(self.low), math.floor(self.high)
 
     def flags(self, rows_written: int) -> bool:
-        return not self.low <= rows_written <= self.high
+        lowest, highest = self.counts
+        return not lowest <= rows_written <= highest
+
+    def describe(self) -> str:
+        """The band in words, as it is compared: whole row counts, and where they come from."""
+        lowest, highest = self.counts
+        held = (
+            f"{lowest:,} rows"
+            if lowest == highest
+            else f"{lowest:,} to {highest:,} rows" if lowest < highest else "no whole row count"
+        )
+        return (
+            f"{held} (the median {self.middle:,.6g} ± {self.spread:,.6g}: "
+            f"{SPREAD:g} median absolute deviations, at least a tenth of the median)"
+        )

@@ -188,7 +188,10 @@ class ReconRun:
         if self._summaries is not None:
             self._summaries(report, started_at, self._now())
         failed = [r.check for r in results if r.status is not ReconStatus.PASSED]
-        lifecycle.succeed("all checks passed" if not failed else f"failed: {', '.join(failed)}")
+        if failed:
+            lifecycle.fail_checks(failed)
+        else:
+            lifecycle.succeed("all checks passed")
         return report
 
     def _record(self, spec: ReconSpec, run_id: RunId, result: ReconResult) -> MetadataRecord:

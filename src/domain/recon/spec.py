@@ -190,12 +190,4 @@ class ReconSpec:
         """What the recon_result records are about: the target."""
         if self.subject_override is not None:
             return self.subject_override
-        return _endpoint_ref(self.target)
-
-
-def _endpoint_ref(side: SourceSpec) -> DatasetRef:
-    if side.namespace:
-        return DatasetRef(side.namespace, side.table or side.path or "dataset")
-    if side.kind == "jdbc":
-        return DatasetRef((side.url or "").removeprefix("jdbc:").split("?", 1)[0], side.table or "")
-    return DatasetRef("file", side.path or "")
+        return self.target.subject

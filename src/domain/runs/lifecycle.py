@@ -18,6 +18,16 @@ from domain.metadata.payloads import RunEvent, RunEventType
 from domain.metadata.record import MetadataRecord
 
 _MESSAGE_LIMIT = 2000
+# How a run whose checks failed (a recon's) ends its FAILED message: not an error of the run.
+FAILED_CHECKS = "failed checks: "
+
+
+def outcome(event: RunEventType, message: str) -> str:
+    """What a person calls a run that ended so: its event, or "failed checks" for a run
+    that worked and found its checks failing (an error of the run stays "failed")."""
+    if event is RunEventType.FAILED and message.startswith(FAILED_CHECKS):
+        return "failed checks"
+    return event.value
 
 
 class RunLifecycle:
@@ -70,6 +80,11 @@ class RunLifecycle:
         with self._lock:
             self.ended = RunEventType.SUCCEEDED
         self._emit(RunEventType.SUCCEEDED, message)
+
+    def fail_checks(self, checks: list[str]) -> None:
+        """The run did its work and its checks failed: FAILED, the checks named (the run's
+        exit status is 1, and its recorded end says so; see :func:`outcome`)."""
+        self.fail(FAILED_CHECKS + ", ".join(checks))
 
     def fail(self, error: str) -> None:
         with self._lock:

@@ -32,7 +32,8 @@ def test_the_dashboard_shows_the_main_jobs_planted_drift_and_difference(tmp_path
         assert "Traceback" not in job.stderr, job.stderr[-3000:]
         # The job's own checks: the ledger's planted difference found, the drift recorded.
         assert "key_diff" in job.stdout and "channel" in job.stdout, job.stdout[-3000:]
-        target = f"file::{tmp_path / 'warehouse' / 'orders-append'}"
+        # Under the platform home: named relative to it (a moved home keeps its history).
+        target = "home::warehouse/orders-append"
         folder = artifacts(tmp_path)
 
         browsing = time.monotonic()

@@ -33,7 +33,7 @@ def test_the_example_batches_load_as_documented(tmp_path: Path) -> None:
         report = json.loads(result.stdout)
         written.append((report["rows_read"], report["rows_written"]))
     assert written == [(6, 6), (7, 4), (3, 0)]
-    target = f"file::{tmp_path / 'warehouse' / 'orders-append'}"
+    target = "home::warehouse/orders-append"  # under the home: named relative to it
     volumes = CliRunner().invoke(
         metadata, ["history", "ingestion_volume", target, "--json"], env=env
     )

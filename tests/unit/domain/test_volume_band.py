@@ -24,3 +24,23 @@ def test_the_median_run_is_never_flagged(rows: list[int]) -> None:
     assert band is not None
     middle = sorted(rows)[len(rows) // 2]
     assert band.low <= band.high and not band.flags(middle)
+
+
+def test_the_label_shows_what_is_compared() -> None:
+    # median 5, no spread: a tenth of 5 is 0.5, so only 5 is usual; a label that rounded
+    # 4.5..5.5 to "4 to 6" and then flagged a 4-row run contradicted itself.
+    band = VolumeBand.of([5, 5, 5, 5])
+    assert band is not None
+    assert band.counts == (5, 5) and band.flags(4) and band.flags(6) and not band.flags(5)
+    assert band.describe().startswith("5 rows (the median 5 ± 0.5")
+
+
+@given(st.lists(st.integers(0, 10**6), min_size=3, max_size=30), st.integers(0, 2 * 10**6))
+def test_a_run_is_flagged_exactly_when_it_lies_outside_the_counts_the_label_names(
+    rows: list[int], written: int
+) -> None:
+    band = VolumeBand.of(rows)
+    assert band is not None
+    lowest, highest = band.counts
+    assert band.flags(written) == (not lowest <= written <= highest)
+    assert band.flags(written) == (not band.low <= written <= band.high)

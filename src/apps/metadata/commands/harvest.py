@@ -136,14 +136,18 @@ def harvest(
         if sessions is not None:
             sessions.stop()
     failed_count = sum(1 for o in outcomes if not o.ok)
+    # The recorded end agrees with the exit status: a harvest that exits 1 failed.
+    if not outcomes:
+        nothing = (
+            f"no tables{'' if schema_name is None else f' in schema {schema_name!r}'}; "
+            "nothing harvested"
+        )
+        lifecycle.fail(nothing)
+        fail(f"{shown}: {nothing}")
     if failed_count:
         lifecycle.fail(f"{failed_count} of {len(outcomes)} dataset(s) failed")
     else:
         lifecycle.succeed(f"{len(outcomes)} dataset(s) harvested")
-    if not outcomes:
-        fail(
-            f"{shown}: no tables{'' if schema_name is None else f' in schema {schema_name!r}'}; nothing harvested"
-        )
     rows = [
         {
             "dataset": str(o.subject),

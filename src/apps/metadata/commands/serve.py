@@ -88,7 +88,7 @@ def serve(
     """
     store: MetadataStore = container.resolve(MetadataStore)
     tokens = _tokens(store)
-    gateway = MetadataGateway(store.repository())
+    gateway = MetadataGateway(store.repository(), home=str(store.settings.home))
 
     def ready() -> None:
         gateway.query(RecordQuery(limit=1))

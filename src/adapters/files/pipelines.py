@@ -9,6 +9,10 @@ the fix (``orders.toml: mode: expected one of full, append, scd1, scd2; got 'ups
     [source]                           # any endpoint of the registry
     kind = "parquet"                   # parquet | csv | json | jdbc
     path = "data/orders"               # relative to this file; {home} is the platform home
+    # url = "jdbc:postgresql://host:5432/db", table = "public.orders", user = "etl"  # jdbc
+    # password_env = "ORDERS_DB_PASSWORD"      # or password_file = "secrets/orders"; with
+    #                                          # neither, ~/.pgpass (PGPASSFILE) is read
+    # dataset = "postgres://host:5432::db.public.orders"   # required when table is a query
 
     [target]
     kind = "parquet"                   # parquet | postgresql | sqlite
@@ -37,10 +41,12 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import attrs
 import cattrs
 
+from adapters.files.secrets import LITERAL_WARNING, Secret, password_of, pgpass_password
 from adapters.files.toml_edge import explain, read_toml, toml_converter
 from domain.ingestion.spec import (
     Deletes,
@@ -67,7 +73,9 @@ class SourceTable:
     url: str | None = None
     table: str | None = None
     user: str | None = None
-    password: str | None = None
+    password: str | None = attrs.field(default=None, repr=False)
+    password_env: str | None = None
+    password_file: str | None = None
     namespace: str | None = None
     dataset: str | None = None
     options: dict[str, str] = attrs.field(factory=dict)
@@ -80,6 +88,8 @@ class _Target:
     partition_by: list[str] = attrs.field(factory=list)
     url: str | None = None
     table: str | None = None
+    password_env: str | None = None
+    password_file: str | None = None
 
 
 @attrs.frozen
@@ -126,6 +136,7 @@ class PipelineFile:
     spec: PipelineSpec
     spark_master: str
     spark_conf: dict[str, str]
+    warnings: tuple[str, ...] = ()  # e.g. a literal password: said before the run starts
 
 
 def _home(home: Path | None) -> str:
@@ -141,19 +152,83 @@ def _resolved(base: Path, path: str | None, home: Path | None) -> str | None:
     return str(candidate if candidate.is_absolute() else (base / candidate).resolve())
 
 
-def source_spec(base: Path, side: SourceTable, home: Path | None) -> SourceSpec:
-    """The endpoint a [source] table names; relative paths are relative to ``base``."""
+def _url_password(where: str, url: str | None) -> Secret:
+    """The password written into a database URL (``user:pw@`` or ``?password=``): it
+    works, with the literal password warning."""
+    if not url or "://" not in url:
+        return Secret(None)
+    parts = urlsplit(url.removeprefix("jdbc:"))
+    found = parts.password or parse_qs(parts.query).get("password", [None])[0]
+    return Secret(found, LITERAL_WARNING.format(where=f"{where}.url") if found else "")
+
+
+def _pgpass(url: str | None, user: str | None) -> str | None:
+    """For a PostgreSQL URL without a password: the ~/.pgpass (PGPASSFILE) line's."""
+    if not url or not url.removeprefix("jdbc:").startswith(("postgresql", "postgres:")):
+        return None
+    parts = urlsplit(url.removeprefix("jdbc:"))
+    query = parse_qs(parts.query)
+    return pgpass_password(
+        parts.hostname,
+        parts.port,
+        parts.path.lstrip("/") or None,
+        user or parts.username or query.get("user", [None])[0] or "postgres",
+    )
+
+
+def source_spec(
+    base: Path,
+    side: SourceTable,
+    home: Path | None,
+    where: str = "source",
+    warnings: list[str] | None = None,
+) -> SourceSpec:
+    """The endpoint a [source] table names; relative paths are relative to ``base``; its
+    password from password_env, password_file, the URL or ~/.pgpass (a literal one adds a
+    warning to ``warnings``)."""
+    secret = password_of(
+        where, literal=side.password, env=side.password_env, file=side.password_file, base=base
+    )
+    if secret.password is None:
+        secret = _url_password(where, side.url)
+    if secret.warning and warnings is not None:
+        warnings.append(secret.warning)
+    password = secret.password
+    if password is None and side.kind == "jdbc":
+        password = _pgpass(side.url, side.user)
     return SourceSpec(
         kind=side.kind,
         path=_resolved(base, side.path, home),
         url=side.url,
         table=side.table,
         user=side.user,
-        password=side.password,
+        password=password,
         namespace=side.namespace,
         options=tuple(sorted(side.options.items())),
         dataset=side.dataset,
         home=_home(home),
+    )
+
+
+def _target_spec(base: Path, target: _Target, home: Path | None, warnings: list[str]) -> TargetSpec:
+    secret = password_of(
+        "target", literal=None, env=target.password_env, file=target.password_file, base=base
+    )
+    if secret.password is None:
+        secret = _url_password("target", target.url)
+        if secret.warning:
+            warnings.append(secret.warning)
+    password = secret.password
+    if password is None and target.kind == "postgresql":
+        password = _pgpass(target.url, None)
+    return TargetSpec(
+        kind=target.kind,
+        path=_resolved(base, target.path, home),
+        partition_by=tuple(target.partition_by),
+        url=target.url,
+        table=target.table,
+        home=_home(home),
+        password=password,
     )
 
 
@@ -185,18 +260,9 @@ def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
                 f"{path}: {table}.{reason}" if table else f"{path}: {reason}"
             ) from None
 
-    source = build("source", lambda: source_spec(base, parsed.source, home))
-    target = build(
-        "target",
-        lambda: TargetSpec(
-            kind=parsed.target.kind,
-            path=_resolved(base, parsed.target.path, home),
-            partition_by=tuple(parsed.target.partition_by),
-            url=parsed.target.url,
-            table=parsed.target.table,
-            home=_home(home),
-        ),
-    )
+    warnings: list[str] = []
+    source = build("source", lambda: source_spec(base, parsed.source, home, "source", warnings))
+    target = build("target", lambda: _target_spec(base, parsed.target, home, warnings))
     deletes, watermark = parsed.deletes, parsed.watermark
     if deletes is not None:
         deletes = build("", lambda: Deletes(deletes.column, deletes.value, deletes.missing_keys))
@@ -218,4 +284,10 @@ def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
             deletes=deletes,
         ),
     )
-    return PipelineFile(path, spec, parsed.spark.master, dict(parsed.spark.conf))
+    return PipelineFile(
+        path,
+        spec,
+        parsed.spark.master,
+        dict(parsed.spark.conf),
+        tuple(f"{path}: {warning}" for warning in warnings),
+    )

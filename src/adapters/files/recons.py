@@ -113,6 +113,7 @@ class ReconFile:
     spec: ReconSpec
     spark_master: str
     spark_conf: dict[str, str]
+    warnings: tuple[str, ...] = ()  # e.g. a literal password: said before the run starts
 
 
 def _number(value: object, where: str) -> Decimal:
@@ -132,12 +133,13 @@ def load_recon(path: Path, home: Path | None = None) -> ReconFile:
     except cattrs.BaseValidationError as invalid:
         raise ReconFileError(f"{path}: {'; '.join(explain(invalid, empty='the file'))}") from None
     base = path.parent.resolve()
+    warnings: list[str] = []
     try:
-        source = source_spec(base, parsed.source, home)
+        source = source_spec(base, parsed.source, home, "source", warnings)
     except ValueError as invalid:
         raise ReconFileError(f"{path}: {invalid}") from None
     try:
-        target = source_spec(base, parsed.target, home)
+        target = source_spec(base, parsed.target, home, "target", warnings)
     except ValueError as invalid:
         raise ReconFileError(f"{path}: {str(invalid).replace('source:', 'target:', 1)}") from None
     try:
@@ -177,7 +179,13 @@ def load_recon(path: Path, home: Path | None = None) -> ReconFile:
         )
     except ValueError as invalid:
         raise ReconFileError(f"{path}: {invalid}") from None
-    return ReconFile(path, spec, parsed.spark.master, dict(parsed.spark.conf))
+    return ReconFile(
+        path,
+        spec,
+        parsed.spark.master,
+        dict(parsed.spark.conf),
+        tuple(f"{path}: {warning}" for warning in warnings),
+    )
 
 
 def target_endpoint(target: TargetSpec) -> SourceSpec:
@@ -191,7 +199,7 @@ def target_endpoint(target: TargetSpec) -> SourceSpec:
             url=f"jdbc:postgresql://{host}:{parts.port or 5432}{parts.path}",
             table=target.table,
             user=parts.username,
-            password=parts.password,
+            password=target.password or parts.password,
         )
     if target.kind == "sqlite":
         return SourceSpec(kind="jdbc", url=f"jdbc:sqlite:{target.path}", table=target.table)

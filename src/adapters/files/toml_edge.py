@@ -25,10 +25,28 @@ def _enum(value: Any, target: type[enum.Enum]) -> enum.Enum:
         raise ValueError(f"expected one of {allowed}; got {value!r}") from None
 
 
+def _strict_list_of_str(value: Any, _: type) -> list[str]:
+    # A string is iterable: without this, keys = "order_id" became the keys o, r, d, ...
+    if isinstance(value, str):
+        raise ValueError(
+            f"expected a list of names, got the string {value!r}; write [{value!r}]".replace(
+                "'", '"'
+            )
+        )
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list of names, got {type(value).__name__} {value!r}")
+    bad = [item for item in value if not isinstance(item, str)]
+    if bad:
+        raise ValueError(f"expected names (strings), got {bad[0]!r} in {value!r}")
+    return list(value)
+
+
 def toml_converter() -> cattrs.Converter:
-    """Unknown keys refused, strings never made from numbers, enums naming their values."""
+    """Unknown keys refused, strings never made from numbers, enums naming their values, and
+    a list of names never made from one string."""
     converter = cattrs.Converter(forbid_extra_keys=True)
     converter.register_structure_hook(str, _strict_str)
+    converter.register_structure_hook_func(lambda t: t == list[str], _strict_list_of_str)
     converter.register_structure_hook_func(
         lambda t: isinstance(t, type) and issubclass(t, enum.Enum), _enum
     )

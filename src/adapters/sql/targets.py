@@ -93,8 +93,10 @@ def sqlalchemy_url(spec: TargetSpec) -> str:
     """The SQLAlchemy URL of a database target (psycopg for PostgreSQL)."""
     if spec.kind == "sqlite":
         return f"sqlite:///{spec.path}"
-    url = make_url(spec.url or "")
-    return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    url = make_url(spec.url or "").set(drivername="postgresql+psycopg")
+    if spec.password is not None and url.password is None:
+        url = url.set(password=spec.password)
+    return url.render_as_string(hide_password=False)
 
 
 def libpq_url(spec: TargetSpec) -> str:

@@ -60,9 +60,12 @@ pipeline_argument = click.argument(
 
 def _load(path: Path) -> PipelineFile:
     try:
-        return load_pipeline(path, home=store(click.get_current_context().obj).settings.home)
+        pipeline = load_pipeline(path, home=store(click.get_current_context().obj).settings.home)
     except PipelineFileError as invalid:
         bad_input(str(invalid))
+    for warning in pipeline.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    return pipeline
 
 
 def _runtime(container: punq.Container, pipeline: PipelineFile) -> Any:

@@ -63,6 +63,11 @@ def cli(ctx: click.Context, url: str | None) -> None:
         ctx.obj = bootstrap(load_settings(url=url))
 
 
+def _warn(warnings: tuple[str, ...]) -> None:
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
 def _runtime(
     container: punq.Container,
     spec: ReconSpec,
@@ -141,6 +146,7 @@ def run(
     try:
         if pipeline_file is not None:
             pipeline = load_pipeline(pipeline_file, home=home)
+            _warn(pipeline.warnings)
             states: StateStore = container.resolve(StateStore)
             claim_run, last = _last_run(gateway, states, pipeline.spec.name, pipeline_file)
             window = None
@@ -156,6 +162,7 @@ def run(
         else:
             assert spec_file is not None
             recon = load_recon(spec_file, home=home)
+            _warn(recon.warnings)
             spec, master, conf = recon.spec, recon.spark_master, recon.spark_conf
     except (PipelineFileError, ReconFileError) as invalid:
         bad_input(str(invalid))

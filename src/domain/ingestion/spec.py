@@ -135,6 +135,9 @@ class TargetSpec:
     # The platform home: a target under it is named relative to it (a moved home keeps
     # its history).
     home: str | None = None
+    # A database target's password when it is not in the URL (password_env, password_file,
+    # ~/.pgpass): never shown.
+    password: str | None = attrs.field(default=None, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if self.kind == "parquet" and not self.path:

@@ -55,7 +55,7 @@ from domain.metadata.tokens import Scope
 from domain.schema.checks import column_changes
 from domain.schema.diff import diff
 from domain.schema.schema import Column, Schema
-from domain.schema.types import parse_type
+from domain.schema.type_syntax import parse_type
 
 SUBJECTS = 1000
 SHOWN = 50  # the datasets of the list's first page; the small store holds these alone

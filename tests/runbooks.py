@@ -12,11 +12,11 @@ ROOT = Path(__file__).parents[1]
 RUNBOOKS = ROOT / "docs" / "runbooks"
 
 
-def blocks(page: str, fence: str = "bash") -> list[str]:
-    """The blocks of ``page``.md fenced exactly ```` ```fence ```` (``bash cluster`` blocks
-    are not ``bash`` ones)."""
+def blocks(page: str, fence: str = "bash", folder: Path = RUNBOOKS) -> list[str]:
+    """The blocks of ``folder/page``.md fenced exactly ```` ```fence ```` (``bash cluster``
+    blocks are not ``bash`` ones)."""
     pattern = re.compile(rf"^```{re.escape(fence)}\n(.*?)^```", re.MULTILINE | re.DOTALL)
-    return pattern.findall((RUNBOOKS / f"{page}.md").read_text())
+    return pattern.findall((folder / f"{page}.md").read_text())
 
 
 def run(

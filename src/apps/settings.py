@@ -158,6 +158,12 @@ def load_settings(environ: Mapping[str, str] | None = None, url: str | None = No
             f"{SETTINGS_VARIABLE}={explicit}: no such settings file; create it or unset "
             f"{SETTINGS_VARIABLE}"
         )
+    if settings_path.exists() and not settings_path.is_file():
+        # Not a settings file, and not nothing either: ignoring it would hide the mistake.
+        raise SettingsError(
+            f"{settings_path}: is a directory, not a settings file; remove it or make it a "
+            f'UTF-8 TOML file like [metadata] url = "sqlite:///path/metadata.db"'
+        )
     from_file = _read_file(settings_path) if settings_path.is_file() else SettingsFile()
     outputs = env.get(OUTPUTS_VARIABLE) or from_file.ingestion.outputs
     if outputs not in OUTPUTS:

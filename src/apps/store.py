@@ -7,8 +7,10 @@ several processes start at once), and refuses a store whose schema is missing or
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, ClassVar
 
 import attrs
@@ -310,12 +312,38 @@ def describe_store_failure(
     if isinstance(failure, DBAPIError):
         where = store.where if store is not None else "the database"
         reason = one_line(str(failure.orig or failure)).split(" [SQL:")[0]
+        local = _local_file_failure(failure, store, reason)
+        if local is not None:
+            return local, ExitCode.CHECK_FAILED
         return (
             f"{where} failed: {reason}. Check the URL (--url, {METADATA_URL_VARIABLE}) and "
             f"that the server runs",
             ExitCode.CHECK_FAILED,
         )
     return None
+
+
+def _local_file_failure(
+    failure: DBAPIError, store: MetadataStore | None, reason: str
+) -> str | None:
+    """An embedded (SQLite) store that cannot be opened or written is the file's or its
+    folder's fault (read-only, no space), not a server's: say which and what to do."""
+    if store is None or failure.connection_invalidated or not store.url.startswith("sqlite"):
+        return None
+    path = Path(make_url(store.url).database or "")
+    folder = path.parent
+    why = reason
+    if "unable to open" in reason or "readonly" in reason or "read-only" in reason:
+        if not os.access(folder, os.W_OK) or not os.access(
+            path if path.exists() else folder, os.W_OK
+        ):
+            why = f"{folder} is not writable"
+        else:
+            why = f"{reason} (is {folder} on a read-only file system?)"
+    return (
+        f"{store.where}: cannot write {path}: {why}; point {METADATA_URL_VARIABLE} or "
+        f"DATAPLATFORM_HOME at a writable place"
+    )
 
 
 def _store_failure(

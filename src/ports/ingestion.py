@@ -90,6 +90,12 @@ class Batch(Protocol):
     @property
     def schema(self) -> Schema: ...
 
+    @property
+    def rejections(self) -> tuple[str, ...]:
+        """Why rows were left out on read (a declared type a value does not parse as), one
+        sentence per column; their count is in the write's ``rows_rejected``."""
+        ...
+
 
 class IngestionEngine(Protocol):
     """Reads sources and commits targets; the commit is atomic (all of it, or none)."""

@@ -8,13 +8,18 @@ error line naming the fix, no traceback, and a store left as it was.
 from __future__ import annotations
 
 import base64
+import json
+import signal
 import sqlite3
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from e2e.pex import ROOT, metadata
+from e2e.pex import PEX, ROOT, environment, metadata
 
 EXAMPLES = ROOT / "examples" / "records"
 GOOD = (
@@ -38,6 +43,19 @@ def stored(home: Path) -> int:
 def write(path: Path, content: bytes | str) -> str:
     path.write_bytes(content.encode() if isinstance(content, str) else content)
     return str(path)
+
+
+def typed(data_type: str) -> str:
+    """A schema snapshot record whose one column has ``data_type``."""
+    return (
+        '{"kind":"schema_snapshot","subject":"file::/data/o","run_id":"r1",'
+        '"observed_at":"2024-05-01T06:00:00Z","producer":"t","payload":{"schema":{"columns":'
+        '[{"name":"a","type":"' + data_type + '","nullable":true}]}}}'
+    )
+
+
+def _pretty(line: str) -> str:
+    return json.dumps(json.loads(line), indent=2)
 
 
 def _cursor(text: str) -> str:
@@ -214,6 +232,69 @@ CASES: list[Case] = [
         "no *.json",
     ),
     ("closed stdin", lambda d: ["emit", "-"], {}, 2, "standard input"),
+    # Issue 27: what was left of the old set.
+    (
+        "a 23-digit string length",
+        lambda d: ["emit", write(d / "s.jsonl", typed("string(" + "9" * 23 + ")"))],
+        {},
+        2,
+        "a number of 23 digits",
+    ),
+    (
+        "a 5,000-digit decimal precision",
+        lambda d: ["emit", write(d / "p.jsonl", typed("decimal(" + "9" * 5000 + ",2)"))],
+        {},
+        2,
+        "a number of 5000 digits",
+    ),
+    (
+        "a type 3,000 levels deep",
+        lambda d: ["emit", write(d / "t.jsonl", typed("array<" * 3000 + "int32" + ">" * 3000))],
+        {},
+        2,
+        "nested more than 64 levels deep",
+    ),
+    (
+        "a zero-padded cursor never handed out",
+        lambda d: ["query", "--cursor", _cursor("v1:0001:00005")],
+        {},
+        2,
+        "not a cursor this store handed out",
+    ),
+    (
+        "a key twice in one JSON object",
+        lambda d: [
+            "emit",
+            write(
+                d / "k.jsonl",
+                GOOD.replace('"event":"started"', '"event":"started","event":"failed"'),
+            ),
+        ],
+        {},
+        2,
+        "the key 'event' appears twice",
+    ),
+    (
+        "two pretty-printed JSON documents",
+        lambda d: ["emit", write(d / "two.json", (_pretty(GOOD) + "\n") * 2)],
+        {},
+        2,
+        "JSON Lines (one record per line)",
+    ),
+    (
+        "a directory named settings.toml",
+        lambda d: ["emit", str(EXAMPLES / "orders-run.jsonl")],
+        {"DATAPLATFORM_HOME": "{d}/dirhome"},
+        2,
+        "is a directory, not a settings file",
+    ),
+    (
+        "a home that cannot be written",
+        lambda d: ["emit", str(EXAMPLES / "orders-run.jsonl")],
+        {"DATAPLATFORM_HOME": "/proc/self"},
+        1,
+        "/proc/self is not writable",
+    ),
 ]
 
 
@@ -231,6 +312,7 @@ def test_a_hostile_input_is_one_line_with_the_fix_and_changes_nothing(
     home = tmp_path / "home"
     home.mkdir()
     (tmp_path / "empty").mkdir()
+    (tmp_path / "dirhome" / "settings.toml").mkdir(parents=True)
     write(tmp_path / "int.toml", "[metadata]\nurl = 5\n")
     write(tmp_path / "bin.toml", bytes(range(256)))
     env = {k: v.format(d=tmp_path) for k, v in environment.items()}
@@ -265,3 +347,32 @@ def test_migrate_refuses_another_applications_alembic_database(tmp_path: Path) -
     result = metadata("--url", f"sqlite:///{database}", "migrate", home=tmp_path)
     assert result.returncode == 1 and "another application" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_fact_stated_again_says_what_was_not_kept(tmp_path: Path) -> None:
+    first = metadata("emit", write(tmp_path / "a.jsonl", GOOD), home=tmp_path)
+    assert first.returncode == 0, first.stderr
+    again = GOOD.replace("06:00:00Z", "07:00:00Z").replace('"producer":"t"', '"producer":"u"')
+    second = metadata("emit", write(tmp_path / "b.jsonl", again), home=tmp_path)
+    assert second.returncode == 0 and "1 duplicate(s) skipped" in second.stdout
+    assert "line 1: record" in second.stderr and "producer 'u' were not kept" in second.stderr
+    assert "2024-05-01T06:00:00Z" in second.stderr and stored(tmp_path) == 1
+
+
+@pytest.mark.parametrize("after", [0.05, 0.2, 0.4, 0.7])
+def test_ctrl_c_while_the_app_starts_is_one_line_and_exit_130(tmp_path: Path, after: float) -> None:
+    # `emit -` waits on its open standard input: it is still running when the signal comes.
+    process = subprocess.Popen(
+        [sys.executable, str(PEX), "emit", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment(tmp_path),
+    )
+    time.sleep(after)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, (process.returncode, err)
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
+    assert err.strip().splitlines()[-1].endswith("interrupted"), err

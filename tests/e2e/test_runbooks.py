@@ -40,8 +40,9 @@ def test_every_page_has_blocks_to_run() -> None:
         assert blocks(page), f"{page}.md has no bash block"
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_the_runbook_runs_as_written(page: str, tmp_path: Path) -> None:
+def _run_page(page: str, tmp_path: Path, folder: Path = RUNBOOKS) -> str:
+    """Run ``page``'s bash blocks as written (a fresh home, a fresh PostgreSQL schema as
+    STORE_SCHEMA and SHOP_SCHEMA); its output, or the failure with what it printed."""
     url = make_url(postgres_url())
     schema = f"runbook_{uuid.uuid4().hex[:10]}"
     admin = create_engine(url)
@@ -57,11 +58,12 @@ def test_the_runbook_runs_as_written(page: str, tmp_path: Path) -> None:
         DATAPLATFORM_HOME=str(home),
         PG=libpq,
         STORE_SCHEMA=schema,
+        SHOP_SCHEMA=schema,
         # The apps find pyspark in the Spark installation, as on a cluster.
         SPARK_HOME=str(Path(pyspark.__file__).parent),
     )
     try:
-        result = run(blocks(page), env, ROOT)
+        result = run(blocks(page, folder=folder), env, ROOT)
     finally:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
@@ -69,3 +71,18 @@ def test_the_runbook_runs_as_written(page: str, tmp_path: Path) -> None:
     print(result.stdout)
     assert result.returncode == 0, f"{page}.md:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     assert "Traceback" not in result.stderr, result.stderr
+    return result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_the_runbook_runs_as_written(page: str, tmp_path: Path) -> None:
+    _run_page(page, tmp_path)
+
+
+def test_a_newcomers_first_pipeline_runs_as_written_first_try(tmp_path: Path) -> None:
+    """docs/first-pipeline.md: CSV with declared types -> PostgreSQL SCD2 -> recon, from
+    the page alone; the table is one dataset holding the loads and the recon."""
+    said = _run_page("first-pipeline", tmp_path, ROOT / "docs")
+    assert "one dataset: postgres://" in said
+    assert "FAIL" not in said, said[-3000:]
+    assert said.count("succeeded") >= 1 and "recon_result" in said

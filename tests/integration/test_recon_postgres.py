@@ -216,3 +216,49 @@ def test_the_diff_returns_exactly_the_planted_keys_whatever_the_segments(
     assert found("missing") == {f"k{k}" for k in deleted}
     assert found("extra") == {f"k{k}" for k in inserted}
     assert found("changed") == {f"k{k}" for k in updated}
+
+
+def test_a_recon_that_finds_differences_is_a_failed_run_named_like_the_ingestion_target(
+    database: tuple[Engine, str, str],
+) -> None:
+    """The recorded end agrees with the exit status (1: failed checks), and the results are
+    about the table as ingestion names it (one dataset, one page)."""
+    from domain.ingestion.spec import TargetSpec
+    from domain.metadata.kinds import RecordKind
+    from domain.metadata.payloads import RunEvent, RunEventType
+    from domain.runs.lifecycle import outcome
+
+    engine, jdbc, schema = database
+    with engine.begin() as c:
+        c.execute(text(f'CREATE TABLE "{schema}".left_side (id int, v text)'))
+        c.execute(text(f'CREATE TABLE "{schema}".right_side (id int, v text)'))
+        c.execute(text(f"INSERT INTO \"{schema}\".left_side VALUES (1, 'a'), (2, 'b')"))
+        c.execute(text(f"INSERT INTO \"{schema}\".right_side VALUES (1, 'a'), (2, 'B')"))
+    url = make_url(postgres_url())
+    ingested = TargetSpec(
+        kind="postgresql",
+        url=url.set(drivername="postgresql").render_as_string(hide_password=False),
+        table=f"{schema}.right_side",
+    ).subject
+    for target, expected in (
+        ("right_side", RunEventType.FAILED),
+        ("left_side", RunEventType.SUCCEEDED),
+    ):
+        spec = pair(jdbc, schema, "left_side", target, ("id",))
+        gateway = MetadataGateway(InMemoryMetadataRepository())
+        sql = SqlReconEngine.for_spec(spec)
+        try:
+            lifecycle = RunLifecycle(gateway, spec.subject, RunId.new(), PRODUCER, _now)
+            report = ReconRun(sql, gateway, _now).run(spec, lifecycle)
+        finally:
+            sql.close()
+        end = gateway.latest(RecordKind.RUN_EVENT, spec.subject)
+        assert end is not None and isinstance(end.payload, RunEvent)
+        assert end.payload.event is expected, end.payload
+        if expected is RunEventType.FAILED:
+            assert spec.subject == ingested
+            assert not report.passed
+            assert outcome(end.payload.event, end.payload.message) == "failed checks"
+            assert "key_diff" in end.payload.message
+        else:
+            assert outcome(end.payload.event, end.payload.message) == "succeeded"

@@ -14,6 +14,10 @@ the fix (``orders.toml: mode: expected one of full, append, scd1, scd2; got 'ups
     #                                          # neither, ~/.pgpass (PGPASSFILE) is read
     # dataset = "postgres://host:5432::db.public.orders"   # required when table is a query
 
+    [source.columns]                   # declared types, applied on read (CSV: else all text);
+    amount = "decimal(10,2)"           # a value that does not parse is a rejected row, named
+    updated_at = "timestamp_tz"
+
     [target]
     kind = "parquet"                   # parquet | postgresql | sqlite
     path = "warehouse/orders"          # parquet: a directory; sqlite: the database file
@@ -57,6 +61,7 @@ from domain.ingestion.spec import (
     TargetSpec,
     Watermark,
 )
+from domain.schema import DataType, parse_type
 from domain.schema.policy import DriftPolicy
 
 
@@ -79,6 +84,7 @@ class SourceTable:
     namespace: str | None = None
     dataset: str | None = None
     options: dict[str, str] = attrs.field(factory=dict)
+    columns: dict[str, str] = attrs.field(factory=dict)
 
 
 @attrs.frozen
@@ -196,6 +202,14 @@ def source_spec(
     password = secret.password
     if password is None and side.kind == "jdbc":
         password = _pgpass(side.url, side.user)
+    if warnings is not None and side.kind == "csv" and not side.columns:
+        guessed = side.options.get("inferSchema", "").lower() == "true"
+        warnings.append(
+            f"{where}: a csv source without [{where}.columns] is read "
+            + ("with types Spark guesses (money as double)" if guessed else "as text, every column")
+            + '; declare the types, e.g. [source.columns] amount = "decimal(10,2)", '
+            'updated_at = "timestamp_tz"'
+        )
     return SourceSpec(
         kind=side.kind,
         path=_resolved(base, side.path, home),
@@ -207,7 +221,19 @@ def source_spec(
         options=tuple(sorted(side.options.items())),
         dataset=side.dataset,
         home=_home(home),
+        columns=_declared(where, side.columns),
     )
+
+
+def _declared(where: str, columns: dict[str, str]) -> tuple[tuple[str, DataType], ...]:
+    """[source.columns] as (name, type) pairs; a type that does not parse names its key."""
+    declared = []
+    for name, text in columns.items():
+        try:
+            declared.append((name, parse_type(text.strip().lower())))
+        except ValueError as invalid:
+            raise ValueError(f"{where}.columns.{name}: {invalid}") from None
+    return tuple(declared)
 
 
 def _target_spec(base: Path, target: _Target, home: Path | None, warnings: list[str]) -> TargetSpec:
@@ -256,8 +282,9 @@ def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:
             return make()
         except ValueError as invalid:
             reason = str(invalid).removeprefix(f"{table}: ")
+            named = not table or reason.startswith((f"{table}.", f"{table}:"))
             raise PipelineFileError(
-                f"{path}: {table}.{reason}" if table else f"{path}: {reason}"
+                f"{path}: {reason}" if named else f"{path}: {table}.{reason}"
             ) from None
 
     warnings: list[str] = []

@@ -31,6 +31,7 @@ Row = Mapping[str, Any]
 class MemoryBatch:
     rows: tuple[Row, ...]
     schema: Schema
+    rejections: tuple[str, ...] = ()
 
 
 class EngineFailure(RuntimeError):

@@ -33,7 +33,8 @@ from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import NotFoundError
 
-from adapters.serialization.records import RecordConverter, RecordDecodeError
+from adapters.serialization.json_text import RecordDecodeError
+from adapters.serialization.records import RecordConverter
 from domain.metadata.query import AppendResult
 from domain.metadata.record import MetadataRecord
 from ports.transport import Delivery

@@ -37,6 +37,7 @@ from domain.metadata.payloads import RunEvent, RunEventType, SchemaSnapshot
 from domain.metadata.record import MetadataRecord
 from domain.metadata.timestamps import instant_text, parse_instant
 from domain.schema.schema import Column, Schema
+from domain.schema.type_syntax import parse_type
 from domain.schema.types import (
     BinaryType,
     BooleanType,
@@ -49,7 +50,6 @@ from domain.schema.types import (
     NumberType,
     StringType,
     TimestampType,
-    parse_type,
 )
 
 SPEC = "https://openlineage.io/spec/2-0-2/OpenLineage.json"

@@ -19,10 +19,10 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import attrs
 import cattrs
 from cattrs.preconf.json import make_converter
 
+from adapters.serialization.json_text import Problem, RecordDecodeError, parse_json
 from domain.dataset import DatasetRef, RunId
 from domain.metadata import PAYLOADS, MetadataRecord, Payload, RecordKind
 from domain.metadata.timestamps import instant_text, parse_instant
@@ -32,25 +32,6 @@ from domain.text import unstorable
 
 class InvalidValue(ValueError):
     """A value of the wrong shape; its message is shown as it is."""
-
-
-@attrs.frozen
-class Problem:
-    """One thing wrong with an input, at a JSON path (``$.payload.rows_written``)."""
-
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
-
-
-class RecordDecodeError(ValueError):
-    """An input that is not a valid record; ``problems`` lists every reason found."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
 
 
 def _describe(value: object) -> str:
@@ -382,29 +363,9 @@ class RecordConverter:
         except Exception:  # - any surprise: the strict path names the problem
             return self.loads(text)
 
-    def loads(self, text: str, *, line: int | None = None) -> MetadataRecord:
-        """A record from JSON text; ``line`` is where ``text`` sits in a JSONL input."""
-        return self.structure(parse_json(text, line=line))
-
-
-def _malformed(bad: json.JSONDecodeError, line: int | None = None) -> Problem:
-    return Problem(
-        "$", f"malformed JSON at line {line or bad.lineno}, column {bad.colno}: {bad.msg}"
-    )
-
-
-def parse_json(text: str, *, line: int | None = None) -> Any:
-    """JSON text as data, or :class:`RecordDecodeError` for text no record can be: malformed,
-    numbers of thousands of digits, nesting deeper than the parser's stack."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as bad:
-        raise RecordDecodeError([_malformed(bad, line)]) from None
-    except RecursionError:
-        raise RecordDecodeError(
-            [Problem("$", "JSON nested too deeply (thousands of levels); no record nests so")]
-        ) from None
-    except ValueError as bad:  # int('9' * 5000): Python refuses numbers of > 4300 digits
-        raise RecordDecodeError(
-            [Problem("$", f"a number too long to read ({str(bad).split(':')[0].lower()})")]
-        ) from None
+    def loads(
+        self, text: str, *, line: int | None = None, unique_keys: bool = False
+    ) -> MetadataRecord:
+        """A record from JSON text; ``line`` is where ``text`` sits in a JSONL input;
+        ``unique_keys``: see :func:`parse_json`."""
+        return self.structure(parse_json(text, line=line, unique_keys=unique_keys))

@@ -28,6 +28,7 @@ from pyspark.sql import functions as F
 from adapters.serialization.records import RecordConverter
 from adapters.spark import strategies
 from adapters.spark.database_target import DatabaseTargets
+from adapters.spark.declared import Rejected, missing_columns, split_declared
 from adapters.spark.endpoints import JdbcEndpoint, endpoint_config, open_endpoint
 from adapters.spark.errors import engine_step
 from adapters.spark.profiler import profile_frame
@@ -51,6 +52,11 @@ class SparkBatch:
 
     frame: DataFrame
     schema: Schema
+    rejected: Rejected = Rejected()  # rows whose declared types did not parse: left out
+
+    @property
+    def rejections(self) -> tuple[str, ...]:
+        return self.rejected.reasons
 
 
 def _versions(history: DataFrame) -> tuple[int, int]:
@@ -113,6 +119,16 @@ class SparkIngestionEngine:
                 frame = endpoint.read_partitioned(parts.predicates(), parts.fetch_size)
             else:
                 frame = endpoint.read()
+        rejected = Rejected()
+        if spec.source.columns:
+            missing = missing_columns(frame, spec.source.columns)
+            if missing:
+                raise ValueError(
+                    f"{spec.name}: source.columns declares {', '.join(map(repr, missing))}, "
+                    f"which the source does not have; it has {', '.join(frame.columns)}"
+                )
+            with engine_step(f"{spec.name}: parsing the declared column types"):
+                frame, rejected = split_declared(frame, spec.source.columns)
         if spec.mode is Mode.SCD2 and spec.sequence is None:
             if LOAD_TIME in frame.columns:
                 raise ValueError(
@@ -127,7 +143,9 @@ class SparkIngestionEngine:
             # read once, kept by the executors (spilling to their disks), never on the
             # driver; the write releases it.
             frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
-        return SparkBatch(frame, schema_from_spark(frame.schema, where=f"{spec.name} source"))
+        return SparkBatch(
+            frame, schema_from_spark(frame.schema, where=f"{spec.name} source"), rejected
+        )
 
     def probe(self, spec: PipelineSpec) -> Probe:
         slots = self._sessions.session().sparkContext.defaultParallelism
@@ -166,7 +184,7 @@ class SparkIngestionEngine:
         frame = batch.frame
         for name, data_type in types.items():
             frame = frame.withColumn(name, F.col(f"`{name}`").cast(to_spark(data_type)))
-        return SparkBatch(frame, schema_from_spark(frame.schema, where="the batch"))
+        return SparkBatch(frame, schema_from_spark(frame.schema, where="the batch"), batch.rejected)
 
     def _target(self, spec: PipelineSpec) -> Path:
         return Path(spec.target.path or "")
@@ -216,8 +234,21 @@ class SparkIngestionEngine:
         records: CommitRecords | None = None,
     ) -> Written:
         assert isinstance(batch, SparkBatch)
+        left_out = batch.rejected.rows
+
+        def counted(written: Written) -> Written:
+            # Rows whose declared types did not parse were read and rejected, not written.
+            if not left_out:
+                return written
+            return attrs.evolve(
+                written,
+                rows_read=written.rows_read + left_out,
+                rows_rejected=written.rows_rejected + left_out,
+            )
+
+        inner = None if records is None else (lambda w: records(counted(w)))
         try:
-            return self._write(spec, batch, plan, run_id, records)
+            return counted(self._write(spec, batch, plan, run_id, inner))
         finally:
             batch.frame.unpersist()
 

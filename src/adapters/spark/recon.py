@@ -18,6 +18,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from adapters.spark.declared import declared_or_refused
 from adapters.spark.endpoints import endpoint_config, open_endpoint
 from adapters.spark.errors import engine_step
 from adapters.spark.session import SparkSessionProvider
@@ -178,6 +179,8 @@ class SparkReconEngine:
             frame = open_endpoint(
                 endpoint_config(f"{spec.name}-{role}", side), self._sessions
             ).read()
+        if side.columns:
+            frame = declared_or_refused(frame, side.columns, role)
         # Not cached: reading a side again costs less than caching it (measured:
         # docs/benchmarks.md); each pass reads it through its endpoint.
         frame = _scoped(frame, spec.scope, role)

@@ -200,11 +200,17 @@ class _Statistics:
                 ),
                 else_=0,
             )
+            # SQLite keeps any value in any column: text in a decimal column is not a
+            # number (it would sort above every number and pose as the maximum). Statistics
+            # come from the numbers; the rest are counted with non_finite (no decimal holds
+            # them), so the profile says so and the precision gate refuses them.
+            number = func.typeof(ref).in_(("integer", "real"))
             selected += [
-                func.min(ref).label(f"lo{i}"),
-                func.max(ref).label(f"hi{i}"),
-                func.max(scale).label(f"sc{i}"),
-                func.max(func.printf("%03d|%s", scale, text)).label(f"sv{i}"),
+                func.min(ref).filter(number).label(f"lo{i}"),
+                func.max(ref).filter(number).label(f"hi{i}"),
+                func.max(scale).filter(number).label(f"sc{i}"),
+                func.max(func.printf("%03d|%s", scale, text)).filter(number).label(f"sv{i}"),
+                (func.count(ref) - func.count(ref).filter(number)).label(f"nf{i}"),
             ]
         elif isinstance(self.type, StringType) and self.postgres:
             # uuid, json, enums: compared and measured as their text.

@@ -37,7 +37,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 
-from adapters.serialization.records import RecordConverter, RecordDecodeError
+from adapters.serialization.json_text import RecordDecodeError
+from adapters.serialization.records import RecordConverter
 from adapters.sql.tables import UtcTimestamp, sequence_column
 from domain.metadata.outbox import OutboxEntry, OutboxStatus
 from domain.metadata.record import MetadataRecord

@@ -119,6 +119,12 @@ def jdbc_url(spec: TargetSpec) -> tuple[str, dict[str, str]]:
     )
 
 
+def _retyped(old: DataType, new: DataType) -> bool:
+    """Whether the target's column takes the batch's type: yes unless the batch's type is
+    narrower (a narrowing the gate allowed is written into the wider column as it is)."""
+    return classify(old, new) is not TypeChange.NARROWING
+
+
 def _digest(text_: str, size: int = 8) -> str:
     return hashlib.sha1(text_.encode()).hexdigest()[:size]
 
@@ -373,16 +379,15 @@ class SqlTarget:
                 changed = True
                 continue
             old = from_sql(target.columns[column.name].type, where=f"{here}.{column.name}")
-            if (
-                self.dialect == "postgresql"
-                and old != new
-                and classify(old, new) is TypeChange.WIDENING
-            ):
+            if self.dialect == "postgresql" and old != new and _retyped(old, new):
+                # Any change the gate let through (widening, or what type_changes=evolve
+                # allows): the column takes the batch's type, its values cast in place (a
+                # value that does not cast fails the transaction; nothing is written).
                 type_sql = to_sql(new).compile(dialect=connection.dialect)
                 connection.execute(
                     text(
                         f"ALTER TABLE {self._quoted(self.table_name)} ALTER COLUMN "
-                        f'"{column.name}" TYPE {type_sql}'
+                        f'"{column.name}" TYPE {type_sql} USING "{column.name}"::{type_sql}'
                     )
                 )
                 changed = True

@@ -191,6 +191,8 @@ def run(
     finally:
         runtime.stop()
     written = report.written
+    for reason in report.rejections:  # never a silent NULL: the rows left out, named
+        click.echo(f"warning: {pipeline.spec.name}: rejected {reason}", err=True)
     if as_json:
         echo_json(
             {
@@ -199,6 +201,8 @@ def run(
                 "strategy": report.plan.strategy.value,
                 "rows_read": written.rows_read,
                 "rows_written": written.rows_written,
+                "rows_rejected": written.rows_rejected,
+                "rejections": list(report.rejections),
                 "bytes_written": written.bytes_written,
                 "schema_changed": report.schema_changed,
                 "phases": {p.phase: p.seconds for p in report.phases},
@@ -212,6 +216,7 @@ def run(
     click.echo(
         f"{pipeline.spec.name}: {report.plan.strategy.value} run {report.run_id} committed: "
         f"{written.rows_read:,} row(s) read, {written.rows_written:,} written"
+        + (f", {written.rows_rejected:,} rejected" if written.rows_rejected else "")
         + ("" if written.bytes_written is None else f" ({written.bytes_written:,} bytes)")
         + f" in {seconds:.1f}s"
     )

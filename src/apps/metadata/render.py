@@ -59,9 +59,15 @@ def schema_table(schema: Schema, profile: DatasetProfile | None) -> str:
                 "" if seen is None or profile is None else distinct_cell(seen, profile.row_count),
                 "" if seen is None or seen.min_value is None else seen.min_value[:26],
                 "" if seen is None or seen.max_value is None else seen.max_value[:26],
+                "" if seen is None or not seen.non_finite else _not_numbers(seen.non_finite),
             )
         )
-    return table(("column", "type", "nulls", "distinct", "min", "max"), rows)
+    return table(("column", "type", "nulls", "distinct", "min", "max", "note"), rows)
+
+
+def _not_numbers(count: int) -> str:
+    # NaN, infinities, or (SQLite) text in a numeric column: none of them is a decimal.
+    return f"{count:,} value(s) not a finite number (min/max leave them out)"
 
 
 def distinct_cell(seen: ColumnProfile, rows: int) -> str:

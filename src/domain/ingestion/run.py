@@ -53,6 +53,7 @@ class RunReport:
     written: Written
     phases: tuple[PhaseTiming, ...]
     schema_changed: bool
+    rejections: tuple[str, ...] = ()  # why rows were left out on read (declared types)
 
 
 class _Phases:
@@ -281,7 +282,7 @@ class RunPipeline:
             raise
         lifecycle.succeed(f"{written.rows_written:,} row(s) written")
         self._log(spec, run_id, "succeeded", rows_written=written.rows_written)
-        return RunReport(run_id, current, written, timings, changed)
+        return RunReport(run_id, current, written, timings, changed, batch.rejections)
 
     def _judge(self, spec: PipelineSpec, run_id: RunId, batch: Batch) -> DriftReport | None:
         """The schema snapshot and drift records of the batch about to be written (None when

@@ -14,6 +14,7 @@ import attrs
 
 from domain.dataset import DatasetRef
 from domain.identity import DatasetNameError, file_ref, sqlite_ref, url_ref
+from domain.schema import DataType
 from domain.schema.policy import DriftPolicy
 
 LOAD_TIME = "loaded_at"  # SCD2 without a sequence: the run stamps its batch with it
@@ -79,6 +80,9 @@ class SourceSpec:
     options: tuple[tuple[str, str], ...] = ()
     # The dataset this side is, as namespace::name: required when ``table`` is a query.
     dataset: str | None = None
+    # Declared column types ([source.columns]), applied on read: a value that does not
+    # parse is a rejected row, named, never a silent NULL.
+    columns: tuple[tuple[str, DataType], ...] = ()
     # The platform home: files under it are named relative to it (not read from a file).
     home: str | None = None
 

@@ -176,6 +176,10 @@ class MetadataGateway:
             found = self._names[subject] = canonical(subject, self._home)
         return found
 
+    def as_stored(self, record: MetadataRecord) -> MetadataRecord:
+        """``record`` as the store keeps it: its subject canonical, its id derived again."""
+        return self._renamed(record)
+
     def _renamed(self, record: MetadataRecord) -> MetadataRecord:
         subject = self.canonical(record.subject)
         if subject == record.subject:

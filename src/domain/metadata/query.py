@@ -51,7 +51,10 @@ class Position:
             if len(micros) > 20 or not 0 <= int(sequence) < 2**63:
                 raise ValueError(sequence)
             moment = EPOCH + timedelta(microseconds=int(micros))
-            return cls(moment, int(sequence))
+            position = cls(moment, int(sequence))
+            if position.encode() != cursor.rstrip("="):  # "0005" for 5: never handed out
+                raise ValueError(cursor)
+            return position
         except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
             raise ValueError(
                 f"cursor: {cursor!r} is not a cursor this store handed out; "

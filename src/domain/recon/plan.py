@@ -79,6 +79,12 @@ def method(spec: ReconSpec) -> tuple[Method, str]:
             f"the source is a change log read as its latest row per key by "
             f"{spec.source_latest}: both sides are read in Spark and joined on the keys"
         )
+    declared = [name for side in (spec.source, spec.target) for name, _ in side.columns]
+    if declared:
+        return Method.SPARK, (
+            f"{', '.join(declared)} have declared types ([source.columns], [target.columns]), "
+            f"applied as the sides are read: both are read in Spark and joined on the keys"
+        )
     tolerant = [name for name, rule in spec.rules if rule.absolute or rule.relative]
     if tolerant:
         return Method.SPARK, (

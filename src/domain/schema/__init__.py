@@ -1,6 +1,7 @@
 """Engine-neutral schemas: types, columns, schemas."""
 
 from domain.schema.schema import Column, Schema
+from domain.schema.type_syntax import TypeSyntaxError, parse_type
 from domain.schema.types import (
     ArrayType,
     BinaryType,
@@ -17,8 +18,6 @@ from domain.schema.types import (
     StructField,
     StructType,
     TimestampType,
-    TypeSyntaxError,
-    parse_type,
 )
 
 __all__ = [

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from hypothesis import given
 
+from adapters.serialization.json_text import RecordDecodeError
 from adapters.serialization.reading import read_records
-from adapters.serialization.records import RecordConverter, RecordDecodeError
+from adapters.serialization.records import RecordConverter
 from domain.metadata import MetadataRecord, RecordKind
 from domain.schema import Schema
 from strategies import payloads_by_kind, records_with, schemas

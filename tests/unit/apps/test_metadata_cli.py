@@ -185,3 +185,33 @@ def test_an_unreachable_store_is_one_line_not_a_traceback() -> None:
         in result.stderr
     )
     assert "Traceback" not in result.stderr
+
+
+def test_text_in_a_sqlite_decimal_column_is_counted_not_taken_for_the_maximum(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    source = tmp_path / "shop.db"
+    with sqlite3.connect(source) as connection:
+        connection.execute("create table t (id integer, amount decimal(10,2))")
+        connection.executemany("insert into t values (?, ?)", [(1, "12.50"), (2, "abc"), (3, 7)])
+    code, out, err = store(tmp_path, "harvest", f"sqlite:///{source}", "--profile", "--details")
+    assert code == 0, err
+    assert "abc" not in out  # not the maximum of a decimal column
+    assert "12.5" in out and "1 value(s) not a finite number" in out
+    code, out, _ = store(tmp_path, "latest", "dataset_profile", f"sqlite://{source}::t", "--json")
+    amount = next(c for c in json.loads(out)["payload"]["columns"] if c["name"] == "amount")
+    assert (amount["max_value"], amount["non_finite"]) == ("12.5", 1)
+
+
+def test_a_harvest_that_finds_no_tables_is_recorded_as_failed(tmp_path: Path) -> None:
+    import sqlite3
+
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    code, _, err = store(tmp_path, "harvest", f"sqlite:///{empty}")
+    assert code == 1 and "no tables" in err
+    code, out, _ = store(tmp_path, "query", "--kind", "run_event", "--json")
+    events = [r["payload"]["event"] for r in json.loads(out)["records"]]
+    assert events == ["failed", "started"], events  # the recorded end agrees with exit 1

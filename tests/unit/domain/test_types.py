@@ -65,6 +65,8 @@ def test_integer_widths_are_enforced() -> None:
         ("int64 extra", "unexpected 'extra'"),
         ("struct<a:int32,A:int64>", "duplicate name"),
         ("string(0)", "max_length"),
+        ("string(2147483648)", "1 <= length <= 2147483647"),
+        ("string(99999999999999999999999)", "a number of 23 digits"),
     ],
 )
 def test_parse_errors_name_the_input_and_the_reason(text: str, reason: str) -> None:
@@ -72,3 +74,12 @@ def test_parse_errors_name_the_input_and_the_reason(text: str, reason: str) -> N
         parse_type(text)
     assert repr(text) in str(raised.value)
     assert reason in str(raised.value)
+
+
+def test_numbers_and_nesting_are_bounded_before_they_cost() -> None:
+    with pytest.raises(TypeSyntaxError, match="a number of 5000 digits"):
+        parse_type("decimal(" + "9" * 5000 + ",2)")
+    with pytest.raises(TypeSyntaxError, match="nested more than 64 levels deep"):
+        parse_type("array<" * 3000 + "int32" + ">" * 3000)
+    deep = "array<" * 63 + "int32" + ">" * 63
+    assert str(parse_type(deep)) == deep  # 64 levels in all: still a type

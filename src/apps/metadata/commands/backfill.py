@@ -50,7 +50,7 @@ def backfill(container: punq.Container, directory: Path, as_json: bool) -> None:
             invalid += 1
             click.echo(str(unreadable), err=True)
             continue
-        for decoded in read_records(text, converter(container)):
+        for decoded in read_records(text, converter(container), unique_keys=True):
             if decoded.record is None:
                 invalid += 1
                 for problem in decoded.problems:

@@ -7,8 +7,8 @@ from typing import Any
 import click
 import punq
 
+from adapters.serialization.json_text import Problem
 from adapters.serialization.reading import DecodedLine, read_records
-from adapters.serialization.records import Problem
 from apps.cli.app import bad_input, printable
 from apps.cli.errors import ExitCode
 from apps.cli.output import echo_json, json_option
@@ -16,6 +16,8 @@ from apps.cli.params import INPUT_FILE, InputText
 from apps.metadata.commands import converter, gateway
 from domain.metadata.errors import InvalidBatch, RecordConflict
 from domain.metadata.gateway import validate_batch
+from domain.metadata.query import RecordQuery
+from domain.metadata.timestamps import instant_text
 
 file_argument = click.argument("file", type=INPUT_FILE, metavar="FILE|-")
 
@@ -23,7 +25,7 @@ file_argument = click.argument("file", type=INPUT_FILE, metavar="FILE|-")
 def decode(container: punq.Container, source: InputText) -> list[DecodedLine]:
     """Every record of ``source``, each valid one also checked against the others (one id
     with two different payloads is a problem of the later line)."""
-    decoded = list(read_records(source.text, converter(container)))
+    decoded = list(read_records(source.text, converter(container), unique_keys=True))
     if not decoded:
         click.echo(f"{source.name}: no records found", err=True)
     valid = [d for d in decoded if d.record is not None]
@@ -53,6 +55,34 @@ def print_problems(source: str, bad: list[DecodedLine]) -> None:
     for decoded in bad:
         for problem in decoded.problems:
             click.echo(printable(f"{source}: line {decoded.line}: {problem}"), err=True)
+
+
+def _dropped(container: punq.Container, decoded: list[DecodedLine]) -> list[tuple[int, str]]:
+    """What a duplicate's line said that the store did not keep: the same fact stated again
+    with another observed_at or producer keeps the stored one's (the first 1,000 lines)."""
+    front = gateway(container)
+    notes = []
+    for line in decoded[:1000]:
+        if line.record is None:
+            continue
+        mine = front.as_stored(line.record)
+        found = front.query(RecordQuery(record_id=mine.record_id, limit=1)).records
+        if not found or (found[0].observed_at, found[0].producer) == (
+            mine.observed_at,
+            mine.producer,
+        ):
+            continue
+        kept = found[0]
+        notes.append(
+            (
+                line.line,
+                f"record {mine.record_id} is stored already (observed_at "
+                f"{instant_text(kept.observed_at)}, producer {kept.producer!r}); this line's "
+                f"observed_at {instant_text(mine.observed_at)}, producer {mine.producer!r} "
+                f"were not kept (a fact is stored once, as first stated)",
+            )
+        )
+    return notes
 
 
 @click.group()
@@ -125,6 +155,9 @@ def emit(container: punq.Container, file: InputText, as_json: bool) -> None:
         result = gateway(container).emit_many(d.record for d in decoded if d.record)
     except (InvalidBatch, RecordConflict) as refused:
         bad_input(f"{file.name}: {refused}")
+    if result.duplicates and not result.queued:
+        for line, note in _dropped(container, decoded):
+            click.echo(printable(f"{file.name}: line {line}: {note}"), err=True)
     if as_json:
         echo_json(
             {

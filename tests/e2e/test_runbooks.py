@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pyspark
 import pytest
+from browser import arrived, artifacts, chromium, console_errors, screenshots, sign_in
 from e2e.pex import ROOT
 from runbooks import RUNBOOKS, blocks, run
+from selenium.webdriver.common.by import By
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from contract.stores import live_service
 from services import postgres_url
 
 PAGES = ["deploy", "scaling", "alerting", "replay", "store", "tokens"]
@@ -40,7 +43,9 @@ def test_every_page_has_blocks_to_run() -> None:
         assert blocks(page), f"{page}.md has no bash block"
 
 
-def _run_page(page: str, tmp_path: Path, folder: Path = RUNBOOKS) -> str:
+def _run_page(
+    page: str, tmp_path: Path, folder: Path = RUNBOOKS, extra: dict[str, str] | None = None
+) -> str:
     """Run ``page``'s bash blocks as written (a fresh home, a fresh PostgreSQL schema as
     STORE_SCHEMA and SHOP_SCHEMA); its output, or the failure with what it printed."""
     url = make_url(postgres_url())
@@ -61,6 +66,7 @@ def _run_page(page: str, tmp_path: Path, folder: Path = RUNBOOKS) -> str:
         SHOP_SCHEMA=schema,
         # The apps find pyspark in the Spark installation, as on a cluster.
         SPARK_HOME=str(Path(pyspark.__file__).parent),
+        **(extra or {}),
     )
     try:
         result = run(blocks(page, folder=folder), env, ROOT)
@@ -81,8 +87,40 @@ def test_the_runbook_runs_as_written(page: str, tmp_path: Path) -> None:
 
 def test_a_newcomers_first_pipeline_runs_as_written_first_try(tmp_path: Path) -> None:
     """docs/first-pipeline.md: CSV with declared types -> PostgreSQL SCD2 -> recon, from
-    the page alone; the table is one dataset holding the loads and the recon."""
-    said = _run_page("first-pipeline", tmp_path, ROOT / "docs")
-    assert "one dataset: postgres://" in said
-    assert "FAIL" not in said, said[-3000:]
-    assert said.count("succeeded") >= 1 and "recon_result" in said
+    the page alone, against `metadata serve`; the table is one dataset on the dashboard,
+    its loads and its recon on one page (screenshots at a desktop's and a phone's width)."""
+    with live_service() as service, chromium() as browser:
+        said = _run_page(
+            "first-pipeline",
+            tmp_path,
+            ROOT / "docs",
+            {
+                "DATAPLATFORM_METADATA_URL": service.base_url,
+                "DATAPLATFORM_METADATA_TOKEN": service.token,
+            },
+        )
+        assert "one dataset: postgres://" in said
+        assert "FAIL" not in said, said[-3000:]
+        dataset = said.split("one dataset: ", 1)[1].split()[0]
+        folder = artifacts(tmp_path)
+        sign_in(browser, service.base_url, service.token)
+        rows = [
+            r
+            for r in browser.find_elements(By.CSS_SELECTOR, "tbody tr")
+            if ".products" in r.find_element(By.CSS_SELECTOR, "td[data-label=Dataset]").text
+        ]
+        assert len(rows) == 1, [r.text for r in rows]  # one table, one row
+        assert "passed" in rows[0].find_element(By.CSS_SELECTOR, "td[data-label='Last recon']").text
+        screenshots(browser, folder, "first-pipeline-datasets")
+        rows[0].find_element(By.LINK_TEXT, dataset).click()
+        arrived(browser, "/ui/datasets/postgres")
+        assert browser.find_element(By.TAG_NAME, "h1").text == dataset
+        volumes = browser.find_element(By.XPATH, "//section[h2[starts-with(., 'Rows written')]]")
+        assert "Rows written per run (2)" in volumes.text
+        checks = browser.find_elements(By.XPATH, "//tr[td[@data-label='Check']]")
+        assert {c.find_element(By.CSS_SELECTOR, "td[data-label=Check]").text for c in checks} >= {
+            "row_count",
+            "key_diff",
+        }
+        screenshots(browser, folder, "first-pipeline-dataset")
+        assert console_errors(browser) == []

@@ -64,6 +64,9 @@ class InMemoryIngestionEngine:
         if self.fail_at == step:
             raise EngineFailure(f"told to fail at {step}")
 
+    def target_problem(self, spec: PipelineSpec) -> str | None:
+        return None  # memory is always writable
+
     def probe(self, spec: PipelineSpec) -> Probe:
         rows, _ = self.sources.get(spec.source.path or "", ((), None))
         return Probe(rows=len(rows), slots=1, files=True)

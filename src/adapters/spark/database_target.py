@@ -197,6 +197,8 @@ class DatabaseTargets:
         records: CommitRecords | None,
     ) -> Written:
         target.drop_stages()  # what killed runs of this target left behind
+        # A rebuild: staged as for a new target, which the apply's transaction then drops.
+        target.replacing = plan.rebuild
         run = run_id.value
         try:
             if plan.strategy is Mode.FULL:
@@ -400,12 +402,12 @@ class DatabaseTargets:
         # history of the keys it touches: the only rows the rebuild needs.
         batch = frame
         history = None
-        if target.exists():
-            same = " AND ".join(f't."{k}" = b."{k}"' for k in spec.keys)
+        if target.exists() and not target.replacing:
+            stored_schema = target.schema()
+            same = " AND ".join(_same_key(k, stored_schema, schema) for k in spec.keys)
             names = None
             if spec.target.kind == "sqlite":
                 # SQLite keeps what it is given: read text, cast to the types it stands for.
-                stored_schema = target.schema()
                 names = [] if stored_schema is None else [c.name for c in stored_schema.columns]
             stored = self._read_query(
                 spec,
@@ -466,6 +468,17 @@ class DatabaseTargets:
             rows_read=rows_read,
             run=run,
         )
+
+
+def _same_key(key: str, stored: Schema | None, batch: Schema) -> str:
+    """The SQL that pairs a stored row with a batch row on ``key``; a key whose type the
+    batch changes (type_changes = "evolve") is compared as text, which both types print
+    to, so the history is found before the target's column is retyped."""
+    old = None if stored is None else stored.column(key)
+    new = batch.column(key)
+    if old is not None and new is not None and old.type != new.type:
+        return f'CAST(t."{key}" AS TEXT) = CAST(b."{key}" AS TEXT)'
+    return f't."{key}" = b."{key}"'
 
 
 def _python(value: Any, data_type: T.DataType) -> Any:

@@ -35,6 +35,7 @@ from adapters.spark.profiler import profile_frame
 from adapters.spark.session import SparkSessionProvider
 from adapters.spark.types import schema_from_spark, to_spark
 from adapters.sql.source_probe import engine_for_jdbc, probe_table
+from adapters.sql.target_check import target_problem
 from domain.dataset import RunId
 from domain.ingestion.plan import Plan, Probe
 from domain.ingestion.spec import LOAD_TIME, Mode, NullCursor, PipelineSpec
@@ -146,6 +147,9 @@ class SparkIngestionEngine:
         return SparkBatch(
             frame, schema_from_spark(frame.schema, where=f"{spec.name} source"), rejected
         )
+
+    def target_problem(self, spec: PipelineSpec) -> str | None:
+        return target_problem(spec)
 
     def probe(self, spec: PipelineSpec) -> Probe:
         slots = self._sessions.session().sparkContext.defaultParallelism
@@ -265,6 +269,8 @@ class SparkIngestionEngine:
         assert records is None, "a file target commits no records with its data"
         target = self._target(spec)
         current = self.committed_version(spec)  # refuses an unmanaged target first
+        if plan.rebuild:  # written as the first version; the switch replaces the current one
+            current = None
         versions = _versions_of(target)
         version = versions / run_id.value
         if version.exists():  # a killed attempt of this very run: start it again

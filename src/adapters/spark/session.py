@@ -88,6 +88,36 @@ class SparkSettings:
     app_name: str = "dataplatform"
     jars: Mapping[str, str] = attrs.field(factory=dict)
     conf: Mapping[str, str] = attrs.field(factory=dict)
+    # Where the driver's own log goes (log4j, appended to LOG_FILE there) instead of the
+    # terminal; None leaves Spark's console logging as it is.
+    log_dir: str | None = None
+
+
+LOG_FILE = "spark.log"
+_LOG4J = """# Written by the apps: Spark's own log lines go to a file, not the user's terminal.
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = {log}
+appender.file.append = true
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = %d{{ISO8601}} %p %c{{1}}: %m%n%ex
+rootLogger.level = warn
+rootLogger.appenderRef.file.ref = file
+"""
+
+
+def log_to_file(log_dir: str, conf: dict[str, str]) -> Path:
+    """Point the driver JVM's log4j at ``log_dir``/spark.log (in ``conf``, which the JVM is
+    started with); returns the log's path."""
+    folder = Path(log_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / LOG_FILE
+    config = folder / "log4j2.properties"
+    config.write_text(_LOG4J.format(log=str(log).replace("\\", "/")), encoding="utf-8")
+    option = f"-Dlog4j2.configurationFile=file:{config}"
+    earlier = conf.get("spark.driver.extraJavaOptions", "")
+    conf["spark.driver.extraJavaOptions"] = f"{earlier} {option}".strip()
+    return log
 
 
 def jdbc_jar(
@@ -155,6 +185,9 @@ class SparkSessionProvider:
                 if self._settings.master.startswith("local"):
                     conf.update(LOCAL_DEFAULTS)
             conf.update(self._settings.conf)
+            if self._settings.log_dir is not None:
+                with contextlib.suppress(OSError):  # no log folder: the console, as before
+                    log_to_file(self._settings.log_dir, conf)
             jars = []
             for driver in self._drivers:
                 # A missing driver fails only the endpoints that need it (require_driver

@@ -223,6 +223,8 @@ class SqlTarget:
         else:
             self.engine = create_engine(url, pool_pre_ping=True)
         self._checkpoint = checkpoint or (lambda point: None)
+        # A rebuild's apply drops the target first, in its transaction (see _apply).
+        self.replacing = False
         self._commits = Table(
             COMMITS,
             MetaData(),
@@ -422,6 +424,10 @@ class SqlTarget:
                 # INSERT ... SELECT reports its rows only when asked to keep them.
                 connection = transaction.execution_options(preserve_rowcount=True)
                 self._begin(connection)
+                if self.replacing:  # a rebuild: the body builds the target anew, in here
+                    connection.execute(
+                        text(f"DROP TABLE IF EXISTS {self._quoted(self.table_name)}")
+                    )
                 applied = body(connection)
                 self._mark(connection, run_id, applied.rows_written, watermark)
                 if then is not None:

@@ -69,3 +69,14 @@ def spark_failure(failure: BaseException, ctx: click.Context | None) -> tuple[st
         f"`bash` on PATH; `java -version` should print 17",
         ExitCode.CHECK_FAILED,
     )
+
+
+def with_spark_log(message: str, home: Path) -> str:
+    """``message`` and where Spark's own log lines went (the apps keep them off the
+    terminal, in ``<home>/logs/spark.log``), when Spark wrote any."""
+    log = home / "logs" / "spark.log"
+    try:
+        written = log.stat().st_size > 0
+    except OSError:
+        written = False
+    return f"{message} (Spark's own log: {log})" if written else message

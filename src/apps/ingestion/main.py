@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import attrs
 import click
 import punq
 
@@ -14,14 +14,15 @@ from adapters.files.pipelines import PipelineFile, PipelineFileError, load_pipel
 from apps.cli.app import CONTEXT_SETTINGS, bad_input, fail
 from apps.cli.options import url_option
 from apps.cli.output import echo_json, json_option, progress, table
-from apps.cli.spark import spark_available, spark_module
+from apps.cli.spark import spark_available, spark_module, with_spark_log
 from apps.ingestion.bootstrap import bootstrap, legacy_outputs, store
+from apps.ingestion.state import state
 from apps.parity import report_parity, since_option
 from apps.runs import heartbeats
 from apps.settings import load_settings
 from apps.store import StoreAppGroup, display_url
 from domain.dataset import RunId
-from domain.ingestion.errors import EngineFailed
+from domain.ingestion.errors import EngineFailed, SourceMismatch, TargetUnusable
 from domain.ingestion.legacy import parity
 from domain.ingestion.run import PRODUCER, GateRefused
 from domain.metadata import RecordKind
@@ -68,6 +69,20 @@ def _load(path: Path) -> PipelineFile:
     return pipeline
 
 
+def _confirm_rebuild(pipeline: PipelineFile) -> None:
+    """Ask before a rebuild (it drops what the target holds); without a terminal to ask on,
+    say how to confirm instead of deciding."""
+    target = pipeline.spec.target.subject
+    question = (
+        f"--rebuild replaces {target} with this run's batch, under the batch's schema; its "
+        f"rows and history so far are not kept. Go on?"
+    )
+    if not sys.stdin.isatty():
+        bad_input(f"{question.split(';')[0]}: no terminal to ask on; confirm with --yes")
+    if not click.confirm(question, default=False, err=True):
+        fail("not rebuilt: nothing was written")
+
+
 def _runtime(container: punq.Container, pipeline: PipelineFile) -> Any:
     # Imported by name: Spark (and a JVM) only when a pipeline runs or is planned.
     module = spark_module("apps.ingestion.spark_runtime", "running a pipeline")
@@ -91,17 +106,31 @@ def plan(container: punq.Container, pipeline_file: Path, full_refresh: bool, as_
     states: StateStore = container.resolve(StateStore)  # refuse a stale store before Spark
     note = None
     if not spark_available():
+        from adapters.sql.target_check import target_problem
         from domain.ingestion.plan import plan as decide
+
+        problem = target_problem(pipeline.spec)  # asked here too: it needs no Spark
+        if problem is not None:
+            bad_input(problem)
 
         # A PEX without pyspark (the cluster brings it) still plans from the state.
         decided = decide(pipeline.spec, states.get(pipeline.spec.name), full_refresh=full_refresh)
         verdict = None
-        note = "pyspark is not installed here: no probe of the source and no gate verdicts"
+        note = (
+            "planned from the state alone (no probe of the source, no gate verdicts): "
+            "pyspark is not installed here and SPARK_HOME names no Spark installation; "
+            "install pyspark==4.3.0 into this Python, or set SPARK_HOME to a Spark 4.3 "
+            "installation (spark-submit sets it)"
+        )
     else:
         runtime = _runtime(container, pipeline)
         try:
             decided, verdict = runtime.use_case.preview(pipeline.spec, full_refresh=full_refresh)
-        except (EngineFailed, ValueError) as failed:
+        except (SourceMismatch, TargetUnusable) as mismatch:
+            bad_input(str(mismatch))
+        except EngineFailed as failed:
+            fail(with_spark_log(str(failed), store(container).settings.home))
+        except ValueError as failed:
             fail(str(failed))
         finally:
             runtime.stop()
@@ -157,23 +186,43 @@ def plan(container: punq.Container, pipeline_file: Path, full_refresh: bool, as_
 @pipeline_argument
 @click.option("--full-refresh", is_flag=True, help="Replace the whole target this run.")
 @click.option("--dry-run", is_flag=True, help="Plan only (as `ingestion plan`); write nothing.")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Replace the whole target with this run's batch, under the batch's schema, in one "
+    "commit: the supported way out of a refused drift (asks first; --yes to not ask).",
+)
+@click.option("--yes", is_flag=True, help="With --rebuild: do not ask (scripts, CI).")
 @json_option
 @click.pass_context
 def run(
-    ctx: click.Context, pipeline_file: Path, full_refresh: bool, dry_run: bool, as_json: bool
+    ctx: click.Context,
+    pipeline_file: Path,
+    full_refresh: bool,
+    dry_run: bool,
+    rebuild: bool,
+    yes: bool,
+    as_json: bool,
 ) -> None:
     """Run PIPELINE.toml once: read, gate, commit the target atomically, record.
 
     A run commits completely or leaves the target and the state as they were; a reader
-    sees the old target or the new one, never a mix.
+    sees the old target or the new one, never a mix. After a refused drift, --rebuild
+    replaces the target under the new schema (its rows and SCD2 history so far go; the
+    run's records say it was a rebuild). Progress is drawn on a terminal; elsewhere (a
+    pipe, a log, CI) each phase is one line.
     """
     if dry_run:
         ctx.invoke(plan, pipeline_file=pipeline_file, full_refresh=full_refresh, as_json=as_json)
         return
+    if yes and not rebuild:
+        bad_input("--yes confirms --rebuild; give both, or neither")
     container: punq.Container = ctx.obj
     pipeline = _load(pipeline_file)
     gateway: MetadataGateway = container.resolve(MetadataGateway)  # refuse a stale store first
     container.resolve(StateStore)
+    if rebuild and not yes:
+        _confirm_rebuild(pipeline)
     runtime = _runtime(container, pipeline)
     lifecycle = RunLifecycle(
         gateway, pipeline.spec.target.subject, RunId.new(), PRODUCER, lambda: datetime.now(UTC)
@@ -184,9 +233,14 @@ def run(
                 pipeline.spec,
                 lifecycle,
                 full_refresh=full_refresh,
+                rebuild=rebuild,
                 phase=lambda name: ticker.done(0, name),
             )
-    except (GateRefused, EngineFailed, ValueError) as refused:
+    except (SourceMismatch, TargetUnusable) as mismatch:  # the file names what is not there
+        bad_input(str(mismatch))
+    except EngineFailed as failed:
+        fail(with_spark_log(str(failed), store(container).settings.home))
+    except (GateRefused, ValueError) as refused:
         fail(str(refused))
     finally:
         runtime.stop()
@@ -226,88 +280,6 @@ def run(
             "  records: committed with the data into the target database's outbox; "
             f"`metadata relay --outbox {display_url(runtime.records_at)}` delivers them"
         )
-
-
-@cli.group()
-def state() -> None:
-    """Show, set or reset what pipelines committed last (their state)."""
-
-
-@state.command("show")
-@click.argument("pipeline", required=False)
-@json_option
-@click.pass_obj
-def state_show(container: punq.Container, pipeline: str | None, as_json: bool) -> None:
-    """Show PIPELINE's state (by name), or every pipeline's."""
-    states: StateStore = container.resolve(StateStore)
-    found = [s for s in states.pipelines() if pipeline is None or s.pipeline == pipeline]
-    if pipeline is not None and not found:
-        fail(f"pipeline {pipeline!r} has no state: it has not committed a run")
-    rows = [
-        {
-            "pipeline": s.pipeline,
-            "last_run_id": s.last_run_id.value,
-            "committed_at": s.committed_at.isoformat().replace("+00:00", "Z"),
-            "rows_written": s.rows_written,
-            "watermark": s.watermark,
-        }
-        for s in found
-    ]
-    if as_json:
-        echo_json(rows)
-    elif not rows:
-        click.echo("no pipeline has committed a run yet")
-    else:
-        click.echo(
-            table(
-                tuple(rows[0]),
-                [tuple("" if v is None else str(v) for v in r.values()) for r in rows],
-            )
-        )
-
-
-@state.command("set")
-@click.argument("pipeline")
-@click.option(
-    "--watermark",
-    required=True,
-    help="The watermark the next append run starts after (as the state shows it).",
-)
-@click.option("--yes", is_flag=True, help="Do not ask.")
-@click.pass_obj
-def state_set(container: punq.Container, pipeline: str, watermark: str, yes: bool) -> None:
-    """Move PIPELINE's committed watermark (to re-load from an earlier point, or skip ahead).
-
-    Rows the target already holds are still skipped: moving it back re-reads, never
-    duplicates.
-    """
-    states: StateStore = container.resolve(StateStore)
-    current = states.get(pipeline)
-    if current is None:
-        fail(f"pipeline {pipeline!r} has no state: run it once before setting its watermark")
-    if not watermark.strip() or "\x00" in watermark:
-        bad_input("--watermark: give a value, e.g. '2024-05-01 08:00:00' or 1200")
-    if not yes and not click.confirm(
-        f"set the watermark of {pipeline} from {current.watermark!r} to {watermark!r}?", err=True
-    ):
-        fail("nothing changed")
-    states.put(attrs.evolve(current, watermark=watermark))
-    click.echo(f"{pipeline}: watermark {current.watermark!r} -> {watermark!r}")
-
-
-@state.command("reset")
-@click.argument("pipeline")
-@click.option("--yes", is_flag=True, help="Do not ask.")
-@click.pass_obj
-def state_reset(container: punq.Container, pipeline: str, yes: bool) -> None:
-    """Forget PIPELINE's state: its next run starts from scratch (the target is kept)."""
-    states: StateStore = container.resolve(StateStore)
-    if states.get(pipeline) is None:
-        fail(f"pipeline {pipeline!r} has no state to reset")
-    if not yes and not click.confirm(f"forget the state of {pipeline}?", err=True):
-        fail("nothing reset")
-    states.reset(pipeline)
-    click.echo(f"{pipeline}: state reset")
 
 
 @cli.command()
@@ -373,6 +345,8 @@ def parity_command(container: punq.Container, since: datetime | None, as_json: b
         as_json,
     )
 
+
+cli.add_command(state)
 
 if __name__ == "__main__":
     cli()

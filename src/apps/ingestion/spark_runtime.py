@@ -56,6 +56,7 @@ def runtime(container: punq.Container, pipeline: PipelineFile) -> Runtime:
                 master=pipeline.spark_master,
                 app_name=f"ingestion-{pipeline.spec.name}",
                 conf=pipeline.spark_conf,
+                log_dir=str(store.settings.home / "logs"),
             ),
             (
                 ("postgresql", "sqlite")

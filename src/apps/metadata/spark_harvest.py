@@ -14,6 +14,7 @@ import punq
 from adapters.spark.catalog import SparkCatalog
 from adapters.spark.endpoints import drivers_of, load_endpoints
 from adapters.spark.session import SparkSessionProvider, SparkSettings
+from apps.store import MetadataStore
 from domain.catalog.harvest import Harvest
 from domain.metadata.gateway import MetadataGateway
 from domain.schema.checks import SchemaDriftCheck
@@ -30,8 +31,10 @@ def spark_harvest(
         jars={str(k): str(v) for k, v in dict(spark.get("jars", {})).items()},
         conf={str(k): str(v) for k, v in dict(spark.get("conf", {})).items()},
     )
+    home = container.resolve(MetadataStore).settings.home
     sessions = SparkSessionProvider(
-        attrs.evolve(settings, app_name="metadata-harvest"), drivers_of(endpoints)
+        attrs.evolve(settings, app_name="metadata-harvest", log_dir=str(home / "logs")),
+        drivers_of(endpoints),
     )
     catalog = SparkCatalog(endpoints, sessions, distinct=distinct)
     gateway: MetadataGateway = container.resolve(MetadataGateway)

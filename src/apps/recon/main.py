@@ -19,7 +19,7 @@ from apps.cli.app import CONTEXT_SETTINGS, bad_input, fail
 from apps.cli.errors import ExitCode
 from apps.cli.options import url_option
 from apps.cli.output import echo_json, json_option, progress, table
-from apps.cli.spark import spark_module
+from apps.cli.spark import spark_module, with_spark_log
 from apps.parity import report_parity, since_option
 from apps.recon.bootstrap import bootstrap, store
 from apps.runs import heartbeats
@@ -198,7 +198,9 @@ def run(
                 output=target,
                 phase=lambda name: ticker.done(0, name),
             )
-    except (EngineFailed, ValueError) as failed:
+    except EngineFailed as failed:
+        fail(with_spark_log(str(failed), home))
+    except ValueError as failed:
         fail(str(failed))
     finally:
         runtime.stop()

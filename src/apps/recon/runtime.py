@@ -66,7 +66,12 @@ def runtime(
         }
     )
     sessions = SparkSessionProvider(
-        SparkSettings(master=master, app_name=f"recon-{spec.name}", conf=dict(conf)),
+        SparkSettings(
+            master=master,
+            app_name=f"recon-{spec.name}",
+            conf=dict(conf),
+            log_dir=str(container.resolve(MetadataStore).settings.home / "logs"),
+        ),
         tuple(drivers),
     )
     return Runtime(use_case(container, SparkReconEngine(sessions)), sessions, reason)

@@ -5,3 +5,11 @@ from __future__ import annotations
 
 class EngineFailed(Exception):
     """The engine could not read the source or write the target; nothing was committed."""
+
+
+class SourceMismatch(ValueError):
+    """The pipeline names columns its source does not have (bad input: fix the file)."""
+
+
+class TargetUnusable(ValueError):
+    """The run could not write its target (checked before anything starts)."""

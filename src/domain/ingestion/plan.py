@@ -132,6 +132,9 @@ class Plan:
     window: Window | None = None
     partitioning: Partitioning | None = None
     parallelism: int = 1
+    # The target is replaced by this run's batch, under its schema, in one commit (an
+    # operator's --rebuild): the engine writes as if there were no target, and replaces it.
+    rebuild: bool = False
 
 
 def plan(
@@ -141,10 +144,24 @@ def plan(
     full_refresh: bool = False,
     probe: Probe | None = None,
     history: tuple[PastRun, ...] = (),
+    rebuild: bool = False,
 ) -> Plan:
     """The next run of ``spec``: its strategy and read window from its state, its
-    partitioning and parallelism from the probe of the source and the earlier runs."""
-    decided = _strategy(spec, state, full_refresh=full_refresh)
+    partitioning and parallelism from the probe of the source and the earlier runs; with
+    ``rebuild``, as the first run into a target it then replaces."""
+    decided = _strategy(spec, None if rebuild else state, full_refresh=full_refresh)
+    if rebuild:
+        decided = attrs.evolve(
+            decided,
+            reasons=(
+                "rebuild (--rebuild): the target is replaced by this run's batch, under the "
+                "batch's schema, in one commit; the drift gate is not asked, the target's "
+                "rows and history so far are not kept",
+                decided.reasons[0],  # the mode's own reason, as in a first run
+                *decided.reasons[2:],  # (not "no earlier run is committed")
+            ),
+            rebuild=True,
+        )
     if probe is None:
         return decided
     if probe.files:

@@ -17,9 +17,12 @@ from typing import Any
 import attrs
 
 from domain.dataset import RunId
+from domain.ingestion.errors import SourceMismatch, TargetUnusable
 from domain.ingestion.gate import GateVerdict, judge
-from domain.ingestion.legacy import Outputs, RunSummary
+from domain.ingestion.legacy import Outputs
 from domain.ingestion.plan import PastRun, Plan, plan
+from domain.ingestion.run_records import PRODUCER, success_records, summary
+from domain.ingestion.run_records import record as run_record
 from domain.ingestion.spec import PipelineSpec
 from domain.ingestion.state import PipelineState
 from domain.metadata import RecordKind
@@ -37,7 +40,7 @@ from domain.runs.lifecycle import RunLifecycle
 from domain.schema.checks import DriftReport, SchemaDriftCheck, drift_payload
 from ports.ingestion import Batch, IngestionEngine, LegacyOutputs, StateStore, Written
 
-PRODUCER = "ingestion"
+__all__ = ["PRODUCER", "GateRefused", "RunPipeline", "RunReport"]
 
 
 class GateRefused(Exception):
@@ -119,7 +122,9 @@ class RunPipeline:
             committed.watermark,
         )
 
-    def plan(self, spec: PipelineSpec, *, full_refresh: bool = False) -> Plan:
+    def plan(
+        self, spec: PipelineSpec, *, full_refresh: bool = False, rebuild: bool = False
+    ) -> Plan:
         """The next run's plan: from the state, a probe of the source and the history of
         earlier runs in the metadata store."""
         return plan(
@@ -128,6 +133,7 @@ class RunPipeline:
             full_refresh=full_refresh,
             probe=self._engine.probe(spec),
             history=self.history(spec),
+            rebuild=rebuild,
         )
 
     def history(self, spec: PipelineSpec, runs: int = 10) -> tuple[PastRun, ...]:
@@ -158,12 +164,31 @@ class RunPipeline:
         return tuple(reversed(past))
 
     def preview(
-        self, spec: PipelineSpec, *, full_refresh: bool = False
+        self, spec: PipelineSpec, *, full_refresh: bool = False, rebuild: bool = False
     ) -> tuple[Plan, GateVerdict | None]:
-        """The next run's plan and the gate's verdict on the batch it would read; writes
-        nothing (reads the source's schema, and the values the precision gate needs)."""
-        decided = self.plan(spec, full_refresh=full_refresh)
-        return decided, self.gate(spec, self._engine.read(spec, decided))
+        """The next run's plan and the gate's verdict on the batch it would read (none for
+        a rebuild, which asks no gate); writes nothing (reads the source's schema, and the
+        values the precision gate needs)."""
+        self._writable(spec)
+        decided = self.plan(spec, full_refresh=full_refresh, rebuild=rebuild)
+        batch = self._checked(spec, self._engine.read(spec, decided))
+        return decided, None if rebuild else self.gate(spec, batch)
+
+    def _writable(self, spec: PipelineSpec) -> None:
+        """Refuse a target the run could not write before anything starts (no engine job,
+        no records): a missing schema said at once, not after a read."""
+        problem = self._engine.target_problem(spec)
+        if problem is not None:
+            raise TargetUnusable(problem)
+
+    @staticmethod
+    def _checked(spec: PipelineSpec, batch: Batch) -> Batch:
+        """``batch``, once the columns the pipeline names are found in it (before any job
+        writes: a wrong key is said by name, not by the engine's failure)."""
+        missing = spec.missing_columns([c.name for c in batch.schema.columns])
+        if missing:
+            raise SourceMismatch(missing)
+        return batch
 
     def gate(self, spec: PipelineSpec, batch: Batch) -> GateVerdict | None:
         """The drift and precision verdict on writing ``batch`` (None before the target
@@ -208,10 +233,13 @@ class RunPipeline:
         lifecycle: RunLifecycle,
         *,
         full_refresh: bool = False,
+        rebuild: bool = False,
         phase: Callable[[str], None] | None = None,
     ) -> RunReport:
         """One run of ``spec``; raises :class:`GateRefused` or the engine's error after
-        recording the failure (run_event FAILED, ingestion_runtime failed)."""
+        recording the failure (run_event FAILED, ingestion_runtime failed). ``rebuild``
+        replaces the target under the batch's schema without asking the gate, and says so
+        in the run's records (its start, its plan, a drift allowed as "rebuild")."""
         run_id = lifecycle.run_id
         started_at = self._now()
         phases = _Phases(self._clock)
@@ -222,16 +250,19 @@ class RunPipeline:
                 phase(name)
             self._log(spec, run_id, "phase", phase=name)
 
-        lifecycle.start(f"pipeline {spec.name}")
+        self._writable(spec)
+        lifecycle.start(
+            f"pipeline {spec.name}" + (" (rebuild: the target is replaced)" if rebuild else "")
+        )
         self._log(spec, run_id, "started", strategy=spec.mode.value)
-        current = self.plan(spec, full_refresh=full_refresh)
+        current = self.plan(spec, full_refresh=full_refresh, rebuild=rebuild)
         findings: list[MetadataRecord] = []
         try:
             enter("read")
-            batch = self._engine.read(spec, current)
+            batch = self._checked(spec, self._engine.read(spec, current))
             self._checkpoint("read")
             enter("gate")
-            verdict = self.gate(spec, batch)
+            verdict = None if rebuild else self.gate(spec, batch)
             if verdict is not None:
                 findings = self._findings(spec, run_id, verdict)
                 if not verdict.allowed:
@@ -239,7 +270,7 @@ class RunPipeline:
                     raise GateRefused(verdict.refusal)
                 if verdict.types:
                     batch = self._engine.conform(batch, verdict.types)
-            drift = self._judge(spec, run_id, batch)
+            drift = self._judge(spec, run_id, batch, rebuild)
             self._checkpoint("gated")
             enter("write")
             # Where the engine can, the records are committed with the data (a database
@@ -248,7 +279,9 @@ class RunPipeline:
 
             def run_records(written: Written) -> list[MetadataRecord]:
                 assert drift is not None
-                records = self._records(spec, run_id, current, written, started_at, phases.close())
+                records = success_records(
+                    spec, run_id, current, written, started_at, self._now(), phases.close()
+                )
                 return [*drift.emitted, *findings, *records]
 
             written = self._engine.write(
@@ -267,7 +300,7 @@ class RunPipeline:
             changed = True if drift is None else drift.changed
             if self._legacy is not None:
                 self._legacy.summary(
-                    self._summary(spec, run_id, current, started_at, "succeeded", written)
+                    summary(spec, run_id, current, started_at, self._now(), "succeeded", written)
                 )
             self._checkpoint("recorded")
             self._states.put(
@@ -284,9 +317,11 @@ class RunPipeline:
         self._log(spec, run_id, "succeeded", rows_written=written.rows_written)
         return RunReport(run_id, current, written, timings, changed, batch.rejections)
 
-    def _judge(self, spec: PipelineSpec, run_id: RunId, batch: Batch) -> DriftReport | None:
+    def _judge(
+        self, spec: PipelineSpec, run_id: RunId, batch: Batch, rebuild: bool = False
+    ) -> DriftReport | None:
         """The schema snapshot and drift records of the batch about to be written (None when
-        the run writes no records to the gateway)."""
+        the run writes no records to the gateway); a rebuild's drift is allowed, as one."""
         if not self._outputs.gateway:
             return None
         return self._drift_check.judge(
@@ -295,78 +330,15 @@ class RunPipeline:
             run_id=run_id,
             producer=PRODUCER,
             observed_at=self._now(),
+            rebuild=rebuild,
         )
 
     def _log(self, spec: PipelineSpec, run_id: RunId, event: str, **fields: object) -> None:
         if self._legacy is not None:
             self._legacy.log(spec.name, run_id.value, event, **fields)
 
-    def _summary(
-        self,
-        spec: PipelineSpec,
-        run_id: RunId,
-        current: Plan,
-        started_at: datetime,
-        status: str,
-        written: Written | None,
-    ) -> RunSummary:
-        return RunSummary(
-            pipeline=spec.name,
-            run_id=run_id.value,
-            target=str(spec.target.subject),
-            strategy=current.strategy.value,
-            status=status,
-            started_at=started_at,
-            finished_at=max(self._now(), started_at),
-            rows_read=None if written is None else written.rows_read,
-            rows_written=None if written is None else written.rows_written,
-            rows_rejected=None if written is None else written.rows_rejected,
-            bytes_written=None if written is None else written.bytes_written,
-        )
-
-    def _records(
-        self,
-        spec: PipelineSpec,
-        run_id: RunId,
-        current: Plan,
-        written: Written,
-        started_at: datetime,
-        timings: tuple[PhaseTiming, ...],
-    ) -> list[MetadataRecord]:
-        finished_at = self._now()
-        volume = IngestionVolume(
-            rows_read=written.rows_read,
-            rows_written=written.rows_written,
-            rows_rejected=written.rows_rejected,
-            bytes_written=written.bytes_written,
-            rows_inserted=(
-                written.rows_written if written.rows_inserted is None else written.rows_inserted
-            ),
-            rows_updated=written.rows_updated,
-            rows_closed=written.rows_closed,
-            rows_deleted=written.rows_deleted,
-        )
-        runtime = IngestionRuntime(
-            strategy=current.strategy.value,
-            started_at=started_at,
-            finished_at=max(finished_at, started_at),
-            status=RunStatus.SUCCEEDED,
-            phases=timings,
-            plan=current.reasons,
-            window_column=None if current.window is None else current.window.column,
-            window_after=None if current.window is None else current.window.after,
-            window_upto=None if current.window is None else written.watermark,
-        )
-        return [self._record(spec, run_id, volume), self._record(spec, run_id, runtime)]
-
     def _record(self, spec: PipelineSpec, run_id: RunId, payload: Any) -> MetadataRecord:
-        return MetadataRecord.create(
-            subject=spec.target.subject,
-            run_id=run_id,
-            observed_at=self._now(),
-            producer=PRODUCER,
-            payload=payload,
-        )
+        return run_record(spec, run_id, self._now(), payload)
 
     def _record_refusal(
         self,
@@ -399,7 +371,9 @@ class RunPipeline:
             self._log(spec, lifecycle.run_id, "failed", error=reason)
             if self._legacy is not None:
                 self._legacy.summary(
-                    self._summary(spec, lifecycle.run_id, current, started_at, "failed", None)
+                    summary(
+                        spec, lifecycle.run_id, current, started_at, self._now(), "failed", None
+                    )
                 )
         except Exception:  # - the original failure is what the caller must see
             pass

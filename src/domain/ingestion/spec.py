@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import re
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 import attrs
@@ -282,3 +283,26 @@ class PipelineSpec:
                 "watermark: mode append needs a [watermark] table with the column it advances "
                 'by, e.g. [watermark] column = "updated_at"'
             )
+
+    def missing_columns(self, columns: Sequence[str]) -> str | None:
+        """What the pipeline names that the source (with ``columns``) lacks, as one line
+        naming the keys and the fix, or None: checked before any job runs."""
+        present = {name.lower() for name in columns}
+        named = [
+            *(("keys", k) for k in self.keys),
+            *((("sequence", self.sequence),) if self.sequence else ()),
+            *((("watermark.column", self.watermark.column),) if self.watermark else ()),
+            *(
+                (("deletes.column", self.deletes.column),)
+                if self.deletes is not None and self.deletes.column
+                else ()
+            ),
+        ]
+        missing = [(key, name) for key, name in named if name.lower() not in present]
+        if not missing:
+            return None
+        said = ", ".join(f"{key} {name!r}" for key, name in missing)
+        return (
+            f"{self.name}: {said} not in the source, whose columns are "
+            f"{', '.join(columns)}; fix the pipeline's names"
+        )

@@ -23,6 +23,9 @@ from domain.schema.precision import PrecisionFinding, check_column
 from domain.schema.schema import Schema
 from ports.baselines import SchemaBaselines
 
+# A rebuild replaces the dataset under its new schema: every change is taken.
+REBUILD = DriftPolicy.evolve_everything()
+
 
 class MissingBaseline(MetadataError):
     """A dataset the check needs has no schema snapshot yet."""
@@ -121,9 +124,12 @@ class SchemaDriftCheck:
         producer: str,
         observed_at: datetime,
         with_records: Sequence[MetadataRecord] = (),
+        rebuild: bool = False,
     ) -> DriftReport:
         """What ``observe`` would emit (``emitted``), for a caller that commits the records
-        itself (with the data they describe); emits nothing."""
+        itself (with the data they describe); emits nothing. ``rebuild``: the dataset is
+        replaced under the new schema by an operator's choice, so its drift is allowed and
+        says so (policy "rebuild"), whatever the dataset's policy."""
         baseline_record = self._baselines.latest_snapshot(subject)
         baseline = (
             baseline_record.payload.schema
@@ -145,9 +151,12 @@ class SchemaDriftCheck:
         records = [record(SchemaSnapshot(schema))]
         decision = None
         if baseline is not None:
-            policy = self._policies.policy_for(subject)
+            policy = REBUILD if rebuild else self._policies.policy_for(subject)
             decision = compare(baseline, schema, policy)
-            records.append(record(drift_payload(baseline, schema, decision, policy)))
+            payload = drift_payload(baseline, schema, decision, policy)
+            if rebuild:
+                payload = attrs.evolve(payload, policy=f"rebuild (--rebuild): {payload.policy}")
+            records.append(record(payload))
         records.extend(with_records)
         return DriftReport(subject, baseline, schema, decision, tuple(records))
 

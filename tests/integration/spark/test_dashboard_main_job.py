@@ -30,6 +30,14 @@ def test_the_dashboard_shows_the_main_jobs_planted_drift_and_difference(tmp_path
         loaded = time.monotonic() - started
         assert job.returncode == 0, job.stdout[-3000:] + job.stderr[-3000:]
         assert "Traceback" not in job.stderr, job.stderr[-3000:]
+        # Spark's own log lines go to <home>/logs/spark.log, not the user's terminal.
+        noise = [
+            line
+            for line in (job.stdout + job.stderr).splitlines()
+            if "log4j" in line or " WARN " in line or "setLogLevel" in line
+        ]
+        assert not noise, noise[:5]
+        assert (tmp_path / "logs" / "log4j2.properties").is_file()
         # The job's own checks: the ledger's planted difference found, the drift recorded.
         assert "key_diff" in job.stdout and "channel" in job.stdout, job.stdout[-3000:]
         # Under the platform home: named relative to it (a moved home keeps its history).
@@ -53,7 +61,7 @@ def test_the_dashboard_shows_the_main_jobs_planted_drift_and_difference(tmp_path
         screenshots(browser, folder, "main-job-datasets")
 
         orders.find_element(By.LINK_TEXT, target).click()
-        arrived(browser, "/ui/datasets/file")
+        arrived(browser, "/ui/datasets/home")
         assert browser.find_element(By.TAG_NAME, "h1").text == target
         # The planted drift: batch 3 brings the column channel; the policy lets the target
         # evolve, so two schema versions, the later adding channel, and the allowed verdict.

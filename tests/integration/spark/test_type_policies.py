@@ -1,7 +1,8 @@
 """Every type_changes policy on every target kind, SCD2 (the mode that reads its history
 back): a key column retyped long -> string is written under evolve (the target's column
 takes the new type, the history stays joined to it) and refused under widen_only and freeze,
-with the target left as it was."""
+with the target left as it was; then `ingestion run --rebuild --yes` replaces the target
+under the new schema in one commit."""
 
 from __future__ import annotations
 
@@ -100,3 +101,10 @@ def test_type_changes_policy_on_an_scd2_target(
         assert f"type_changes={policy}" in second.stderr, second.stderr
         assert second.stderr.strip().count("\n") <= 3, second.stderr
         assert _rows(spark, kind, where) == before
+        # The supported way out: --rebuild (asked for; --yes where nothing can ask).
+        unasked = ingestion(home, "run", str(spec), "--rebuild")
+        assert unasked.exit_code == 2 and "confirm with --yes" in unasked.stderr
+        assert _rows(spark, kind, where) == before
+        rebuilt = ingestion(home, "run", str(spec), "--rebuild", "--yes", "--json")
+        assert rebuilt.exit_code == 0, rebuilt.stderr
+        assert _rows(spark, kind, where) == [("1", "anne", True), ("3", "cy", True)]

@@ -155,6 +155,40 @@ def test_the_drift_gate_refuses_before_anything_is_written() -> None:
     assert drift is not None and drift.payload.allowed is False  # type: ignore[union-attr]
 
 
+def test_a_rebuild_after_a_refused_drift_replaces_the_target_and_says_why() -> None:
+    world = World()
+    world.use_case.run(SPEC, world.lifecycle())
+    narrow = attrs.evolve(SPEC, source=SourceSpec(kind="parquet", path="narrow"))
+    with pytest.raises(GateRefused):
+        world.use_case.run(narrow, world.lifecycle())
+    run = world.lifecycle()
+    report = world.use_case.run(narrow, run, rebuild=True)
+    assert world.engine.rows(SPEC) == ({"id": 1},)  # the batch, under its schema
+    assert report.plan.rebuild and report.plan.reasons[0].startswith("rebuild (--rebuild)")
+    started = world.gateway.query(
+        RecordQuery(kinds=[RecordKind.RUN_EVENT], run_id=run.run_id, order=Order.OLDEST_FIRST)
+    ).records[0]
+    assert "rebuild" in started.payload.message  # type: ignore[union-attr]
+    drift = world.gateway.latest(RecordKind.SCHEMA_DRIFT, SPEC.target.subject)
+    assert drift is not None and drift.run_id == run.run_id
+    assert drift.payload.allowed is True  # type: ignore[union-attr]
+    assert drift.payload.policy.startswith("rebuild (--rebuild)")  # type: ignore[union-attr]
+    runtime = world.gateway.latest(RecordKind.INGESTION_RUNTIME, SPEC.target.subject)
+    assert runtime.payload.plan[0].startswith("rebuild")  # type: ignore[union-attr]
+    # The next ordinary run is judged against the rebuilt schema: nothing to refuse.
+    world.use_case.run(narrow, world.lifecycle())
+
+
+def test_a_pipeline_naming_a_column_the_source_lacks_stops_before_any_write() -> None:
+    from domain.ingestion.errors import SourceMismatch
+
+    world = World()
+    wrong = attrs.evolve(SPEC, mode=SPEC.mode, keys=("order_id",))
+    with pytest.raises(SourceMismatch, match="keys 'order_id' not in the source"):
+        world.use_case.run(wrong, world.lifecycle())
+    assert world.engine.rows(SPEC) is None
+
+
 def test_heartbeats_are_numbered_facts_and_stop_with_the_run() -> None:
     world = World()
     run = world.lifecycle()

@@ -1,0 +1,81 @@
+"""Whether a run could write its database target, asked before any engine starts: the
+schema exists, the user may create in it (a new table) or change the table, the SQLite
+file's folder is writable. One line naming what is wrong and the fix, or None."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
+
+from adapters.files.writable import path_problem
+from adapters.sql.targets import sqlalchemy_url
+from domain.ingestion.spec import PipelineSpec
+
+
+def postgresql_problem(engine: Engine, schema: str | None, table: str, where: str) -> str | None:
+    try:
+        with engine.connect() as connection:
+            schema = schema or connection.execute(text("select current_schema()")).scalar()
+            if schema is None:
+                return f'{where}: no schema on the search path; write table = "schema.{table}"'
+            found = connection.execute(
+                text("select 1 from pg_namespace where nspname = :s"), {"s": schema}
+            ).first()
+            if found is None:
+                return (
+                    f"{where}: the schema {schema!r} does not exist; create it "
+                    f'(create schema "{schema}") or name another in table = "schema.{table}"'
+                )
+            qualified = f'"{schema}"."{table}"'
+            exists = connection.execute(
+                text("select to_regclass(:q) is not null"), {"q": qualified}
+            ).scalar()
+            if exists:
+                allowed = connection.execute(
+                    text(
+                        "select has_table_privilege(:q, 'INSERT') and "
+                        "has_table_privilege(:q, 'DELETE') and has_table_privilege(:q, 'UPDATE')"
+                    ),
+                    {"q": qualified},
+                ).scalar()
+                if not allowed:
+                    return (
+                        f"{where}: the user may not insert, update and delete in {schema}.{table}; "
+                        f"grant those (or connect as its owner)"
+                    )
+            allowed = connection.execute(
+                text("select has_schema_privilege(:s, 'CREATE')"), {"s": schema}
+            ).scalar()
+            if not allowed:  # staging tables (and a new target) are created in the schema
+                return f"{where}: the user may not create tables in schema {schema!r}; grant CREATE on it"
+    except DBAPIError as failure:
+        reason = " ".join(str(failure.orig or failure).split()).split(" [SQL:")[0]
+        return f"{where}: {reason}"
+    return None
+
+
+def sqlite_problem(path: str, where: str) -> str | None:
+    database = Path(path)
+    if database.exists() and not os.access(database, os.W_OK):
+        return f"{where}: {database} is not writable; fix its permissions or name another file"
+    return path_problem(database.parent, where)
+
+
+def target_problem(spec: PipelineSpec) -> str | None:
+    """Why a run of ``spec`` could not write its target (database or folder), or None;
+    no engine is started (a short-lived connection for a database target)."""
+    target = spec.target
+    where = f"{spec.name}: target {target.table or target.path}"
+    if target.kind == "sqlite":
+        return sqlite_problem(target.path or "", where)
+    if target.kind == "postgresql":
+        schema, table = target.schema_and_table
+        engine = create_engine(sqlalchemy_url(target), connect_args={"connect_timeout": 10})
+        try:
+            return postgresql_problem(engine, schema, table, where)
+        finally:
+            engine.dispose()
+    return path_problem(Path(target.path or "."), where)

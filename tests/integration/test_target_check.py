@@ -1,0 +1,86 @@
+"""A target a run could not write is said before anything starts (no Spark, no record):
+a missing PostgreSQL schema, a user without privileges, a folder under /proc or /sys."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from adapters.files.writable import path_problem
+from adapters.sql.target_check import target_problem
+from apps.ingestion.main import cli as ingestion
+from domain.ingestion.spec import PipelineSpec, SourceSpec, TargetSpec
+from services import postgres_url
+
+
+def _spec(target: TargetSpec) -> PipelineSpec:
+    return PipelineSpec(name="p", source=SourceSpec(kind="parquet", path="/x"), target=target)
+
+
+def _libpq(url: str, user: str | None = None) -> str:
+    parsed = make_url(url).set(drivername="postgresql")
+    if user is not None:
+        parsed = parsed.set(username=user)
+    return parsed.render_as_string(hide_password=False)
+
+
+def test_a_missing_schema_is_named_with_the_fix(tmp_path: Path) -> None:
+    url = _libpq(postgres_url())
+    missing = f"nope_{uuid.uuid4().hex[:8]}"
+    problem = target_problem(_spec(TargetSpec(kind="postgresql", url=url, table=f"{missing}.t")))
+    assert problem is not None
+    assert f"the schema {missing!r} does not exist; create it" in problem
+    assert target_problem(_spec(TargetSpec(kind="postgresql", url=url, table="public.t"))) is None
+    # The command line says it in one line, exit 2, before any engine (or record).
+    spec = tmp_path / "p.toml"
+    spec.write_text(
+        f'name = "p"\n[source]\nkind = "parquet"\npath = "x"\n[target]\nkind = "postgresql"\n'
+        f'url = "{url}"\ntable = "{missing}.orders"\n',
+        encoding="utf-8",
+    )
+    for command in ("plan", "run"):
+        result = CliRunner().invoke(
+            ingestion, ["--url", f"sqlite:///{tmp_path / 'm.db'}", command, str(spec)]
+        )
+        assert result.exit_code == 2, (command, result.stderr)
+        assert "does not exist; create it" in result.stderr
+        assert result.stderr.count("\n") == 1, result.stderr
+
+
+def test_a_user_without_privileges_is_told_which() -> None:
+    url = postgres_url()
+    role, schema = f"reader_{uuid.uuid4().hex[:8]}", f"locked_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        connection.execute(text(f'CREATE TABLE "{schema}".t (id int)'))
+        connection.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
+    try:
+        target = TargetSpec(kind="postgresql", url=_libpq(url, role), table=f"{schema}.t")
+        problem = target_problem(_spec(target))
+        assert problem is not None and "may not insert, update and delete" in problem
+        fresh = TargetSpec(kind="postgresql", url=_libpq(url, role), table=f"{schema}.new")
+        problem = target_problem(_spec(fresh))
+        assert problem is not None and f"may not create tables in schema {schema!r}" in problem
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            connection.execute(text(f'DROP ROLE "{role}"'))
+        admin.dispose()
+
+
+def test_folders_nothing_can_be_written_to_are_named(tmp_path: Path) -> None:
+    assert "a kernel file system" in (path_problem(Path("/proc/x/orders"), "t") or "")
+    assert "a kernel file system" in (
+        target_problem(_spec(TargetSpec(kind="parquet", path="/sys/warehouse/orders"))) or ""
+    )
+    (tmp_path / "file").write_text("x")
+    assert "is a file, not a folder" in (path_problem(tmp_path / "file" / "orders", "t") or "")
+    assert path_problem(tmp_path / "new" / "deeper" / "orders", "t") is None
+    sqlite = TargetSpec(kind="sqlite", path="/proc/self/warehouse.db", table="t")
+    assert "a kernel file system" in (target_problem(_spec(sqlite)) or "")

@@ -229,10 +229,11 @@ def _measure(stores: dict[str, str], records: int, requests: int) -> None:
         "datasets search": "/ui/datasets?q=table_0000",
         "runs page": "/ui/runs",
     }
-    clients = {
-        name: httpx.Client(base_url=base, cookies={"dp_session": tokens[name]}, timeout=60)
-        for name, base in bases.items()
-    }
+    clients = {name: httpx.Client(base_url=base, timeout=60) for name, base in bases.items()}
+    for name, client in clients.items():  # signed in as a browser is: a session cookie
+        client.post(
+            "/ui/login", data={"token": tokens[name], "next": "/ui/datasets"}, follow_redirects=True
+        )
     times: dict[tuple[str, str], list[float]] = {}
     try:
         for page, path in pages.items():

@@ -6,6 +6,7 @@ phone's width (DATAPLATFORM_ARTIFACTS, which ./test sets to dist/artifacts)."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 import time
@@ -220,7 +221,7 @@ def test_each_section_of_a_dataset_page_pages_to_its_older_records(
             for n in range(130)
         ]
     )
-    with httpx.Client(base_url=service.base_url, cookies={"dp_session": service.token}) as client:
+    with signed_client(service) as client:
         first = client.get(f"/ui/datasets/{quote(str(busy), safe='')}")
         assert "Rows written per run (100)" in first.text and "load-129" in first.text
         assert "load-029" not in first.text and "Older recon results" not in first.text
@@ -247,7 +248,7 @@ def test_a_run_with_many_records_pages_through_them(service: HttpHarness) -> Non
             for n in range(250)
         ]
     )
-    with httpx.Client(base_url=service.base_url, cookies={"dp_session": service.token}) as client:
+    with signed_client(service) as client:
         first = client.get("/ui/runs/harvest-wide")
         assert first.text.count("<tr>") == 201 and "/lake/t000" in first.text
         assert "/lake/t200" not in first.text
@@ -255,6 +256,41 @@ def test_a_run_with_many_records_pages_through_them(service: HttpHarness) -> Non
         later = client.get(html.unescape(links[0]))
         assert later.text.count("<tr>") == 51 and "/lake/t249" in later.text
         assert "Later records" not in later.text
+
+
+@contextlib.contextmanager
+def signed_client(service: HttpHarness, token: str | None = None) -> Iterator[httpx.Client]:
+    """An HTTP client signed in through the login form (its cookie: a session id)."""
+    with httpx.Client(base_url=service.base_url) as client:
+        signed = client.post(
+            "/ui/login",
+            data={"token": token or service.token, "next": "/ui/datasets"},
+            follow_redirects=True,
+        )
+        assert signed.status_code == 200 and "Datasets" in signed.text, signed.text[:500]
+        yield client
+
+
+def test_the_session_cookie_is_a_random_id_that_ends_with_its_token(
+    service: HttpHarness,
+) -> None:
+    secret = service_token(service, "session-test", {Scope.READ})
+    with signed_client(service, secret) as client:
+        session = client.cookies.get("dp_session")
+        assert session and secret not in session and session != secret
+        assert client.get("/ui/runs").status_code == 200
+        assert service.tokens is not None
+        service.tokens.revoke("session-test", datetime.now(UTC))
+        ended = client.get("/ui/runs", follow_redirects=False)
+        assert ended.status_code == 303 and ended.headers["location"].startswith("/ui/login")
+    # The token itself is not a session: a cookie holding it signs nobody in.
+    with httpx.Client(base_url=service.base_url, cookies={"dp_session": service.token}) as raw:
+        assert raw.get("/ui/runs", follow_redirects=False).status_code == 303
+    with signed_client(service) as client:  # signing out ends the session on the service
+        kept = client.cookies.get("dp_session") or ""
+        client.get("/ui/logout", follow_redirects=False)
+        client.cookies.set("dp_session", kept, path="/ui")
+        assert client.get("/ui/runs", follow_redirects=False).status_code == 303
 
 
 def service_token(service: HttpHarness, name: str, scopes: set[Scope]) -> str:

@@ -1,7 +1,8 @@
 """The dashboard of `metadata serve`: server-rendered pages over the gateway, for people.
 
-Read scope required, like the API: a person signs in once with a token (`/ui/login`); the
-token then rides in an HttpOnly, SameSite=Strict cookie scoped to `/ui`. No script is needed
+Read scope required, like the API: a person signs in once with a token (`/ui/login`); a
+random session id (never the token) then rides in an HttpOnly, SameSite=Strict cookie
+scoped to `/ui`, expiring after 8 hours and ending when the token is revoked. No script is needed
 to read a page; a few lines turn every instant into the viewer's time zone (UTC on hover).
 
 The datasets list (searchable, with each one's last run, last drift and last recon), the
@@ -27,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from adapters.http.sessions import DashboardSessions
 from adapters.serialization.records import RecordConverter
 from domain.dataset import DatasetRef, RunId
 from domain.metadata.gateway import MetadataGateway
@@ -255,6 +257,7 @@ class Dashboard:
         self._gateway = gateway
         self._tokens = tokens
         self._converter = converter
+        self._sessions = DashboardSessions(tokens)
 
     def pages(self) -> list[tuple[str, str, Callable[[Request], Any]]]:
         """(path, method, handler) of every page; the service frames them (access log,
@@ -282,13 +285,10 @@ class Dashboard:
         )
 
     async def _token(self, request: Request) -> ServiceToken | None:
-        secret = request.cookies.get(COOKIE, "")
-        if not secret:
+        session = request.cookies.get(COOKIE, "")
+        if not session or len(session) > 100:
             return None
-        token = await run_in_threadpool(self._tokens.find, secret)
-        if token is None or not token.active or not token.allows(Scope.READ):
-            return None
-        return token
+        return await run_in_threadpool(self._sessions.token, session)
 
     def _signed_in(self, page: Callable[[Request], Any]) -> Callable[[Request], Any]:
         async def route(request: Request) -> Response:
@@ -341,12 +341,20 @@ class Dashboard:
                 request, f"Token {token.name!r} has no read scope; the pages need read.", wanted
             )
         response = RedirectResponse(wanted, status_code=303)
+        # A random session id, never the token: the service maps it to the token while
+        # both live (it expires, and ends when the token is revoked).
         response.set_cookie(
-            COOKIE, secret, httponly=True, samesite="strict", path="/ui", max_age=8 * 3600
+            COOKIE,
+            self._sessions.open(token),
+            httponly=True,
+            samesite="strict",
+            path="/ui",
+            max_age=self._sessions.seconds,
         )
         return response
 
     async def _logout(self, request: Request) -> Response:
+        self._sessions.close(request.cookies.get(COOKIE, ""))
         response = RedirectResponse("/ui/login", status_code=303)
         response.delete_cookie(COOKIE, path="/ui")
         return response

@@ -368,3 +368,72 @@ def test_load_on_loopback(tmp_path: Path) -> None:
     assert not errors, errors[:5]
     assert len(latencies) > clients * 3
     assert p99 < 2000, p99
+
+
+def test_a_flood_beyond_the_open_files_limit_and_an_overlong_address_get_statuses(
+    tmp_path: Path,
+) -> None:
+    """`metadata serve` with 64 open files at most: 300 idle connections make accepts fail;
+    the log says so in one JSON line (not a traceback a connection), the service answers
+    again once they close, and an 80,000-character address gets a status."""
+    import resource
+
+    home = tmp_path / "flooded"
+    home.mkdir()
+    port = _free_port()
+
+    def few_files() -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+
+    with (home / "serve.log").open("a") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", metadata_main.__name__, "serve", "--port", str(port)],
+            env=_env(home),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+            preexec_fn=few_files,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{base}/health/live", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None and time.monotonic() < deadline, "serve did not start"
+            time.sleep(0.1)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:  # httpx refuses
+            raw.sendall(f"GET /{'x/' * 40_000} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+            status = raw.recv(100).split(b"\r\n")[0]
+        assert status.split()[1] in (b"400", b"404", b"414"), status
+        held = []
+        for _ in range(300):
+            with contextlib.suppress(OSError):
+                held.append(socket.create_connection(("127.0.0.1", port), timeout=2))
+        time.sleep(2)
+        for connection in held:
+            connection.close()
+        answered = None
+        for _ in range(20):  # the service answers again once the flood is gone
+            time.sleep(0.5)
+            with contextlib.suppress(httpx.TransportError):
+                answered = httpx.get(f"{base}/health/live", timeout=2).status_code
+                if answered == 200:
+                    break
+        assert answered == 200
+    finally:
+        process.terminate()
+        process.wait(30)
+    # After the lines that say where it serves (and that there are no tokens yet).
+    lines = [
+        line
+        for line in (home / "serve.log").read_text().splitlines()
+        if not line.startswith(("serving ", "no tokens yet"))
+    ]
+    assert "Traceback" not in "\n".join(lines)
+    assert all(line.startswith("{") for line in lines), [x for x in lines if x[:1] != "{"][:3]
+    events = [json.loads(line) for line in lines]
+    assert any("too many open files (limit 64)" in e.get("message", "") for e in events)

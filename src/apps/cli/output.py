@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -64,21 +65,44 @@ class RateColumn(ProgressColumn):
         return Text("" if speed is None else f"{speed:,.1f} {self._unit}/s")
 
 
+# Plain progress lines start so: a log reader (or a test) tells them from the result.
+PROGRESS_PREFIX = "progress: "
+
+
 class Ticker:
     """Advances one progress bar; a new ``phase`` starts it again (its rate and time left
-    are the phase's own)."""
+    are the phase's own). Without a terminal (a pipe, a log, CI) it writes a plain line
+    instead when the phase or note changes, at most one a second (``lines``)."""
 
-    def __init__(self, progress: Progress | None, task: Any) -> None:
+    def __init__(self, progress: Progress | None, task: Any, lines: str | None = None) -> None:
         self._progress = progress
         self._task = task
         self._phase: str | None = None
+        self._lines = lines  # the label of plain lines; None writes none
+        self._said: tuple[str | None, str] = (None, "")
+        self._last = 0.0
+        self._total: int | None = None
 
     def total(self, total: int) -> None:
+        self._total = total
         if self._progress is not None:
             self._progress.update(self._task, total=total)
 
+    def _line(self, completed: int, note: str, phase: str | None) -> None:
+        if self._lines is None or (phase, note) == self._said or not (note or phase):
+            return
+        now = time.monotonic()
+        if phase == self._said[0] and now - self._last < 1.0:
+            return  # many items of one phase: a line a second is enough for a log
+        self._said, self._last = (phase, note), now
+        count = f" {completed:,}/{self._total:,}" if self._total else ""
+        text = " ".join(part for part in (phase, note) if part)
+        sys.stderr.write(f"{PROGRESS_PREFIX}{self._lines}:{count} {text}\n")
+        sys.stderr.flush()
+
     def done(self, completed: int, note: str = "", *, phase: str | None = None) -> None:
         if self._progress is None:
+            self._line(completed, note, phase)
             return
         if phase is not None and phase != self._phase:
             self._phase = phase
@@ -88,10 +112,11 @@ class Ticker:
 
 @contextmanager
 def progress(label: str, *, total: int | None = None, unit: str = "items") -> Iterator[Ticker]:
-    """A progress bar on stderr with the rate and the time left, shown on a terminal only."""
+    """A progress bar on stderr with the rate and the time left, on a terminal; elsewhere
+    a plain line per phase (at most one a second), which a log keeps readably."""
     stream = sys.stderr
     if not (hasattr(stream, "isatty") and stream.isatty()):
-        yield Ticker(None, None)
+        yield Ticker(None, None, lines=label)
         return
     bar = Progress(
         TextColumn("{task.description}"),

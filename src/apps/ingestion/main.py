@@ -210,7 +210,8 @@ def run(
     sees the old target or the new one, never a mix. After a refused drift, --rebuild
     replaces the target under the new schema (its rows and SCD2 history so far go; the
     run's records say it was a rebuild). Progress is drawn on a terminal; elsewhere (a
-    pipe, a log, CI) each phase is one line.
+    pipe, a log, CI) each phase is one line starting "progress: ". Spark's own log goes to
+    DATAPLATFORM_HOME/logs/spark.log, which a failure names.
     """
     if dry_run:
         ctx.invoke(plan, pipeline_file=pipeline_file, full_refresh=full_refresh, as_json=as_json)

@@ -136,6 +136,9 @@ def run(
     Checks: schema (drift first), row_count, aggregates (nulls, sum, min, max per column),
     row_hash, three_way (source, the ingestion run's claim, target), baseline (the row count
     against recent runs) and key_diff (keys only in the source, only in the target, changed).
+    A run whose checks fail exits 1 and is recorded as failed, the failing checks named.
+    Progress is drawn on a terminal; elsewhere (a pipe, a log, CI) each phase is one line
+    starting "progress: ". Spark's own log goes to DATAPLATFORM_HOME/logs/spark.log.
     """
     if (spec_file is None) == (pipeline_file is None):
         bad_input("give a RECON.toml file or --pipeline PIPELINE.toml (one of them)")

@@ -55,3 +55,11 @@ def killed_ingestion(home: Path, spec: Path, point: str, **env: str) -> int:
         stderr=subprocess.DEVNULL,
         timeout=300,
     ).returncode
+
+
+def said(result: Result) -> list[str]:
+    """The lines of stderr but the plain progress lines (``progress: ...``) a run writes
+    when stderr is not a terminal."""
+    return [
+        line for line in result.stderr.strip().splitlines() if not line.startswith("progress: ")
+    ]

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from integration.spark.apps_cli import ingestion, metadata
+from integration.spark.apps_cli import ingestion, metadata, said
 from integration.spark.postgres_targets import staging_tables
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
@@ -349,7 +349,7 @@ def test_a_full_refresh_whose_source_fails_midway_leaves_postgresql_as_it_was(
     failed = ingestion(home, "run", str(spec))
     assert failed.exit_code == 1 and "Traceback" not in failed.stderr
     assert "staging table (the target is unchanged) failed" in failed.stderr
-    assert len(failed.stderr.strip().splitlines()) == 1
+    assert len(said(failed)) == 1
     assert _database_rows(sqlalchemy_url, f'"{schema}".orders') == before
     assert staging_tables(sqlalchemy_url, schema) == 0
 
@@ -375,4 +375,4 @@ def test_an_unreachable_target_is_one_line_naming_it(
     spark.createDataFrame(BATCHES[0], SCHEMA).write.parquet(str(source))
     failed = ingestion(home, "run", str(_pipeline(tmp_path, source, "full", target)))
     assert failed.exit_code == 1 and message in failed.stderr, failed.stderr
-    assert len(failed.stderr.strip().splitlines()) == 1 and "bug" not in failed.stderr
+    assert len(said(failed)) == 1 and "bug" not in failed.stderr

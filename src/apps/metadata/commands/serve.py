@@ -117,7 +117,7 @@ def serve(
             err=True,
         )
     try:
-        run_server(service.app(), host, port)
+        run_server(service.app(), host, port, access_log)
     except OSError as failed:
         fail(f"cannot listen on {host}:{port}: {failed.strerror or failed}")
 

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 import click
@@ -20,10 +20,7 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
-from adapters.http.client import HttpMetadataRepository, ServiceRefused, ServiceUnreachable
-from adapters.nats.jetstream import JetStreamLink, NatsPublisher
 from adapters.serialization.records import RecordConverter
-from adapters.sql import migrate
 from adapters.sql.engine import create_store_engine
 from adapters.sql.metadata import SqlMetadataRepository
 from adapters.sql.outbox import SqlOutbox
@@ -55,6 +52,9 @@ _FORMS = (
     "sqlite:///PATH, postgresql+psycopg://USER@HOST:PORT/DB or http(s)://HOST:PORT (the "
     "metadata service)"
 )
+
+if TYPE_CHECKING:  # imported where used: `--help` and most commands need none of them
+    from adapters.nats.jetstream import JetStreamLink
 
 
 def display_url(url: str) -> str:
@@ -151,11 +151,15 @@ class MetadataStore:
     def repository(self) -> MetadataRepository:
         """The repository, refusing a store whose schema is missing or old."""
         if self.remote:
+            from adapters.http.client import HttpMetadataRepository
+
             return HttpMetadataRepository(
                 check_database_url(self.url, self.settings.source),
                 self.settings.token,
                 self.converter,
             )
+        from adapters.sql import migrate  # Alembic: only when a store is opened
+
         engine = self.engine()
         # A brand-new embedded store is created on first use; anything else is migrated
         # only on request, because upgrading a shared store is somebody's decision.
@@ -172,12 +176,16 @@ class MetadataStore:
             engine = create_store_engine(
                 URL.create("sqlite", database=str(path)).render_as_string()
             )
+            from adapters.sql import migrate
+
             migrate.create_if_empty(engine)
             return SqlStateStore(engine)
         self.repository()  # the same checks: created when new, refused when out of date
         return SqlStateStore(self.engine())
 
     def migrate(self) -> tuple[str | None, str]:
+        from adapters.sql import migrate
+
         return migrate.upgrade(self.engine(), display_url(self.url), str(self.settings.home))
 
     def outbox(self, url: str | None = None) -> SqlOutbox:
@@ -210,6 +218,8 @@ class MetadataStore:
     def nats_link(self) -> JetStreamLink:
         if self._link is None:
             stream = self.settings.nats_stream
+            from adapters.nats.jetstream import JetStreamLink
+
             self._link = JetStreamLink(self.settings.nats_url, stream=stream, prefix=stream.lower())
         return self._link
 
@@ -219,7 +229,7 @@ class MetadataStore:
             return OutboxTransport(self.outbox(), _now)
         if self.settings.transport == "nats":
             return BrokerTransport(
-                NatsPublisher(self.nats_link(), self.converter),
+                _nats_publisher(self.nats_link(), self.converter),
                 self.outbox(),
                 _now,
                 process_budget(self.settings.budget),
@@ -272,6 +282,12 @@ class _LazyRepository:
         return self._repository().subjects(query)
 
 
+def _nats_publisher(link: JetStreamLink, converter: RecordConverter) -> Any:
+    from adapters.nats.jetstream import NatsPublisher
+
+    return NatsPublisher(link, converter)
+
+
 def register_metadata_store(container: punq.Container, settings: Settings) -> MetadataStore:
     """Register the metadata store of ``settings`` and what every app reads and writes
     through it: the converter, the repository (opened lazily, once), the gateway and the
@@ -301,6 +317,8 @@ def describe_store_failure(
     """One line for a failure of the store (unreachable, not ready, misconfigured)."""
     if isinstance(failure, SettingsError):
         return str(failure), ExitCode.BAD_INPUT
+    from adapters.http.client import ServiceRefused, ServiceUnreachable
+
     if isinstance(failure, StoreNotReady | StoreUnavailable | ServiceRefused):
         return str(failure), ExitCode.CHECK_FAILED
     if isinstance(failure, ServiceUnreachable):

@@ -183,10 +183,13 @@ class MetadataStore:
         self.repository()  # the same checks: created when new, refused when out of date
         return SqlStateStore(self.engine())
 
-    def migrate(self) -> tuple[str | None, str]:
+    def migrate(self, report: dict[str, int] | None = None) -> tuple[str | None, str]:
+        """Upgrade the store; ``report`` gets what a migration moved (see upgrade)."""
         from adapters.sql import migrate
 
-        return migrate.upgrade(self.engine(), display_url(self.url), str(self.settings.home))
+        return migrate.upgrade(
+            self.engine(), display_url(self.url), str(self.settings.home), report=report
+        )
 
     def outbox(self, url: str | None = None) -> SqlOutbox:
         """The configured outbox (producers fill it with ``transport = outbox``), or the one

@@ -76,6 +76,8 @@ def test_a_store_of_revision_0004_moves_onto_canonical_subjects(
         )
         assert result.exit_code == 0, result.output
         assert "revision 0005" in result.stdout
+        assert "2 dataset name(s) were spelled another way: 2 record(s) moved" in result.stdout
+        assert "1 stated under both kept once" in result.stdout
 
         gateway = MetadataGateway(SqlMetadataRepository(engine, RecordConverter()))
         canonical = DatasetRef("postgres://127.0.0.1:5432", "test.ux_demo.products")

@@ -52,17 +52,23 @@ def is_empty(engine: Engine) -> bool:
 
 
 def upgrade(
-    engine: Engine, where: str = "this URL", home: str | None = None, to: str = "head"
+    engine: Engine,
+    where: str = "this URL",
+    home: str | None = None,
+    to: str = "head",
+    report: dict[str, int] | None = None,
 ) -> tuple[str | None, str]:
     """Bring the store to the newest revision (or ``to``); returns (revision before,
     revision after). ``home``: the platform home, under which files are named relative to
-    it (0005)."""
+    it (0005); ``report`` is filled with what a migration moved (0005: subjects, moved,
+    duplicates)."""
     before = current_revision(engine)
     _refuse_foreign(before, where)
     with engine.begin() as connection:
         config = _config()
         config.attributes["connection"] = connection
         config.attributes["home"] = home
+        config.attributes["report"] = report
         command.upgrade(config, to)
     return before, head_revision() if to == "head" else to
 

@@ -92,6 +92,14 @@ def test_the_dashboard_shows_the_main_jobs_planted_drift_and_difference(tmp_path
             e.text for e in browser.find_elements(By.CSS_SELECTOR, "td[data-label=Runtime]")
         }
         assert {"ingestion", "recon"} <= runtimes, runtimes
+        # The ledger recon found a difference: its run is "failed checks", red, the check named.
+        states = [
+            e
+            for e in browser.find_elements(By.CSS_SELECTOR, "td[data-label=State]")
+            if e.text == "failed checks"
+        ]
+        assert states and "failed" in (states[0].get_attribute("class") or ""), states
+        assert "key_diff" in browser.find_element(By.XPATH, "//tr[td[text()='failed checks']]").text
         assert browser.find_element(By.LINK_TEXT, target)
         browser.get(f"{service.base_url}/ui/datasets/{quote(target, safe='')}")
         assert console_errors(browser) == []

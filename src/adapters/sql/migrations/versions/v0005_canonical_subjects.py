@@ -28,7 +28,10 @@ def upgrade() -> None:
         sa.Column("canonical_namespace", subject_text(), nullable=False),
         sa.Column("canonical_name", subject_text(), nullable=False),
     )
-    rename_subjects(op.get_bind(), context.config.attributes.get("home"))
+    counts = rename_subjects(op.get_bind(), context.config.attributes.get("home"))
+    report = context.config.attributes.get("report")
+    if report is not None:  # what `metadata migrate` tells the operator
+        report.update(counts)
 
 
 def downgrade() -> None:

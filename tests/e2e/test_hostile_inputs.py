@@ -8,6 +8,7 @@ error line naming the fix, no traceback, and a store left as it was.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import signal
 import sqlite3
@@ -359,7 +360,21 @@ def test_a_fact_stated_again_says_what_was_not_kept(tmp_path: Path) -> None:
     assert "2024-05-01T06:00:00Z" in second.stderr and stored(tmp_path) == 1
 
 
-@pytest.mark.parametrize("after", [0.05, 0.2, 0.4, 0.7])
+def _started_its_venv(process: subprocess.Popen[str], seconds: float = 30) -> None:
+    """Wait until pex's bootstrap has handed over to the app's own interpreter (it execs the
+    PEX's venv python: the process's command line changes)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError):
+            if b".pex/venvs/" in Path(f"/proc/{process.pid}/cmdline").read_bytes():
+                return
+        time.sleep(0.002)
+    raise AssertionError("the PEX did not start its venv")
+
+
+# Timed from the moment pex's bootstrap execs the app's interpreter: before it (about
+# 0.08 s on these machines) pex's own code runs, which nothing of the app can guard.
+@pytest.mark.parametrize("after", [0.1, 0.3, 0.6])
 def test_ctrl_c_while_the_app_starts_is_one_line_and_exit_130(tmp_path: Path, after: float) -> None:
     # `emit -` waits on its open standard input: it is still running when the signal comes.
     process = subprocess.Popen(
@@ -370,9 +385,11 @@ def test_ctrl_c_while_the_app_starts_is_one_line_and_exit_130(tmp_path: Path, af
         text=True,
         env=environment(tmp_path),
     )
+    _started_its_venv(process)
     time.sleep(after)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, (process.returncode, err)
     assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
-    assert err.strip().splitlines()[-1].endswith("interrupted"), err
+    last = err.strip().splitlines()[-1]
+    assert last == "interrupted" or last.startswith("error: interrupted"), err

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError
 
 from adapters.files.writable import path_problem
 from adapters.sql.targets import sqlalchemy_url
+from domain.ingestion.errors import EngineFailed
 from domain.ingestion.spec import PipelineSpec
 
 
@@ -51,9 +52,9 @@ def postgresql_problem(engine: Engine, schema: str | None, table: str, where: st
             ).scalar()
             if not allowed:  # staging tables (and a new target) are created in the schema
                 return f"{where}: the user may not create tables in schema {schema!r}; grant CREATE on it"
-    except DBAPIError as failure:
+    except DBAPIError as failure:  # not the pipeline's fault: the database is away
         reason = " ".join(str(failure.orig or failure).split()).split(" [SQL:")[0]
-        return f"{where}: {reason}"
+        raise EngineFailed(f"{where}: connection failed: {reason}") from None
     return None
 
 
@@ -61,17 +62,26 @@ def sqlite_problem(path: str, where: str) -> str | None:
     database = Path(path)
     if database.exists() and not os.access(database, os.W_OK):
         return f"{where}: {database} is not writable; fix its permissions or name another file"
-    return path_problem(database.parent, where)
+    found = path_problem(database.parent, where)
+    if found is None and not database.parent.is_dir():  # SQLite makes the file, not folders
+        return (
+            f"{where}: the folder {database.parent} does not exist; create it "
+            f"(mkdir -p {database.parent}) or name another path"
+        )
+    return found
 
 
 def target_problem(spec: PipelineSpec) -> str | None:
     """Why a run of ``spec`` could not write its target (database or folder), or None;
-    no engine is started (a short-lived connection for a database target)."""
+    no engine is started (a short-lived connection for a database target). A database that
+    cannot be reached raises :class:`EngineFailed` (not the pipeline's fault: exit 1)."""
     target = spec.target
-    where = f"{spec.name}: target {target.table or target.path}"
     if target.kind == "sqlite":
+        where = f"{spec.name}: target {target.table} in the SQLite file {target.path}"
         return sqlite_problem(target.path or "", where)
+    where = f"{spec.name}: target {target.table or target.path}"
     if target.kind == "postgresql":
+        where = f"{where} (postgresql)"
         schema, table = target.schema_and_table
         engine = create_engine(sqlalchemy_url(target), connect_args={"connect_timeout": 10})
         try:

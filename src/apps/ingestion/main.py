@@ -109,7 +109,10 @@ def plan(container: punq.Container, pipeline_file: Path, full_refresh: bool, as_
         from adapters.sql.target_check import target_problem
         from domain.ingestion.plan import plan as decide
 
-        problem = target_problem(pipeline.spec)  # asked here too: it needs no Spark
+        try:
+            problem = target_problem(pipeline.spec)  # asked here too: it needs no Spark
+        except EngineFailed as unreachable:
+            fail(str(unreachable))
         if problem is not None:
             bad_input(problem)
 

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +82,16 @@ def _tokens(home: Path) -> dict[str, str]:
 LIMITS = ("--max-records", "50", "--rate", "5", "--burst", "5")
 
 
-def _start(home: Path, port: int, limits: tuple[str, ...] = LIMITS) -> subprocess.Popen[str]:
+def _start(
+    home: Path,
+    port: int,
+    limits: tuple[str, ...] = LIMITS,
+    before: Callable[[], None] | None = None,
+) -> subprocess.Popen[str]:
     """`metadata serve` on ``port`` (by default at most 50 records a batch and 5 requests
     a second a token), once it answers; its access log goes to ``home``/serve.log (a
-    file, not a pipe nobody reads while it fills)."""
+    file, not a pipe nobody reads while it fills). ``before`` runs in the child before it
+    starts (a resource limit, say)."""
     home.mkdir(parents=True, exist_ok=True)
     with (home / "serve.log").open("a") as log:
         process = subprocess.Popen(
@@ -94,6 +100,7 @@ def _start(home: Path, port: int, limits: tuple[str, ...] = LIMITS) -> subproces
             stdout=subprocess.DEVNULL,
             stderr=log,
             text=True,
+            preexec_fn=before,
         )
     deadline = time.monotonic() + 30
     while True:
@@ -385,26 +392,9 @@ def test_a_flood_beyond_the_open_files_limit_and_an_overlong_address_get_statuse
     def few_files() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
 
-    with (home / "serve.log").open("a") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", metadata_main.__name__, "serve", "--port", str(port)],
-            env=_env(home),
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-            text=True,
-            preexec_fn=few_files,
-        )
+    process = _start(home, port, (), before=few_files)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/health/live", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None and time.monotonic() < deadline, "serve did not start"
-            time.sleep(0.1)
         with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:  # httpx refuses
             raw.sendall(f"GET /{'x/' * 40_000} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
             status = raw.recv(100).split(b"\r\n")[0]

@@ -100,10 +100,10 @@ class Batch(Protocol):
 class IngestionEngine(Protocol):
     """Reads sources and commits targets; the commit is atomic (all of it, or none)."""
 
-    def target_problem(self, spec: PipelineSpec) -> str | None:
-        """Why a run could not write the target (a missing schema, no privilege, a
-        read-only folder), as one line naming it and the fix; None when it could. Asked
-        before anything starts (no engine, no job)."""
+    def access_problem(self, spec: PipelineSpec) -> str | None:
+        """Why a run could not read the source or write the target (a file it may not
+        read, a missing schema, no privilege, a read-only folder), as one line naming it
+        and the fix; None when it could. Asked before anything starts (no engine, no job)."""
         ...
 
     def probe(self, spec: PipelineSpec) -> Probe:

@@ -64,7 +64,7 @@ class InMemoryIngestionEngine:
         if self.fail_at == step:
             raise EngineFailure(f"told to fail at {step}")
 
-    def target_problem(self, spec: PipelineSpec) -> str | None:
+    def access_problem(self, spec: PipelineSpec) -> str | None:
         return None  # memory is always writable
 
     def probe(self, spec: PipelineSpec) -> Probe:

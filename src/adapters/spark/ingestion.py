@@ -34,8 +34,8 @@ from adapters.spark.errors import engine_step
 from adapters.spark.profiler import profile_frame
 from adapters.spark.session import SparkSessionProvider
 from adapters.spark.types import schema_from_spark, to_spark
+from adapters.sql.run_access import access_problem
 from adapters.sql.source_probe import engine_for_jdbc, probe_table
-from adapters.sql.target_check import target_problem
 from domain.dataset import RunId
 from domain.ingestion.plan import Plan, Probe
 from domain.ingestion.spec import LOAD_TIME, Mode, NullCursor, PipelineSpec
@@ -148,8 +148,8 @@ class SparkIngestionEngine:
             frame, schema_from_spark(frame.schema, where=f"{spec.name} source"), rejected
         )
 
-    def target_problem(self, spec: PipelineSpec) -> str | None:
-        return target_problem(spec)
+    def access_problem(self, spec: PipelineSpec) -> str | None:
+        return access_problem(spec)
 
     def probe(self, spec: PipelineSpec) -> Probe:
         slots = self._sessions.session().sparkContext.defaultParallelism

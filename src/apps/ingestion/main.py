@@ -22,7 +22,7 @@ from apps.runs import heartbeats
 from apps.settings import load_settings
 from apps.store import StoreAppGroup, display_url
 from domain.dataset import RunId
-from domain.ingestion.errors import EngineFailed, SourceMismatch, TargetUnusable
+from domain.ingestion.errors import AccessProblem, EngineFailed, SourceMismatch
 from domain.ingestion.legacy import parity
 from domain.ingestion.run import PRODUCER, GateRefused
 from domain.metadata import RecordKind
@@ -106,11 +106,11 @@ def plan(container: punq.Container, pipeline_file: Path, full_refresh: bool, as_
     states: StateStore = container.resolve(StateStore)  # refuse a stale store before Spark
     note = None
     if not spark_available():
-        from adapters.sql.target_check import target_problem
+        from adapters.sql.run_access import access_problem
         from domain.ingestion.plan import plan as decide
 
         try:
-            problem = target_problem(pipeline.spec)  # asked here too: it needs no Spark
+            problem = access_problem(pipeline.spec)  # asked here too: it needs no Spark
         except EngineFailed as unreachable:
             fail(str(unreachable))
         if problem is not None:
@@ -129,7 +129,7 @@ def plan(container: punq.Container, pipeline_file: Path, full_refresh: bool, as_
         runtime = _runtime(container, pipeline)
         try:
             decided, verdict = runtime.use_case.preview(pipeline.spec, full_refresh=full_refresh)
-        except (SourceMismatch, TargetUnusable) as mismatch:
+        except (SourceMismatch, AccessProblem) as mismatch:
             bad_input(str(mismatch))
         except EngineFailed as failed:
             fail(with_spark_log(str(failed), store(container).settings.home))
@@ -240,7 +240,7 @@ def run(
                 rebuild=rebuild,
                 phase=lambda name: ticker.done(0, name),
             )
-    except (SourceMismatch, TargetUnusable) as mismatch:  # the file names what is not there
+    except (SourceMismatch, AccessProblem) as mismatch:  # the file names what is not there
         bad_input(str(mismatch))
     except EngineFailed as failed:
         fail(with_spark_log(str(failed), store(container).settings.home))

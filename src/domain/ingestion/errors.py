@@ -11,5 +11,6 @@ class SourceMismatch(ValueError):
     """The pipeline names columns its source does not have (bad input: fix the file)."""
 
 
-class TargetUnusable(ValueError):
-    """The run could not write its target (checked before anything starts)."""
+class AccessProblem(ValueError):
+    """The run could not read its source or write its target (checked before anything
+    starts; the pipeline names a place that is not there or not its user's)."""

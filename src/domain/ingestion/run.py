@@ -17,7 +17,7 @@ from typing import Any
 import attrs
 
 from domain.dataset import RunId
-from domain.ingestion.errors import SourceMismatch, TargetUnusable
+from domain.ingestion.errors import AccessProblem, SourceMismatch
 from domain.ingestion.gate import GateVerdict, judge
 from domain.ingestion.legacy import Outputs
 from domain.ingestion.plan import PastRun, Plan, plan
@@ -175,11 +175,11 @@ class RunPipeline:
         return decided, None if rebuild else self.gate(spec, batch)
 
     def _writable(self, spec: PipelineSpec) -> None:
-        """Refuse a target the run could not write before anything starts (no engine job,
-        no records): a missing schema said at once, not after a read."""
-        problem = self._engine.target_problem(spec)
+        """Refuse a source the run could not read or a target it could not write before
+        anything starts (no engine job, no records): said at once, not after a read."""
+        problem = self._engine.access_problem(spec)
         if problem is not None:
-            raise TargetUnusable(problem)
+            raise AccessProblem(problem)
 
     @staticmethod
     def _checked(spec: PipelineSpec, batch: Batch) -> Batch:

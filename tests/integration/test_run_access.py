@@ -1,4 +1,5 @@
-"""A target a run could not write is said before anything starts (no Spark, no record):
+"""A source a run could not read or a target it could not write is said before anything
+starts (no Spark, no record): a file its user may not read,
 a missing PostgreSQL schema, a user without privileges, a folder under /proc or /sys."""
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from adapters.files.writable import path_problem
-from adapters.sql.target_check import target_problem
+from adapters.files.access import path_problem, readable_problem
+from adapters.sql.run_access import target_problem
 from apps.ingestion.main import cli as ingestion
 from domain.ingestion.spec import PipelineSpec, SourceSpec, TargetSpec
 from services import postgres_url
@@ -36,6 +37,8 @@ def test_a_missing_schema_is_named_with_the_fix(tmp_path: Path) -> None:
     assert f"the schema {missing!r} does not exist; create it" in problem
     assert target_problem(_spec(TargetSpec(kind="postgresql", url=url, table="public.t"))) is None
     # The command line says it in one line, exit 2, before any engine (or record).
+    (tmp_path / "x").mkdir()  # a source there is: the target is what is wrong
+    (tmp_path / "x" / "part-0.parquet").write_bytes(b"PAR1")
     spec = tmp_path / "p.toml"
     spec.write_text(
         f'name = "p"\n[source]\nkind = "parquet"\npath = "x"\n[target]\nkind = "postgresql"\n'
@@ -84,3 +87,50 @@ def test_folders_nothing_can_be_written_to_are_named(tmp_path: Path) -> None:
     assert path_problem(tmp_path / "new" / "deeper" / "orders", "t") is None
     sqlite = TargetSpec(kind="sqlite", path="/proc/self/warehouse.db", table="t")
     assert "a kernel file system" in (target_problem(_spec(sqlite)) or "")
+
+
+def test_a_source_the_user_may_not_read_is_named_not_called_missing() -> None:
+    """As root every file is readable, so the check runs as an unprivileged user (nobody),
+    as a person on a shared machine would (Spark alone says "does not exist")."""
+    import inspect
+    import shutil
+    import subprocess
+    import tempfile
+
+    from adapters.files import access
+
+    python = shutil.which("python3", path="/usr/bin:/bin")
+    assert python is not None, "Debian's python3 runs the check as nobody"
+    folder = Path(tempfile.mkdtemp(prefix="unreadable-", dir="/tmp"))
+    try:
+        folder.chmod(0o755)
+        source = folder / "orders"
+        source.mkdir()
+        (source / "part-0.parquet").write_bytes(b"PAR1")
+        (source / "part-1.parquet").write_bytes(b"PAR1")
+        (source / "part-1.parquet").chmod(0o000)
+        (source / "_SUCCESS").write_bytes(b"")
+        # The module's own text, run by nobody (who may not read this sandbox's files).
+        script = inspect.getsource(access) + (
+            f"\nprint(readable_problem(Path({str(source)!r}), 'p: source'))"
+            f"\nprint(readable_problem(Path({str(source / 'part-0.parquet')!r}), 'p: source'))"
+        )
+        result = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", python, "-"],
+            input=script,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        said = result.stdout.strip().splitlines()
+        assert said == [
+            f"p: source: {source / 'part-1.parquet'} (in {source}) is not readable by this "
+            "user; fix its permissions (chmod, chown)",
+            "None",
+        ], said
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert "does not exist; check the path" in (
+        readable_problem(folder / "nowhere", "p: source") or ""
+    )

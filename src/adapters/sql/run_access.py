@@ -1,6 +1,7 @@
-"""Whether a run could write its database target, asked before any engine starts: the
-schema exists, the user may create in it (a new table) or change the table, the SQLite
-file's folder is writable. One line naming what is wrong and the fix, or None."""
+"""Whether a run could use its source and target, asked before any engine starts: a file
+source readable; the target's schema exists, the user may create in it (a new table) or
+change the table, the SQLite file's or the target directory's folder is writable. One line
+naming what is wrong and the fix, or None."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from adapters.files.writable import path_problem
+from adapters.files.access import path_problem, readable_problem
 from adapters.sql.targets import sqlalchemy_url
 from domain.ingestion.errors import EngineFailed
 from domain.ingestion.spec import PipelineSpec
@@ -88,4 +89,18 @@ def target_problem(spec: PipelineSpec) -> str | None:
             return postgresql_problem(engine, schema, table, where)
         finally:
             engine.dispose()
+    if ":" in (target.path or "").split("/", 1)[0]:
+        return None  # an object store's or HDFS's path: nothing local to look at
     return path_problem(Path(target.path or "."), where)
+
+
+def access_problem(spec: PipelineSpec) -> str | None:
+    """Why a run of ``spec`` could not read its (file) source or write its target, or None;
+    see :func:`target_problem` for an unreachable database."""
+    source = spec.source
+    # A local path only: an object store's or HDFS's (scheme://...) is the engine's to read.
+    if source.kind != "jdbc" and source.path and ":" not in source.path.split("/", 1)[0]:
+        found = readable_problem(Path(source.path), f"{spec.name}: source")
+        if found is not None:
+            return found
+    return target_problem(spec)

@@ -27,7 +27,13 @@ from adapters.serialization.reading import read_records
 from adapters.serialization.records import RecordConverter
 from contract.stores import HttpHarness, live_service
 from domain.dataset import DatasetRef, RunId
-from domain.metadata.payloads import IngestionVolume, ReconResult, ReconStatus
+from domain.metadata.payloads import (
+    IngestionVolume,
+    ReconResult,
+    ReconStatus,
+    RunEvent,
+    RunEventType,
+)
 from domain.metadata.record import MetadataRecord
 from domain.metadata.tokens import Scope
 
@@ -358,3 +364,42 @@ def test_empty_pages_say_what_to_run(browser: webdriver.Chrome, tmp_path: Path) 
             assert command in sections[title].find_element(By.CLASS_NAME, "empty").text, title
         screenshots(browser, folder, "dataset-harvested-only")
         assert console_errors(browser) == []
+
+
+def test_a_recon_that_found_differences_reads_failed_checks_everywhere(
+    service: HttpHarness,
+) -> None:
+    """Its run page, the runs list and the datasets list say "failed checks" (red) with the
+    checks named; an error of a run stays "failed"."""
+    checked = DatasetRef("postgres://db:5432", "shop.public.checked")
+    at = datetime(2024, 3, 1, tzinfo=UTC)
+    events = [
+        ("recon-diff", RunEventType.STARTED, "recon checked", 0),
+        ("recon-diff", RunEventType.FAILED, "failed checks: row_hash, key_diff", 1),
+        ("ingest-bad", RunEventType.STARTED, "pipeline p", 2),
+        ("ingest-bad", RunEventType.FAILED, "writing the new version failed: disk full", 3),
+    ]
+    service.repository().append(
+        [
+            MetadataRecord.create(
+                subject=checked if run.startswith("recon") else DatasetRef("file", "/lake/p"),
+                run_id=RunId(run),
+                observed_at=at + timedelta(seconds=seconds),
+                producer="recon" if run.startswith("recon") else "ingestion",
+                payload=RunEvent(event, message),
+            )
+            for run, event, message, seconds in events
+        ]
+    )
+    with signed_client(service) as client:
+        page = client.get("/ui/runs/recon-diff").text
+        assert 'Outcome: <span class="state failed">failed checks</span>' in page
+        assert "row_hash, key_diff" in page
+        runs = client.get("/ui/runs").text
+        assert 'class="state failed">failed checks</td>' in runs
+        assert 'class="state failed">failed</td>' in runs  # the ingestion's error
+        listed = client.get("/ui/datasets?q=checked").text
+        assert (
+            '<span class="state failed" title="failed checks: row_hash, key_diff">failed checks'
+            in listed
+        )

@@ -418,6 +418,18 @@ class Dashboard:
         title = f"Run {text}"
         if not page.records:
             return _page(title, '<p class="empty">No records of this run are stored.</p>')
+        ended = await run_in_threadpool(
+            self._gateway.query,
+            RecordQuery(kinds=[RecordKind.RUN_EVENT], run_id=RunId(text), limit=1),
+        )
+        said = ""
+        if ended.records and isinstance(ended.records[0].payload, RunEvent):
+            event = ended.records[0].payload
+            said = (
+                f'<p>Outcome: <span class="state {event.event.value}">'
+                f"{outcome(event.event, event.message)}</span> "
+                f"{html.escape(event.message[:300])}</p>"
+            )
         cells = []
         for record in page.records:
             payload = json.dumps(
@@ -440,7 +452,7 @@ class Dashboard:
         )
         return _page(
             title,
-            '<p><a href="/ui/runs">All runs</a></p><div class="wide"><table><thead><tr>'
+            f'<p><a href="/ui/runs">All runs</a></p>{said}<div class="wide"><table><thead><tr>'
             "<th scope=col>Observed</th><th scope=col>Kind</th><th scope=col>Dataset</th>"
             f"<th scope=col>Payload</th></tr></thead><tbody>{''.join(cells)}</tbody></table>"
             f"</div>{more}",

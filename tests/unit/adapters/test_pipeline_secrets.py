@@ -140,3 +140,23 @@ def test_the_cli_says_it_in_one_line_exit_2_before_any_spark(tmp_path: Path) -> 
     )
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1 and "keys: expected a list of names" in result.stderr
+
+
+def test_a_password_never_shows_in_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DW_PASSWORD", SECRET)
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "part-0.parquet").write_bytes(b"PAR1")
+    pipeline = _pipeline(
+        tmp_path,
+        'kind = "parquet"\npath = "x"',
+        'kind = "postgresql"\nurl = "postgresql://etl@127.0.0.1:1/dw"\ntable = "public.orders"\n'
+        'password_env = "DW_PASSWORD"',
+    )
+    result = CliRunner().invoke(
+        ingestion, ["--url", f"sqlite:///{tmp_path / 'm.db'}", "plan", str(pipeline)]
+    )
+    assert result.exit_code == 1, result.stderr
+    assert "target public.orders (postgresql): connection failed" in result.stderr
+    assert SECRET not in result.stderr + result.stdout

@@ -8,7 +8,7 @@ path, a symbolic link, to it with one atomic rename. A reader sees the old versi
 new one, never a mix; a run killed before the switch leaves the old version in place (its
 half-written directory is removed by a later run). The link's target names the committed
 run: the commit marker a rerun reads even when the state write was lost. Older versions
-but the previous one are deleted after the switch.
+but the previous one are deleted after the switch (the layout: :mod:`adapters.spark.versioned`).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from adapters.spark.errors import engine_step
 from adapters.spark.profiler import profile_frame
 from adapters.spark.session import SparkSessionProvider
 from adapters.spark.types import schema_from_spark, to_spark
+from adapters.spark.versioned import COMMIT_MARKER, clean, link_files, switch, versions_of
 from adapters.sql.run_access import access_problem
 from adapters.sql.source_probe import engine_for_jdbc, probe_table
 from domain.dataset import RunId
@@ -42,9 +43,6 @@ from domain.ingestion.spec import LOAD_TIME, Mode, NullCursor, PipelineSpec
 from domain.metadata.payloads import ColumnProfile
 from domain.schema import DataType, Schema
 from ports.ingestion import CommitRecords, Committed, Written
-
-COMMIT_MARKER = "_COMMITTED.json"
-_KEEP_VERSIONS = 2  # the current one and the one before it (readers still on it)
 
 
 @attrs.frozen
@@ -68,25 +66,8 @@ def _versions(history: DataFrame) -> tuple[int, int]:
     return int(row[0]), int(row[1] or 0)
 
 
-def _link_files(committed: Path, version: Path) -> set[Path]:
-    """The committed version's data files, hard-linked into the new version (no copy);
-    returns their paths relative to the version."""
-    linked = set()
-    for source in committed.rglob("*"):
-        if source.is_file() and source.name != COMMIT_MARKER:
-            relative = source.relative_to(committed)
-            (version / relative).parent.mkdir(parents=True, exist_ok=True)
-            os.link(source, version / relative)
-            linked.add(relative)
-    return linked
-
-
 class TargetNotManaged(ValueError):
     """The target path exists but is not a version link this engine wrote."""
-
-
-def _versions_of(target: Path) -> Path:
-    return target.parent / f".{target.name}.versions"
 
 
 class SparkIngestionEngine:
@@ -214,7 +195,7 @@ class SparkIngestionEngine:
         run = self.committed_version(spec)
         if run is None:
             return None
-        marker = _versions_of(self._target(spec)) / run / COMMIT_MARKER
+        marker = versions_of(self._target(spec)) / run / COMMIT_MARKER
         data = json.loads(marker.read_text())
         return Committed(run, int(data.get("rows", 0)), data.get("watermark"))
 
@@ -271,7 +252,7 @@ class SparkIngestionEngine:
         current = self.committed_version(spec)  # refuses an unmanaged target first
         if plan.rebuild:  # written as the first version; the switch replaces the current one
             current = None
-        versions = _versions_of(target)
+        versions = versions_of(target)
         version = versions / run_id.value
         if version.exists():  # a killed attempt of this very run: start it again
             shutil.rmtree(version)
@@ -283,7 +264,7 @@ class SparkIngestionEngine:
         elif plan.strategy is Mode.APPEND:
             frame, read, watermark = self._append(spec, batch, plan, current, run_id)
             if current is not None:
-                linked = _link_files(versions / current, version)
+                linked = link_files(versions / current, version)
             mode = "append"
         else:
             frame, mode = strategies.full(batch.frame), "overwrite"
@@ -332,9 +313,9 @@ class SparkIngestionEngine:
             )
         )
         self._checkpoint("marked")
-        self._switch(target, version)
+        switch(target, version)
         self._checkpoint("switched")
-        self._clean(versions, keep=version.name)
+        clean(versions, keep=version.name)
         return Written(
             rows_read=rows_read,
             rows_written=rows,
@@ -456,26 +437,3 @@ class SparkIngestionEngine:
         greatest = strategies.greatest_watermark(column, window.after, data_type)
         rows = rows.observe(top, greatest.alias("watermark"))
         return rows, read, top
-
-    @staticmethod
-    def _switch(target: Path, version: Path) -> None:
-        """Point ``target`` at ``version`` with one atomic rename of a new link."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        link = target.parent / f".{target.name}.switch-{version.name}"
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        link.symlink_to(os.path.relpath(version, target.parent))
-        os.replace(link, target)
-
-    @staticmethod
-    def _clean(versions: Path, keep: str) -> None:
-        """Delete versions older than the newest committed ones, and uncommitted leftovers
-        of killed runs."""
-        committed = sorted(
-            (v for v in versions.iterdir() if (v / COMMIT_MARKER).is_file()),
-            key=lambda v: (v / COMMIT_MARKER).stat().st_mtime,
-        )
-        kept = {keep, *(v.name for v in committed[-_KEEP_VERSIONS:])}
-        for version in versions.iterdir():
-            if version.name not in kept:
-                shutil.rmtree(version, ignore_errors=True)

@@ -166,6 +166,7 @@ class MetadataGateway:
         self._transport = transport
         self._home = home
         self._names: dict[DatasetRef, DatasetRef] = {}
+        self._last: tuple[DatasetRef | None, DatasetRef | None] = (None, None)
 
     def canonical(self, subject: DatasetRef) -> DatasetRef:
         """``subject`` as the store keeps it (one spelling per dataset)."""
@@ -173,7 +174,9 @@ class MetadataGateway:
         if found is None:
             if len(self._names) > 10_000:  # a bound, not a cache policy: names repeat
                 self._names.clear()
-            found = self._names[subject] = canonical(subject, self._home)
+            found = canonical(subject, self._home)
+            # Kept as the very object when already canonical: the next check is `is`.
+            found = self._names[subject] = subject if found == subject else found
         return found
 
     def as_stored(self, record: MetadataRecord) -> MetadataRecord:
@@ -181,8 +184,14 @@ class MetadataGateway:
         return self._renamed(record)
 
     def _renamed(self, record: MetadataRecord) -> MetadataRecord:
-        subject = self.canonical(record.subject)
-        if subject == record.subject:
+        given = record.subject
+        last_given, last_subject = self._last
+        if given is last_given and last_subject is not None:  # a batch: mostly one subject
+            subject = last_subject
+        else:
+            subject = self.canonical(given)
+            self._last = (given, subject)
+        if subject is given or subject == given:
             return record
         return attrs.evolve(
             record,

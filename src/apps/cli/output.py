@@ -111,12 +111,15 @@ class Ticker:
 
 
 @contextmanager
-def progress(label: str, *, total: int | None = None, unit: str = "items") -> Iterator[Ticker]:
+def progress(
+    label: str, *, total: int | None = None, unit: str = "items", plain: bool = True
+) -> Iterator[Ticker]:
     """A progress bar on stderr with the rate and the time left, on a terminal; elsewhere
-    a plain line per phase (at most one a second), which a log keeps readably."""
+    a plain line per phase (at most one a second), which a log keeps readably, unless not
+    ``plain`` (a --json run: spark-submit merges stderr into the JSON's stdout)."""
     stream = sys.stderr
     if not (hasattr(stream, "isatty") and stream.isatty()):
-        yield Ticker(None, None, lines=label)
+        yield Ticker(None, None, lines=label if plain else None)
         return
     bar = Progress(
         TextColumn("{task.description}"),

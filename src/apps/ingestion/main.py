@@ -232,7 +232,10 @@ def run(
         gateway, pipeline.spec.target.subject, RunId.new(), PRODUCER, lambda: datetime.now(UTC)
     )
     try:
-        with progress(f"{pipeline.spec.name}", unit="phases") as ticker, heartbeats(lifecycle):
+        with (
+            progress(pipeline.spec.name, unit="phases", plain=not as_json) as ticker,
+            heartbeats(lifecycle),
+        ):
             report = runtime.use_case.run(
                 pipeline.spec,
                 lifecycle,

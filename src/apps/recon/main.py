@@ -192,7 +192,7 @@ def run(
         run_note = f" (the rows run {claim_run} loaded)" if spec.scope and claim_run else ""
         click.echo(f"scope: {spec.describe_scope()}{run_note}")
     try:
-        with progress(spec.name, unit="phases") as ticker, heartbeats(lifecycle):
+        with progress(spec.name, unit="phases", plain=not as_json) as ticker, heartbeats(lifecycle):
             notes.append(lambda note: ticker.done(0, f"diff: {note}"))
             report = runtime.use_case.run(
                 spec,

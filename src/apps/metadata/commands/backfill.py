@@ -57,7 +57,7 @@ def backfill(container: punq.Container, directory: Path, as_json: bool) -> None:
                     click.echo(printable(f"{path}: line {decoded.line}: {problem}"), err=True)
             else:
                 records.append(decoded.record)
-    with progress("importing", total=len(records), unit="records") as ticker:
+    with progress("importing", total=len(records), unit="records", plain=not as_json) as ticker:
         report = run_backfill(
             gateway(container),
             records,

@@ -112,7 +112,10 @@ def harvest(
     )
     lifecycle.start(f"harvest of {shown}")
     try:
-        with progress("harvesting", unit="datasets") as ticker, heartbeats(lifecycle):
+        with (
+            progress("harvesting", unit="datasets", plain=not as_json) as ticker,
+            heartbeats(lifecycle),
+        ):
 
             def advance(done: int, total: int, subject: DatasetRef) -> None:
                 ticker.total(total)

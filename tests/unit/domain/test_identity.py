@@ -112,8 +112,13 @@ def test_a_file_under_the_home_keeps_its_name_when_the_home_moves(
 
 
 def test_a_file_outside_the_home_is_named_by_its_absolute_path() -> None:
-    assert file_ref("/data/orders", "/srv/platform/.dataplatform") == DatasetRef("file", "/data/orders")
-    assert file_ref("/srv/platform/.dataplatform-old/x", "/srv/platform/.dataplatform").namespace == "file"
+    assert file_ref("/data/orders", "/srv/platform/.dataplatform") == DatasetRef(
+        "file", "/data/orders"
+    )
+    assert (
+        file_ref("/srv/platform/.dataplatform-old/x", "/srv/platform/.dataplatform").namespace
+        == "file"
+    )
 
 
 def test_mysql_names_database_and_table() -> None:

@@ -17,18 +17,19 @@ from __future__ import annotations
 import functools
 import html
 import json
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 from urllib.parse import parse_qs, quote, urlencode
 
-import attrs
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from adapters.http.html_parts import dataset_link, time_html
+from adapters.http.run_rows import runs_of
 from adapters.http.sessions import DashboardSessions
+from adapters.http.volume_chart import volume_chart
 from adapters.serialization.records import RecordConverter
 from domain.dataset import DatasetRef, RunId
 from domain.metadata.gateway import MetadataGateway
@@ -44,7 +45,6 @@ from domain.metadata.payloads import (
 )
 from domain.metadata.query import MAX_LIMIT, Order, RecordQuery, SubjectQuery
 from domain.metadata.record import MetadataRecord
-from domain.metadata.timestamps import instant_text
 from domain.metadata.tokens import Scope, ServiceToken
 from domain.metadata.volume import VolumeBand
 from domain.runs.lifecycle import outcome
@@ -135,117 +135,8 @@ def _page(
     )
 
 
-def _time(value: datetime | None) -> str:
-    if value is None:
-        return "-"
-    text = instant_text(value)
-    return f'<time datetime="{text}">{html.escape(text)}</time>'
-
-
-def _dataset_link(subject: str) -> str:
-    return f'<a href="/ui/datasets/{quote(subject, safe="")}">{html.escape(subject)}</a>'
-
-
 def _short(text: str, keep: int = 12) -> str:
     return html.escape(text[:keep])
-
-
-def volume_chart(volumes: list[MetadataRecord], band: VolumeBand | None) -> str:
-    """Rows written per run, oldest first: a uPlot chart (bars, the usual band shaded, the
-    runs outside it in red) drawn from the JSON beside it, and the same figures as a table
-    for a reader without script or sight."""
-    points = [
-        (record, record.payload.rows_written)
-        for record in volumes
-        if isinstance(record.payload, IngestionVolume)
-    ]
-    flagged = [band is not None and band.flags(rows) for _, rows in points]
-    data = {
-        "at": [record.observed_at.timestamp() for record, _ in points],
-        "rows": [rows for _, rows in points],
-        "low": None if band is None else band.low,
-        "high": None if band is None else band.high,
-        "flagged": flagged,
-    }
-    # JSON inside <script>: "<" escaped, so no text in it can close the element.
-    embedded = json.dumps(data).replace("<", "\\u003c")
-    rows = "".join(
-        f'<tr class="{"failed" if flagged else ""}"><td data-label="Run">'
-        f'<a href="/ui/runs/{quote(record.run_id.value, safe="")}">'
-        f"{html.escape(record.run_id.value)}</a></td>"
-        f'<td data-label="Observed">{_time(record.observed_at)}</td>'
-        f'<td data-label="Rows written">{written:,}</td>'
-        f'<td data-label="Usual band">{"outside" if flagged else "inside"}</td></tr>'
-        for (record, written), flagged in zip(points, flagged, strict=True)
-    )
-    return (
-        f'<script type="application/json" id="volume-data">{embedded}</script>'
-        '<figure><div class="chart" data-chart="volume" data-source="volume-data" '
-        'role="img" aria-label="rows written per run, with the usual band"></div>'
-        "<figcaption>Rows written per run (shaded: the usual band; red: outside it)"
-        "</figcaption></figure>"
-        f"<details><summary>The figures ({len(points)} runs)</summary>"
-        '<div class="wide"><table id="volumes-table"><thead><tr><th scope=col>Run</th>'
-        "<th scope=col>Observed</th>"
-        "<th scope=col>Rows written</th><th scope=col>Usual band</th></tr></thead>"
-        f"<tbody>{rows}</tbody></table></div></details>"
-    )
-
-
-@attrs.frozen
-class RunRow:
-    """One run as the runs page shows it, from its run_event records."""
-
-    run_id: str
-    subject: str
-    producer: str
-    state: str
-    started_at: datetime | None
-    last_at: datetime
-    message: str
-    label: str = ""  # what a person calls the end ("failed checks"); the state when ""
-
-    @property
-    def seconds(self) -> float | None:
-        if self.started_at is None or self.state in ("started", "running"):
-            return None
-        return (self.last_at - self.started_at).total_seconds()
-
-
-def runs_of(events: Iterable[MetadataRecord]) -> list[RunRow]:
-    """Runs from run_event records (any order), newest last event first."""
-    by_run: dict[str, list[MetadataRecord]] = {}
-    for record in events:
-        by_run.setdefault(record.run_id.value, []).append(record)
-    rows = []
-    for run_id, records in by_run.items():
-        records.sort(key=lambda r: r.observed_at)
-        last = records[-1]
-        payload = last.payload
-        started = next(
-            (
-                r.observed_at
-                for r in records
-                if isinstance(r.payload, RunEvent) and r.payload.event.value == "started"
-            ),
-            None,
-        )
-        rows.append(
-            RunRow(
-                run_id=run_id,
-                subject=str(last.subject),
-                producer=last.producer,
-                state=payload.event.value if isinstance(payload, RunEvent) else "?",
-                started_at=started,
-                last_at=last.observed_at,
-                message=payload.message if isinstance(payload, RunEvent) else "",
-                label=(
-                    outcome(payload.event, payload.message) if isinstance(payload, RunEvent) else ""
-                ),
-            )
-        )
-    rows.sort(key=lambda row: row.last_at, reverse=True)
-    return rows
 
 
 class Dashboard:
@@ -382,10 +273,10 @@ class Dashboard:
             cells.append(
                 "<tr>"
                 f'<td data-label="Run"><a href="{records}">{html.escape(row.run_id)}</a></td>'
-                f'<td data-label="Dataset">{_dataset_link(row.subject)}</td>'
+                f'<td data-label="Dataset">{dataset_link(row.subject)}</td>'
                 f'<td data-label="Runtime">{html.escape(row.producer)}</td>'
                 f'<td data-label="State" class="state {row.state}">{row.label or row.state}</td>'
-                f'<td data-label="Started">{_time(row.started_at)}</td>'
+                f'<td data-label="Started">{time_html(row.started_at)}</td>'
                 f'<td data-label="Duration">{seconds}</td>'
                 f'<td data-label="Message">{html.escape(row.message[:200])}</td>'
                 "</tr>"
@@ -437,9 +328,9 @@ class Dashboard:
             )
             cells.append(
                 "<tr>"
-                f'<td data-label="Observed">{_time(record.observed_at)}</td>'
+                f'<td data-label="Observed">{time_html(record.observed_at)}</td>'
                 f'<td data-label="Kind">{record.kind.value}</td>'
-                f'<td data-label="Dataset">{_dataset_link(str(record.subject))}</td>'
+                f'<td data-label="Dataset">{dataset_link(str(record.subject))}</td>'
                 f'<td data-label="Payload"><details><summary>{record.record_id}</summary>'
                 f"<pre>{html.escape(payload)}</pre></details></td>"
                 "</tr>"
@@ -509,7 +400,7 @@ class Dashboard:
             label = outcome(run.payload.event, run.payload.message)
             named = f' title="{html.escape(run.payload.message[:300])}"' if label != state else ""
             last_run = (
-                f'<span class="state {state}"{named}>{label}</span> {_time(run.observed_at)} '
+                f'<span class="state {state}"{named}>{label}</span> {time_html(run.observed_at)} '
                 f'<a href="/ui/runs/{quote(run.run_id.value, safe="")}">'
                 f"{html.escape(run.run_id.value)}</a>"
             )
@@ -519,7 +410,7 @@ class Dashboard:
             count = len(drift.payload.changes)
             last_drift = (
                 f'<span class="state {verdict}">{verdict}</span>, {count} change'
-                f'{"" if count == 1 else "s"} {_time(drift.observed_at)}'
+                f'{"" if count == 1 else "s"} {time_html(drift.observed_at)}'
             )
             # A refused attempt is not the target's state once a later write committed:
             # the label is the verdict of the last write (which brought no drift).
@@ -527,7 +418,7 @@ class Dashboard:
                 wrote = self._gateway.latest(RecordKind.INGESTION_VOLUME, subject)
                 if wrote is not None and wrote.observed_at > drift.observed_at:
                     last_drift = (
-                        f"none in the last write {_time(wrote.observed_at)} (a refused "
+                        f"none in the last write {time_html(wrote.observed_at)} (a refused "
                         f"attempt before it: {count} change{'' if count == 1 else 's'})"
                     )
         last_recon = "-"
@@ -548,10 +439,10 @@ class Dashboard:
             ).value
             last_recon = (
                 f'<span class="state {worst}">{worst}</span> ({len(checks)} check'
-                f'{"" if len(checks) == 1 else "s"}) {_time(recon.observed_at)}'
+                f'{"" if len(checks) == 1 else "s"}) {time_html(recon.observed_at)}'
             )
         return (
-            f'<tr><td data-label="Dataset">{_dataset_link(str(subject))}</td>'
+            f'<tr><td data-label="Dataset">{dataset_link(str(subject))}</td>'
             f'<td data-label="Last run">{last_run}</td>'
             f'<td data-label="Last drift">{last_drift}</td>'
             f'<td data-label="Last recon">{last_recon}</td></tr>'
@@ -635,7 +526,7 @@ class Dashboard:
             records, older = await self._history(kind, subject, limit, cursor or None)
         except ValueError as invalid:
             return _page(title, f'<p role="alert">{html.escape(str(invalid))}</p>', status=400)
-        back = f"<p>Back to {_dataset_link(str(subject))}</p>"
+        back = f"<p>Back to {dataset_link(str(subject))}</p>"
         section = self._with_older(render(records), subject, name, what, older)
         return _page(
             f"{subject}: older {what}", back + section, chart=name == "volumes" and bool(records)
@@ -677,7 +568,7 @@ class Dashboard:
                     f"<th scope=col>Detail</th></tr></thead><tbody>{rows}</tbody></table></div>"
                 )
             items.append(
-                f"<li><p>{_time(record.observed_at)}, run "
+                f"<li><p>{time_html(record.observed_at)}, run "
                 f'<a href="/ui/runs/{quote(record.run_id.value, safe="")}">'
                 f"{html.escape(record.run_id.value)}</a>: {len(payload.schema.columns)} "
                 f"columns ({columns})</p>{changes}</li>"
@@ -712,7 +603,7 @@ class Dashboard:
             )
             items.append(
                 f'<li class="drift {verdict}"><p><span class="state {verdict}">{verdict}</span> '
-                f"{_time(record.observed_at)}, run "
+                f"{time_html(record.observed_at)}, run "
                 f'<a href="/ui/runs/{quote(record.run_id.value, safe="")}">'
                 f"{html.escape(record.run_id.value)}</a> ({record.producer}; policy "
                 f"{html.escape(drift.policy or '-')})</p>"
@@ -753,7 +644,7 @@ class Dashboard:
             f"{volume_chart(oldest_first, band)}<p>{said}</p>"
             + "".join(
                 f'<p class="failed">Flagged: run {html.escape(r.run_id.value)} wrote '
-                f"{rows:,} rows, {_time(r.observed_at)}</p>"
+                f"{rows:,} rows, {time_html(r.observed_at)}</p>"
                 for r, rows in flagged
             )
             + "</section>"
@@ -777,7 +668,7 @@ class Dashboard:
         )
         return (
             f"<section><h2>Profile ({profile.row_count:,} rows, "
-            f"{_time(profiles[0].observed_at)})</h2><div class=wide><table><thead><tr>"
+            f"{time_html(profiles[0].observed_at)})</h2><div class=wide><table><thead><tr>"
             "<th scope=col>Column</th><th scope=col>Nulls</th><th scope=col>Distinct</th>"
             f"<th scope=col>Min</th><th scope=col>Max</th></tr></thead><tbody>{rows}</tbody>"
             "</table></div></section>"
@@ -797,7 +688,7 @@ class Dashboard:
                 continue
             samples = "; ".join(f"{html.escape(c)} {html.escape(k)}" for c, k in result.samples)
             rows.append(
-                f'<tr><td data-label="When">{_time(record.observed_at)}</td>'
+                f'<tr><td data-label="When">{time_html(record.observed_at)}</td>'
                 f'<td data-label="Check">{html.escape(result.check)}</td>'
                 f'<td data-label="Status" class="state {result.status.value}">'
                 f"{result.status.value}</td>"

@@ -43,6 +43,7 @@ from adapters.spark.staging import (
 )
 from adapters.spark.types import schema_from_spark
 from adapters.sql.outbox import SqlOutbox, create_outbox_tables
+from adapters.sql.target_urls import database_reason, jdbc_url, libpq_url, sqlalchemy_url
 from adapters.sql.targets import (
     DELETED,
     Applied,
@@ -50,10 +51,6 @@ from adapters.sql.targets import (
     Stage,
     TargetDatabaseError,
     Then,
-    database_reason,
-    jdbc_url,
-    libpq_url,
-    sqlalchemy_url,
 )
 from domain.dataset import RunId
 from domain.ingestion.plan import Plan

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from adapters.files.access import path_problem, readable_problem
-from adapters.sql.targets import sqlalchemy_url
+from adapters.sql.target_urls import sqlalchemy_url
 from domain.ingestion.errors import EngineFailed
 from domain.ingestion.spec import PipelineSpec
 

@@ -46,13 +46,13 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateTable
 
 from adapters.sql.catalog import sqlite_schema
 from adapters.sql.engine import SQLITE_BUSY_TIMEOUT_S
 from adapters.sql.tables import UtcTimestamp
+from adapters.sql.target_urls import database_reason, sqlalchemy_url
 from adapters.sql.types import from_sql, to_sql
 from domain.ingestion.errors import EngineFailed
 from domain.ingestion.spec import TargetSpec
@@ -82,41 +82,6 @@ DELETED = "__deleted"  # staged scd1 rows: True for a delete of the key
 
 class TargetDatabaseError(EngineFailed):
     """The target database refused a step; the message names the target and the step."""
-
-
-def database_reason(failure: DBAPIError) -> str:
-    """The first line of what the database said (not SQLAlchemy's wrapping of it)."""
-    return str(failure.orig).strip().splitlines()[0] if failure.orig else str(failure)
-
-
-def sqlalchemy_url(spec: TargetSpec) -> str:
-    """The SQLAlchemy URL of a database target (psycopg for PostgreSQL)."""
-    if spec.kind == "sqlite":
-        return f"sqlite:///{spec.path}"
-    url = make_url(spec.url or "").set(drivername="postgresql+psycopg")
-    if spec.password is not None and url.password is None:
-        url = url.set(password=spec.password)
-    return url.render_as_string(hide_password=False)
-
-
-def libpq_url(spec: TargetSpec) -> str:
-    """The target as a libpq connection URI (what psycopg connects with in Spark's workers)."""
-    url = make_url(sqlalchemy_url(spec)).set(drivername="postgresql")
-    return url.render_as_string(hide_password=False)
-
-
-def jdbc_url(spec: TargetSpec) -> tuple[str, dict[str, str]]:
-    """The JDBC URL of a database target, and its user and password properties."""
-    if spec.kind == "sqlite":
-        return f"jdbc:sqlite:{spec.path}", {}
-    url = make_url(sqlalchemy_url(spec))
-    properties = {"user": url.username or "postgres"}
-    if url.password:
-        properties["password"] = str(url.password)
-    return (
-        f"jdbc:postgresql://{url.host or 'localhost'}:{url.port or 5432}/{url.database}",
-        properties,
-    )
 
 
 def _retyped(old: DataType, new: DataType) -> bool:

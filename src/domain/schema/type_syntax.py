@@ -7,43 +7,25 @@ from __future__ import annotations
 
 import re
 
-from domain.schema.types import (
-    MAX_DECIMAL_PRECISION,
-    MAX_STRING_LENGTH,
-    ArrayType,
-    BinaryType,
-    BooleanType,
-    DataType,
-    DateType,
-    DecimalType,
-    DoubleType,
-    FloatType,
-    IntegerType,
-    MapType,
-    NumberType,
-    StringType,
-    StructField,
-    StructType,
-    TimestampType,
-)
+from domain.schema import types as t
 
 # Types nest (array<struct<...>>); deeper than this is a generated or hostile type, not data.
 MAX_TYPE_DEPTH = 64
 
-_SIMPLE: dict[str, DataType] = {
-    "int8": IntegerType(8),
-    "int16": IntegerType(16),
-    "int32": IntegerType(32),
-    "int64": IntegerType(64),
-    "number": NumberType(),
-    "float": FloatType(),
-    "double": DoubleType(),
-    "string": StringType(),
-    "boolean": BooleanType(),
-    "date": DateType(),
-    "timestamp_tz": TimestampType(with_timezone=True),
-    "timestamp_ntz": TimestampType(with_timezone=False),
-    "binary": BinaryType(),
+_SIMPLE: dict[str, t.DataType] = {
+    "int8": t.IntegerType(8),
+    "int16": t.IntegerType(16),
+    "int32": t.IntegerType(32),
+    "int64": t.IntegerType(64),
+    "number": t.NumberType(),
+    "float": t.FloatType(),
+    "double": t.DoubleType(),
+    "string": t.StringType(),
+    "boolean": t.BooleanType(),
+    "date": t.DateType(),
+    "timestamp_tz": t.TimestampType(with_timezone=True),
+    "timestamp_ntz": t.TimestampType(with_timezone=False),
+    "binary": t.BinaryType(),
 }
 
 _TOKEN = re.compile(r"\s*(?:(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<number>\d+)|(?P<punct>[<>(),:]))")
@@ -98,7 +80,7 @@ class _Parser:
         if len(token) > 12:  # no precision or length has more digits; never int() them all
             raise self.error(
                 f"{token[:12]}... is a number of {len(token)} digits; decimal precision is "
-                f"1..{MAX_DECIMAL_PRECISION}, string length 1..{MAX_STRING_LENGTH}",
+                f"1..{t.MAX_DECIMAL_PRECISION}, string length 1..{t.MAX_STRING_LENGTH}",
                 show_grammar=False,
             )
         return int(token)
@@ -111,13 +93,13 @@ class _Parser:
             return False
         return True
 
-    def parse(self) -> DataType:
+    def parse(self) -> t.DataType:
         result = self.data_type()
         if self.peek() is not None:
             raise self.error(f"unexpected {self.peek()!r} after the type")
         return result
 
-    def data_type(self) -> DataType:
+    def data_type(self) -> t.DataType:
         self.depth += 1
         if self.depth > MAX_TYPE_DEPTH:
             raise self.error(
@@ -130,7 +112,7 @@ class _Parser:
         finally:
             self.depth -= 1
 
-    def _data_type(self) -> DataType:
+    def _data_type(self) -> t.DataType:
         word = self.take()
         try:
             if word == "decimal":
@@ -141,18 +123,18 @@ class _Parser:
                     self.take(",")
                     scale = self.number()
                 self.take(")")
-                return DecimalType(precision, scale)
+                return t.DecimalType(precision, scale)
             if word == "string" and self.peek() == "(":
                 self.take("(")
                 length = self.number()
                 self.take(")")
-                return StringType(length)
+                return t.StringType(length)
             if word == "array":
                 self.take("<")
                 element = self.data_type()
                 contains_null = self.not_null()
                 self.take(">")
-                return ArrayType(element, contains_null)
+                return t.ArrayType(element, contains_null)
             if word == "map":
                 self.take("<")
                 key = self.data_type()
@@ -160,19 +142,19 @@ class _Parser:
                 value = self.data_type()
                 value_contains_null = self.not_null()
                 self.take(">")
-                return MapType(key, value, value_contains_null)
+                return t.MapType(key, value, value_contains_null)
             if word == "struct":
                 self.take("<")
-                fields: list[StructField] = []
+                fields: list[t.StructField] = []
                 while self.peek() != ">":
                     if fields:
                         self.take(",")
                     name = self.take()
                     self.take(":")
                     field_type = self.data_type()
-                    fields.append(StructField(name, field_type, self.not_null()))
+                    fields.append(t.StructField(name, field_type, self.not_null()))
                 self.take(">")
-                return StructType(tuple(fields))
+                return t.StructType(tuple(fields))
         except TypeSyntaxError:
             raise
         except ValueError as invalid:
@@ -183,6 +165,6 @@ class _Parser:
         return simple
 
 
-def parse_type(text: str) -> DataType:
+def parse_type(text: str) -> t.DataType:
     """Read a type from its canonical string form (the inverse of ``str(type)``)."""
     return _Parser(text).parse()

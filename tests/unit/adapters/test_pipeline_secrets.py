@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from adapters.files.pipelines import PipelineFileError, load_pipeline
 from adapters.files.recons import ReconFileError, load_recon
 from adapters.files.secrets import pgpass_password
-from adapters.sql.targets import jdbc_url, sqlalchemy_url
+from adapters.sql.target_urls import jdbc_url, sqlalchemy_url
 from apps.ingestion.main import cli as ingestion
 
 SECRET = "s3cr3t-Pa55"

@@ -1,0 +1,44 @@
+"""A database target's addresses (SQLAlchemy, libpq, JDBC with its properties) and what its
+database said when it refused: what the target, recon and the source probe share."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+
+from domain.ingestion.spec import TargetSpec
+
+
+def database_reason(failure: DBAPIError) -> str:
+    """The first line of what the database said (not SQLAlchemy's wrapping of it)."""
+    return str(failure.orig).strip().splitlines()[0] if failure.orig else str(failure)
+
+
+def sqlalchemy_url(spec: TargetSpec) -> str:
+    """The SQLAlchemy URL of a database target (psycopg for PostgreSQL)."""
+    if spec.kind == "sqlite":
+        return f"sqlite:///{spec.path}"
+    url = make_url(spec.url or "").set(drivername="postgresql+psycopg")
+    if spec.password is not None and url.password is None:
+        url = url.set(password=spec.password)
+    return url.render_as_string(hide_password=False)
+
+
+def libpq_url(spec: TargetSpec) -> str:
+    """The target as a libpq connection URI (what psycopg connects with in Spark's workers)."""
+    url = make_url(sqlalchemy_url(spec)).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def jdbc_url(spec: TargetSpec) -> tuple[str, dict[str, str]]:
+    """The JDBC URL of a database target, and its user and password properties."""
+    if spec.kind == "sqlite":
+        return f"jdbc:sqlite:{spec.path}", {}
+    url = make_url(sqlalchemy_url(spec))
+    properties = {"user": url.username or "postgres"}
+    if url.password:
+        properties["password"] = str(url.password)
+    return (
+        f"jdbc:postgresql://{url.host or 'localhost'}:{url.port or 5432}/{url.database}",
+        properties,
+    )

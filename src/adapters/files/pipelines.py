@@ -19,11 +19,14 @@ the fix (``orders.toml: mode: expected one of full, append, scd1, scd2; got 'ups
     updated_at = "timestamp_tz"
 
     [target]
-    kind = "parquet"                   # parquet | postgresql | sqlite
-    path = "warehouse/orders"          # parquet: a directory; sqlite: the database file
-    partition_by = ["status"]          # parquet only
+    kind = "iceberg"                   # iceberg | postgresql | sqlite (parquet: deprecated)
+    table = "sales.orders"             # iceberg: namespace.name; postgresql, sqlite: a table
+    partition_by = ["status", "day(ordered_at)"]   # iceberg: columns, day/month/year(ts)
+    # catalog = "postgresql://user@host:5432/db"   # iceberg: the SQL catalog (default: a
+    #                                              # SQLite one, {home}/iceberg/catalog.db)
+    # location = "s3a://bucket/orders"     # iceberg: its files (default: under {home}/iceberg)
     # url = "postgresql://user@host:5432/db"   # postgresql
-    # table = "public.orders"                  # postgresql, sqlite
+    # path = "warehouse.db"                    # sqlite: the database file
 
     [watermark]                        # mode append: the column runs advance by
     column = "updated_at"
@@ -96,6 +99,8 @@ class _Target:
     table: str | None = None
     password_env: str | None = None
     password_file: str | None = None
+    catalog: str | None = None
+    location: str | None = None
 
 
 @attrs.frozen
@@ -241,12 +246,15 @@ def _target_spec(base: Path, target: _Target, home: Path | None, warnings: list[
         "target", literal=None, env=target.password_env, file=target.password_file, base=base
     )
     if secret.password is None:
-        secret = _url_password("target", target.url)
+        secret = _url_password("target", target.url or target.catalog)
         if secret.warning:
             warnings.append(secret.warning)
     password = secret.password
-    if password is None and target.kind == "postgresql":
-        password = _pgpass(target.url, None)
+    if password is None and target.kind in ("postgresql", "iceberg"):
+        password = _pgpass(target.catalog if target.kind == "iceberg" else target.url, None)
+    catalog = location = None
+    if target.kind == "iceberg":
+        catalog, location = _iceberg_places(base, target, home)
     return TargetSpec(
         kind=target.kind,
         path=_resolved(base, target.path, home),
@@ -255,7 +263,22 @@ def _target_spec(base: Path, target: _Target, home: Path | None, warnings: list[
         table=target.table,
         home=_home(home),
         password=password,
+        catalog=catalog,
+        location=location,
     )
+
+
+def _iceberg_places(base: Path, target: _Target, home: Path | None) -> tuple[str, str]:
+    """An Iceberg target's catalog URL and its files' location: by default a SQLite catalog
+    and a warehouse under the platform home (a relative SQLite path is the file's)."""
+    root = Path(_home(home)) / "iceberg"
+    catalog = target.catalog or f"sqlite:///{root / 'catalog.db'}"
+    if catalog.startswith("sqlite:///") and not catalog.startswith("sqlite:////"):
+        relative = catalog.removeprefix("sqlite:///").replace("{home}", _home(home))
+        catalog = f"sqlite:///{_resolved(base, relative, home)}"
+    namespace, _, name = (target.table or "").partition(".")
+    location = _resolved(base, target.location, home) or str(root / "warehouse" / namespace / name)
+    return catalog, location
 
 
 def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:

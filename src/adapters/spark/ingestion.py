@@ -1,45 +1,42 @@
 """The ingestion engine on Spark: read a pipeline's source, commit its target atomically.
 
-Database targets are in :mod:`adapters.spark.database_target`; this module keeps Parquet.
-
-Parquet targets are versioned: each run writes a complete new version beside the old ones
-(``<parent>/.<name>.versions/<run id>/``), marks it committed, then switches the target
-path, a symbolic link, to it with one atomic rename. A reader sees the old version or the
-new one, never a mix; a run killed before the switch leaves the old version in place (its
-half-written directory is removed by a later run). The link's target names the committed
-run: the commit marker a rerun reads even when the state write was lost. Older versions
-but the previous one are deleted after the switch (the layout: :mod:`adapters.spark.versioned`).
+Database targets are in :mod:`adapters.spark.database_target`; file targets are Iceberg
+tables (:mod:`adapters.spark.iceberg_target`: Spark writes the run's files, one catalog
+commit makes them the table's next snapshot) or, deprecated, versioned Parquet directories
+(:mod:`adapters.spark.versioned`). This module builds the rows a run writes for each mode;
+the target stages them (nothing visible), then publishes them in one step a reader sees
+whole or not at all. The commit marker a rerun reads is the snapshot's summary (Iceberg) or
+the version's marker file.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 
 import attrs
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
+from adapters.iceberg.tables import TableMoved
 from adapters.serialization.records import RecordConverter
 from adapters.spark import strategies
 from adapters.spark.database_target import DatabaseTargets
 from adapters.spark.declared import Rejected, missing_columns, split_declared
 from adapters.spark.endpoints import JdbcEndpoint, endpoint_config, open_endpoint
 from adapters.spark.errors import engine_step
+from adapters.spark.file_target import FileTarget
+from adapters.spark.iceberg_target import IcebergTarget
 from adapters.spark.profiler import profile_frame
 from adapters.spark.session import SparkSessionProvider
 from adapters.spark.types import schema_from_spark, to_spark
-from adapters.spark.versioned import COMMIT_MARKER, clean, link_files, switch, versions_of
+from adapters.spark.versioned import VersionedTarget
 from adapters.sql.run_access import access_problem
 from adapters.sql.source_probe import engine_for_jdbc, probe_table
 from domain.dataset import RunId
 from domain.ingestion.plan import Plan, Probe
-from domain.ingestion.spec import LOAD_TIME, Mode, NullCursor, PipelineSpec
+from domain.ingestion.spec import LOAD_TIME, Mode, NullCursor, PipelineSpec, TargetSpec
 from domain.metadata.payloads import ColumnProfile
 from domain.schema import DataType, Schema
 from ports.ingestion import CommitRecords, Committed, Written
@@ -66,10 +63,6 @@ def _versions(history: DataFrame) -> tuple[int, int]:
     return int(row[0]), int(row[1] or 0)
 
 
-class TargetNotManaged(ValueError):
-    """The target path exists but is not a version link this engine wrote."""
-
-
 class SparkIngestionEngine:
     """Implements the IngestionEngine port with Spark and the local file system."""
 
@@ -84,6 +77,8 @@ class SparkIngestionEngine:
         self._checkpoint = checkpoint or (lambda point: None)
         # ``outbox``: a database target's runs commit their records into its outbox.
         self._database = DatabaseTargets(sessions, self._checkpoint, outbox)
+        # Each pipeline's file target as its current run sees it (see _file_target).
+        self._files: dict[str, tuple[TargetSpec, FileTarget]] = {}
 
     def records_in_commit(self, spec: PipelineSpec) -> bool:
         return spec.target.is_database and self._database.records_in_commit
@@ -171,41 +166,37 @@ class SparkIngestionEngine:
             frame = frame.withColumn(name, F.col(f"`{name}`").cast(to_spark(data_type)))
         return SparkBatch(frame, schema_from_spark(frame.schema, where="the batch"), batch.rejected)
 
-    def _target(self, spec: PipelineSpec) -> Path:
-        return Path(spec.target.path or "")
+    def _file_target(self, spec: PipelineSpec, *, fresh: bool = False) -> FileTarget:
+        """The pipeline's file target as this run sees it: loaded afresh when the run plans
+        (``fresh``, from :meth:`committed`), then the same for its gate and its commit (an
+        Iceberg commit lands only on the snapshot the run planned from)."""
+        known = self._files.get(spec.name)
+        if fresh or known is None or known[0] != spec.target:
+            made: FileTarget = (
+                IcebergTarget(spec, self._sessions, self._checkpoint)
+                if spec.target.is_iceberg
+                else VersionedTarget(spec, self._sessions, self._checkpoint)
+            )
+            self._files[spec.name] = known = (spec.target, made)
+        return known[1]
 
     def committed_version(self, spec: PipelineSpec) -> str | None:
-        if spec.target.is_database:
-            committed = self._database.committed(spec)
-            return None if committed is None else committed.run_id
-        target = self._target(spec)
-        if not target.is_symlink():
-            if target.exists():
-                raise TargetNotManaged(
-                    f"target.path {target} exists and is not a version link written by this "
-                    f"runtime; move it away, or point target.path at a new location"
-                )
-            return None
-        return Path(os.readlink(target)).name
+        committed = self.committed(spec)
+        return None if committed is None else committed.run_id
 
     def committed(self, spec: PipelineSpec) -> Committed | None:
         """What the target's commit marker says: the run, its rows and the watermark."""
         if spec.target.is_database:
             return self._database.committed(spec)
-        run = self.committed_version(spec)
-        if run is None:
-            return None
-        marker = versions_of(self._target(spec)) / run / COMMIT_MARKER
-        data = json.loads(marker.read_text())
-        return Committed(run, int(data.get("rows", 0)), data.get("watermark"))
+        return self._file_target(spec, fresh=True).committed()
 
     def target_schema(self, spec: PipelineSpec) -> Schema | None:
         if spec.target.is_database:
             return self._database.target_schema(spec)
-        if self.committed_version(spec) is None:
-            return None
         with engine_step(f"{spec.name}: reading the target's schema"):
-            frame = self._sessions.session().read.parquet(str(self._target(spec)))
+            frame = self._file_target(spec).held()
+        if frame is None:
+            return None
         if spec.mode is Mode.SCD2:  # the batch is judged against the data, not the history
             frame = frame.drop(*strategies.HISTORY_COLUMNS)
         return schema_from_spark(frame.schema, where=f"{spec.name} target")
@@ -248,34 +239,21 @@ class SparkIngestionEngine:
         if spec.target.is_database:
             return self._database.write(spec, batch.frame, batch.schema, plan, run_id, records)
         assert records is None, "a file target commits no records with its data"
-        target = self._target(spec)
-        current = self.committed_version(spec)  # refuses an unmanaged target first
-        if plan.rebuild:  # written as the first version; the switch replaces the current one
-            current = None
-        versions = versions_of(target)
-        version = versions / run_id.value
-        if version.exists():  # a killed attempt of this very run: start it again
-            shutil.rmtree(version)
+        target = self._file_target(spec)
+        held = None if plan.rebuild else target.held()  # a rebuild replaces what is held
         read = watermark = actions = None
-        linked: set[Path] = set()
         if plan.strategy in (Mode.SCD1, Mode.SCD2):
-            frame, read, actions = self._merge(spec, batch, current, run_id, plan.strategy)
-            mode = "overwrite"
+            frame, read, actions = self._merge(spec, batch, held, run_id, plan.strategy)
+            replace = True
         elif plan.strategy is Mode.APPEND:
-            frame, read, watermark = self._append(spec, batch, plan, current, run_id)
-            if current is not None:
-                linked = link_files(versions / current, version)
-            mode = "append"
+            frame, read, watermark = self._append(spec, batch, plan, held, run_id)
+            replace = held is None
         else:
-            frame, mode = strategies.full(batch.frame), "overwrite"
+            frame, replace = strategies.full(batch.frame), True
         # Counted on the way through the write: one pass, nothing collected on the driver.
         counted = Observation(f"written_{run_id.value}")
         frame = frame.observe(counted, F.count(F.lit(1)).alias("rows"))
-        writer = frame.write.mode(mode)
-        if spec.target.partition_by:
-            writer = writer.partitionBy(*spec.target.partition_by)
-        with engine_step(f"{spec.name}: writing the new version (the target is unchanged)"):
-            writer.parquet(str(version))
+        staged = target.stage(frame, run_id.value, replace=replace)
         self._checkpoint("staged")
         rows = int(counted.get["rows"])
         rows_read, rejected = rows, 0
@@ -287,7 +265,7 @@ class SparkIngestionEngine:
         if read is not None and spec.watermark is not None:
             rows_read, nulls = int(read.get["rows"] or 0), int(read.get["nulls"] or 0)
             if spec.watermark.null_cursor is NullCursor.RAISE and nulls:
-                shutil.rmtree(version, ignore_errors=True)  # never switched to: nothing written
+                target.discard(staged)  # never committed: nothing written
                 raise strategies.NullWatermark(
                     f"{spec.name}: {nulls} source row(s) have a NULL {spec.watermark.column}; "
                     f"nothing was written. Set [watermark] null_cursor to include or exclude "
@@ -296,30 +274,15 @@ class SparkIngestionEngine:
             if spec.watermark.null_cursor is NullCursor.EXCLUDE:
                 rejected = nulls
         new_watermark = None if watermark is None else watermark.get["watermark"]
-        # This run's files only: the committed ones were hard-linked in, not written.
-        size = sum(
-            f.stat().st_size
-            for f in version.rglob("*")
-            if f.is_file() and f.relative_to(version) not in linked
-        )
-        (version / COMMIT_MARKER).write_text(
-            json.dumps(
-                {
-                    "pipeline": spec.name,
-                    "run_id": run_id.value,
-                    "rows": rows,
-                    "watermark": new_watermark,
-                }
-            )
-        )
-        self._checkpoint("marked")
-        switch(target, version)
-        self._checkpoint("switched")
-        clean(versions, keep=version.name)
+        try:
+            target.publish(staged, run_id.value, rows, new_watermark)
+        except TableMoved:
+            target.discard(staged)  # the run that won holds the table; these files are nobody's
+            raise
         return Written(
             rows_read=rows_read,
             rows_written=rows,
-            bytes_written=size,
+            bytes_written=staged.bytes,
             version=run_id.value,
             watermark=None if new_watermark is None else str(new_watermark),
             rows_rejected=rejected,
@@ -333,7 +296,7 @@ class SparkIngestionEngine:
         self,
         spec: PipelineSpec,
         batch: SparkBatch,
-        current: str | None,
+        target: DataFrame | None,
         run_id: RunId,
         strategy: Mode,
     ) -> tuple[DataFrame, Observation, Observation]:
@@ -345,11 +308,6 @@ class SparkIngestionEngine:
             strategies.refuse_ambiguous_changes(batch.frame, spec.keys, spec.change_order)
         read = Observation(f"read_{run_id.value}")
         source = batch.frame.observe(read, F.count(F.lit(1)).alias("rows"))
-        target = (
-            None
-            if current is None
-            else self._sessions.session().read.parquet(str(self._target(spec)))
-        )
         deleted = (
             None
             if spec.deletes is None
@@ -395,7 +353,7 @@ class SparkIngestionEngine:
         spec: PipelineSpec,
         batch: SparkBatch,
         plan: Plan,
-        current: str | None,
+        held: DataFrame | None,
         run_id: RunId,
     ) -> tuple[DataFrame, Observation, Observation]:
         """The rows an append run writes, with observations of what it read (rows, NULL
@@ -417,8 +375,7 @@ class SparkIngestionEngine:
         )
         include = spec.watermark.null_cursor is NullCursor.INCLUDE
         loaded = None
-        if current is not None:
-            held = self._sessions.session().read.parquet(str(self._target(spec)))
+        if held is not None:
             held_window = held.where(
                 (watermark >= lower if lower is not None else F.lit(True))
                 | (watermark.isNull() if include else F.lit(False))

@@ -9,10 +9,11 @@ import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from adapters.files.access import path_problem, readable_problem
-from adapters.sql.target_urls import sqlalchemy_url
+from adapters.sql.target_urls import catalog_url, sqlalchemy_url
 from domain.ingestion.errors import EngineFailed
 from domain.ingestion.spec import PipelineSpec
 
@@ -80,6 +81,8 @@ def target_problem(spec: PipelineSpec) -> str | None:
     if target.kind == "sqlite":
         where = f"{spec.name}: target {target.table} in the SQLite file {target.path}"
         return sqlite_problem(target.path or "", where)
+    if target.kind == "iceberg":
+        return iceberg_problem(spec)
     where = f"{spec.name}: target {target.table or target.path}"
     if target.kind == "postgresql":
         where = f"{where} (postgresql)"
@@ -92,6 +95,31 @@ def target_problem(spec: PipelineSpec) -> str | None:
     if ":" in (target.path or "").split("/", 1)[0]:
         return None  # an object store's or HDFS's path: nothing local to look at
     return path_problem(Path(target.path or "."), where)
+
+
+def iceberg_problem(spec: PipelineSpec) -> str | None:
+    """Why a run could not commit to its Iceberg target: its catalog (the SQLite file's
+    folder, or the PostgreSQL schema the catalog's tables live in) or its files' location."""
+    target = spec.target
+    where = f"{spec.name}: target {target.table} (iceberg)"
+    catalog = make_url(catalog_url(target.catalog or "", target.password))
+    if catalog.drivername == "sqlite":
+        database = Path(catalog.database or "")
+        found = (
+            sqlite_problem(str(database), f"{where}: catalog")
+            if database.exists()
+            else path_problem(database.parent, f"{where}: catalog")
+        )
+    else:
+        engine = create_engine(catalog, connect_args={"connect_timeout": 10})
+        try:
+            found = postgresql_problem(engine, None, "iceberg_tables", f"{where}: catalog")
+        finally:
+            engine.dispose()
+    location = target.location or ""
+    if found is not None or ("://" in location and not location.startswith("file:")):
+        return found  # an object store's or HDFS's location: nothing local to look at
+    return path_problem(Path(location.removeprefix("file://")), where)
 
 
 def access_problem(spec: PipelineSpec) -> str | None:

@@ -42,3 +42,16 @@ def jdbc_url(spec: TargetSpec) -> tuple[str, dict[str, str]]:
         f"jdbc:postgresql://{url.host or 'localhost'}:{url.port or 5432}/{url.database}",
         properties,
     )
+
+
+def catalog_url(url: str, password: str | None = None) -> str:
+    """The SQLAlchemy URL of a catalog: psycopg for PostgreSQL, a busy timeout for SQLite
+    (two runs commit at once), the password when it was given apart."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername.startswith("postgresql") and password and parsed.password is None:
+        parsed = parsed.set(password=password)
+    if parsed.drivername == "sqlite" and "timeout" not in parsed.query:
+        parsed = parsed.update_query_dict({"timeout": "30"})
+    return parsed.render_as_string(hide_password=False)

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import attrs
 
 from domain.dataset import DatasetRef
-from domain.identity import DatasetNameError, file_ref, sqlite_ref, url_ref
+from domain.identity import DatasetNameError, file_ref, iceberg_ref, sqlite_ref, url_ref
 from domain.schema import DataType
 from domain.schema.policy import DriftPolicy
 
@@ -30,9 +30,12 @@ VALID_FROM, VALID_TO, IS_CURRENT, IS_DELETED, SEQUENCES = (
 )
 HISTORY_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT, IS_DELETED, SEQUENCES)
 SOURCE_KINDS = ("parquet", "csv", "json", "jdbc")
-TARGET_KINDS = ("parquet", "postgresql", "sqlite")
+TARGET_KINDS = ("iceberg", "parquet", "postgresql", "sqlite")
 DATABASE_TARGETS = ("postgresql", "sqlite")
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
+_ICEBERG_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}\.[A-Za-z_][A-Za-z0-9_]{0,127}$")
+# An Iceberg target's partition field: a column, or day/month/year of a timestamp or date.
+_PARTITION = re.compile(r"^(?:(day|month|year)\(\s*([^()\s]+)\s*\)|([^()\s]+))$")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -128,9 +131,10 @@ class SourceSpec:
 
 @attrs.frozen
 class TargetSpec:
-    """Where the rows land: a Parquet directory (optionally partitioned by columns), or a
-    table of a PostgreSQL database (``url``, ``table`` as ``schema.table`` or ``table``) or
-    of a SQLite file (``path``, ``table``)."""
+    """Where the rows land: an Iceberg table (``table`` as ``namespace.name`` in the SQL
+    ``catalog``, its files under ``location``), a versioned Parquet directory (deprecated),
+    or a table of a PostgreSQL database (``url``, ``table`` as ``schema.table`` or
+    ``table``) or of a SQLite file (``path``, ``table``)."""
 
     kind: str = attrs.field(validator=_one_of(*TARGET_KINDS))
     path: str | None = None
@@ -143,8 +147,13 @@ class TargetSpec:
     # A database target's password when it is not in the URL (password_env, password_file,
     # ~/.pgpass): never shown.
     password: str | None = attrs.field(default=None, repr=False)
+    # An Iceberg target: its SQL catalog (a SQLAlchemy URL) and where its files live.
+    catalog: str | None = None
+    location: str | None = None
 
     def __attrs_post_init__(self) -> None:
+        if self.kind == "iceberg":
+            self._check_iceberg()
         if self.kind == "parquet" and not self.path:
             raise ValueError("target: a parquet target needs path")
         if self.kind == "sqlite" and not (self.path and self.table):
@@ -176,9 +185,47 @@ class TargetSpec:
                     "table in the database"
                 )
 
+    def _check_iceberg(self) -> None:
+        if not (self.catalog and self.location):
+            raise ValueError(
+                "target: an iceberg target needs catalog and location (the pipeline file "
+                "defaults them to the platform home)"
+            )
+        if not _ICEBERG_TABLE.match(self.table or ""):
+            raise ValueError(
+                f"target: table {self.table!r} is not an Iceberg table name; write "
+                "namespace.name in letters, digits and '_', e.g. table = \"sales.orders\""
+            )
+        scheme = self.catalog.split(":", 1)[0]
+        if scheme.split("+", 1)[0] not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(
+                f"target: catalog is not a SQL catalog URL (its scheme is {scheme!r}); write "
+                "sqlite:///path/catalog.db or postgresql://user@host:5432/database"
+            )
+        for field in self.partition_by:
+            if _PARTITION.match(field) is None:
+                raise ValueError(
+                    f"target: partition_by {field!r} is not a partition field; write a "
+                    'column ("region") or day, month or year of a timestamp ("day(ordered_at)")'
+                )
+
+    @property
+    def partition_fields(self) -> tuple[tuple[str | None, str], ...]:
+        """An Iceberg target's partition fields as (transform or None, column)."""
+        fields = []
+        for text in self.partition_by:
+            match = _PARTITION.match(text)
+            assert match is not None
+            fields.append((match.group(1), match.group(2) or match.group(3)))
+        return tuple(fields)
+
     @property
     def is_database(self) -> bool:
         return self.kind in DATABASE_TARGETS
+
+    @property
+    def is_iceberg(self) -> bool:
+        return self.kind == "iceberg"
 
     @property
     def schema_and_table(self) -> tuple[str | None, str]:
@@ -194,6 +241,8 @@ class TargetSpec:
             return url_ref(self.url or "", self.table or "")
         if self.kind == "sqlite":
             return sqlite_ref(self.path or "", self.schema_and_table[1])
+        if self.kind == "iceberg":
+            return iceberg_ref(self.catalog or "", self.table or "", self.home)
         return file_ref(self.path or "", self.home)
 
 

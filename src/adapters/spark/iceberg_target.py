@@ -1,0 +1,172 @@
+"""An Iceberg target: Spark writes a run's Parquet files, the catalog commit publishes them.
+
+A run writes its files under ``<location>/data/<run id>/`` (new files only: never over a
+file of a committed snapshot), then :class:`adapters.iceberg.tables.IcebergTable` commits
+them as one snapshot: appended (append runs) or replacing the current files (full, SCD1,
+SCD2). Until that commit nothing of the run is visible; a run that fails or is killed
+before it leaves files no snapshot references, which ``ingestion maintain`` removes. The
+table is loaded once, when the run plans (:meth:`IcebergTarget.committed`), and the commit
+is refused if another run committed since: the run is re-planned as a whole, never
+committed on top of what it did not see. No link, rename or move is part of the commit.
+
+Partitioned tables are written by a copy of each partition value (Spark's ``partitionBy``
+drops the column it splits by from the files; the copy keeps the real column in every
+file, so no value reads back NULL), one value per file, as Iceberg requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+from pyspark.sql.pandas.types import from_arrow_schema
+
+from adapters.iceberg.tables import (
+    MODE,
+    PIPELINE,
+    ROWS,
+    RUN_ID,
+    WATERMARK,
+    IcebergTable,
+    open_catalog,
+    parquet_files,
+    remove,
+    storage,
+)
+from adapters.spark.errors import engine_step
+from adapters.spark.file_target import Staged
+from adapters.spark.session import SparkSessionProvider
+from adapters.sql.target_urls import catalog_url
+from domain.ingestion.spec import PipelineSpec
+from ports.ingestion import Committed
+
+_FORMATS = {"day": "yyyy-MM-dd", "month": "yyyy-MM", "year": "yyyy"}
+
+
+def open_table(spec: PipelineSpec) -> IcebergTable:
+    """The target's table as it stands now (absent before the first commit)."""
+    target = spec.target
+    catalog = open_catalog(catalog_url(target.catalog or "", target.password))
+    return IcebergTable(catalog, target.table or "", target.location or "")
+
+
+class IcebergTarget:
+    """One pipeline's Iceberg table, as one run plans, writes and commits it."""
+
+    def __init__(
+        self,
+        spec: PipelineSpec,
+        sessions: SparkSessionProvider,
+        checkpoint: Callable[[str], None] = lambda point: None,
+    ) -> None:
+        self._spec = spec
+        self._sessions = sessions
+        self._checkpoint = checkpoint
+        with engine_step(f"{spec.name}: loading the iceberg table {spec.target.table}"):
+            self.table = open_table(spec)
+
+    def committed(self) -> Committed | None:
+        marker = self.table.marker()
+        if marker is None:
+            return None
+        # A snapshot another engine wrote has no run: named by its id.
+        run = marker.run_id or f"snapshot-{marker.snapshot_id}"
+        return Committed(run, marker.rows, marker.watermark)
+
+    def held(self) -> DataFrame | None:
+        """The rows of the snapshot the run planned from, read with the table's schema
+        (files written before a column was added read it as NULL)."""
+        files = self.table.files()
+        schema = self.table.arrow_schema()
+        if not files or schema is None:
+            return None
+        spark_schema = from_arrow_schema(schema, prefer_timestamp_ntz=True)
+        return self._sessions.session().read.schema(spark_schema).parquet(*files)
+
+    def stage(self, frame: DataFrame, run_id: str, *, replace: bool) -> Staged:
+        """Write ``frame`` as this run's new files (nothing visible yet)."""
+        spark = self._sessions.session()
+        # Iceberg refuses INT96, Spark's default for timestamps.
+        spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        directory = f"{self.table.location.rstrip('/')}/data/{run_id}"
+        remove(directory)  # a killed attempt of this very run: never committed
+        copies = self._partition_copies(frame)
+        writer = frame.select("*", *(c.alias(n) for n, c in copies.items())).write
+        if copies:
+            writer = writer.partitionBy(*copies)
+        with engine_step(f"{self._spec.name}: writing the run's files (nothing visible yet)"):
+            writer.mode("errorifexists").parquet(directory)
+        files = parquet_files(directory)
+        size = sum(_size(f) for f in files)
+        return Staged(directory, tuple(files), size, replace)
+
+    def publish(self, staged: Staged, run_id: str, rows: int, watermark: object) -> int:
+        """Commit the staged files as the table's next snapshot; its id."""
+        spec = self._spec
+        summary = {
+            RUN_ID: run_id,
+            PIPELINE: spec.name,
+            MODE: spec.mode.value,
+            ROWS: str(rows),
+            **({} if watermark is None else {WATERMARK: str(watermark)}),
+        }
+        with engine_step(f"{spec.name}: committing the iceberg snapshot"):
+            snapshot = self.table.commit(
+                staged.files,
+                replace=staged.replace,
+                summary=summary,
+                partition=spec.target.partition_fields,
+                before=lambda: self._checkpoint("committing"),
+            )
+        self._checkpoint("switched")  # the snapshot is the table's: as a switched link
+        return snapshot
+
+    def discard(self, staged: Staged) -> None:
+        remove(staged.where)
+
+    def _partition_copies(self, frame: DataFrame) -> Mapping[str, Column]:
+        """A column per partition field holding its value (the directory Spark splits by)."""
+        copies: dict[str, Column] = {}
+        types = {f.name.lower(): f for f in frame.schema.fields}
+        for i, (transform, column) in enumerate(self._spec.target.partition_fields):
+            field = types.get(column.lower())
+            where = f"{self._spec.name}: target.partition_by"
+            if field is None:
+                raise ValueError(
+                    f"{where} names {column!r}, which the batch does not have; it has "
+                    f"{', '.join(frame.columns)}"
+                )
+            value = F.col(f"`{field.name}`")
+            if transform is not None:
+                value = _temporal(where, field, transform, value, self._session_zone())
+            elif isinstance(field.dataType, T.StructType | T.ArrayType | T.MapType):
+                raise ValueError(
+                    f"{where}: {column!r} is a {field.dataType.simpleString()}, which a table "
+                    f"cannot be partitioned by; name a column of a plain type"
+                )
+            copies[f"__partition_{i}"] = value
+        return copies
+
+    def _session_zone(self) -> str:
+        return str(self._sessions.session().conf.get("spark.sql.session.timeZone") or "UTC")
+
+
+def _temporal(where: str, field: T.StructField, transform: str, value: Column, zone: str) -> Column:
+    """The value of ``transform`` (day, month, year) of a timestamp or date, as Iceberg
+    computes it: of an instant, in UTC."""
+    kind = field.dataType
+    if isinstance(kind, T.TimestampType):  # an instant: its UTC wall time
+        value = F.convert_timezone(F.lit(zone), F.lit("UTC"), value.cast("timestamp_ntz"))
+    elif not isinstance(kind, T.TimestampNTZType | T.DateType):
+        raise ValueError(
+            f"{where}: {transform}({field.name}) needs a timestamp or a date; "
+            f"{field.name!r} is a {kind.simpleString()}; partition by the column itself"
+        )
+    return F.date_format(value, _FORMATS[transform])
+
+
+def _size(file: str) -> int:
+    filesystem, path = storage(file)
+    return int(filesystem.get_file_info(path).size or 0)

@@ -1,0 +1,236 @@
+"""Iceberg targets end to end: every run one snapshot committed through the SQL catalog
+(SQLite in the platform home, or PostgreSQL), its run in the snapshot's summary, read back
+by the runtime and by DuckDB; a concurrent commit refused, the rerun succeeding."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from integration.spark.apps_cli import ingestion, said
+from integration.spark.iceberg_tables import duckdb_rows, spark_read, table
+from pyiceberg.table.snapshots import Snapshot, Summary
+from pyspark.sql import SparkSession
+
+import apps.ingestion.spark_runtime as spark_runtime
+from services import postgres_schema, postgres_url
+
+EXAMPLES = Path(__file__).parents[3] / "examples"
+
+
+def iceberg_pipeline(
+    directory: Path, example: str, identifier: str, target_extra: str = ""
+) -> Path:
+    """The example pipeline ``example`` writing the Iceberg table ``identifier``."""
+    text = (EXAMPLES / "pipelines" / f"{example}.toml").read_text()
+    # The [target] table, up to the next table, written anew.
+    text = re.sub(
+        r"^\[target\]\n.*?(?=^\[)",
+        f'[target]\nkind = "iceberg"\ntable = "{identifier}"\n{target_extra}\n\n',
+        text,
+        count=1,
+        flags=re.M | re.S,
+    )
+    text = text.replace("../datasets/", f"{EXAMPLES / 'datasets'}/").replace(
+        'master = "local[*]"', 'master = "local[1]"'
+    )
+    path = directory / f"{example}.toml"
+    path.write_text(text)
+    return path
+
+
+def land(home: Path, name: str, batch: int) -> None:
+    landing = home / "landing" / name
+    landing.mkdir(parents=True, exist_ok=True)
+    shutil.copy(EXAMPLES / "ingestion" / f"{name}-batch{batch}.jsonl", landing)
+
+
+def run(home: Path, pipeline: Path) -> dict[str, object]:
+    result = ingestion(home, "run", str(pipeline), "--json")
+    assert result.exit_code == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+def summary(snapshot: Snapshot) -> Summary:
+    assert snapshot.summary is not None
+    return snapshot.summary
+
+
+def run_of(snapshot: Snapshot) -> str | None:
+    """The run a snapshot's summary names (the commit marker)."""
+    return summary(snapshot).get("dataplatform.run-id")
+
+
+def default_catalog(home: Path) -> str:
+    return f"sqlite:///{home / 'iceberg' / 'catalog.db'}"
+
+
+def test_each_append_run_is_one_snapshot_that_duckdb_reads_as_the_runtime_does(
+    spark: SparkSession, tmp_path: Path, home: Path
+) -> None:
+    pipeline = iceberg_pipeline(tmp_path, "orders-append", "sales.orders")
+    runs = []
+    for batch in (1, 2, 3):  # batch 3 adds a column (channel): the table's schema evolves
+        land(home, "orders", batch)
+        runs.append(run(home, pipeline))
+    catalog = default_catalog(home)
+    orders = table(catalog, "sales.orders")
+    snapshots = orders.snapshots()
+    assert [run_of(s) for s in snapshots] == [r["run_id"] for r in runs]
+    assert [summary(s)["added-records"] for s in snapshots] == [
+        str(r["rows_written"]) for r in runs
+    ]
+    assert all(summary(s).operation.value == "append" for s in snapshots)
+    assert "channel" in orders.schema().column_names
+    # The files live under the table's location, in a directory per run.
+    assert orders.location() == (home / "iceberg" / "warehouse" / "sales" / "orders").as_uri()
+    ours = spark_read(spark, catalog, "sales.orders").selectExpr("count(*)", "sum(amount)")
+    count, total = ours.collect()[0]
+    assert (count, total) == (12, Decimal("1029.04"))
+    assert duckdb_rows(catalog, "sales.orders", "SELECT count(*), sum(amount) FROM t") == [
+        (count, total)
+    ]
+    # Time travel: the first snapshot holds the first batch, as both engines read it.
+    first = snapshots[0].snapshot_id
+    old = spark_read(spark, catalog, "sales.orders", first).count()
+    assert old == runs[0]["rows_written"] == 6
+    assert duckdb_rows(catalog, "sales.orders", "SELECT count(*) FROM t", first) == [(6,)]
+    # Every row's channel reads back as written (NULL before batch 3 added it).
+    channels = duckdb_rows(
+        catalog, "sales.orders", "SELECT order_id, channel FROM t WHERE channel IS NOT NULL"
+    )
+    assert sorted(channels) == [(12, "web"), (13, "store")]
+    # A rerun of the same batches commits nothing twice: the window holds no new row.
+    again = run(home, pipeline)
+    assert again["rows_written"] == 0
+    assert table(catalog, "sales.orders").scan().to_arrow().num_rows == 12
+
+
+@pytest.mark.parametrize("example", ["customers-scd1", "customers-scd2"])
+def test_scd_runs_replace_the_table_in_one_snapshot_as_the_parquet_target_holds_it(
+    spark: SparkSession, tmp_path: Path, home: Path, example: str
+) -> None:
+    iceberg = iceberg_pipeline(tmp_path, example, "crm.customers")
+    parquet = tmp_path / f"{example}-parquet.toml"
+    parquet.write_text(
+        (EXAMPLES / "pipelines" / f"{example}.toml")
+        .read_text()
+        .replace('master = "local[*]"', 'master = "local[1]"')
+    )
+    for batch in (1, 2):
+        land(home, "customers", batch)
+        written = run(home, iceberg)
+        assert run(home, parquet)["rows_written"] == written["rows_written"]
+    catalog = default_catalog(home)
+    snapshots = table(catalog, "crm.customers").snapshots()
+    assert [summary(s).operation.value for s in snapshots] == ["append", "overwrite"]
+    columns = sorted(spark.read.parquet(str(home / "warehouse" / example)).columns)
+    expected = spark.read.parquet(str(home / "warehouse" / example)).select(*columns)
+    found = spark_read(spark, catalog, "crm.customers").select(*columns)
+    assert sorted(map(tuple, found.collect())) == sorted(map(tuple, expected.collect()))
+    (count,) = duckdb_rows(catalog, "crm.customers", "SELECT count(*) FROM t")[0]
+    assert count == expected.count()
+
+
+def test_a_full_refresh_replaces_every_file_in_one_snapshot_partitioned_by_value(
+    spark: SparkSession, tmp_path: Path, home: Path
+) -> None:
+    pipeline = iceberg_pipeline(
+        tmp_path, "orders-full", "sales.orders_full", 'partition_by = ["status"]'
+    )
+    first = run(home, pipeline)
+    second = run(home, pipeline)
+    catalog = default_catalog(home)
+    orders = table(catalog, "sales.orders_full")
+    last = orders.current_snapshot()
+    assert last is not None and summary(last).operation.value == "overwrite"
+    assert summary(last)["deleted-records"] == str(first["rows_written"])
+    assert summary(last)["total-records"] == str(second["rows_written"])
+    source = spark.read.parquet(str(EXAMPLES / "datasets" / "orders.parquet"))
+    # Partitioned by a copy of the value: every row's status reads back, never NULL.
+    expected = sorted(map(tuple, source.select("order_id", "status").collect()))
+    found = duckdb_rows(catalog, "sales.orders_full", "SELECT order_id, status FROM t")
+    assert sorted(found) == expected
+    assert [f.name for f in orders.spec().fields] == ["status"]
+    partitions = {row["partition"]["status"] for row in orders.inspect.files().to_pylist()}
+    assert partitions == {status for _, status in expected}
+
+
+def test_partition_by_day_of_an_instant_is_the_utc_day_and_refuses_a_text_column(
+    spark: SparkSession, tmp_path: Path, home: Path
+) -> None:
+    land(home, "orders", 1)
+    pipeline = iceberg_pipeline(
+        tmp_path, "orders-append", "sales.by_day", 'partition_by = ["day(updated_at)"]'
+    )
+    run(home, pipeline)
+    catalog = default_catalog(home)
+    found = duckdb_rows(
+        catalog, "sales.by_day", "SELECT order_id, updated_at IS NULL FROM t ORDER BY 1"
+    )
+    assert found and not any(missing for _, missing in found)
+    days = {
+        r["partition"]["updated_at_day"]
+        for r in table(catalog, "sales.by_day").inspect.files().to_pylist()
+    }
+    assert {str(d) for d in days} == {"2024-05-01"}
+    text = iceberg_pipeline(
+        tmp_path, "orders-append", "sales.by_text", 'partition_by = ["day(status)"]'
+    )
+    result = ingestion(home, "run", str(text))
+    assert result.exit_code == 1
+    (line,) = said(result)
+    assert "day(status) needs a timestamp or a date" in line and "Traceback" not in result.stderr
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A catalog shared by two pipelines: a SQLite file, or a fresh schema of PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'shared' / 'catalog.db'}"
+        return
+    with postgres_schema(postgres_url()) as url:
+        yield url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def test_a_run_that_lost_the_race_commits_nothing_and_its_rerun_succeeds(
+    spark: SparkSession,
+    tmp_path: Path,
+    home: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    catalog: str,
+) -> None:
+    """Run A has read, gated and written its files when run B commits the table; A's commit
+    is refused (one line naming the table and B's run), A's files are removed, and a rerun
+    of A then commits on top of B's snapshot."""
+    extra = f'catalog = "{catalog}"\nlocation = "{tmp_path / "lake" / "orders"}"'
+    pipeline = iceberg_pipeline(tmp_path, "orders-full", "sales.race", extra)
+    other = tmp_path / "other.toml"
+    other.write_text(pipeline.read_text().replace('name = "orders-full"', 'name = "orders-other"'))
+    winner: dict[str, object] = {}
+    raced: list[str] = []
+
+    def checkpoint(point: str) -> None:
+        if point == "staged" and not raced:  # A's files are written, not committed
+            raced.append(point)
+            winner.update(run(home, other))
+
+    monkeypatch.setattr(spark_runtime, "kill_at", lambda: checkpoint)
+    lost = ingestion(home, "run", str(pipeline))
+    monkeypatch.undo()
+    assert lost.exit_code == 1, lost.stdout
+    (line,) = said(lost)
+    assert "sales.race: another run committed first" in line
+    assert str(winner["run_id"]) in line and "run it again" in line
+    orders = table(catalog, "sales.race")
+    assert [run_of(s) for s in orders.snapshots()] == [winner["run_id"]]
+    data = tmp_path / "lake" / "orders" / "data"
+    assert [p.name for p in data.iterdir()] == [winner["run_id"]]  # the loser's files: gone
+    rerun = run(home, pipeline)
+    snapshots = table(catalog, "sales.race").snapshots()
+    assert [run_of(s) for s in snapshots][-1] == rerun["run_id"]

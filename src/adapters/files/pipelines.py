@@ -25,6 +25,11 @@ the fix (``orders.toml: mode: expected one of full, append, scd1, scd2; got 'ups
     # catalog = "postgresql://user@host:5432/db"   # iceberg: the SQL catalog (default: a
     #                                              # SQLite one, {home}/iceberg/catalog.db)
     # location = "s3a://bucket/orders"     # iceberg: its files (default: under {home}/iceberg)
+
+    [target.maintenance]               # iceberg: what `ingestion maintain` keeps
+    keep_snapshots = 10                # the newest snapshots, whatever their age
+    older_than = "7d"                  # and every snapshot younger than this
+    after_each_run = false             # true: maintain after every successful run
     # url = "postgresql://user@host:5432/db"   # postgresql
     # path = "warehouse.db"                    # sqlite: the database file
 
@@ -57,6 +62,7 @@ from adapters.files.secrets import LITERAL_WARNING, Secret, password_of, pgpass_
 from adapters.files.toml_edge import explain, read_toml, toml_converter
 from domain.ingestion.spec import (
     Deletes,
+    Maintenance,
     Mode,
     NullCursor,
     PipelineSpec,
@@ -101,6 +107,7 @@ class _Target:
     password_file: str | None = None
     catalog: str | None = None
     location: str | None = None
+    maintenance: Maintenance = Maintenance()
 
 
 @attrs.frozen
@@ -265,6 +272,7 @@ def _target_spec(base: Path, target: _Target, home: Path | None, warnings: list[
         password=password,
         catalog=catalog,
         location=location,
+        maintenance=target.maintenance,
     )
 
 

@@ -42,6 +42,9 @@ _TABLE_PROPERTIES = {
     # Appends merge small manifests: planning stays flat over many runs.
     "commit.manifest-merge.enabled": "true",
     "format-version": "2",
+    # Each commit writes a metadata file: keep the last ones, delete the older.
+    "write.metadata.delete-after-commit.enabled": "true",
+    "write.metadata.previous-versions-max": "20",
 }
 
 

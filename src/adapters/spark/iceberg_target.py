@@ -16,13 +16,16 @@ file, so no value reads back NULL), one value per file, as Iceberg requires.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.pandas.types import from_arrow_schema
 
+from adapters.iceberg.maintenance import apply_maintenance, plan_maintenance
 from adapters.iceberg.tables import (
     MODE,
     PIPELINE,
@@ -121,7 +124,29 @@ class IcebergTarget:
                 before=lambda: self._checkpoint("committing"),
             )
         self._checkpoint("switched")  # the snapshot is the table's: as a switched link
+        if spec.target.maintenance.after_each_run:
+            self._maintain()
         return snapshot
+
+    def _maintain(self) -> None:
+        """The pipeline's maintenance after its committed run; a failure here is said and
+        does not undo the run (``ingestion maintain`` does it again)."""
+        settings = self._spec.target.maintenance
+        try:
+            plan = plan_maintenance(
+                self.table,
+                keep=settings.keep_snapshots,
+                older_than=timedelta(seconds=settings.older_than_seconds),
+                grace=timedelta(hours=1),
+                now=datetime.now(UTC),
+            )
+            apply_maintenance(self.table, plan)
+        except Exception as failure:  # the run is committed: maintenance is its own step
+            warnings.warn(
+                f"{self._spec.name}: maintenance after the run failed ({failure}); run "
+                f"`ingestion maintain` for the table {self._spec.target.table}",
+                stacklevel=1,
+            )
 
     def discard(self, staged: Staged) -> None:
         remove(staged.where)

@@ -129,6 +129,35 @@ class SourceSpec:
         return file_ref(self.path or "", self.home)
 
 
+def _duration(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not re.match(r"^\s*\d+(\.\d+)?\s*[smhd]\s*$", value or ""):
+        raise ValueError(
+            f"{attribute.name}: {value!r} is not a duration; write 90s, 15m, 1h or 7d"
+        )
+
+
+def _at_least_one(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"{attribute.name}: expected a whole number >= 1, got {value!r}"
+        )
+
+
+@attrs.frozen
+class Maintenance:
+    """An Iceberg target's upkeep (``ingestion maintain``): snapshots older than
+    ``older_than`` beyond the newest ``keep_snapshots`` expire, and the files no snapshot
+    references go; ``after_each_run`` does it after every successful run."""
+
+    keep_snapshots: int = attrs.field(default=10, validator=_at_least_one)
+    older_than: str = attrs.field(default="7d", validator=_duration)
+    after_each_run: bool = False
+
+    @property
+    def older_than_seconds(self) -> float:
+        return lag_amount(self.older_than)
+
+
 @attrs.frozen
 class TargetSpec:
     """Where the rows land: an Iceberg table (``table`` as ``namespace.name`` in the SQL
@@ -150,6 +179,7 @@ class TargetSpec:
     # An Iceberg target: its SQL catalog (a SQLAlchemy URL) and where its files live.
     catalog: str | None = None
     location: str | None = None
+    maintenance: Maintenance = Maintenance()
 
     def __attrs_post_init__(self) -> None:
         if self.kind == "iceberg":

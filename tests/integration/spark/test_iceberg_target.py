@@ -109,6 +109,22 @@ def test_each_append_run_is_one_snapshot_that_duckdb_reads_as_the_runtime_does(
     again = run(home, pipeline)
     assert again["rows_written"] == 0
     assert table(catalog, "sales.orders").scan().to_arrow().num_rows == 12
+    # Maintenance: expire all but the newest 2 snapshots; what they alone held goes, the
+    # table reads the same.
+    plan = ingestion(
+        home, "maintain", str(pipeline), "--keep-snapshots", "2", "--older-than", "0s", "--json"
+    )
+    assert plan.exit_code == 0, plan.stderr
+    assert json.loads(plan.stdout)["expired"] == [s.snapshot_id for s in snapshots[:2]]
+    kept = table(catalog, "sales.orders")
+    assert len(kept.snapshots()) == 2
+    assert duckdb_rows(catalog, "sales.orders", "SELECT count(*), sum(amount) FROM t") == [
+        (count, total)
+    ]
+    told = ingestion(home, "maintain", "sales.orders", "--dry-run")
+    assert told.exit_code == 0 and told.stdout.startswith(
+        "sales.orders: would expire 0 of 2 snapshot(s); would remove 0 orphaned data file(s)"
+    ), told.stdout
 
 
 @pytest.mark.parametrize("example", ["customers-scd1", "customers-scd2"])

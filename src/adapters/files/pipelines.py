@@ -7,12 +7,14 @@ the fix (``orders.toml: mode: expected one of full, append, scd1, scd2; got 'ups
     sequence = "changed_seq"           # scd1: the business order of a key's changes
 
     [source]                           # any endpoint of the registry
-    kind = "parquet"                   # parquet | csv | json | jdbc
+    kind = "parquet"                   # parquet | csv | json | jdbc | iceberg
     path = "data/orders"               # relative to this file; {home} is the platform home
     # url = "jdbc:postgresql://host:5432/db", table = "public.orders", user = "etl"  # jdbc
     # password_env = "ORDERS_DB_PASSWORD"      # or password_file = "secrets/orders"; with
     #                                          # neither, ~/.pgpass (PGPASSFILE) is read
     # dataset = "postgres://host:5432::db.public.orders"   # required when table is a query
+    # table = "sales.orders"             # iceberg (catalog as for a target; snapshot = ID or
+    #                                    # as_of = "2024-05-01T00:00:00Z" to read an older one)
 
     [source.columns]                   # declared types, applied on read (CSV: else all text);
     amount = "decimal(10,2)"           # a value that does not parse is a rejected row, named
@@ -94,6 +96,9 @@ class SourceTable:
     dataset: str | None = None
     options: dict[str, str] = attrs.field(factory=dict)
     columns: dict[str, str] = attrs.field(factory=dict)
+    catalog: str | None = None  # iceberg: the SQL catalog (default: the home's)
+    snapshot: int | None = None  # iceberg: read this snapshot (an id)
+    as_of: str | None = None  # iceberg: read the snapshot current at this instant
 
 
 @attrs.frozen
@@ -224,6 +229,9 @@ def source_spec(
         )
     return SourceSpec(
         kind=side.kind,
+        catalog=_catalog(base, side.catalog, home) if side.kind == "iceberg" else None,
+        snapshot=side.snapshot,
+        as_of=side.as_of,
         path=_resolved(base, side.path, home),
         url=side.url,
         table=side.table,
@@ -276,14 +284,21 @@ def _target_spec(base: Path, target: _Target, home: Path | None, warnings: list[
     )
 
 
+def _catalog(base: Path, catalog: str | None, home: Path | None) -> str:
+    """An Iceberg catalog's URL: the home's SQLite catalog by default; a relative SQLite
+    path is relative to the file."""
+    catalog = catalog or f"sqlite:///{Path(_home(home)) / 'iceberg' / 'catalog.db'}"
+    if catalog.startswith("sqlite:///") and not catalog.startswith("sqlite:////"):
+        relative = catalog.removeprefix("sqlite:///").replace("{home}", _home(home))
+        catalog = f"sqlite:///{_resolved(base, relative, home)}"
+    return catalog
+
+
 def _iceberg_places(base: Path, target: _Target, home: Path | None) -> tuple[str, str]:
     """An Iceberg target's catalog URL and its files' location: by default a SQLite catalog
     and a warehouse under the platform home (a relative SQLite path is the file's)."""
     root = Path(_home(home)) / "iceberg"
-    catalog = target.catalog or f"sqlite:///{root / 'catalog.db'}"
-    if catalog.startswith("sqlite:///") and not catalog.startswith("sqlite:////"):
-        relative = catalog.removeprefix("sqlite:///").replace("{home}", _home(home))
-        catalog = f"sqlite:///{_resolved(base, relative, home)}"
+    catalog = _catalog(base, target.catalog, home)
     namespace, _, name = (target.table or "").partition(".")
     location = _resolved(base, target.location, home) or str(root / "warehouse" / namespace / name)
     return catalog, location

@@ -188,9 +188,19 @@ def load_recon(path: Path, home: Path | None = None) -> ReconFile:
     )
 
 
-def target_endpoint(target: TargetSpec) -> SourceSpec:
+def target_endpoint(target: TargetSpec, run: str | None = None) -> SourceSpec:
     """A pipeline's target as an endpoint to read (the committed version of a Parquet target
-    is what its path links to)."""
+    is what its path links to; an Iceberg table is read at the snapshot ``run`` committed,
+    so a later run cannot change what is checked)."""
+    if target.kind == "iceberg":
+        return SourceSpec(
+            kind="iceberg",
+            catalog=target.catalog,
+            table=target.table,
+            password=target.password,
+            committed_by=run,
+            home=target.home,
+        )
     if target.kind == "postgresql":
         parts = urlsplit(target.url or "")
         host = parts.hostname or "localhost"
@@ -211,11 +221,12 @@ def pipeline_recon(
     *,
     window: tuple[str, str | None, str | None] | None,
     baseline_change: Decimal | None = Decimal("0.5"),
+    run: str | None = None,
 ) -> ReconSpec:
     """What ``recon run --pipeline`` checks: the pipeline's source against its target, on
     the pipeline's keys, scoped to its last run's watermark ``window`` (column, after, upto:
     the rows at or after ``after`` less the pipeline's lag, as the run read them) when the run
-    was incremental.
+    was incremental. An Iceberg target is read at the snapshot ``run`` committed.
 
     SCD1 and SCD2 targets hold one row per key (SCD2: the current version), so the source is
     read as a change log, its latest row per key by the pipeline's sequence, less the keys
@@ -243,7 +254,7 @@ def pipeline_recon(
     return ReconSpec(
         name=spec.name,
         source=spec.source,
-        target=target_endpoint(spec.target),
+        target=target_endpoint(spec.target, run),
         keys=spec.keys,
         scope=scope,
         # A window's size is not a table's, nor are the rows an SCD run wrote: only a full

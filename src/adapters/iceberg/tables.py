@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -144,6 +145,46 @@ class IcebergTable:
         rows = summary.get(ROWS) or summary.get("added-records") or "0"
         return Marker(snapshot.snapshot_id, summary.get(RUN_ID), int(rows), summary.get(WATERMARK))
 
+    def resolve(
+        self,
+        snapshot: int | None = None,
+        as_of: datetime | None = None,
+        committed_by: str | None = None,
+    ) -> int | None:
+        """The snapshot a read names: by id, the one current at ``as_of``, or the one the
+        run ``committed_by`` committed; the current one when none is named (None: the table
+        has no snapshot). ValueError names the table and what it does hold."""
+        loaded = self.table
+        if loaded is None:
+            raise ValueError(f"iceberg table {self.identifier} does not exist in its catalog")
+        snapshots = loaded.snapshots()
+        held = ", ".join(str(s.snapshot_id) for s in snapshots[-5:]) or "none"
+        if snapshot is not None:
+            if loaded.snapshot_by_id(snapshot) is None:
+                raise ValueError(
+                    f"iceberg table {self.identifier} has no snapshot {snapshot} (expired, or "
+                    f"never there); its newest: {held}"
+                )
+            return snapshot
+        if as_of is not None:
+            found = loaded.snapshot_as_of_timestamp(int(as_of.timestamp() * 1000))
+            if found is None:
+                raise ValueError(
+                    f"iceberg table {self.identifier} had no snapshot at {as_of.isoformat()} "
+                    f"(its oldest kept is newer); name a later time"
+                )
+            return found.snapshot_id
+        if committed_by is not None:
+            for candidate in reversed(snapshots):
+                if candidate.summary is not None and candidate.summary.get(RUN_ID) == committed_by:
+                    return candidate.snapshot_id
+            raise ValueError(
+                f"iceberg table {self.identifier} holds no snapshot of run {committed_by} "
+                f"(expired by maintenance?); its newest: {held}"
+            )
+        current = loaded.current_snapshot()
+        return None if current is None else current.snapshot_id
+
     def files(self, snapshot_id: int | None = None) -> list[str]:
         """The data files of a snapshot (the current one by default)."""
         return [task.file.file_path for task in self._tasks(snapshot_id)]
@@ -162,8 +203,17 @@ class IcebergTable:
             )
         return tasks
 
-    def arrow_schema(self) -> pa.Schema | None:
-        return None if self.table is None else schema_to_pyarrow(self.table.schema())
+    def arrow_schema(self, snapshot_id: int | None = None) -> pa.Schema | None:
+        """The table's schema (at ``snapshot_id``: the schema that snapshot was written
+        with)."""
+        if self.table is None:
+            return None
+        schema = self.table.schema()
+        if snapshot_id is not None:
+            found = self.table.snapshot_by_id(snapshot_id)
+            if found is not None and found.schema_id is not None:
+                schema = self.table.schemas().get(found.schema_id, schema)
+        return schema_to_pyarrow(schema)
 
     def commit(
         self,

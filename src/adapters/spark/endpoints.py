@@ -1,8 +1,9 @@
 """Spark endpoints: where datasets are read from and written to, chosen by ``kind``.
 
-Kinds: ``parquet``, ``csv``, ``json`` (a file or a directory) and ``jdbc`` (PostgreSQL;
+Kinds: ``parquet``, ``csv``, ``json`` (a file or a directory), ``jdbc`` (PostgreSQL;
 SQLite, where Spark has no dialect: tables are created through SQLAlchemy, read types are
-fixed with ``customSchema``, and decimals are stored as text, never as REAL).
+fixed with ``customSchema``, and decimals are stored as text, never as REAL) and
+``iceberg`` (a table of a SQL catalog, read at a snapshot: ``adapters.spark.iceberg_read``).
 
 Within ``adapters/spark`` the unit is the DataFrame; outside, endpoints are seen through
 the ``Catalog``, ``Profiler`` and ``Probe`` ports, which speak domain types.
@@ -27,12 +28,12 @@ from adapters.spark.types import schema_from_spark, schema_to_spark
 from adapters.sql.catalog import sqlite_schema
 from adapters.sql.types import to_sql
 from domain.dataset import DatasetRef
-from domain.identity import file_ref
+from domain.identity import file_ref, iceberg_ref
 from domain.ingestion.spec import SourceSpec
 from domain.schema import DecimalType, Schema
 from domain.schema.types import DateType, TimestampType
 
-KINDS = ("parquet", "csv", "json", "jdbc")
+KINDS = ("parquet", "csv", "json", "jdbc", "iceberg")
 
 
 @attrs.frozen
@@ -48,6 +49,11 @@ class EndpointConfig:
     password: str | None = None
     namespace: str | None = None
     options: dict[str, str] = attrs.field(factory=dict)
+    # iceberg: the SQL catalog, and the snapshot read (an id, an instant, a run's commit)
+    catalog: str | None = None
+    snapshot: int | None = None
+    as_of: str | None = None
+    committed_by: str | None = None
 
     @property
     def driver(self) -> str | None:
@@ -60,6 +66,8 @@ class EndpointConfig:
             return DatasetRef(self.namespace, self.name)
         if self.kind == "jdbc" and self.url:
             return SourceSpec(kind="jdbc", url=self.url, table=self.table or self.name).subject
+        if self.kind == "iceberg":
+            return iceberg_ref(self.catalog or "", self.table or self.name, None)
         return file_ref(str(Path(self.path or self.name).resolve()), None)
 
 
@@ -75,6 +83,10 @@ def endpoint_config(name: str, side: SourceSpec) -> EndpointConfig:
         password=side.password,
         namespace=side.namespace,
         options=dict(side.options),
+        catalog=side.catalog,
+        snapshot=side.snapshot,
+        as_of=side.as_of,
+        committed_by=side.committed_by,
     )
 
 
@@ -112,7 +124,11 @@ def load_endpoints(path: Path) -> tuple[list[EndpointConfig], dict[str, Any]]:
         where = f"{path}: datasets[{index}] ({endpoint.name})"
         if endpoint.kind == "jdbc" and not (endpoint.url and endpoint.table):
             raise EndpointConfigError(f"{where}: a jdbc dataset needs url and table")
-        if endpoint.kind != "jdbc" and not endpoint.path:
+        if endpoint.kind == "iceberg" and not (endpoint.catalog and endpoint.table):
+            raise EndpointConfigError(
+                f"{where}: an iceberg dataset needs catalog (a SQL catalog URL) and table"
+            )
+        if endpoint.kind not in ("jdbc", "iceberg") and not endpoint.path:
             raise EndpointConfigError(f"{where}: a {endpoint.kind} dataset needs path")
         if endpoint.path and not Path(endpoint.path).is_absolute():
             endpoint = attrs.evolve(endpoint, path=str((base / endpoint.path).resolve()))
@@ -267,6 +283,10 @@ ENDPOINT_KINDS: Mapping[str, Callable[[EndpointConfig, SparkSession], SparkEndpo
 
 def open_endpoint(config: EndpointConfig, sessions: SparkSessionProvider) -> SparkEndpoint:
     """The endpoint for ``config``, from the registry of kinds."""
+    if config.kind == "iceberg":  # pyiceberg is loaded when a table is read, not before
+        from adapters.spark.iceberg_read import IcebergEndpoint
+
+        return IcebergEndpoint(config, sessions.session())
     return ENDPOINT_KINDS[config.kind](config, sessions.session())
 
 

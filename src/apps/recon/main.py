@@ -160,7 +160,7 @@ def run(
                     f"{pipeline_file}: the last run {claim_run} recorded no watermark window "
                     f"(it predates window records); run the pipeline again, then check it"
                 )
-            spec = pipeline_recon(pipeline, window=window)
+            spec = pipeline_recon(pipeline, window=window, run=claim_run.value)
             master, conf = pipeline.spark_master, pipeline.spark_conf
         else:
             assert spec_file is not None

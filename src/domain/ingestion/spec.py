@@ -29,7 +29,7 @@ VALID_FROM, VALID_TO, IS_CURRENT, IS_DELETED, SEQUENCES = (
     "sequences",
 )
 HISTORY_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT, IS_DELETED, SEQUENCES)
-SOURCE_KINDS = ("parquet", "csv", "json", "jdbc")
+SOURCE_KINDS = ("parquet", "csv", "json", "jdbc", "iceberg")
 TARGET_KINDS = ("iceberg", "parquet", "postgresql", "sqlite")
 DATABASE_TARGETS = ("postgresql", "sqlite")
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$")
@@ -89,11 +89,26 @@ class SourceSpec:
     columns: tuple[tuple[str, DataType], ...] = ()
     # The platform home: files under it are named relative to it (not read from a file).
     home: str | None = None
+    # An Iceberg table (``table`` as namespace.name in the SQL ``catalog``), read at its
+    # current snapshot, or at ``snapshot`` (an id), ``as_of`` (an ISO instant: the snapshot
+    # current then) or the snapshot the run ``committed_by`` committed.
+    catalog: str | None = None
+    snapshot: int | None = None
+    as_of: str | None = None
+    committed_by: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if self.kind == "jdbc" and not (self.url and self.table):
             raise ValueError("source: a jdbc source needs url and table")
-        if self.kind != "jdbc" and not self.path:
+        if self.kind == "iceberg":
+            if not (self.catalog and _ICEBERG_TABLE.match(self.table or "")):
+                raise ValueError(
+                    "source: an iceberg source needs table (namespace.name, e.g. "
+                    '"sales.orders") and catalog (the pipeline file defaults it to the home\'s)'
+                )
+            if sum(x is not None for x in (self.snapshot, self.as_of, self.committed_by)) > 1:
+                raise ValueError("source: give one of snapshot and as_of, not both")
+        elif self.kind != "jdbc" and not self.path:
             raise ValueError(f"source: a {self.kind} source needs path")
         if self.dataset is not None:
             try:
@@ -120,6 +135,8 @@ class SourceSpec:
             return DatasetRef.parse(self.dataset)
         if self.namespace:
             return DatasetRef(self.namespace, self.table or self.path or "dataset")
+        if self.kind == "iceberg":
+            return iceberg_ref(self.catalog or "", self.table or "", self.home)
         if self.kind == "jdbc":
             try:
                 return url_ref(self.url or "", self.table or "")
@@ -131,16 +148,12 @@ class SourceSpec:
 
 def _duration(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
     if not re.match(r"^\s*\d+(\.\d+)?\s*[smhd]\s*$", value or ""):
-        raise ValueError(
-            f"{attribute.name}: {value!r} is not a duration; write 90s, 15m, 1h or 7d"
-        )
+        raise ValueError(f"{attribute.name}: {value!r} is not a duration; write 90s, 15m, 1h or 7d")
 
 
 def _at_least_one(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
     if not isinstance(value, int) or value < 1:
-        raise ValueError(
-            f"{attribute.name}: expected a whole number >= 1, got {value!r}"
-        )
+        raise ValueError(f"{attribute.name}: expected a whole number >= 1, got {value!r}")
 
 
 @attrs.frozen

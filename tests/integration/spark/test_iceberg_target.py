@@ -12,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from integration.spark.apps_cli import ingestion, said
+from integration.spark.apps_cli import ingestion, recon, said
 from integration.spark.iceberg_tables import duckdb_rows, spark_read, table
 from pyiceberg.table.snapshots import Snapshot, Summary
 from pyspark.sql import SparkSession
@@ -250,3 +250,66 @@ def test_a_run_that_lost_the_race_commits_nothing_and_its_rerun_succeeds(
     rerun = run(home, pipeline)
     snapshots = table(catalog, "sales.race").snapshots()
     assert [run_of(s) for s in snapshots][-1] == rerun["run_id"]
+
+
+def test_recon_of_the_pipeline_reads_the_snapshot_its_run_committed(
+    spark: SparkSession, tmp_path: Path, home: Path
+) -> None:
+    """recon run --pipeline pins the target to the snapshot the last run committed: a later
+    commit to the table changes nothing of what is checked. After batch 3 adds a column
+    (channel), the table's schema is the read schema: the recon passes (a versioned Parquet
+    directory mixing 5- and 6-column files failed it)."""
+    pipeline = iceberg_pipeline(tmp_path, "orders-append", "sales.orders")
+    for batch in (1, 2, 3):
+        land(home, "orders", batch)
+        run(home, pipeline)
+    checked = recon(home, "run", "--pipeline", str(pipeline), "--json")
+    assert checked.exit_code == 0, checked.stdout + checked.stderr
+    report = json.loads(checked.stdout)
+    assert {r["check"]: r["status"] for r in report["results"]}["schema"] == "passed"
+    # Another pipeline replaces the whole table, under another schema (--rebuild): the
+    # recon still checks the run's snapshot.
+    other = iceberg_pipeline(tmp_path, "orders-full", "sales.orders")
+    rebuilt = ingestion(home, "run", str(other), "--rebuild", "--yes", "--json")
+    assert rebuilt.exit_code == 0, rebuilt.stderr
+    replaced = json.loads(rebuilt.stdout)
+    catalog = default_catalog(home)
+    assert len(table(catalog, "sales.orders").snapshots()) == 4
+    now = table(catalog, "sales.orders")
+    assert now.scan().to_arrow().num_rows == replaced["rows_written"]
+    assert "channel" not in now.schema().column_names  # the rebuild's schema is the table's
+    again = recon(home, "run", "--pipeline", str(pipeline), "--json")
+    assert again.exit_code == 0, again.stdout + again.stderr
+    assert json.loads(again.stdout)["results"] == report["results"]
+
+
+def test_an_iceberg_table_is_a_source_at_its_current_or_an_older_snapshot(
+    spark: SparkSession, tmp_path: Path, home: Path
+) -> None:
+    """A table written by one pipeline is the source of another: the current snapshot, or
+    one named by id (time travel), whose rows equal that run's."""
+    writer = iceberg_pipeline(tmp_path, "orders-append", "sales.orders")
+    land(home, "orders", 1)
+    first = run(home, writer)
+    land(home, "orders", 2)
+    run(home, writer)
+    catalog = default_catalog(home)
+    snapshots = table(catalog, "sales.orders").snapshots()
+    reader = tmp_path / "copy.toml"
+    reader.write_text(
+        'name = "orders-copy"\n[source]\nkind = "iceberg"\ntable = "sales.orders"\n'
+        f"snapshot = {snapshots[0].snapshot_id}\n"
+        '[target]\nkind = "iceberg"\ntable = "copies.orders"\n[spark]\nmaster = "local[1]"\n'
+    )
+    copied = run(home, reader)
+    assert copied["rows_written"] == first["rows_written"] == 6
+    assert duckdb_rows(catalog, "copies.orders", "SELECT count(*) FROM t") == [(6,)]
+    current = reader.read_text().replace(f"snapshot = {snapshots[0].snapshot_id}\n", "")
+    reader.write_text(current)
+    assert run(home, reader)["rows_written"] == 10
+    missing = reader.read_text().replace('table = "sales.orders"', 'table = "sales.nope"')
+    reader.write_text(missing)
+    result = ingestion(home, "run", str(reader))
+    assert result.exit_code in (1, 2)
+    (line,) = said(result)
+    assert "iceberg table sales.nope does not exist" in line

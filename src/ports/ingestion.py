@@ -69,6 +69,7 @@ class Written:
     rows_updated: int = 0
     rows_deleted: int = 0
     rows_closed: int = 0  # SCD2: versions that stopped being current
+    snapshot_id: int | None = None  # an Iceberg target: the snapshot the run committed
 
 
 @attrs.frozen

@@ -269,7 +269,9 @@ def _target_spec(base: Path, target: _Target, home: Path | None, warnings: list[
         password = _pgpass(target.catalog if target.kind == "iceberg" else target.url, None)
     catalog = location = None
     if target.kind == "iceberg":
-        catalog, location = _iceberg_places(base, target, home)
+        catalog, location = iceberg_places(
+            base, target.table or "", home, target.catalog, target.location
+        )
     return TargetSpec(
         kind=target.kind,
         path=_resolved(base, target.path, home),
@@ -294,14 +296,15 @@ def _catalog(base: Path, catalog: str | None, home: Path | None) -> str:
     return catalog
 
 
-def _iceberg_places(base: Path, target: _Target, home: Path | None) -> tuple[str, str]:
-    """An Iceberg target's catalog URL and its files' location: by default a SQLite catalog
-    and a warehouse under the platform home (a relative SQLite path is the file's)."""
+def iceberg_places(
+    base: Path, table: str, home: Path | None, catalog: str | None, location: str | None
+) -> tuple[str, str]:
+    """An Iceberg table's catalog URL and its files' location: by default a SQLite catalog
+    and a warehouse under the platform home (a relative path is relative to ``base``)."""
     root = Path(_home(home)) / "iceberg"
-    catalog = _catalog(base, target.catalog, home)
-    namespace, _, name = (target.table or "").partition(".")
-    location = _resolved(base, target.location, home) or str(root / "warehouse" / namespace / name)
-    return catalog, location
+    namespace, _, name = table.partition(".")
+    placed = _resolved(base, location, home) or str(root / "warehouse" / namespace / name)
+    return _catalog(base, catalog, home), placed
 
 
 def load_pipeline(path: Path, home: Path | None = None) -> PipelineFile:

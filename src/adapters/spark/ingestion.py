@@ -275,7 +275,7 @@ class SparkIngestionEngine:
                 rejected = nulls
         new_watermark = None if watermark is None else watermark.get["watermark"]
         try:
-            target.publish(staged, run_id.value, rows, new_watermark)
+            published = target.publish(staged, run_id.value, rows, new_watermark)
         except TableMoved:
             target.discard(staged)  # the run that won holds the table; these files are nobody's
             raise
@@ -290,6 +290,7 @@ class SparkIngestionEngine:
             rows_updated=changes.get("update", 0),
             rows_deleted=changes.get("delete", 0),
             rows_closed=max(0, changes.get("close", 0)),
+            snapshot_id=published if isinstance(published, int) else None,
         )
 
     def _merge(

@@ -17,6 +17,7 @@ from apps.cli.output import echo_json, json_option, progress, table
 from apps.cli.spark import spark_available, spark_module, with_spark_log
 from apps.ingestion.bootstrap import bootstrap, legacy_outputs, store
 from apps.ingestion.maintain import maintain
+from apps.ingestion.migrate import migrate_target
 from apps.ingestion.state import state
 from apps.parity import report_parity, since_option
 from apps.runs import heartbeats
@@ -356,6 +357,7 @@ def parity_command(container: punq.Container, since: datetime | None, as_json: b
 
 cli.add_command(state)
 cli.add_command(maintain)
+cli.add_command(migrate_target)
 
 if __name__ == "__main__":
     cli()

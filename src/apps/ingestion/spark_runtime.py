@@ -14,12 +14,14 @@ import punq
 
 from adapters.files.pipelines import PipelineFile
 from adapters.spark.ingestion import SparkIngestionEngine
+from adapters.spark.migrate_target import Migrated, migrate_target
 from adapters.spark.session import SparkSessionProvider, SparkSettings
 from apps.faults import kill_at
 from apps.ingestion.bootstrap import legacy_outputs
 from apps.store import MetadataStore
 from domain.ingestion.legacy import Outputs
 from domain.ingestion.run import RunPipeline
+from domain.ingestion.spec import TargetSpec
 from domain.metadata.gateway import MetadataGateway
 from domain.schema.checks import SchemaDriftCheck
 from domain.schema.policy import PolicyBook
@@ -40,6 +42,24 @@ class Runtime:
     def stop(self) -> None:
         if self.sessions is not None:
             self.sessions.stop()
+
+
+def migrate(container: punq.Container, pipeline: PipelineFile, target: TargetSpec) -> Migrated:
+    """``ingestion migrate-target``: the pipeline's Parquet target into the Iceberg
+    ``target``, on a Spark session of the pipeline's [spark] settings."""
+    store: MetadataStore = container.resolve(MetadataStore)
+    sessions = SparkSessionProvider(
+        SparkSettings(
+            master=pipeline.spark_master,
+            app_name=f"migrate-{pipeline.spec.name}",
+            conf=pipeline.spark_conf,
+            log_dir=str(store.settings.home / "logs"),
+        )
+    )
+    try:
+        return migrate_target(pipeline.spec, target, sessions)
+    finally:
+        sessions.stop()
 
 
 def runtime(container: punq.Container, pipeline: PipelineFile) -> Runtime:

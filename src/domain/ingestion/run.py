@@ -313,7 +313,10 @@ class RunPipeline:
             timings = phases.close()
             self._record_failure(spec, lifecycle, current, started_at, timings, failure)
             raise
-        lifecycle.succeed(f"{written.rows_written:,} row(s) written")
+        lifecycle.succeed(
+            f"{written.rows_written:,} row(s) written"
+            + ("" if written.snapshot_id is None else f" (snapshot {written.snapshot_id})")
+        )
         self._log(spec, run_id, "succeeded", rows_written=written.rows_written)
         return RunReport(run_id, current, written, timings, changed, batch.rejections)
 

@@ -73,6 +73,7 @@ def success_records(
         rows_updated=written.rows_updated,
         rows_closed=written.rows_closed,
         rows_deleted=written.rows_deleted,
+        snapshot_id=written.snapshot_id,
     )
     runtime = IngestionRuntime(
         strategy=current.strategy.value,

@@ -69,7 +69,7 @@ PAYLOADS: Mapping[RecordKind, PayloadSpec] = MappingProxyType(
             PayloadSpec(RecordKind.DATASET_PROFILE, DatasetProfile, current_version=2),
             PayloadSpec(RecordKind.SCHEMA_DRIFT, SchemaDrift),
             PayloadSpec(RecordKind.PRECISION_CHECK, PrecisionCheck),
-            PayloadSpec(RecordKind.INGESTION_VOLUME, IngestionVolume, current_version=2),
+            PayloadSpec(RecordKind.INGESTION_VOLUME, IngestionVolume, current_version=3),
             PayloadSpec(RecordKind.INGESTION_RUNTIME, IngestionRuntime, current_version=3),
             PayloadSpec(RecordKind.RECON_RESULT, ReconResult, current_version=2),
             PayloadSpec(RecordKind.RUN_EVENT, RunEvent, current_version=2),

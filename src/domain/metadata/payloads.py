@@ -165,7 +165,8 @@ class IngestionVolume:
     """How many rows one ingestion run read, wrote and rejected for a target.
 
     Version 2 added what the write did to the target: rows inserted, updated, closed (SCD2
-    versions ended) and deleted; version 1 records read with those unknown (None).
+    versions ended) and deleted; version 1 records read with those unknown (None). Version 3
+    added the snapshot an Iceberg target's run committed (None for other targets).
     """
 
     rows_read: int = attrs.field(validator=_non_negative)
@@ -176,6 +177,7 @@ class IngestionVolume:
     rows_updated: int | None = attrs.field(default=None, validator=_non_negative)
     rows_closed: int | None = attrs.field(default=None, validator=_non_negative)
     rows_deleted: int | None = attrs.field(default=None, validator=_non_negative)
+    snapshot_id: int | None = None
 
     def natural_key(self) -> NaturalKey:
         return ()

@@ -313,3 +313,35 @@ def test_an_iceberg_table_is_a_source_at_its_current_or_an_older_snapshot(
     assert result.exit_code in (1, 2)
     (line,) = said(result)
     assert "iceberg table sales.nope does not exist" in line
+
+
+def test_migrate_target_carries_a_parquet_target_over_and_the_pipeline_goes_on(
+    spark: SparkSession, tmp_path: Path, home: Path
+) -> None:
+    """A target made by the versioned-directory code becomes an Iceberg table holding its
+    current version, with its run and watermark; the pipeline, its [target] rewritten,
+    continues incrementally (batch 2: the 4 new rows, as without the migration)."""
+    parquet = tmp_path / "orders-append.toml"
+    parquet.write_text(
+        (EXAMPLES / "pipelines" / "orders-append.toml")
+        .read_text()
+        .replace('master = "local[*]"', 'master = "local[1]"')
+    )
+    land(home, "orders", 1)
+    first = run(home, parquet)
+    moved = ingestion(home, "migrate-target", str(parquet), "--table", "sales.orders", "--json")
+    assert moved.exit_code == 0, moved.stderr
+    report = json.loads(moved.stdout)
+    assert report["run_id"] == first["run_id"] and report["watermark"] is not None
+    assert report["subject"].startswith("iceberg://home/iceberg/catalog.db::")
+    catalog = default_catalog(home)
+    (snapshot,) = table(catalog, "sales.orders").snapshots()
+    assert run_of(snapshot) == first["run_id"]
+    (tmp_path / "moved").mkdir()
+    iceberg = iceberg_pipeline(tmp_path / "moved", "orders-append", "sales.orders")
+    land(home, "orders", 2)
+    second = run(home, iceberg)
+    assert (second["rows_read"], second["rows_written"], second["rows_rejected"]) == (7, 4, 1)
+    assert duckdb_rows(catalog, "sales.orders", "SELECT count(*) FROM t") == [(10,)]
+    again = ingestion(home, "migrate-target", str(parquet), "--table", "sales.orders")
+    assert again.exit_code == 1 and "exists already" in again.stderr

@@ -36,7 +36,7 @@ class FileTarget(Protocol):
         """Write ``frame`` as the run's files; nothing visible yet."""
         ...
 
-    def publish(self, staged: Staged, run_id: str, rows: int, watermark: object) -> object:
+    def commit(self, staged: Staged, run_id: str, rows: int, watermark: object) -> object:
         """Make the staged files the target's data, with the run's commit marker."""
         ...
 

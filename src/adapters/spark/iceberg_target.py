@@ -105,7 +105,7 @@ class IcebergTarget:
         size = sum(_size(f) for f in files)
         return Staged(directory, tuple(files), size, replace)
 
-    def publish(self, staged: Staged, run_id: str, rows: int, watermark: object) -> int:
+    def commit(self, staged: Staged, run_id: str, rows: int, watermark: object) -> int:
         """Commit the staged files as the table's next snapshot; its id."""
         spec = self._spec
         summary = {

@@ -275,7 +275,7 @@ class SparkIngestionEngine:
                 rejected = nulls
         new_watermark = None if watermark is None else watermark.get["watermark"]
         try:
-            published = target.publish(staged, run_id.value, rows, new_watermark)
+            published = target.commit(staged, run_id.value, rows, new_watermark)
         except TableMoved:
             target.discard(staged)  # the run that won holds the table; these files are nobody's
             raise

@@ -44,7 +44,5 @@ def migrate_target(
             f"(--table), or drop that one first"
         )
     staged = iceberg.stage(rows, committed.run_id, replace=True)
-    snapshot = iceberg.publish(
-        staged, committed.run_id, committed.rows_written, committed.watermark
-    )
+    snapshot = iceberg.commit(staged, committed.run_id, committed.rows_written, committed.watermark)
     return Migrated(committed.run_id, committed.rows_written, committed.watermark, snapshot)

@@ -129,7 +129,7 @@ class VersionedTarget:
         )
         return Staged(str(version), (), size, replace)
 
-    def publish(self, staged: Staged, run_id: str, rows: int, watermark: object) -> None:
+    def commit(self, staged: Staged, run_id: str, rows: int, watermark: object) -> None:
         version = Path(staged.where)
         marker = {"pipeline": self._spec.name, "run_id": run_id, "rows": rows}
         (version / COMMIT_MARKER).write_text(json.dumps({**marker, "watermark": watermark}))

@@ -4,67 +4,60 @@ loaded from its file: nothing is fetched)."""
 
 from __future__ import annotations
 
-import glob
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+import re
+from pathlib import Path
 from typing import Any
 
-import duckdb
-import duckdb_extension_avro
-import duckdb_extension_iceberg
-from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.table import Table
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql.pandas.types import from_arrow_schema
+from read_back import duckdb_select
 
-from adapters.iceberg.tables import open_catalog
+from adapters.iceberg.tables import IcebergTable, open_catalog
+from adapters.spark.iceberg_read import read_snapshot
 from adapters.sql.target_urls import catalog_url
 
 
+def home_catalog(home: Path) -> str:
+    """The SQLite catalog of a platform home (what pipelines use without a catalog key)."""
+    return f"sqlite:///{home / 'iceberg' / 'catalog.db'}"
+
+
+def _opened(catalog: str, identifier: str) -> IcebergTable:
+    return IcebergTable(open_catalog(catalog_url(catalog)), identifier, "")
+
+
 def table(catalog: str, identifier: str) -> Table:
-    opened: SqlCatalog = open_catalog(catalog_url(catalog))
-    return opened.load_table(identifier)
+    found = _opened(catalog, identifier).table
+    assert found is not None, f"no iceberg table {identifier} in {catalog}"
+    return found
 
 
 def spark_read(
     spark: SparkSession, catalog: str, identifier: str, snapshot: int | None = None
 ) -> DataFrame:
     """The table (at ``snapshot``, else the current one) as the runtime reads it."""
-    found = table(catalog, identifier)
-    files = [t.file.file_path for t in found.scan(snapshot_id=snapshot).plan_files()]
-    schema = from_arrow_schema(found.schema().as_arrow(), prefer_timestamp_ntz=True)
-    return spark.read.schema(schema).parquet(*files)
-
-
-def _extension(module: Any, name: str) -> str:
-    pattern = os.path.join(
-        os.path.dirname(module.__file__), "extensions", "*", f"{name}.duckdb_extension"
-    )
-    return glob.glob(pattern)[0]
-
-
-@contextmanager
-def duck() -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = duckdb.connect()
-    connection.execute("SET autoinstall_known_extensions = false")
-    connection.execute("SET autoload_known_extensions = false")
-    connection.execute(f"LOAD '{_extension(duckdb_extension_avro, 'avro')}'")
-    connection.execute(f"LOAD '{_extension(duckdb_extension_iceberg, 'iceberg')}'")
-    try:
-        yield connection
-    finally:
-        connection.close()
+    return read_snapshot(spark, _opened(catalog, identifier), snapshot)
 
 
 def duckdb_rows(
     catalog: str, identifier: str, select: str, snapshot: int | None = None
 ) -> list[tuple[Any, ...]]:
     """``select`` (its FROM clause is ``t``) over the table as DuckDB reads it."""
-    found = table(catalog, identifier)
-    at = "" if snapshot is None else f", snapshot_from_id = {snapshot}"
-    with duck() as connection:
-        connection.execute(
-            f"CREATE VIEW t AS SELECT * FROM iceberg_scan('{found.metadata_location}'{at})"
-        )
-        return connection.execute(select).fetchall()
+    return duckdb_select(table(catalog, identifier).metadata_location, select, snapshot)
+
+
+def parquet_variant(pipeline: Path, directory: Path, folder: str | None = None) -> Path:
+    """``pipeline`` (an example writing an Iceberg table) writing a versioned Parquet
+    directory ``{home}/warehouse/<folder>`` instead (the deprecated layout, which targets
+    made before Iceberg still use); the file written in ``directory``."""
+    name = folder or pipeline.stem
+    text = re.sub(
+        r'^kind = "iceberg"\ntable = "[^"]*"\n(partition_by = [^\n]*\n)?',
+        lambda m: f'kind = "parquet"\npath = "{{home}}/warehouse/{name}"\n' + (m.group(1) or ""),
+        pipeline.read_text(),
+        count=1,
+        flags=re.M,
+    ).replace('master = "local[*]"', 'master = "local[1]"')
+    path = directory / f"{name}.toml"
+    path.write_text(text)
+    return path

@@ -40,8 +40,12 @@ def test_the_dashboard_shows_the_main_jobs_planted_drift_and_difference(tmp_path
         assert (tmp_path / "logs" / "log4j2.properties").is_file()
         # The job's own checks: the ledger's planted difference found, the drift recorded.
         assert "key_diff" in job.stdout and "channel" in job.stdout, job.stdout[-3000:]
-        # Under the platform home: named relative to it (a moved home keeps its history).
-        target = "home::warehouse/orders-append"
+        # The orders table read back by DuckDB: the runtime's count and sum.
+        assert "sales.orders at snapshot" in job.stdout and ": equal" in job.stdout, job.stdout[
+            -2000:
+        ]
+        # The home's catalog, named relative to the home (a moved home keeps its history).
+        target = "iceberg://home/iceberg/catalog.db::sales.orders"
         folder = artifacts(tmp_path)
 
         browsing = time.monotonic()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from integration.spark.apps_cli import ingestion, recon, said
-from integration.spark.iceberg_tables import duckdb_rows, spark_read, table
+from integration.spark.iceberg_tables import duckdb_rows, parquet_variant, spark_read, table
 from pyiceberg.table.snapshots import Snapshot, Summary
 from pyspark.sql import SparkSession
 
@@ -132,12 +132,8 @@ def test_scd_runs_replace_the_table_in_one_snapshot_as_the_parquet_target_holds_
     spark: SparkSession, tmp_path: Path, home: Path, example: str
 ) -> None:
     iceberg = iceberg_pipeline(tmp_path, example, "crm.customers")
-    parquet = tmp_path / f"{example}-parquet.toml"
-    parquet.write_text(
-        (EXAMPLES / "pipelines" / f"{example}.toml")
-        .read_text()
-        .replace('master = "local[*]"', 'master = "local[1]"')
-    )
+    (tmp_path / "parquet").mkdir()
+    parquet = parquet_variant(EXAMPLES / "pipelines" / f"{example}.toml", tmp_path / "parquet")
     for batch in (1, 2):
         land(home, "customers", batch)
         written = run(home, iceberg)
@@ -321,12 +317,8 @@ def test_migrate_target_carries_a_parquet_target_over_and_the_pipeline_goes_on(
     """A target made by the versioned-directory code becomes an Iceberg table holding its
     current version, with its run and watermark; the pipeline, its [target] rewritten,
     continues incrementally (batch 2: the 4 new rows, as without the migration)."""
-    parquet = tmp_path / "orders-append.toml"
-    parquet.write_text(
-        (EXAMPLES / "pipelines" / "orders-append.toml")
-        .read_text()
-        .replace('master = "local[*]"', 'master = "local[1]"')
-    )
+    (tmp_path / "parquet").mkdir()
+    parquet = parquet_variant(EXAMPLES / "pipelines" / "orders-append.toml", tmp_path / "parquet")
     land(home, "orders", 1)
     first = run(home, parquet)
     moved = ingestion(home, "migrate-target", str(parquet), "--table", "sales.orders", "--json")

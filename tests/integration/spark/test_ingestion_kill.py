@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from integration.spark.apps_cli import ingestion, killed_ingestion
+from integration.spark.iceberg_tables import parquet_variant
 from integration.spark.postgres_targets import staging_tables
 from pyspark.sql import SparkSession
 
@@ -38,6 +39,12 @@ POINTS = [
 ]
 
 
+def parquet_pipeline(home: Path) -> Path:
+    """orders-append into a versioned Parquet directory (the deprecated layout, still
+    written by pipelines that have not migrated; Iceberg's matrix: test_iceberg_kill.py)."""
+    return parquet_variant(PIPELINE, home)
+
+
 def land(home: Path, batch: int) -> None:
     landing = home / "landing" / "orders"
     landing.mkdir(parents=True, exist_ok=True)
@@ -45,7 +52,7 @@ def land(home: Path, batch: int) -> None:
 
 
 def run_in_process(home: Path) -> dict[str, object]:
-    result = ingestion(home, "run", str(PIPELINE), "--json")
+    result = ingestion(home, "run", str(parquet_pipeline(home)), "--json")
     assert result.exit_code == 0, result.stderr
     return dict(json.loads(result.stdout))
 
@@ -65,7 +72,7 @@ def killed_run(home: Path, point: str) -> str:
     if point != "writing":
         env["DATAPLATFORM_KILL_AT"] = point
     process = subprocess.Popen(
-        [sys.executable, "-m", "apps.ingestion.main", "run", str(PIPELINE)],
+        [sys.executable, "-m", "apps.ingestion.main", "run", str(parquet_pipeline(home))],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

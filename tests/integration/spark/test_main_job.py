@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
+from integration.spark.iceberg_tables import home_catalog, spark_read
 from pyspark.sql import SparkSession
 
 from apps.ingestion.main import cli as ingestion
@@ -33,7 +34,7 @@ def test_the_example_batches_load_as_documented(tmp_path: Path) -> None:
         report = json.loads(result.stdout)
         written.append((report["rows_read"], report["rows_written"]))
     assert written == [(6, 6), (7, 4), (3, 0)]
-    target = "home::warehouse/orders-append"  # under the home: named relative to it
+    target = "iceberg://home/iceberg/catalog.db::sales.orders"  # the home's catalog
     volumes = CliRunner().invoke(
         metadata, ["history", "ingestion_volume", target, "--json"], env=env
     )
@@ -76,14 +77,15 @@ def test_the_customer_examples_load_as_scd1_and_scd2(spark: SparkSession, tmp_pa
             spec = EXAMPLES / "pipelines" / f"customers-{mode}.toml"
             result = CliRunner().invoke(ingestion, ["run", str(spec)], env=env)
             assert result.exit_code == 0, result.stderr
-    latest = spark.read.parquet(str(tmp_path / "warehouse" / "customers-scd1")).collect()
+    catalog = home_catalog(tmp_path)
+    latest = spark_read(spark, catalog, "crm.customers").collect()
     assert sorted((r["customer_id"], r["city"]) for r in latest) == [
         (11, "Paris"),
         (12, "Oslo"),  # the late change is older than the stored one
         (14, "Kyiv"),
         (15, "Quito"),
     ]
-    history = spark.read.parquet(str(tmp_path / "warehouse" / "customers-scd2")).collect()
+    history = spark_read(spark, catalog, "crm.customers_history").collect()
     versions = sorted(
         (r["customer_id"], r["city"] or "", r["is_current"], r["is_deleted"]) for r in history
     )

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 from integration.spark.apps_cli import ingestion, recon
+from integration.spark.iceberg_tables import parquet_variant
 from pyspark.sql import SparkSession
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
@@ -110,7 +111,8 @@ def test_recon_of_scd_pipelines_compares_the_latest_change_per_key(
     for batch in (1, 2):
         shutil.copy(EXAMPLES / "ingestion" / f"customers-batch{batch}.jsonl", landing)
     for mode in ("scd1", "scd2"):
-        pipeline = EXAMPLES / "pipelines" / f"customers-{mode}.toml"
+        # A versioned Parquet target, which a careless user can change behind its back.
+        pipeline = parquet_variant(EXAMPLES / "pipelines" / f"customers-{mode}.toml", tmp_path)
         assert ingestion(tmp_path, "run", str(pipeline)).exit_code == 0
         checked = recon(tmp_path, "run", "--pipeline", str(pipeline))
         assert checked.exit_code == 0, checked.stdout + checked.stderr

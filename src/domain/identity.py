@@ -161,6 +161,8 @@ def canonical(ref: DatasetRef, home: str | None = None) -> DatasetRef:
     try:
         if namespace == FILE_NAMESPACE and name.startswith("/"):
             return file_ref(name, home)
+        if namespace.startswith("iceberg:///"):  # a SQLite catalog by its absolute path
+            return iceberg_ref(f"sqlite://{namespace.removeprefix('iceberg:/')}", name, home)
         scheme = namespace.split(":", 1)[0].split("+", 1)[0].lower()
         kind = _SCHEMES.get(scheme.removeprefix("jdbc"))
         if namespace.lower().startswith("jdbc:"):

@@ -10,6 +10,7 @@ import attrs
 from pyspark.sql import functions as F
 
 from adapters.spark.endpoints import EndpointConfig, JdbcEndpoint, SparkEndpoint, open_endpoint
+from adapters.spark.iceberg_read import IcebergEndpoint, manifest_statistics
 from adapters.spark.parquet_footers import parquet_footer_statistics
 from adapters.spark.profiler import profile_frame
 from adapters.spark.session import SparkSessionProvider
@@ -22,8 +23,8 @@ from domain.schema import Schema
 class SparkCatalog:
     """A list of endpoints (from a TOML file) seen as a Catalog and a Profiler.
 
-    Profiles of Parquet endpoints take row counts, nulls and min/max from the files' footers
-    and scan for the rest; ``distinct=False`` leaves out approximate distinct counts.
+    Profiles of Parquet endpoints take row counts, nulls and min/max from the files' footers,
+    those of Iceberg tables from the snapshot's manifests, and scan for the rest; ``distinct=False`` leaves out approximate distinct counts.
     """
 
     def __init__(
@@ -55,7 +56,11 @@ class SparkCatalog:
     def profile(self, subject: DatasetRef, schema: Schema) -> DatasetProfile:
         endpoint = self.endpoint(subject)
         frame = endpoint.read()
-        known = parquet_footer_statistics(frame) if endpoint.config.kind == "parquet" else None
+        known = None
+        if endpoint.config.kind == "parquet":
+            known = parquet_footer_statistics(frame)
+        elif isinstance(endpoint, IcebergEndpoint):  # the manifests' statistics: no scan
+            known = manifest_statistics(endpoint.table(), endpoint.snapshot())
         return profile_frame(frame, distinct=self._distinct, known=known)
 
 

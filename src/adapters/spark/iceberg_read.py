@@ -4,14 +4,22 @@ read it as NULL; Spark's reader never guesses a schema from one file)."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+from pyiceberg.conversions import from_bytes
 from pyiceberg.exceptions import NoSuchTableError
+from pyiceberg.schema import Schema as IcebergSchema
+from pyiceberg.types import BooleanType, DateType, DecimalType, IntegerType, LongType
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema
 
 from adapters.iceberg.tables import IcebergTable, open_catalog
 from adapters.spark.endpoints import EndpointConfig
+from adapters.spark.parquet_footers import ColumnFooter, FooterStatistics
 from adapters.sql.target_urls import catalog_url
 from domain.metadata.timestamps import parse_instant
+
+_EPOCH = date(1970, 1, 1)
 
 
 def read_snapshot(spark: SparkSession, table: IcebergTable, snapshot: int | None) -> DataFrame:
@@ -60,3 +68,57 @@ class IcebergEndpoint:
             f"{self.config.name}: an iceberg table is written by a pipeline's target "
             f'(kind = "iceberg"), not as an endpoint'
         )
+
+
+# Types whose Iceberg bounds are exact values (strings' are truncated prefixes by default).
+_EXACT_BOUNDS = (IntegerType, LongType, DecimalType, DateType, BooleanType)
+
+
+def manifest_statistics(table: IcebergTable, snapshot: int | None) -> FooterStatistics | None:
+    """What the snapshot's manifests already know of its top-level columns: rows, nulls and,
+    for types whose bounds are exact, min and max; no data file is read. A column some file
+    holds no figure for is left to the scan."""
+    loaded = table.table
+    if loaded is None:
+        return None
+    schema = loaded.schema() if snapshot is None else table_schema(table, snapshot)
+    tasks = list(loaded.scan(snapshot_id=snapshot).plan_files())
+    rows = sum(task.file.record_count for task in tasks)
+    columns: dict[str, ColumnFooter] = {}
+    for field in schema.fields:
+        nulls, low, high, exact = 0, None, None, isinstance(field.field_type, _EXACT_BOUNDS)
+        complete = True
+        for task in tasks:
+            found = task.file
+            counted = (found.null_value_counts or {}).get(field.field_id)
+            if counted is None:
+                complete = False
+                break
+            nulls += counted
+            lower = (found.lower_bounds or {}).get(field.field_id)
+            upper = (found.upper_bounds or {}).get(field.field_id)
+            if counted == found.record_count:
+                continue  # all NULL: no bound to add
+            if not exact or lower is None or upper is None:
+                exact = False
+                continue
+            lo = from_bytes(field.field_type, lower)
+            hi = from_bytes(field.field_type, upper)
+            if isinstance(field.field_type, DateType):  # days since the epoch
+                lo, hi = _EPOCH + timedelta(days=lo), _EPOCH + timedelta(days=hi)
+            low = lo if low is None or lo < low else low
+            high = hi if high is None or hi > high else high
+        if complete:
+            columns[field.name] = ColumnFooter(
+                nulls, low if exact else None, high if exact else None, exact
+            )
+    return FooterStatistics(rows, columns)
+
+
+def table_schema(table: IcebergTable, snapshot: int) -> IcebergSchema:
+    assert table.table is not None
+    found = table.table.snapshot_by_id(snapshot)
+    schemas = table.table.schemas()
+    if found is None or found.schema_id is None or found.schema_id not in schemas:
+        return table.table.schema()
+    return schemas[found.schema_id]

@@ -12,12 +12,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from integration.spark.apps_cli import ingestion, recon, said
+from integration.spark.apps_cli import ingestion, metadata, recon, said
 from integration.spark.iceberg_tables import duckdb_rows, parquet_variant, spark_read, table
 from pyiceberg.table.snapshots import Snapshot, Summary
 from pyspark.sql import SparkSession
 
 import apps.ingestion.spark_runtime as spark_runtime
+from adapters.iceberg.tables import IcebergTable, open_catalog
+from adapters.spark.iceberg_read import manifest_statistics
 from services import postgres_schema, postgres_url
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
@@ -337,3 +339,44 @@ def test_migrate_target_carries_a_parquet_target_over_and_the_pipeline_goes_on(
     assert duckdb_rows(catalog, "sales.orders", "SELECT count(*) FROM t") == [(10,)]
     again = ingestion(home, "migrate-target", str(parquet), "--table", "sales.orders")
     assert again.exit_code == 1 and "exists already" in again.stderr
+
+
+def test_harvest_reads_an_iceberg_tables_schema_and_its_manifests_statistics(
+    spark: SparkSession, tmp_path: Path, home: Path
+) -> None:
+    """`metadata harvest` of an Iceberg table: its schema, and rows, nulls and min/max of
+    its exact-bounded columns from the snapshot's manifests, equal to a scan's."""
+    pipeline = iceberg_pipeline(tmp_path, "orders-append", "sales.orders")
+    for batch in (1, 2):
+        land(home, "orders", batch)
+        run(home, pipeline)
+    catalog = default_catalog(home)
+    statistics = manifest_statistics(IcebergTable(open_catalog(catalog), "sales.orders", ""), None)
+    assert statistics is not None and statistics.rows == 10
+    order_id = statistics.column("order_id")
+    assert order_id is not None and (order_id.min_value, order_id.max_value) == (1, 10)
+    assert order_id.min_max_known and order_id.nulls == 0
+    endpoints = tmp_path / "endpoints.toml"
+    endpoints.write_text(
+        f'[[datasets]]\nname = "orders"\nkind = "iceberg"\ncatalog = "{catalog}"\n'
+        'table = "sales.orders"\n'
+    )
+    harvested = metadata(home, "harvest", str(endpoints), "--profile", "--json")
+    assert harvested.exit_code == 0, harvested.stderr
+    (dataset,) = json.loads(harvested.stdout)["datasets"]
+    assert dataset["dataset"] == f"iceberg://{home}/iceberg/catalog.db::sales.orders"
+    assert (dataset["columns"], dataset["rows"]) == (5, 10)
+    # Stored under the one name of the table (its catalog relative to the home).
+    subject = "iceberg://home/iceberg/catalog.db::sales.orders"
+    profile = metadata(home, "latest", "dataset_profile", subject, "--json")
+    assert profile.exit_code == 0, profile.stderr
+    columns = {c["name"]: c for c in json.loads(profile.stdout)["payload"]["columns"]}
+    scanned = (
+        spark_read(spark, catalog, "sales.orders")
+        .selectExpr("min(amount)", "max(amount)", "count(*) - count(updated_at)")
+        .collect()[0]
+    )
+    assert (columns["amount"]["min_value"], columns["amount"]["max_value"]) == tuple(
+        map(str, scanned[:2])
+    )
+    assert columns["updated_at"]["nulls"] == scanned[2]

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.dataset import DatasetRef
-from domain.identity import DatasetNameError, canonical, file_ref, url_ref
+from domain.identity import DatasetNameError, canonical, file_ref, iceberg_ref, url_ref
 from domain.ingestion.spec import SourceSpec, TargetSpec
 
 identifiers = st.from_regex(r"[a-z_][a-z0-9_]{0,11}", fullmatch=True)
@@ -160,3 +160,29 @@ def test_references_it_does_not_know_stay_as_they_are() -> None:
         DatasetRef("postgres://warehouse:5432", "orders"),
     ):
         assert canonical(ref) == ref
+
+
+def test_an_iceberg_table_is_named_by_its_catalog_whichever_runtime_names_it() -> None:
+    """A pipeline's Iceberg target, the same table as a recon or source side, and harvest's
+    absolute spelling of it: one subject (its catalog relative to the home); a PostgreSQL
+    catalog by host, port and database, credentials left out."""
+    home = "/srv/platform"
+    catalog = "sqlite:////srv/platform/iceberg/catalog.db"
+    location = "/srv/platform/iceberg/warehouse/sales/orders"
+    target = TargetSpec(
+        kind="iceberg", table="Sales.Orders", catalog=catalog, location=location, home=home
+    )
+    side = SourceSpec(kind="iceberg", table="sales.orders", catalog=catalog, home=home)
+    expected = DatasetRef("iceberg://home/iceberg/catalog.db", "sales.orders")
+    assert target.subject == side.subject == expected
+    absolute = iceberg_ref(catalog, "sales.orders", None)
+    assert absolute.namespace == "iceberg:///srv/platform/iceberg/catalog.db"
+    assert canonical(absolute, home) == expected
+    shared = iceberg_ref(
+        "postgresql+psycopg://etl:secret@DB.example:6543/lake", "sales.orders", home
+    )
+    assert shared == DatasetRef("iceberg://db.example:6543/lake", "sales.orders")
+    with pytest.raises(ValueError, match="catalog is not a SQL catalog URL"):
+        TargetSpec(kind="iceberg", table="sales.orders", catalog="mysql://x/y", location=location)
+    with pytest.raises(ValueError, match="not an Iceberg table name"):
+        TargetSpec(kind="iceberg", table="orders", catalog=catalog, location=location)

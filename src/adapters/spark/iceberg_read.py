@@ -5,11 +5,19 @@ read it as NULL; Spark's reader never guesses a schema from one file)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from pyiceberg.conversions import from_bytes
 from pyiceberg.exceptions import NoSuchTableError
 from pyiceberg.schema import Schema as IcebergSchema
-from pyiceberg.types import BooleanType, DateType, DecimalType, IntegerType, LongType
+from pyiceberg.types import (
+    BooleanType,
+    DateType,
+    DecimalType,
+    IntegerType,
+    LongType,
+    PrimitiveType,
+)
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema
 
@@ -102,10 +110,12 @@ def manifest_statistics(table: IcebergTable, snapshot: int | None) -> FooterStat
             if not exact or lower is None or upper is None:
                 exact = False
                 continue
-            lo = from_bytes(field.field_type, lower)
-            hi = from_bytes(field.field_type, upper)
-            if isinstance(field.field_type, DateType):  # days since the epoch
-                lo, hi = _EPOCH + timedelta(days=lo), _EPOCH + timedelta(days=hi)
+            kind = field.field_type
+            assert isinstance(kind, PrimitiveType)
+            lo: Any = from_bytes(kind, lower)
+            hi: Any = from_bytes(kind, upper)
+            if isinstance(kind, DateType):  # days since the epoch
+                lo, hi = _EPOCH + timedelta(days=int(lo)), _EPOCH + timedelta(days=int(hi))
             low = lo if low is None or lo < low else low
             high = hi if high is None or hi > high else high
         if complete:

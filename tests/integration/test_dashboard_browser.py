@@ -403,3 +403,32 @@ def test_a_recon_that_found_differences_reads_failed_checks_everywhere(
             '<span class="state failed" title="failed checks: row_hash, key_diff">failed checks'
             in listed
         )
+
+
+def test_an_iceberg_tables_page_lists_the_snapshots_its_runs_committed(
+    service: HttpHarness,
+) -> None:
+    """Each run's ingestion_volume names the snapshot it committed: the dataset page lists
+    them, newest first, with the run and its rows (what time travel by id names)."""
+    table = DatasetRef("iceberg://home/iceberg/catalog.db", "sales.orders")
+    service.repository().append(
+        [
+            MetadataRecord.create(
+                subject=table,
+                run_id=RunId(f"run-{n}"),
+                observed_at=datetime(2024, 5, 1, tzinfo=UTC) + timedelta(hours=n),
+                producer="ingestion",
+                payload=IngestionVolume(
+                    rows_read=n + 1, rows_written=n + 1, snapshot_id=7_000_000_000_000_000 + n
+                ),
+            )
+            for n in range(3)
+        ]
+    )
+    with signed_client(service) as client:
+        page = client.get(f"/ui/datasets/{quote(str(table), safe='')}")
+    assert page.status_code == 200
+    section = page.text.split("Iceberg snapshots (3)", 1)[1].split("</table>", 1)[0]
+    ids = re.findall(r"<code>(\d+)</code>", section)
+    assert ids == [str(7_000_000_000_000_000 + n) for n in (2, 1, 0)]
+    assert 'href="/ui/runs/run-2"' in section

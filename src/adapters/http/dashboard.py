@@ -29,7 +29,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from adapters.http.html_parts import dataset_link, time_html
 from adapters.http.run_rows import runs_of
 from adapters.http.sessions import DashboardSessions
-from adapters.http.volume_chart import volume_chart
+from adapters.http.volume_chart import snapshot_table, volume_chart
 from adapters.serialization.records import RecordConverter
 from domain.dataset import DatasetRef, RunId
 from domain.metadata.gateway import MetadataGateway
@@ -641,7 +641,7 @@ class Dashboard:
         )
         return (
             f"<section><h2>Rows written per run ({len(volumes)})</h2>"
-            f"{volume_chart(oldest_first, band)}<p>{said}</p>"
+            f"{volume_chart(oldest_first, band)}<p>{said}</p>{snapshot_table(oldest_first)}"
             + "".join(
                 f'<p class="failed">Flagged: run {html.escape(r.run_id.value)} wrote '
                 f"{rows:,} rows, {time_html(r.observed_at)}</p>"

@@ -52,3 +52,33 @@ def volume_chart(volumes: list[MetadataRecord], band: VolumeBand | None) -> str:
         "<th scope=col>Rows written</th><th scope=col>Usual band</th></tr></thead>"
         f"<tbody>{rows}</tbody></table></div></details>"
     )
+
+
+def snapshot_table(volumes: list[MetadataRecord]) -> str:
+    """The Iceberg snapshots the runs committed (newest first), from their volumes: the
+    snapshot's id (what a reader's time travel names), when, the run and its rows; empty
+    when no run of the dataset committed a snapshot."""
+    committed = [
+        (record, record.payload)
+        for record in reversed(volumes)
+        if isinstance(record.payload, IngestionVolume) and record.payload.snapshot_id is not None
+    ]
+    if not committed:
+        return ""
+    rows = "".join(
+        f'<tr><td data-label="Snapshot"><code>{volume.snapshot_id}</code></td>'
+        f'<td data-label="Committed">{time_html(record.observed_at)}</td>'
+        f'<td data-label="Run"><a href="/ui/runs/{quote(record.run_id.value, safe="")}">'
+        f"{html.escape(record.run_id.value)}</a></td>"
+        f'<td data-label="Rows written">{volume.rows_written:,}</td>'
+        f'<td data-label="Rows deleted">{volume.rows_deleted or 0:,}</td></tr>'
+        for record, volume in committed
+        if record.run_id is not None
+    )
+    return (
+        f"<h3>Iceberg snapshots ({len(committed)})</h3>"
+        '<div class="wide"><table id="snapshots-table"><thead><tr>'
+        "<th scope=col>Snapshot</th><th scope=col>Committed</th><th scope=col>Run</th>"
+        "<th scope=col>Rows written</th><th scope=col>Rows deleted</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table></div>"
+    )

@@ -75,7 +75,11 @@ def _said(plan: MaintenancePlan, dry_run: bool) -> list[str]:
     lines = [
         f"{plan.table}: {verb[0]} {len(plan.expired)} of {plan.snapshots} snapshot(s); "
         f"{verb[1]} {plan.data_files} orphaned data file(s)"
-        + (f" in {len(plan.runs)} run director(ies)" if plan.runs else "")
+        + (
+            f" in {len(plan.runs)} run director{'y' if len(plan.runs) == 1 else 'ies'}"
+            if plan.runs
+            else ""
+        )
         + (f" and {others} other unreferenced file(s)" if others else "")
         + f" ({plan.orphan_bytes:,} bytes)"
     ]

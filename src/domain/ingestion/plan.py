@@ -190,6 +190,13 @@ def _strategy(
             f"the last committed run is {state.last_run_id} at "
             f"{state.committed_at:%Y-%m-%d %H:%M:%S}Z ({state.rows_written:,} rows)"
         )
+    if spec.target.is_iceberg:
+        replaces = spec.mode is not Mode.APPEND or full_refresh
+        reasons.append(
+            f"commit: one {'replace' if replaces else 'append'} snapshot of the iceberg table "
+            f"{spec.target.subject}, naming this run; nothing of it is visible before, and a "
+            f"commit that lands first refuses it"
+        )
     if spec.mode is Mode.FULL:
         reasons.insert(0, "full: the pipeline's mode replaces the whole target each run")
         return Plan(Mode.FULL, tuple(reasons))

@@ -1,5 +1,6 @@
 """The README's main job (./main-job) as written, run by a test: each `./pants run
-src/apps/APP/main.py -- ARGS` becomes `python -m apps.APP.main ARGS` in the test's own
+src/apps/APP/main.py -- ARGS` becomes `python -m apps.APP.main ARGS` (and `./pants run
+tools/TOOL.py -- ARGS` `python -m TOOL ARGS`) in the test's own
 interpreter (Pants cannot run inside a Pants sandbox), and what installs and builds is
 left out (bin/prerequisites; the sandbox has it all). Every other line runs as the script
 has it: its copies into the landing area, its plans and runs, what it prints, its checks."""
@@ -17,6 +18,7 @@ import runbooks
 
 ROOT = Path(__file__).parents[1]
 _PANTS_RUN = re.compile(r"\./pants run src/apps/(\w+)/main\.py(?::\w+)? --")
+_PANTS_TOOL = re.compile(r"\./pants run tools/(\w+)\.py --")
 
 
 def script() -> str:
@@ -24,6 +26,7 @@ def script() -> str:
     text = (ROOT / "main-job").read_text()
     assert "bin/prerequisites\n" in text and _PANTS_RUN.search(text), "main-job changed its form"
     text = text.replace("bin/prerequisites\n", ": installed already\n", 1)
+    text = _PANTS_TOOL.sub(r'"${MAIN_JOB_PYTHON}" -m \1', text)
     return _PANTS_RUN.sub(r'"${MAIN_JOB_PYTHON}" -m apps.\1.main', text)
 
 

@@ -70,7 +70,10 @@ def main() -> int:
         print(f"error: no iceberg table {args.table} in {catalog}", file=sys.stderr)
         return 2
     snapshot = table.resolve()
-    sessions = SparkSessionProvider(SparkSettings(master="local[1]", app_name="read-back"))
+    # Spark's own log lines go to <home>/logs/spark.log, as the apps' do.
+    sessions = SparkSessionProvider(
+        SparkSettings(master="local[1]", app_name="read-back", log_dir=str(home / "logs"))
+    )
     try:
         frame = read_snapshot(sessions.session(), table, snapshot)
         ours = tuple(frame.selectExpr("count(*)", f"sum(`{args.column}`)").collect()[0])

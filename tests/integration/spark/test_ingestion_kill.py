@@ -26,17 +26,10 @@ from pyspark.sql import SparkSession
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
 PIPELINE = EXAMPLES / "pipelines" / "orders-append.toml"
-POINTS = [
-    "read",
-    "gated",
-    "writing",
-    "staged",
-    "marked",
-    "switched",
-    "committed",
-    "recorded",
-    "stated",
-]
+# The versioned Parquet layout is deprecated (Iceberg's matrix: test_iceberg_kill.py): its
+# points that leave distinct states: mid-write, marked but not switched, switched but not
+# recorded, and all done but the state.
+POINTS = ["writing", "marked", "switched", "recorded"]
 
 
 def parquet_pipeline(home: Path) -> Path:

@@ -44,18 +44,21 @@ class Runtime:
             self.sessions.stop()
 
 
+def _settings(pipeline: PipelineFile, store: MetadataStore, role: str) -> SparkSettings:
+    """The Spark session a pipeline's [spark] table asks for (its log in the home)."""
+    return SparkSettings(
+        master=pipeline.spark_master,
+        app_name=f"{role}-{pipeline.spec.name}",
+        conf=pipeline.spark_conf,
+        log_dir=str(store.settings.home / "logs"),
+    )
+
+
 def migrate(container: punq.Container, pipeline: PipelineFile, target: TargetSpec) -> Migrated:
     """``ingestion migrate-target``: the pipeline's Parquet target into the Iceberg
     ``target``, on a Spark session of the pipeline's [spark] settings."""
     store: MetadataStore = container.resolve(MetadataStore)
-    sessions = SparkSessionProvider(
-        SparkSettings(
-            master=pipeline.spark_master,
-            app_name=f"migrate-{pipeline.spec.name}",
-            conf=pipeline.spark_conf,
-            log_dir=str(store.settings.home / "logs"),
-        )
-    )
+    sessions = SparkSessionProvider(_settings(pipeline, store, "migrate"))
     try:
         return migrate_target(pipeline.spec, target, sessions)
     finally:
@@ -72,12 +75,7 @@ def runtime(container: punq.Container, pipeline: PipelineFile) -> Runtime:
         engine: IngestionEngine = container.resolve(IngestionEngine)
     except punq.MissingDependencyError:
         sessions = SparkSessionProvider(
-            SparkSettings(
-                master=pipeline.spark_master,
-                app_name=f"ingestion-{pipeline.spec.name}",
-                conf=pipeline.spark_conf,
-                log_dir=str(store.settings.home / "logs"),
-            ),
+            _settings(pipeline, store, "ingestion"),
             (
                 ("postgresql", "sqlite")
                 if pipeline.spec.source.kind == "jdbc" or pipeline.spec.target.is_database

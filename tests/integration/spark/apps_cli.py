@@ -4,6 +4,7 @@ in the given platform home."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,6 +13,8 @@ from click.testing import CliRunner, Result
 
 from apps.ingestion.main import cli as ingestion_cli
 from apps.metadata.main import cli as metadata_cli
+
+ROOT = Path(__file__).parents[3]
 
 
 def _invoke(
@@ -55,6 +58,14 @@ def killed_ingestion(home: Path, spec: Path, point: str, **env: str) -> int:
         stderr=subprocess.DEVNULL,
         timeout=300,
     ).returncode
+
+
+def land(home: Path, dataset: str, batch: int) -> None:
+    """An example batch (examples/ingestion/DATASET-batchN.jsonl) in the home's landing
+    area, where the example pipelines read."""
+    landing = home / "landing" / dataset
+    landing.mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "examples" / "ingestion" / f"{dataset}-batch{batch}.jsonl", landing)
 
 
 def said(result: Result) -> list[str]:

@@ -65,7 +65,7 @@ def test_the_dashboard_shows_the_main_jobs_planted_drift_and_difference(tmp_path
         screenshots(browser, folder, "main-job-datasets")
 
         orders.find_element(By.LINK_TEXT, target).click()
-        arrived(browser, "/ui/datasets/home")
+        arrived(browser, "/ui/datasets/iceberg")
         assert browser.find_element(By.TAG_NAME, "h1").text == target
         # The planted drift: batch 3 brings the column channel; the policy lets the target
         # evolve, so two schema versions, the later adding channel, and the allowed verdict.
@@ -82,6 +82,9 @@ def test_the_dashboard_shows_the_main_jobs_planted_drift_and_difference(tmp_path
         # The volumes of the three runs, drawn.
         chart = browser.find_element(By.CSS_SELECTOR, "[data-chart=volume]")
         assert chart.get_attribute("data-drawn") == "3"
+        # The table's snapshots, one per run, what time travel by id names.
+        snapshots = browser.find_elements(By.CSS_SELECTOR, "#snapshots-table tbody tr")
+        assert len(snapshots) == 3, [s.text for s in snapshots]
         # The planted recon difference: the ledger's order 3.
         key_diff = browser.find_element(
             By.XPATH, "//tr[td[@data-label='Check'][text()='key_diff']][td[text()='failed']]"

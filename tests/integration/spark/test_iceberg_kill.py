@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from integration.spark.apps_cli import ingestion
+from integration.spark.apps_cli import ingestion, land
 from integration.spark.iceberg_tables import spark_read
 from pyspark.sql import SparkSession
 
@@ -37,12 +36,6 @@ def pipeline(home: Path) -> Path:
         f'{head}[target]\nkind = "iceberg"\ntable = "sales.orders"\n\n[watermark]{tail}'
     )
     return path
-
-
-def land(home: Path, batch: int) -> None:
-    landing = home / "landing" / "orders"
-    landing.mkdir(parents=True, exist_ok=True)
-    shutil.copy(EXAMPLES / "ingestion" / f"orders-batch{batch}.jsonl", landing)
 
 
 def run(home: Path) -> dict[str, object]:
@@ -95,7 +88,7 @@ def uninterrupted(
     """The table and state after batches 1 and 2, neither interrupted."""
     clean = tmp_path_factory.mktemp("clean")
     for batch in (1, 2):
-        land(clean, batch)
+        land(clean, "orders", batch)
         run(clean)
     return outcome(spark, clean)
 
@@ -109,9 +102,9 @@ def test_an_iceberg_run_killed_at_any_point_reruns_to_the_uninterrupted_table(
 ) -> None:
     # A table's files are named by absolute paths: each home is made by runs, not copied.
     home = tmp_path / "home"
-    land(home, 1)
+    land(home, "orders", 1)
     run(home)
-    land(home, 2)
+    land(home, "orders", 2)
     before = data_dirs(home)
     left = killed_run(home, point)
     assert left.startswith("exit -9"), f"{point}: the run was not killed ({left})"

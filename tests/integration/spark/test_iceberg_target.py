@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from integration.spark.apps_cli import ingestion, metadata, recon, said
+from integration.spark.apps_cli import ingestion, land, metadata, recon, said
 from integration.spark.iceberg_tables import duckdb_rows, parquet_variant, spark_read, table
 from pyiceberg.table.snapshots import Snapshot, Summary
 from pyspark.sql import SparkSession
@@ -44,12 +43,6 @@ def iceberg_pipeline(
     path = directory / f"{example}.toml"
     path.write_text(text)
     return path
-
-
-def land(home: Path, name: str, batch: int) -> None:
-    landing = home / "landing" / name
-    landing.mkdir(parents=True, exist_ok=True)
-    shutil.copy(EXAMPLES / "ingestion" / f"{name}-batch{batch}.jsonl", landing)
 
 
 def run(home: Path, pipeline: Path) -> dict[str, object]:

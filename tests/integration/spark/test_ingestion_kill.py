@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from integration.spark.apps_cli import ingestion, killed_ingestion
+from integration.spark.apps_cli import ingestion, killed_ingestion, land
 from integration.spark.iceberg_tables import parquet_variant
 from integration.spark.postgres_targets import staging_tables
 from pyspark.sql import SparkSession
@@ -36,12 +36,6 @@ def parquet_pipeline(home: Path) -> Path:
     """orders-append into a versioned Parquet directory (the deprecated layout, still
     written by pipelines that have not migrated; Iceberg's matrix: test_iceberg_kill.py)."""
     return parquet_variant(PIPELINE, home)
-
-
-def land(home: Path, batch: int) -> None:
-    landing = home / "landing" / "orders"
-    landing.mkdir(parents=True, exist_ok=True)
-    shutil.copy(EXAMPLES / "ingestion" / f"orders-batch{batch}.jsonl", landing)
 
 
 def run_in_process(home: Path) -> dict[str, object]:
@@ -94,13 +88,13 @@ def killed_run(home: Path, point: str) -> str:
 def prepared(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(a clean home after batch 1 and 2, a home after batch 1 with batch 2 landed)."""
     clean = tmp_path_factory.mktemp("clean")
-    land(clean, 1)
+    land(clean, "orders", 1)
     run_in_process(clean)
     base = tmp_path_factory.mktemp("base")
     shutil.copytree(clean, base, symlinks=True, dirs_exist_ok=True)
-    land(clean, 2)
+    land(clean, "orders", 2)
     run_in_process(clean)
-    land(base, 2)
+    land(base, "orders", 2)
     return clean, base
 
 
@@ -203,9 +197,9 @@ def test_a_run_into_postgresql_killed_at_any_point_reruns_to_the_uninterrupted_r
         schema = fresh()
         home = tmp_path / f"home-{killed}"
         spec = _database_pipeline(tmp_path, url, schema)
-        land(home, 1)
+        land(home, "orders", 1)
         _run_file(home, spec)
-        land(home, 2)
+        land(home, "orders", 2)
         left = "not killed"
         if killed:
             left = _killed_file_run(home, spec, point)

@@ -40,8 +40,10 @@ CATALOG_NAME = "dataplatform"
 _TABLE_PROPERTIES = {
     # A stale commit is refused, never retried on top of a snapshot the run did not see.
     "commit.retry.num-retries": "0",
-    # Appends merge small manifests: planning stays flat over many runs.
+    # Appends merge small manifests once there are a few: planning stays flat over many
+    # runs (pyiceberg's default waits for 100; measured: bench/iceberg_commits.py).
     "commit.manifest-merge.enabled": "true",
+    "commit.manifest.min-count-to-merge": "4",
     "format-version": "2",
     # Each commit writes a metadata file: keep the last ones, delete the older.
     "write.metadata.delete-after-commit.enabled": "true",

@@ -22,9 +22,9 @@ APPS = {
     "recon": "Reconcile a source with a target",
     "metadata": "Record, query and check what every run read",
 }
-# Thin: the apps and their libraries, not pyspark (~450 MB). The ingestion app carries
-# pyarrow (~55 MB packed: pyiceberg reads the footers of the files it commits to an Iceberg
-# table, and lists the table's storage), the others weigh ~13 MB.
+# Thin: the apps and their libraries, not pyspark (~450 MB). Each carries pyarrow (~55 MB
+# packed: pyiceberg reads the footers of the files it commits to an Iceberg table and lists
+# the table's storage; recon and harvest read Iceberg tables): ~78 MB each.
 MAX_BYTES = 100 * 1024 * 1024
 
 

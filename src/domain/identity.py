@@ -11,8 +11,8 @@ timeline. The forms follow OpenLineage's naming:
 - Files: ``home`` :: a path relative to the platform home when the file lives under it (a
   moved home keeps its history), else ``file`` :: the absolute path.
 - Iceberg tables: ``iceberg://CATALOG`` :: ``NAMESPACE.TABLE``, the catalog named by where
-  it lives: ``HOST:PORT/DATABASE`` for a PostgreSQL catalog, ``home/PATH`` for a SQLite
-  catalog under the platform home, else the SQLite file's absolute path.
+  it lives: ``HOST:PORT/DATABASE`` for a PostgreSQL catalog, ``~/PATH`` for a SQLite
+  catalog under the platform home (``~`` stands for it), else the file's absolute path.
 
 Unquoted SQL identifiers fold to lower case, as the databases fold them. :func:`canonical`
 maps a reference written in an older or another spelling onto the canonical one; the store
@@ -148,7 +148,7 @@ def iceberg_ref(catalog: str, table: str, home: str | None) -> DatasetRef:
     if database.namespace.startswith("sqlite://"):
         path = database.namespace.removeprefix("sqlite://")
         located = file_ref(path, home)
-        where = f"home/{located.name}" if located.namespace == HOME_NAMESPACE else path
+        where = f"~/{located.name}" if located.namespace == HOME_NAMESPACE else path
     else:
         where = database.namespace.split("://", 1)[1] + "/" + database.name.split(".", 1)[0]
     return DatasetRef(f"iceberg://{where}", ".".join(_parts(table)))

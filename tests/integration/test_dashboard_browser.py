@@ -410,7 +410,7 @@ def test_an_iceberg_tables_page_lists_the_snapshots_its_runs_committed(
 ) -> None:
     """Each run's ingestion_volume names the snapshot it committed: the dataset page lists
     them, newest first, with the run and its rows (what time travel by id names)."""
-    table = DatasetRef("iceberg://home/iceberg/catalog.db", "sales.orders")
+    table = DatasetRef("iceberg://~/iceberg/catalog.db", "sales.orders")
     service.repository().append(
         [
             MetadataRecord.create(

@@ -45,7 +45,7 @@ def test_the_dashboard_shows_the_main_jobs_planted_drift_and_difference(tmp_path
             -2000:
         ]
         # The home's catalog, named relative to the home (a moved home keeps its history).
-        target = "iceberg://home/iceberg/catalog.db::sales.orders"
+        target = "iceberg://~/iceberg/catalog.db::sales.orders"
         folder = artifacts(tmp_path)
 
         browsing = time.monotonic()

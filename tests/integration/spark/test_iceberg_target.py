@@ -320,7 +320,7 @@ def test_migrate_target_carries_a_parquet_target_over_and_the_pipeline_goes_on(
     assert moved.exit_code == 0, moved.stderr
     report = json.loads(moved.stdout)
     assert report["run_id"] == first["run_id"] and report["watermark"] is not None
-    assert report["subject"].startswith("iceberg://home/iceberg/catalog.db::")
+    assert report["subject"].startswith("iceberg://~/iceberg/catalog.db::")
     catalog = default_catalog(home)
     (snapshot,) = table(catalog, "sales.orders").snapshots()
     assert run_of(snapshot) == first["run_id"]
@@ -360,7 +360,7 @@ def test_harvest_reads_an_iceberg_tables_schema_and_its_manifests_statistics(
     assert dataset["dataset"] == f"iceberg://{home}/iceberg/catalog.db::sales.orders"
     assert (dataset["columns"], dataset["rows"]) == (5, 10)
     # Stored under the one name of the table (its catalog relative to the home).
-    subject = "iceberg://home/iceberg/catalog.db::sales.orders"
+    subject = "iceberg://~/iceberg/catalog.db::sales.orders"
     profile = metadata(home, "latest", "dataset_profile", subject, "--json")
     assert profile.exit_code == 0, profile.stderr
     columns = {c["name"]: c for c in json.loads(profile.stdout)["payload"]["columns"]}

@@ -34,7 +34,7 @@ def test_the_example_batches_load_as_documented(tmp_path: Path) -> None:
         report = json.loads(result.stdout)
         written.append((report["rows_read"], report["rows_written"]))
     assert written == [(6, 6), (7, 4), (3, 0)]
-    target = "iceberg://home/iceberg/catalog.db::sales.orders"  # the home's catalog
+    target = "iceberg://~/iceberg/catalog.db::sales.orders"  # the home's catalog
     volumes = CliRunner().invoke(
         metadata, ["history", "ingestion_volume", target, "--json"], env=env
     )

@@ -173,7 +173,7 @@ def test_an_iceberg_table_is_named_by_its_catalog_whichever_runtime_names_it() -
         kind="iceberg", table="Sales.Orders", catalog=catalog, location=location, home=home
     )
     side = SourceSpec(kind="iceberg", table="sales.orders", catalog=catalog, home=home)
-    expected = DatasetRef("iceberg://home/iceberg/catalog.db", "sales.orders")
+    expected = DatasetRef("iceberg://~/iceberg/catalog.db", "sales.orders")
     assert target.subject == side.subject == expected
     absolute = iceberg_ref(catalog, "sales.orders", None)
     assert absolute.namespace == "iceberg:///srv/platform/iceberg/catalog.db"

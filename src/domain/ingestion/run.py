@@ -21,7 +21,7 @@ from domain.ingestion.errors import AccessProblem, SourceMismatch
 from domain.ingestion.gate import GateVerdict, judge
 from domain.ingestion.legacy import Outputs
 from domain.ingestion.plan import PastRun, Plan, plan
-from domain.ingestion.run_records import PRODUCER, success_records, summary
+from domain.ingestion.run_records import PRODUCER, succeeded_message, success_records, summary
 from domain.ingestion.run_records import record as run_record
 from domain.ingestion.spec import PipelineSpec
 from domain.ingestion.state import PipelineState
@@ -313,10 +313,7 @@ class RunPipeline:
             timings = phases.close()
             self._record_failure(spec, lifecycle, current, started_at, timings, failure)
             raise
-        lifecycle.succeed(
-            f"{written.rows_written:,} row(s) written"
-            + ("" if written.snapshot_id is None else f" (snapshot {written.snapshot_id})")
-        )
+        lifecycle.succeed(succeeded_message(written))
         self._log(spec, run_id, "succeeded", rows_written=written.rows_written)
         return RunReport(run_id, current, written, timings, changed, batch.rejections)
 

@@ -87,3 +87,9 @@ def success_records(
         window_upto=None if current.window is None else written.watermark,
     )
     return [record(spec, run_id, now, volume), record(spec, run_id, now, runtime)]
+
+
+def succeeded_message(written: Written) -> str:
+    """The message of a run's ``succeeded`` event: its rows, and the snapshot it committed."""
+    snapshot = "" if written.snapshot_id is None else f" (snapshot {written.snapshot_id})"
+    return f"{written.rows_written:,} row(s) written{snapshot}"

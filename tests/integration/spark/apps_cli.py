@@ -41,23 +41,31 @@ def recon(home: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     return _invoke(recon_cli, home, args, env)
 
 
-def killed_ingestion(home: Path, spec: Path, point: str, **env: str) -> int:
-    """`ingestion run` in a process of its own, SIGKILLed at ``point``; its exit code."""
+def ingestion_process(
+    home: Path, spec: Path, point: str | None = None, **env: str
+) -> subprocess.Popen[bytes]:
+    """`ingestion run` started in a process of its own (SIGKILLing itself at ``point``,
+    when given), its output discarded."""
     environ = {
         **os.environ,
         **env,
         "DATAPLATFORM_HOME": str(home),
-        "DATAPLATFORM_KILL_AT": point,
         "PYTHONPATH": os.pathsep.join(sys.path),
     }
     environ = {k: v for k, v in environ.items() if not k.startswith("PEX")}
-    return subprocess.run(
+    if point is not None:
+        environ["DATAPLATFORM_KILL_AT"] = point
+    return subprocess.Popen(
         [sys.executable, "-m", "apps.ingestion.main", "run", str(spec)],
         env=environ,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        timeout=300,
-    ).returncode
+    )
+
+
+def killed_ingestion(home: Path, spec: Path, point: str, **env: str) -> int:
+    """`ingestion run` in a process of its own, SIGKILLed at ``point``; its exit code."""
+    return ingestion_process(home, spec, point, **env).wait(timeout=300)
 
 
 def land(home: Path, dataset: str, batch: int) -> None:

@@ -10,15 +10,12 @@ table matched, and what maintenance found.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-from integration.spark.apps_cli import ingestion, land
+from integration.spark.apps_cli import ingestion, ingestion_process, land
 from integration.spark.iceberg_tables import spark_read
 from pyspark.sql import SparkSession
 
@@ -58,17 +55,8 @@ def outcome(spark: SparkSession, home: Path) -> tuple[list[tuple[object, ...]], 
 
 
 def killed_run(home: Path, point: str) -> str:
-    env = {**os.environ, "DATAPLATFORM_HOME": str(home), "PYTHONPATH": os.pathsep.join(sys.path)}
-    env = {k: v for k, v in env.items() if not k.startswith("PEX")}
-    if point != "writing":
-        env["DATAPLATFORM_KILL_AT"] = point
     before = data_dirs(home)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "apps.ingestion.main", "run", str(pipeline(home))],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = ingestion_process(home, pipeline(home), None if point == "writing" else point)
     if point == "writing":  # from outside, as soon as Spark has begun writing the run's files
         data = home / "iceberg" / "warehouse" / "sales" / "orders" / "data"
         deadline = time.monotonic() + 120

@@ -12,14 +12,12 @@ import json
 import os
 import shutil
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from integration.spark.apps_cli import ingestion, killed_ingestion, land
+from integration.spark.apps_cli import ingestion, ingestion_process, killed_ingestion, land
 from integration.spark.iceberg_tables import parquet_variant
 from integration.spark.postgres_targets import staging_tables
 from pyspark.sql import SparkSession
@@ -54,16 +52,7 @@ def outcome(spark: SparkSession, home: Path) -> tuple[list[tuple[object, ...]], 
 
 def killed_run(home: Path, point: str) -> str:
     """Run in a process of its own and SIGKILL it at ``point``; what it left behind."""
-    env = {**os.environ, "DATAPLATFORM_HOME": str(home), "PYTHONPATH": os.pathsep.join(sys.path)}
-    env = {k: v for k, v in env.items() if not k.startswith("PEX")}
-    if point != "writing":
-        env["DATAPLATFORM_KILL_AT"] = point
-    process = subprocess.Popen(
-        [sys.executable, "-m", "apps.ingestion.main", "run", str(parquet_pipeline(home))],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = ingestion_process(home, parquet_pipeline(home), None if point == "writing" else point)
     if point == "writing":  # from outside, as soon as Spark has begun writing the version
         versions = home / "warehouse" / ".orders-append.versions"
         deadline = time.monotonic() + 120

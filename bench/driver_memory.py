@@ -1,7 +1,7 @@
 """Peak driver memory of a full-refresh run as the rows grow (1M vs 4M): flat, since no
 step collects the data on the driver.
 
-    ./pants run bench/driver_memory.py -- [--rows 1000000 --rows 4000000] [--target parquet|postgresql]
+    ./pants run bench/driver_memory.py -- [--rows 1000000 --rows 4000000] [--target iceberg|postgresql]
 
 Each size runs in a fresh process (its own Spark session, ``local[2]``, driver heap capped
 at 1g): it writes ROWS x 6 columns of Parquet, then runs the pipeline once into the target
@@ -50,8 +50,13 @@ def measure(rows: int, target_kind: str, url: str) -> dict[str, float]:
         baseline_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         table = f"memory_{uuid.uuid4().hex[:8]}"
         target = (
-            TargetSpec(kind="parquet", path=str(Path(directory) / "target"))
-            if target_kind == "parquet"
+            TargetSpec(
+                kind="iceberg",
+                table="memory.orders",
+                catalog=f"sqlite:///{Path(directory) / 'catalog.db'}",
+                location=str(Path(directory) / "lake"),
+            )
+            if target_kind == "iceberg"
             else TargetSpec(kind="postgresql", url=url, table=table)
         )
         spec = PipelineSpec("memory", SourceSpec(kind="parquet", path=source), target)
@@ -81,7 +86,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rows", type=int, action="append")
-    parser.add_argument("--target", choices=["parquet", "postgresql"], default="parquet")
+    parser.add_argument("--target", choices=["iceberg", "postgresql"], default="iceberg")
     parser.add_argument("--url", default="postgresql://postgres@127.0.0.1:5432/test")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -66,22 +66,14 @@ def main() -> None:
                 location=str(root / "lake" / "orders"),
             ),
         )
-        versioned = PipelineSpec(
-            name="bench-parquet",
-            source=SourceSpec(kind="parquet", path=source),
-            target=TargetSpec(kind="parquet", path=str(root / "warehouse" / "bench")),
-        )
         run = ingestion_runner(sessions)
         rows: list[int] = []
 
         def into_iceberg() -> None:
             rows.append(run(iceberg))
 
-        def into_parquet() -> None:
-            rows.append(run(versioned))
-
         medians = median_times(
-            {"bare Spark": bare, "ingestion run": into_iceberg, "versioned Parquet": into_parquet},
+            {"bare Spark": bare, "ingestion run": into_iceberg},
             args.repeat,
         )
         assert set(rows) == {args.rows}, rows

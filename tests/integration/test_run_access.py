@@ -79,9 +79,9 @@ def test_a_user_without_privileges_is_told_which() -> None:
 
 def test_folders_nothing_can_be_written_to_are_named(tmp_path: Path) -> None:
     assert "a kernel file system" in (path_problem(Path("/proc/x/orders"), "t") or "")
-    assert "a kernel file system" in (
-        target_problem(_spec(TargetSpec(kind="parquet", path="/sys/warehouse/orders"))) or ""
-    )
+    catalog = f"sqlite:///{tmp_path / 'catalog.db'}"
+    table = TargetSpec(kind="iceberg", table="s.t", catalog=catalog, location="/sys/lake/t")
+    assert "a kernel file system" in (target_problem(_spec(table)) or "")
     (tmp_path / "file").write_text("x")
     assert "is a file, not a folder" in (path_problem(tmp_path / "file" / "orders", "t") or "")
     assert path_problem(tmp_path / "new" / "deeper" / "orders", "t") is None
@@ -134,3 +134,35 @@ def test_a_source_the_user_may_not_read_is_named_not_called_missing() -> None:
     assert "does not exist; check the path" in (
         readable_problem(folder / "nowhere", "p: source") or ""
     )
+
+
+def test_a_new_parquet_directory_target_is_refused_with_the_migration_command(
+    tmp_path: Path,
+) -> None:
+    """The versioned layout is deprecated: a target made before (its path a version link)
+    is still written; a new one, here or on an object store, is refused, naming what to
+    write instead and the command that converts an old one."""
+    for path in (str(tmp_path / "warehouse" / "orders"), "s3a://lake/orders"):
+        problem = target_problem(_spec(TargetSpec(kind="parquet", path=path)))
+        assert problem is not None and f"target {path}: new Parquet directory targets" in problem
+        assert 'kind = "iceberg"' in problem and "ingestion migrate-target" in problem
+    made = tmp_path / "made"
+    (tmp_path / ".made.versions" / "run-1").mkdir(parents=True)
+    made.symlink_to(".made.versions/run-1")
+    assert target_problem(_spec(TargetSpec(kind="parquet", path=str(made)))) is None
+    # The command line says it in one line, exit 2, before any engine (or record).
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "part-0.parquet").write_bytes(b"PAR1")
+    spec, new = tmp_path / "p.toml", tmp_path / "new"
+    spec.write_text(
+        f'name = "p"\n[source]\nkind = "parquet"\npath = "x"\n[target]\nkind = "parquet"\n'
+        f'path = "{new}"\n',
+        encoding="utf-8",
+    )
+    for command in ("plan", "run"):
+        result = CliRunner().invoke(
+            ingestion, ["--url", f"sqlite:///{tmp_path / 'm.db'}", command, str(spec)]
+        )
+        assert result.exit_code == 2, (command, result.stderr)
+        assert "migrate-target" in result.stderr and result.stderr.count("\n") == 1
+    assert not new.exists()

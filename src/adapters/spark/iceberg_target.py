@@ -99,8 +99,12 @@ class IcebergTarget:
         writer = frame.select("*", *(c.alias(n) for n, c in copies.items())).write
         if copies:
             writer = writer.partitionBy(*copies)
-        with engine_step(f"{self._spec.name}: writing the run's files (nothing visible yet)"):
-            writer.mode("errorifexists").parquet(directory)
+        try:
+            with engine_step(f"{self._spec.name}: writing the run's files (nothing visible yet)"):
+                writer.mode("errorifexists").parquet(directory)
+        except BaseException:
+            remove(directory)  # what a failed write left: never to be committed
+            raise
         files = parquet_files(directory)
         size = sum(_size(f) for f in files)
         return Staged(directory, tuple(files), size, replace)

@@ -92,9 +92,23 @@ def target_problem(spec: PipelineSpec) -> str | None:
             return postgresql_problem(engine, schema, table, where)
         finally:
             engine.dispose()
-    if ":" in (target.path or "").split("/", 1)[0]:
-        return None  # an object store's or HDFS's path: nothing local to look at
-    return path_problem(Path(target.path or "."), where)
+    return parquet_problem(spec) or path_problem(Path(target.path or "."), where)
+
+
+def parquet_problem(spec: PipelineSpec) -> str | None:
+    """A versioned Parquet directory (deprecated) is written only where one was made before
+    (its path a version link): a new one is refused with what to write instead."""
+    path = spec.target.path or ""
+    if "://" not in path and Path(path).is_symlink():
+        return None
+    return (
+        f"{spec.name}: target {path}: new Parquet directory targets are no longer made (the "
+        f"versioned layout is deprecated: its links and renames work on one POSIX file system "
+        f'only); write an Iceberg table instead: kind = "iceberg" and table = '
+        f'"NAMESPACE.NAME" in [target] (docs/ingestion.md, "Iceberg targets"); a Parquet '
+        f"target made before converts with: ingestion migrate-target PIPELINE.toml "
+        f"--table NAMESPACE.NAME"
+    )
 
 
 def iceberg_problem(spec: PipelineSpec) -> str | None:

@@ -16,7 +16,7 @@ from adapters.spark.session import (
     SparkSettings,
     jdbc_jar,
 )
-from services import unavailable
+from services import postgres_schema, postgres_url, unavailable
 
 
 @pytest.fixture(scope="session")
@@ -71,3 +71,14 @@ def home(tmp_path: Path) -> Path:
     path = tmp_path / "home"
     path.mkdir()
     return path
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def catalog(request: pytest.FixtureRequest, home: Path) -> Iterator[str]:
+    """The SQL catalog of an Iceberg target: the home's SQLite file (where a pipeline
+    without a catalog key commits), or a fresh schema of PostgreSQL (a shared catalog)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{home / 'iceberg' / 'catalog.db'}"
+        return
+    with postgres_schema(postgres_url()) as url:
+        yield url.replace("postgresql+psycopg://", "postgresql://")

@@ -5,13 +5,17 @@ loaded from its file: nothing is fetched)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pyiceberg.table import Table
 from pyspark.sql import DataFrame, SparkSession
 from read_back import duckdb_select
 
+import adapters.sql.run_access as run_access
 from adapters.iceberg.tables import IcebergTable, open_catalog
 from adapters.spark.iceberg_read import read_snapshot
 from adapters.sql.target_urls import catalog_url
@@ -22,6 +26,22 @@ def home_catalog(home: Path) -> str:
     return f"sqlite:///{home / 'iceberg' / 'catalog.db'}"
 
 
+def iceberg_target(catalog: str, identifier: str) -> str:
+    """The body of a pipeline's [target] table writing ``identifier`` in ``catalog`` (its
+    files where a pipeline puts them by default: the home's warehouse)."""
+    return f'kind = "iceberg"\ntable = "{identifier}"\ncatalog = "{catalog}"'
+
+
+def subject(catalog: str, identifier: str) -> str:
+    """How a person names the table to ``metadata`` and recon: the home's catalog relative
+    to the home (``~``), a PostgreSQL catalog by its server and database."""
+    if catalog.startswith("sqlite:"):
+        assert catalog.endswith("/iceberg/catalog.db"), "a home's catalog"
+        return f"iceberg://~/iceberg/catalog.db::{identifier}"
+    server = catalog.split("@", 1)[1].split("?", 1)[0]
+    return f"iceberg://{server}::{identifier}"
+
+
 def _opened(catalog: str, identifier: str) -> IcebergTable:
     return IcebergTable(open_catalog(catalog_url(catalog)), identifier, "")
 
@@ -30,6 +50,18 @@ def table(catalog: str, identifier: str) -> Table:
     found = _opened(catalog, identifier).table
     assert found is not None, f"no iceberg table {identifier} in {catalog}"
     return found
+
+
+def runs(catalog: str, identifier: str) -> list[str | None]:
+    """The runs whose snapshots the table holds (the summaries' run ids), oldest first."""
+    return [
+        None if s.summary is None else s.summary.get("dataplatform.run-id")
+        for s in table(catalog, identifier).snapshots()
+    ]
+
+
+def table_exists(catalog: str, identifier: str) -> bool:
+    return _opened(catalog, identifier).table is not None
 
 
 def spark_read(
@@ -61,3 +93,13 @@ def parquet_variant(pipeline: Path, directory: Path, folder: str | None = None) 
     path = directory / f"{name}.toml"
     path.write_text(text)
     return path
+
+
+@contextmanager
+def legacy_parquet_targets() -> Iterator[None]:
+    """Runs in this process may make a new versioned Parquet target, as the code before
+    Iceberg targets did: for the tests of that deprecated layout, which still writes the
+    targets made before (every new one is refused: ``run_access.parquet_problem``)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(run_access, "parquet_problem", lambda spec: None)
+        yield

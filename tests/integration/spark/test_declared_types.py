@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from integration.spark.apps_cli import ingestion, metadata, recon
+from integration.spark.iceberg_tables import home_catalog, spark_read
 from pyspark.sql import SparkSession
 
 ROWS = """order_id,amount,updated_at,note
@@ -27,7 +28,7 @@ def _pipeline(tmp_path: Path, columns: str) -> Path:
     spec.write_text(
         f'name = "typed-orders"\nmode = "full"\n[source]\nkind = "csv"\npath = "orders.csv"\n'
         f"{columns}"
-        f'[target]\nkind = "parquet"\npath = "{{home}}/warehouse/typed-orders"\n'
+        f'[target]\nkind = "iceberg"\ntable = "sales.typed_orders"\n'
         f'[spark]\nmaster = "local[1]"\n',
         encoding="utf-8",
     )
@@ -52,14 +53,20 @@ def test_declared_types_are_applied_and_unparsable_rows_are_rejected_by_name(
         result.stderr
     )
     assert "updated_at does not parse as timestamp_tz (e.g. 'yesterday')" in result.stderr
-    target = spark.read.parquet(str(home / "warehouse" / "typed-orders"))
+    target = spark_read(spark, home_catalog(home), "sales.typed_orders")
     assert dict(target.dtypes)["amount"] == "decimal(10,3)"
     assert dict(target.dtypes)["order_id"] == "bigint"
     rows = {r["order_id"]: r for r in target.collect()}
     assert set(rows) == {1, 4}
     assert rows[4]["amount"] == Decimal("120.500")
     assert rows[1]["updated_at"].astimezone(UTC) == datetime(2024, 5, 1, 4, tzinfo=UTC)
-    volume = metadata(home, "latest", "ingestion_volume", "home::warehouse/typed-orders", "--json")
+    volume = metadata(
+        home,
+        "latest",
+        "ingestion_volume",
+        "iceberg://~/iceberg/catalog.db::sales.typed_orders",
+        "--json",
+    )
     assert json.loads(volume.stdout)["payload"]["rows_rejected"] == 2
 
 

@@ -15,8 +15,9 @@ def _pipeline(tmp_path: Path, source: Path, extra: str = "", target: str = "") -
     spec.write_text(
         f'name = "hostile"\nmode = "scd1"\nkeys = ["order_id"]\n{extra}'
         f'[source]\nkind = "parquet"\npath = "{source}"\n'
-        f'[target]\nkind = "parquet"\npath = "{target or "{home}/warehouse/hostile"}"\n'
-        f'[spark]\nmaster = "local[1]"\n',
+        f'[target]\nkind = "iceberg"\ntable = "hostile.orders"\n'
+        + (f'location = "{target}"\n' if target else "")
+        + '[spark]\nmaster = "local[1]"\n',
         encoding="utf-8",
     )
     return spec
@@ -34,7 +35,7 @@ def test_keys_the_source_lacks_are_named_before_anything_is_written(
             "error: hostile: keys 'order_id' not in the source, whose columns are orderid, "
             "name; fix the pipeline's names"
         ], result.stderr
-    assert not (home / "warehouse" / "hostile").exists()
+    assert not (home / "iceberg" / "warehouse").exists()
 
 
 def test_parquet_files_whose_types_conflict_name_the_column_and_the_file(
@@ -54,7 +55,7 @@ def test_parquet_files_whose_types_conflict_name_the_column_and_the_file(
     lines = said(result)
     assert len(lines) == 1 and "amount" in lines[0] and ".parquet" in lines[0], result.stderr
     assert "Traceback" not in result.stderr
-    assert not (home / "warehouse" / "hostile").exists()
+    assert not (home / "iceberg" / "warehouse").exists()
 
 
 def test_a_target_under_proc_is_refused_before_spark_reads_anything(
@@ -65,6 +66,6 @@ def test_a_target_under_proc_is_refused_before_spark_reads_anything(
     result = ingestion(home, "run", str(_pipeline(tmp_path, source, target="/proc/warehouse")))
     assert result.exit_code == 2, result.stderr
     assert said(result) == [
-        "error: hostile: target /proc/warehouse: /proc/warehouse is under /proc, a kernel file "
-        "system; write the target elsewhere"
+        "error: hostile: target hostile.orders (iceberg): /proc/warehouse is under /proc, a "
+        "kernel file system; write the target elsewhere"
     ], result.stderr

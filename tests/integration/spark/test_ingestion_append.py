@@ -1,5 +1,6 @@
 """Incremental append by watermark on Spark: the pure strategy on small frames, and the app
-end to end (ties at the boundary, late rows, NULL watermarks, reruns, a lost state write)."""
+end to end into an Iceberg table of either catalog (ties at the boundary, late rows, NULL
+watermarks, reruns, a lost state write)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 from pathlib import Path
 
 from integration.spark.apps_cli import ingestion
+from integration.spark.iceberg_tables import iceberg_target, spark_read, table_exists
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -73,7 +75,9 @@ def test_composite_keys_compare_column_by_column(spark: SparkSession) -> None:
     assert [tuple(r) for r in result.collect()] == [("a", "bc", 1)]  # not confused with ab|c
 
 
-def pipeline(tmp_path: Path, source: Path, null_cursor: str = "raise", lag: str = "") -> Path:
+def pipeline(
+    tmp_path: Path, source: Path, catalog: str, null_cursor: str = "raise", lag: str = ""
+) -> Path:
     path = tmp_path / f"append-{null_cursor}.toml"
     lag_line = f'lag = "{lag}"' if lag else ""
     path.write_text(f"""
@@ -84,8 +88,7 @@ keys = ["id"]
 kind = "parquet"
 path = "{source}"
 [target]
-kind = "parquet"
-path = "{{home}}/warehouse/orders"
+{iceberg_target(catalog, "sales.orders")}
 [watermark]
 column = "updated_at"
 null_cursor = "{null_cursor}"
@@ -97,11 +100,11 @@ master = "local[1]"
 
 
 def test_two_batches_append_once_and_a_rerun_loads_nothing(
-    spark: SparkSession, tmp_path: Path, home: Path
+    spark: SparkSession, tmp_path: Path, home: Path, catalog: str
 ) -> None:
     source = tmp_path / "source"
     frame(spark, [(1, 10, at(6)), (2, 20, at(7))]).write.parquet(str(source))
-    spec = pipeline(tmp_path, source, lag="30m")
+    spec = pipeline(tmp_path, source, catalog, lag="30m")
     first = ingestion(home, "run", str(spec), "--json")
     assert first.exit_code == 0, first.stderr
     assert json.loads(first.stdout)["rows_written"] == 2
@@ -114,47 +117,48 @@ def test_two_batches_append_once_and_a_rerun_loads_nothing(
     assert json.loads(second.stdout)["rows_written"] == 3
     third = ingestion(home, "run", str(spec), "--json")
     assert json.loads(third.stdout)["rows_written"] == 0
-    target = spark.read.parquet(str(home / "warehouse" / "orders"))
+    target = spark_read(spark, catalog, "sales.orders")
     assert sorted(r["id"] for r in target.collect()) == [1, 2, 3, 4, 5]
     state = json.loads(ingestion(home, "state", "show", "orders-append", "--json").stdout)
     assert state[0]["watermark"] == "2024-05-01 09:00:00"
 
 
 def test_a_lost_state_write_is_recovered_from_the_commit_marker(
-    spark: SparkSession, tmp_path: Path, home: Path
+    spark: SparkSession, tmp_path: Path, home: Path, catalog: str
 ) -> None:
     source = tmp_path / "source"
     frame(spark, [(1, 10, at(6)), (2, 20, at(7))]).write.parquet(str(source))
-    spec = pipeline(tmp_path, source)
+    spec = pipeline(tmp_path, source, catalog)
     assert ingestion(home, "run", str(spec)).exit_code == 0
     # As if the run was killed after its commit and before its state write:
     assert ingestion(home, "state", "reset", "orders-append", "--yes").exit_code == 0
     again = ingestion(home, "run", str(spec), "--json")
     assert again.exit_code == 0 and json.loads(again.stdout)["rows_written"] == 0
-    target = spark.read.parquet(str(home / "warehouse" / "orders"))
+    target = spark_read(spark, catalog, "sales.orders")
     assert target.count() == 2
 
 
 def test_null_watermarks_raise_by_default_and_exclude_counts_them(
-    spark: SparkSession, tmp_path: Path, home: Path
+    spark: SparkSession, tmp_path: Path, home: Path, catalog: str
 ) -> None:
     source = tmp_path / "source"
     frame(spark, [(1, 10, at(6)), (2, 20, None)]).write.parquet(str(source))
-    refused = ingestion(home, "run", str(pipeline(tmp_path, source)))
+    refused = ingestion(home, "run", str(pipeline(tmp_path, source, catalog)))
     assert refused.exit_code == 1
     assert "1 source row(s) have a NULL updated_at; nothing was written" in refused.stderr
-    assert not (home / "warehouse" / "orders").exists()
-    excluded = ingestion(home, "run", str(pipeline(tmp_path, source, "exclude")), "--json")
+    assert not [p for p in (home / "iceberg" / "warehouse").rglob("*") if p.is_file()]
+    assert not table_exists(catalog, "sales.orders")
+    excluded = ingestion(home, "run", str(pipeline(tmp_path, source, catalog, "exclude")), "--json")
     assert excluded.exit_code == 0, excluded.stderr
     assert json.loads(excluded.stdout)["rows_written"] == 1
 
 
 def test_moving_the_watermark_back_rereads_without_duplicating(
-    spark: SparkSession, tmp_path: Path, home: Path
+    spark: SparkSession, tmp_path: Path, home: Path, catalog: str
 ) -> None:
     source = tmp_path / "source"
     frame(spark, [(1, 10, at(6)), (2, 20, at(7)), (3, 30, at(8))]).write.parquet(str(source))
-    spec = pipeline(tmp_path, source)
+    spec = pipeline(tmp_path, source, catalog)
     assert ingestion(home, "run", str(spec)).exit_code == 0
     moved = ingestion(
         home, "state", "set", "orders-append", "--watermark", "2024-05-01 05:00:00", "--yes"

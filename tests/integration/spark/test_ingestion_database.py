@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from integration.spark.apps_cli import ingestion, metadata, said
+from integration.spark.iceberg_tables import home_catalog, spark_read
 from integration.spark.postgres_targets import staging_tables
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
@@ -127,12 +128,17 @@ def _database_rows(url: str, table: str) -> list[tuple[Any, ...]]:
     return sorted((_normal(dict(r)) for r in rows), key=repr)
 
 
-def _parquet_rows(spark: SparkSession, path: Path) -> list[tuple[Any, ...]]:
-    return sorted((_normal(r.asDict()) for r in spark.read.parquet(str(path)).collect()), key=repr)
+REFERENCE = 'kind = "iceberg"\ntable = "reference.orders"'
+
+
+def _reference_rows(spark: SparkSession, home: Path) -> list[tuple[Any, ...]]:
+    """The rows of the reference pipeline's Iceberg table (in the home's catalog)."""
+    found = spark_read(spark, home_catalog(home), "reference.orders").collect()
+    return sorted((_normal(r.asDict()) for r in found), key=repr)
 
 
 @pytest.mark.parametrize("mode", ["full", "append", "scd1", "scd2"])
-def test_postgresql_target_holds_what_a_parquet_target_holds(
+def test_postgresql_target_holds_what_an_iceberg_target_holds(
     spark: SparkSession,
     postgresql_jdbc: None,
     postgres_target: tuple[str, str],
@@ -142,16 +148,12 @@ def test_postgresql_target_holds_what_a_parquet_target_holds(
 ) -> None:
     url, schema = postgres_target
     parquet_source, database_source = tmp_path / "p-source", tmp_path / "d-source"
-    reference = _pipeline(
-        tmp_path, parquet_source, mode, f'kind = "parquet"\npath = "{tmp_path}/parquet-target"'
-    )
+    reference = _pipeline(tmp_path, parquet_source, mode, REFERENCE)
     target, sqlalchemy_url = _postgres(url, schema)
     spec = _pipeline(tmp_path, database_source, mode, target)
     _run_batches(spark, tmp_path, home, reference, parquet_source)
     _run_batches(spark, tmp_path, home, spec, database_source)
-    assert _database_rows(sqlalchemy_url, f'"{schema}".orders') == _parquet_rows(
-        spark, tmp_path / "parquet-target"
-    )
+    assert _database_rows(sqlalchemy_url, f'"{schema}".orders') == _reference_rows(spark, home)
     engine = create_engine(sqlalchemy_url)
     with engine.connect() as connection:
         tables = connection.execute(
@@ -173,22 +175,18 @@ def test_postgresql_target_holds_what_a_parquet_target_holds(
 
 
 @pytest.mark.parametrize("mode", ["full", "append", "scd1", "scd2"])
-def test_sqlite_target_holds_what_a_parquet_target_holds(
+def test_sqlite_target_holds_what_an_iceberg_target_holds(
     spark: SparkSession, tmp_path: Path, home: Path, mode: str
 ) -> None:
     parquet_source, database_source = tmp_path / "p-source", tmp_path / "d-source"
     database = tmp_path / "warehouse.db"
-    reference = _pipeline(
-        tmp_path, parquet_source, mode, f'kind = "parquet"\npath = "{tmp_path}/parquet-target"'
-    )
+    reference = _pipeline(tmp_path, parquet_source, mode, REFERENCE)
     spec = _pipeline(
         tmp_path, database_source, mode, f'kind = "sqlite"\npath = "{database}"\ntable = "orders"'
     )
     _run_batches(spark, tmp_path, home, reference, parquet_source)
     _run_batches(spark, tmp_path, home, spec, database_source)
-    assert _database_rows(f"sqlite:///{database}", "orders") == _parquet_rows(
-        spark, tmp_path / "parquet-target"
-    )
+    assert _database_rows(f"sqlite:///{database}", "orders") == _reference_rows(spark, home)
 
 
 def test_scd1_counts_and_a_refused_batch_leave_postgresql_unchanged(

@@ -1,14 +1,14 @@
-"""The ingestion app end to end on Spark: a full refresh into a versioned Parquet target,
-its records, its state, its idempotent rerun and a refusing drift gate."""
+"""The ingestion app end to end on Spark: a full refresh into an Iceberg table (its catalog
+SQLite or PostgreSQL), its records, its state, its idempotent rerun and a refusing drift
+gate."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
-import pytest
 from integration.spark.apps_cli import ingestion, metadata, said
+from integration.spark.iceberg_tables import iceberg_target, runs, spark_read, subject
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
@@ -17,7 +17,9 @@ from adapters.spark.session import SparkSessionProvider
 EXAMPLES = Path(__file__).parents[3] / "examples"
 
 
-def pipeline(tmp_path: Path, source: Path, policy: str = 'removed_columns = "freeze"') -> Path:
+def pipeline(
+    tmp_path: Path, source: Path, catalog: str, policy: str = 'removed_columns = "freeze"'
+) -> Path:
     path = tmp_path / "orders.toml"
     path.write_text(f"""
 name = "orders"
@@ -26,8 +28,7 @@ mode = "full"
 kind = "parquet"
 path = "{source}"
 [target]
-kind = "parquet"
-path = "{{home}}/warehouse/orders"
+{iceberg_target(catalog, "sales.orders")}
 [policy]
 {policy}
 [spark]
@@ -36,30 +37,30 @@ master = "local[1]"
     return path
 
 
-@pytest.fixture
-def home(tmp_path: Path) -> Path:
-    path = tmp_path / "home"
-    path.mkdir()
-    return path
+def snapshots(catalog: str) -> list[str | None]:
+    return runs(catalog, "sales.orders")
 
 
-def test_a_full_refresh_commits_a_version_records_it_and_reruns_the_same(
-    sessions: SparkSessionProvider, spark: SparkSession, tmp_path: Path, home: Path
+def test_a_full_refresh_commits_a_snapshot_records_it_and_reruns_the_same(
+    sessions: SparkSessionProvider, spark: SparkSession, tmp_path: Path, home: Path, catalog: str
 ) -> None:
     source = EXAMPLES / "datasets" / "orders.parquet"
-    spec = pipeline(tmp_path, source)
+    spec = pipeline(tmp_path, source, catalog)
     first = ingestion(home, "run", str(spec), "--json")
     assert first.exit_code == 0, first.stderr
     report = json.loads(first.stdout)
     assert report["rows_read"] == report["rows_written"] == 1000
-    target = home / "warehouse" / "orders"
-    assert target.is_symlink() and os.readlink(target).endswith(report["run_id"])
-    assertDataFrameEqual(spark.read.parquet(str(target)), spark.read.parquet(str(source)))
+    assert snapshots(catalog) == [report["run_id"]]
+    target = spark_read(spark, catalog, "sales.orders")
+    assertDataFrameEqual(target, spark.read.parquet(str(source)))
 
     second = ingestion(home, "run", str(spec), "--json")
     assert second.exit_code == 0, second.stderr
     assert json.loads(second.stdout)["schema_changed"] is False
-    assertDataFrameEqual(spark.read.parquet(str(target)), spark.read.parquet(str(source)))
+    assert snapshots(catalog) == [report["run_id"], json.loads(second.stdout)["run_id"]]
+    assertDataFrameEqual(
+        spark_read(spark, catalog, "sales.orders"), spark.read.parquet(str(source))
+    )
 
     shown = json.loads(ingestion(home, "state", "show", "orders", "--json").stdout)
     assert shown[0]["last_run_id"] == json.loads(second.stdout)["run_id"]
@@ -77,27 +78,26 @@ def test_a_full_refresh_commits_a_version_records_it_and_reruns_the_same(
         "run_event",
         "schema_snapshot",
     ]
-    # The target lives under the home: named relative to it, by every runtime alike.
-    assert {(r["subject"]["namespace"], r["subject"]["name"]) for r in records} == {
-        ("home", "warehouse/orders")
-    }
+    # The table is named by its catalog, by every runtime alike; the home's catalog
+    # relative to the home.
+    subjects = {f"{r['subject']['namespace']}::{r['subject']['name']}" for r in records}
+    assert subjects == {subject(catalog, "sales.orders")}
 
 
 def test_a_drift_the_policy_refuses_stops_the_run_before_anything_is_written(
-    sessions: SparkSessionProvider, spark: SparkSession, tmp_path: Path, home: Path
+    sessions: SparkSessionProvider, spark: SparkSession, tmp_path: Path, home: Path, catalog: str
 ) -> None:
     source = tmp_path / "source"
     spark.read.parquet(str(EXAMPLES / "datasets" / "orders.parquet")).write.parquet(str(source))
-    spec = pipeline(tmp_path, source)
+    spec = pipeline(tmp_path, source, catalog)
     assert ingestion(home, "run", str(spec)).exit_code == 0
-    target = home / "warehouse" / "orders"
-    before = os.readlink(target)
+    before = snapshots(catalog)
     narrower = tmp_path / "narrower"
     spark.read.parquet(str(source)).drop("status").write.parquet(str(narrower))
-    refused = ingestion(home, "run", str(pipeline(tmp_path, narrower)))
+    refused = ingestion(home, "run", str(pipeline(tmp_path, narrower, catalog)))
     assert refused.exit_code == 1
     assert "status" in refused.stderr and "nothing was written" in refused.stderr
-    assert os.readlink(target) == before  # the committed version is untouched
+    assert snapshots(catalog) == before  # the committed snapshot is the current one still
     runs = json.loads(ingestion(home, "runs", "orders", "--json").stdout)
     assert [r["status"] for r in runs] == ["failed", "succeeded"]
 
@@ -113,24 +113,25 @@ def test_a_bad_pipeline_file_names_the_file_the_key_and_the_fix(tmp_path: Path, 
 
 
 def test_a_full_refresh_whose_source_fails_midway_leaves_the_old_target_readable(
-    sessions: SparkSessionProvider, spark: SparkSession, tmp_path: Path, home: Path
+    sessions: SparkSessionProvider, spark: SparkSession, tmp_path: Path, home: Path, catalog: str
 ) -> None:
     source = tmp_path / "source"
     orders = spark.read.parquet(str(EXAMPLES / "datasets" / "orders.parquet"))
     orders.repartition(4).write.parquet(str(source))
-    spec = pipeline(tmp_path, source)
+    spec = pipeline(tmp_path, source, catalog)
     assert ingestion(home, "run", str(spec)).exit_code == 0
-    target = home / "warehouse" / "orders"
-    before = os.readlink(target)
+    before = snapshots(catalog)
     # One part file goes bad: Spark fails while it is writing the new version.
     victim = sorted(source.glob("part-*.parquet"))[-1]
     victim.write_bytes(b"PAR1" + b"\x00" * 64 + b"PAR1")
     failed = ingestion(home, "run", str(spec))
     assert failed.exit_code == 1 and "Traceback" not in failed.stderr
-    assert "writing the new version (the target is unchanged) failed" in failed.stderr
+    assert "writing the run's files (nothing visible yet) failed" in failed.stderr
     assert victim.name in failed.stderr and "bug" not in failed.stderr
     assert len(said(failed)) == 1
-    assert os.readlink(target) == before
-    assertDataFrameEqual(spark.read.parquet(str(target)), orders)  # still readable, unchanged
+    assert snapshots(catalog) == before
+    assertDataFrameEqual(spark_read(spark, catalog, "sales.orders"), orders)  # unchanged
+    data = home / "iceberg" / "warehouse" / "sales" / "orders" / "data"
+    assert [p.name for p in data.iterdir()] == before  # the failed run's files: gone
     runs = json.loads(ingestion(home, "runs", "orders", "--json").stdout)
     assert [r["status"] for r in runs] == ["failed", "succeeded"]

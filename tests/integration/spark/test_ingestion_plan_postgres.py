@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from integration.spark.apps_cli import ingestion
+from integration.spark.iceberg_tables import home_catalog, spark_read
 from pyspark.sql import SparkSession
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -53,7 +54,7 @@ def test_plan_partitions_a_million_row_source_and_the_run_reads_each_row_once(
     spec.write_text(
         f'name = "big"\nmode = "full"\nkeys = ["id"]\n'
         f'[source]\nkind = "jdbc"\nurl = "{jdbc}"\ntable = "{table}"\nuser = "postgres"\n'
-        f'[target]\nkind = "parquet"\npath = "{tmp_path}/big"\n'
+        f'[target]\nkind = "iceberg"\ntable = "big.orders"\n'
         f'[spark]\nmaster = "local[2]"\n'
     )
     planned = ingestion(home, "plan", str(spec), "--json")
@@ -67,5 +68,5 @@ def test_plan_partitions_a_million_row_source_and_the_run_reads_each_row_once(
     assert "the source is read in 4 partition(s)" in human.stdout
     run = ingestion(home, "run", str(spec), "--json")
     assert run.exit_code == 0, run.stderr
-    written = spark.read.parquet(str(tmp_path / "big"))
+    written = spark_read(spark, home_catalog(home), "big.orders")
     assert written.count() == ROWS and written.select("id").distinct().count() == ROWS

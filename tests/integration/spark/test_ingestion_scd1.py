@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from integration.spark.apps_cli import ingestion, metadata
+from integration.spark.iceberg_tables import iceberg_target, spark_read, subject
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -87,7 +88,7 @@ def test_an_ambiguous_batch_is_refused_with_the_key(
 
 
 def test_scd1_runs_count_inserts_updates_and_deletes(
-    spark: SparkSession, tmp_path: Path, home: Path
+    spark: SparkSession, tmp_path: Path, home: Path, catalog: str
 ) -> None:
     source = tmp_path / "source"
     frame(spark, [("a", "x", 1, 1, "U"), ("b", "x", 2, 1, "U")]).write.parquet(str(source))
@@ -101,8 +102,7 @@ sequence = "seq"
 kind = "parquet"
 path = "{source}"
 [target]
-kind = "parquet"
-path = "{{home}}/warehouse/customers"
+{iceberg_target(catalog, "crm.customers")}
 [deletes]
 column = "op"
 value = "D"
@@ -116,10 +116,10 @@ master = "local[1]"
     ).parquet(str(source))
     second = ingestion(home, "run", str(spec), "--json")
     assert second.exit_code == 0, second.stderr
-    target = spark.read.parquet(str(home / "warehouse" / "customers"))
+    target = spark_read(spark, catalog, "crm.customers")
     assert sorted((r["k1"], r["amount"]) for r in target.collect()) == [("a", 5), ("c", 3)]
     volume = metadata(
-        home, "latest", "ingestion_volume", f"file::{home / 'warehouse' / 'customers'}", "--json"
+        home, "latest", "ingestion_volume", subject(catalog, "crm.customers"), "--json"
     )
     payload = json.loads(volume.stdout)["payload"]
     assert (

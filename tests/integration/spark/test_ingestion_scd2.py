@@ -9,6 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from integration.spark.apps_cli import ingestion
+from integration.spark.iceberg_tables import iceberg_target, spark_read
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -134,7 +135,7 @@ def test_any_split_and_order_of_batches_gives_the_history_of_one_sorted_replay(
 
 
 def test_scd2_runs_end_to_end_and_count_versions(
-    spark: SparkSession, tmp_path: Path, home: Path
+    spark: SparkSession, tmp_path: Path, home: Path, catalog: str
 ) -> None:
     source = tmp_path / "source"
     frame(spark, [("a", "x", "A", 1, "U"), ("b", "x", "B", 1, "U")]).write.parquet(str(source))
@@ -148,8 +149,7 @@ sequence = "seq"
 kind = "parquet"
 path = "{source}"
 [target]
-kind = "parquet"
-path = "{{home}}/warehouse/customers"
+{iceberg_target(catalog, "crm.customers_history")}
 [deletes]
 column = "op"
 value = "D"
@@ -168,7 +168,7 @@ master = "local[1]"
     ).parquet(str(source))
     assert run()["rows_written"] == 2  # a new version of a|x, a tombstone closing b|x
     assert run()["rows_written"] == 0  # the same batch again: nothing changes
-    history = spark.read.parquet(str(home / "warehouse" / "customers"))
+    history = spark_read(spark, catalog, "crm.customers_history")
     assert versions(history) == [
         ("a", "x", "A", 1, 2, False, False),
         ("a", "x", "A2", 2, None, True, False),
@@ -178,21 +178,21 @@ master = "local[1]"
 
 
 def test_without_a_sequence_the_load_time_orders_the_changes(
-    spark: SparkSession, tmp_path: Path, home: Path
+    spark: SparkSession, tmp_path: Path, home: Path, catalog: str
 ) -> None:
     source = tmp_path / "source"
     spec = tmp_path / "loaded.toml"
     spec.write_text(
         f'name = "loaded"\nmode = "scd2"\nkeys = ["k1", "k2"]\n'
         f'[source]\nkind = "parquet"\npath = "{source}"\n'
-        f'[target]\nkind = "parquet"\npath = "{tmp_path}/history"\n[spark]\nmaster = "local[1]"\n'
+        f'[target]\n{iceberg_target(catalog, "crm.loaded")}\n[spark]\nmaster = "local[1]"\n'
     )
     for value in ("A", "B", "B"):  # the third run changes nothing
         frame(spark, [("a", "x", value, 0, "U")]).write.mode("overwrite").parquet(str(source))
         result = ingestion(home, "run", str(spec), "--json")
         assert result.exit_code == 0, result.stderr
     history = sorted(
-        spark.read.parquet(str(tmp_path / "history")).collect(), key=lambda r: r["valid_from"]
+        spark_read(spark, catalog, "crm.loaded").collect(), key=lambda r: r["valid_from"]
     )
     assert [(r["value"], r["is_current"]) for r in history] == [("A", False), ("B", True)]
     assert history[0]["valid_to"] == history[1]["valid_from"] == history[1]["loaded_at"]

@@ -8,8 +8,10 @@ import json
 import shutil
 from pathlib import Path
 
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from integration.spark.apps_cli import ingestion, recon
-from integration.spark.iceberg_tables import parquet_variant
+from integration.spark.iceberg_tables import legacy_parquet_targets, parquet_variant
 from pyspark.sql import SparkSession
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
@@ -76,8 +78,8 @@ keys = ["order_id"]
 kind = "parquet"
 path = "{source}"
 [target]
-kind = "parquet"
-path = "{target}"
+kind = "iceberg"
+table = "sales.orders_full"
 """
 
 
@@ -87,16 +89,18 @@ def test_the_three_way_check_names_where_rows_went_missing(
     source = tmp_path / "orders"
     spark.range(1, 1001).selectExpr("id as order_id", "id * 2 as amount").write.parquet(str(source))
     pipeline = tmp_path / "orders-full.toml"
-    pipeline.write_text(FULL.format(source=source, target=tmp_path / "warehouse" / "orders"))
+    pipeline.write_text(FULL.format(source=source))
     assert ingestion(tmp_path, "run", str(pipeline)).exit_code == 0
     assert recon(tmp_path, "run", "--pipeline", str(pipeline)).exit_code == 0
-    # Someone deletes three rows of the committed target behind the pipeline's back.
-    version = (tmp_path / "warehouse" / "orders").resolve()
-    kept = spark.read.parquet(str(version)).where("order_id > 3").collect()
-    shutil.rmtree(version)
-    spark.createDataFrame(kept).write.parquet(str(version))
+    # Someone deletes three rows from a data file of the committed snapshot, in place,
+    # behind the pipeline's back (the snapshot recon is pinned to names that file).
+    data = tmp_path / "iceberg" / "warehouse" / "sales" / "orders_full" / "data"
+    (file,) = (f for f in data.rglob("*.parquet") if "order_id" in pq.read_schema(f).names)
+    kept = pq.read_table(file).filter(pc.field("order_id") > 3)
+    pq.write_table(kept, file)
+    (file.parent / f".{file.name}.crc").unlink()  # Hadoop's checksum of the old bytes
     lost = recon(tmp_path, "run", "--pipeline", str(pipeline))
-    assert lost.exit_code == 1
+    assert lost.exit_code == 1, lost.stdout + lost.stderr
     line = next(x for x in lost.stdout.splitlines() if "FAIL three_way" in x)
     assert "1,000 read, 1,000 written + 0 rejected, target 997" in line
     assert "the target holds -3 rows against what the run wrote" in line
@@ -113,7 +117,8 @@ def test_recon_of_scd_pipelines_compares_the_latest_change_per_key(
     for mode in ("scd1", "scd2"):
         # A versioned Parquet target, which a careless user can change behind its back.
         pipeline = parquet_variant(EXAMPLES / "pipelines" / f"customers-{mode}.toml", tmp_path)
-        assert ingestion(tmp_path, "run", str(pipeline)).exit_code == 0
+        with legacy_parquet_targets():
+            assert ingestion(tmp_path, "run", str(pipeline)).exit_code == 0
         checked = recon(tmp_path, "run", "--pipeline", str(pipeline))
         assert checked.exit_code == 0, checked.stdout + checked.stderr
         # Customer 11 twice (the latest: Paris), 12's late change, 13 deleted, 15 new.

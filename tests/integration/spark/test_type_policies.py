@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from integration.spark.apps_cli import ingestion, said
+from integration.spark.iceberg_tables import home_catalog, spark_read
 from integration.spark.test_ingestion_database import postgres_target  # noqa: F401 (fixture)
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
@@ -27,8 +28,8 @@ SECOND = T.StructType([T.StructField("id", T.StringType(), True), *FIRST.fields[
 
 
 def _rows(spark: SparkSession, kind: str, where: dict[str, str]) -> list[tuple[Any, ...]]:
-    if kind == "parquet":
-        frame = spark.read.parquet(where["path"])
+    if kind == "iceberg":
+        frame = spark_read(spark, where["catalog"], "people.history")
         rows = [(str(r["id"]), r["name"], bool(r["is_current"])) for r in frame.collect()]
         return sorted(rows)
     engine = create_engine(where["sqlalchemy"])
@@ -43,7 +44,7 @@ def _rows(spark: SparkSession, kind: str, where: dict[str, str]) -> list[tuple[A
 
 
 @pytest.mark.parametrize("policy", ["evolve", "widen_only", "freeze"])
-@pytest.mark.parametrize("kind", ["parquet", "postgresql", "sqlite"])
+@pytest.mark.parametrize("kind", ["iceberg", "postgresql", "sqlite"])
 def test_type_changes_policy_on_an_scd2_target(
     spark: SparkSession,
     postgresql_jdbc: None,
@@ -53,10 +54,9 @@ def test_type_changes_policy_on_an_scd2_target(
     kind: str,
     policy: str,
 ) -> None:
-    if kind == "parquet":
-        path = str(tmp_path / "target")
-        target = f'kind = "parquet"\npath = "{path}"'
-        where = {"path": path}
+    if kind == "iceberg":
+        target = 'kind = "iceberg"\ntable = "people.history"'
+        where = {"catalog": home_catalog(home)}
     elif kind == "sqlite":
         database = tmp_path / "warehouse.db"
         target = f'kind = "sqlite"\npath = "{database}"\ntable = "people"'

@@ -30,7 +30,7 @@ from domain.ingestion.errors import EngineFailed
 from domain.ingestion.spec import Mode
 from domain.metadata import RecordKind
 from domain.metadata.gateway import MetadataGateway
-from domain.metadata.payloads import IngestionRuntime, ReconResult, ReconStatus
+from domain.metadata.payloads import IngestionRuntime, ReconResult, ReconStatus, RunStatus
 from domain.metadata.query import RecordQuery
 from domain.recon.legacy import parity
 from domain.recon.run import PRODUCER, ReconReport
@@ -80,17 +80,35 @@ def _runtime(
     return module.runtime(container, spec, master, conf, progress)
 
 
-def _last_run(
-    gateway: MetadataGateway, states: StateStore, name: str, where: Path
+def _checked_run(
+    gateway: MetadataGateway, states: StateStore, name: str, where: Path, chosen: str | None
 ) -> tuple[RunId, IngestionRuntime | None]:
-    state = states.get(name)
-    if state is None:
-        fail(f"{where}: pipeline {name!r} has no committed run to check; run it first")
+    """The run of pipeline ``name`` to check (``chosen``, else its last committed one) and
+    its runtime record (its watermark window)."""
+    if chosen is None:
+        state = states.get(name)
+        if state is None:
+            fail(f"{where}: pipeline {name!r} has no committed run to check; run it first")
+        run = state.last_run_id
+    else:
+        try:
+            run = RunId(chosen)
+        except ValueError as invalid:
+            bad_input(
+                f"--run {chosen!r}: not a run id ({invalid}); `ingestion runs {name}` lists them"
+            )
     found = gateway.query(
-        RecordQuery(kinds=[RecordKind.INGESTION_RUNTIME], run_id=state.last_run_id, limit=1)
+        RecordQuery(kinds=[RecordKind.INGESTION_RUNTIME], run_id=run, limit=1)
     ).records
     runtime = found[0].payload if found else None
-    return state.last_run_id, runtime if isinstance(runtime, IngestionRuntime) else None
+    if chosen is not None and not (
+        isinstance(runtime, IngestionRuntime) and runtime.status is RunStatus.SUCCEEDED
+    ):
+        fail(
+            f"--run {chosen}: no succeeded run of this id is recorded for {where}; "
+            f"`ingestion runs {name}` lists the pipeline's runs"
+        )
+    return run, runtime if isinstance(runtime, IngestionRuntime) else None
 
 
 def _output(path: Path | None) -> str | None:
@@ -118,6 +136,13 @@ def _output(path: Path | None) -> str | None:
     "on its keys, scoped to the run's watermark window when it was incremental.",
 )
 @click.option(
+    "--run",
+    "chosen_run",
+    metavar="RUN_ID",
+    help="With --pipeline: check this earlier run instead of the last one (its window; on an "
+    "Iceberg target, the snapshot it committed, whatever ran since).",
+)
+@click.option(
     "--output",
     type=click.Path(path_type=Path),
     help="Write every differing key (category, changed columns) to this .parquet or .csv path.",
@@ -128,6 +153,7 @@ def run(
     container: punq.Container,
     spec_file: Path | None,
     pipeline_file: Path | None,
+    chosen_run: str | None,
     output: Path | None,
     as_json: bool,
 ) -> None:
@@ -142,6 +168,8 @@ def run(
     """
     if (spec_file is None) == (pipeline_file is None):
         bad_input("give a RECON.toml file or --pipeline PIPELINE.toml (one of them)")
+    if chosen_run is not None and pipeline_file is None:
+        bad_input("--run RUN_ID names a run of a pipeline: give --pipeline PIPELINE.toml too")
     home = store(container).settings.home
     gateway: MetadataGateway = container.resolve(MetadataGateway)  # refuse a stale store first
     claim: Claim | None = None
@@ -151,14 +179,26 @@ def run(
             pipeline = load_pipeline(pipeline_file, home=home)
             _warn(pipeline.warnings)
             states: StateStore = container.resolve(StateStore)
-            claim_run, last = _last_run(gateway, states, pipeline.spec.name, pipeline_file)
+            claim_run, last = _checked_run(
+                gateway, states, pipeline.spec.name, pipeline_file, chosen_run
+            )
             window = None
             if last is not None and last.window_column is not None:
                 window = (last.window_column, last.window_after, last.window_upto)
             elif pipeline.spec.mode is not Mode.FULL and pipeline.spec.watermark is not None:
                 fail(
-                    f"{pipeline_file}: the last run {claim_run} recorded no watermark window "
+                    f"{pipeline_file}: the run {claim_run} recorded no watermark window "
                     f"(it predates window records); run the pipeline again, then check it"
+                )
+            if (
+                chosen_run is not None
+                and not pipeline.spec.target.is_iceberg
+                and pipeline.spec.mode is not Mode.APPEND
+            ):
+                bad_input(
+                    f"--run: the target of {pipeline_file} holds its latest state only (no "
+                    f"snapshots); an earlier {pipeline.spec.mode.value} run can be checked on "
+                    f"an Iceberg target, or an append run by its window"
                 )
             spec = pipeline_recon(pipeline, window=window, run=claim_run.value)
             master, conf = pipeline.spark_master, pipeline.spark_conf

@@ -246,9 +246,10 @@ def test_recon_of_the_pipeline_reads_the_snapshot_its_run_committed(
     (channel), the table's schema is the read schema: the recon passes (a versioned Parquet
     directory mixing 5- and 6-column files failed it)."""
     pipeline = iceberg_pipeline(tmp_path, "orders-append", "sales.orders")
+    runs = []
     for batch in (1, 2, 3):
         land(home, "orders", batch)
-        run(home, pipeline)
+        runs.append(run(home, pipeline))
     checked = recon(home, "run", "--pipeline", str(pipeline), "--json")
     assert checked.exit_code == 0, checked.stdout + checked.stderr
     report = json.loads(checked.stdout)
@@ -267,6 +268,18 @@ def test_recon_of_the_pipeline_reads_the_snapshot_its_run_committed(
     again = recon(home, "run", "--pipeline", str(pipeline), "--json")
     assert again.exit_code == 0, again.stdout + again.stderr
     assert json.loads(again.stdout)["results"] == report["results"]
+    # Time travel: the first run, after two later runs and the rebuild, is checked at the
+    # snapshot it committed against the source as that run read it (batch 1; the later
+    # batches, late rows of its window among them, moved away): equal.
+    for batch in (2, 3):
+        (home / "landing" / "orders" / f"orders-batch{batch}.jsonl").unlink()
+    first = recon(home, "run", "--pipeline", str(pipeline), "--run", str(runs[0]["run_id"]))
+    assert first.exit_code == 0, first.stdout + first.stderr
+    assert f"source {runs[0]['rows_written']} rows, target {runs[0]['rows_written']}" in (
+        first.stdout
+    )
+    unknown = recon(home, "run", "--pipeline", str(pipeline), "--run", "0" * 32)
+    assert unknown.exit_code == 1 and "no succeeded run of this id" in unknown.stderr
 
 
 def test_an_iceberg_table_is_a_source_at_its_current_or_an_older_snapshot(

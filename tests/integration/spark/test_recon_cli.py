@@ -157,6 +157,8 @@ def test_careless_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
         (("run", str(tmp_path / "nope.toml")), "no such recon file"),
         (("run", str(LEDGER), "--output", str(tmp_path / "x.txt")), "name a .parquet or .csv path"),
         (("report", "not-a-dataset"), "expected 'namespace::name'"),
+        (("run", str(LEDGER), "--run", "0" * 32), "give --pipeline PIPELINE.toml too"),
+        (("run", "--pipeline", str(APPEND), "--run", "x y"), "--run 'x y': not a run id"),
     ):
         result = recon(tmp_path, *args)
         assert result.exit_code == 2, (args, result.stdout, result.stderr)

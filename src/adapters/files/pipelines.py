@@ -35,7 +35,8 @@ the fix (``orders.toml: mode: expected one of full, append, scd1, scd2; got 'ups
     # url = "postgresql://user@host:5432/db"   # postgresql
     # path = "warehouse.db"                    # sqlite: the database file
 
-    [watermark]                        # mode append: the column runs advance by
+    [watermark]                        # mode append: the column runs advance by (none: an
+                                       # iceberg source into an iceberg target, by snapshot)
     column = "updated_at"
     lag = "1h"                         # re-read late rows (a duration, or a number)
     null_cursor = "raise"              # raise | include | exclude

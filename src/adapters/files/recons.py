@@ -51,6 +51,7 @@ import cattrs
 
 from adapters.files.pipelines import PipelineFile, SourceTable, SparkTable, source_spec
 from adapters.files.toml_edge import explain, read_toml, toml_converter
+from domain.ingestion.plan import SNAPSHOTS
 from domain.ingestion.spec import (
     HISTORY_COLUMNS,
     IS_CURRENT,
@@ -238,8 +239,13 @@ def pipeline_recon(
         raise ValueError(
             f'{pipeline.path}: keys: recon pairs rows by key; add keys = ["..."] to the pipeline'
         )
-    scope = None
-    if window is not None:
+    scope, source = None, spec.source
+    if window is not None and window[0] == SNAPSHOTS:
+        # Read by snapshot, the run's target holds every row of the source up to the
+        # snapshot it read (its watermark): the source is read there, whole.
+        read = None if window[2] is None else int(window[2])
+        source = attrs.evolve(source, snapshot=read, as_of=None, committed_by=None)
+    elif window is not None:
         column, after, upto = window
         scope = Scope(column, after, upto, spec.watermark.lag if spec.watermark else None)
     source_rows: tuple[Rows, ...] = ()
@@ -253,7 +259,7 @@ def pipeline_recon(
         target_own = HISTORY_COLUMNS + ((LOAD_TIME,) if spec.sequence is None else ())
     return ReconSpec(
         name=spec.name,
-        source=spec.source,
+        source=source,
         target=target_endpoint(spec.target, run),
         keys=spec.keys,
         scope=scope,

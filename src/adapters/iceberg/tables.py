@@ -191,6 +191,34 @@ class IcebergTable:
         """The data files of a snapshot (the current one by default)."""
         return [task.file.file_path for task in self._tasks(snapshot_id)]
 
+    def appended_since(self, after: int, upto: int) -> list[str]:
+        """The data files the snapshots after ``after`` up to ``upto`` appended (every one
+        of them an append: the rows they added are told apart from the ones before by
+        file). UnreadableSnapshot names a snapshot that replaced or deleted rows, or an
+        ``after`` no longer in ``upto``'s history."""
+        loaded = self.table
+        assert loaded is not None
+        walked = loaded.snapshot_by_id(upto)
+        while walked is not None and walked.snapshot_id != after:
+            operation = walked.summary.operation.value if walked.summary is not None else "?"
+            if operation != "append":
+                raise UnreadableSnapshot(
+                    f"iceberg table {self.identifier}: snapshot {walked.snapshot_id} "
+                    f"({operation}) rewrote rows after snapshot {after}, which the last run "
+                    f"read: the rows appended since cannot be told apart; run once with "
+                    f"--full-refresh (it reads the table whole)"
+                )
+            parent = walked.parent_snapshot_id
+            walked = None if parent is None else loaded.snapshot_by_id(parent)
+        if walked is None:
+            raise UnreadableSnapshot(
+                f"iceberg table {self.identifier}: snapshot {after}, which the last run read, "
+                f"is no longer in the table's history (expired, or the table was replaced); "
+                f"run once with --full-refresh (it reads the table whole)"
+            )
+        before = set(self.files(after))
+        return [file for file in self.files(upto) if file not in before]
+
     def _tasks(self, snapshot_id: int | None = None) -> list[FileScanTask]:
         """The scan tasks of a snapshot; refuses one with delete files, which a plain
         Parquet read would not apply."""

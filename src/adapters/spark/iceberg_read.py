@@ -30,12 +30,18 @@ from domain.metadata.timestamps import parse_instant
 _EPOCH = date(1970, 1, 1)
 
 
-def read_snapshot(spark: SparkSession, table: IcebergTable, snapshot: int | None) -> DataFrame:
-    """The rows of ``snapshot`` (the current one when None) of ``table``."""
+def read_snapshot(
+    spark: SparkSession, table: IcebergTable, snapshot: int | None, after: int | None = None
+) -> DataFrame:
+    """The rows of ``snapshot`` (the current one when None) of ``table``; with ``after``,
+    only those the snapshots since ``after`` appended."""
     schema = table.arrow_schema(snapshot)
     assert schema is not None, "read_snapshot needs a table that exists"
     spark_schema = from_arrow_schema(schema, prefer_timestamp_ntz=True)
-    files = table.files(snapshot)
+    if after is None or snapshot is None:
+        files = table.files(snapshot)
+    else:
+        files = table.appended_since(after, snapshot)
     if not files:  # a table without rows (or without a snapshot yet)
         return spark.createDataFrame([], spark_schema)
     return spark.read.schema(spark_schema).parquet(*files)
@@ -68,8 +74,14 @@ class IcebergEndpoint:
             raise ValueError(f"{self.config.name}: {missing}") from None
 
     def read(self) -> DataFrame:
+        return self.read_since(None)[0]
+
+    def read_since(self, after: int | None) -> tuple[DataFrame, int | None]:
+        """The rows of the snapshot this side reads (with ``after``: only those appended
+        since that snapshot), and that snapshot's id."""
         table = self.table()
-        return read_snapshot(self.spark, table, self.snapshot())
+        snapshot = self.snapshot()
+        return read_snapshot(self.spark, table, snapshot, after), snapshot
 
     def write(self, frame: DataFrame, mode: str) -> None:
         raise ValueError(

@@ -22,11 +22,13 @@ from pyspark.sql import functions as F
 from adapters.iceberg.tables import TableMoved
 from adapters.serialization.records import RecordConverter
 from adapters.spark import strategies
+from adapters.spark.append import append_rows
 from adapters.spark.database_target import DatabaseTargets
 from adapters.spark.declared import Rejected, missing_columns, split_declared
 from adapters.spark.endpoints import JdbcEndpoint, endpoint_config, open_endpoint
 from adapters.spark.errors import engine_step
 from adapters.spark.file_target import FileTarget
+from adapters.spark.iceberg_read import IcebergEndpoint
 from adapters.spark.iceberg_target import IcebergTarget
 from adapters.spark.profiler import profile_frame
 from adapters.spark.session import SparkSessionProvider
@@ -35,7 +37,7 @@ from adapters.spark.versioned import VersionedTarget
 from adapters.sql.run_access import access_problem
 from adapters.sql.source_probe import engine_for_jdbc, probe_table
 from domain.dataset import RunId
-from domain.ingestion.plan import Plan, Probe
+from domain.ingestion.plan import SNAPSHOTS, Plan, Probe
 from domain.ingestion.spec import LOAD_TIME, Mode, NullCursor, PipelineSpec, TargetSpec
 from domain.metadata.payloads import ColumnProfile
 from domain.schema import DataType, Schema
@@ -49,6 +51,7 @@ class SparkBatch:
     frame: DataFrame
     schema: Schema
     rejected: Rejected = Rejected()  # rows whose declared types did not parse: left out
+    snapshot: int | None = None  # an Iceberg source: the snapshot read
 
     @property
     def rejections(self) -> tuple[str, ...]:
@@ -91,9 +94,18 @@ class SparkIngestionEngine:
         config = endpoint_config(spec.name, spec.source)
         with engine_step(f"{spec.name}: reading the source"):
             endpoint = open_endpoint(config, self._sessions)
-            parts = plan.partitioning
+            parts, snapshot = plan.partitioning, None
             if parts is not None and isinstance(endpoint, JdbcEndpoint):
                 frame = endpoint.read_partitioned(parts.predicates(), parts.fetch_size)
+            elif isinstance(endpoint, IcebergEndpoint):  # by snapshot: what was appended since
+                window = plan.window
+                since = window.after if window and window.column == SNAPSHOTS else None
+                if since is not None and not since.lstrip("-").isdigit():
+                    raise ValueError(
+                        f"{spec.name}: the committed watermark {since!r} is not a snapshot id "
+                        f"(the pipeline read by a column before); run once with --full-refresh"
+                    )
+                frame, snapshot = endpoint.read_since(None if since is None else int(since))
             else:
                 frame = endpoint.read()
         rejected = Rejected()
@@ -121,7 +133,7 @@ class SparkIngestionEngine:
             # driver; the write releases it.
             frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
         return SparkBatch(
-            frame, schema_from_spark(frame.schema, where=f"{spec.name} source"), rejected
+            frame, schema_from_spark(frame.schema, where=f"{spec.name} source"), rejected, snapshot
         )
 
     def access_problem(self, spec: PipelineSpec) -> str | None:
@@ -245,8 +257,10 @@ class SparkIngestionEngine:
         if plan.strategy in (Mode.SCD1, Mode.SCD2):
             frame, read, actions = self._merge(spec, batch, held, run_id, plan.strategy)
             replace = True
+        elif plan.strategy is Mode.APPEND and spec.by_snapshot:  # the rows appended since
+            frame, replace = batch.frame, held is None
         elif plan.strategy is Mode.APPEND:
-            frame, read, watermark = self._append(spec, batch, plan, held, run_id)
+            frame, read, watermark = append_rows(spec, batch.frame, plan, held, run_id)
             replace = held is None
         else:
             frame, replace = strategies.full(batch.frame), True
@@ -274,6 +288,8 @@ class SparkIngestionEngine:
             if spec.watermark.null_cursor is NullCursor.EXCLUDE:
                 rejected = nulls
         new_watermark = None if watermark is None else watermark.get["watermark"]
+        if spec.by_snapshot:  # the snapshot read is where the next run starts
+            new_watermark = batch.snapshot
         try:
             published = target.commit(staged, run_id.value, rows, new_watermark)
         except TableMoved:
@@ -348,50 +364,3 @@ class SparkIngestionEngine:
             ),
         )
         return strategies.applied(changes), read, actions
-
-    def _append(
-        self,
-        spec: PipelineSpec,
-        batch: SparkBatch,
-        plan: Plan,
-        held: DataFrame | None,
-        run_id: RunId,
-    ) -> tuple[DataFrame, Observation, Observation]:
-        """The rows an append run writes, with observations of what it read (rows, NULL
-        watermarks) and of the watermark the target holds afterwards."""
-        assert spec.watermark is not None and plan.window is not None
-        column, window = spec.watermark.column, plan.window
-        frame = batch.frame
-        data_type, lower = strategies.read_window(
-            spec.name, frame, column, window.after, window.lag
-        )
-        watermark = F.col(f"`{column}`")
-        # Observation names are per session: one name per run, or a later run reads nothing.
-        read = Observation(f"read_{run_id.value}")
-        in_window = watermark.isNotNull() if lower is None else watermark >= lower
-        source = frame.observe(
-            read,
-            F.sum(F.when(in_window | watermark.isNull(), 1).otherwise(0)).alias("rows"),
-            F.sum(F.when(watermark.isNull(), 1).otherwise(0)).alias("nulls"),
-        )
-        include = spec.watermark.null_cursor is NullCursor.INCLUDE
-        loaded = None
-        if held is not None:
-            held_window = held.where(
-                (watermark >= lower if lower is not None else F.lit(True))
-                | (watermark.isNull() if include else F.lit(False))
-            )
-            loaded = held_window
-        identity = list(spec.keys) or list(frame.columns)
-        rows = strategies.append(
-            source,
-            loaded,
-            column=column,
-            lower=lower,
-            identity=identity,
-            include_nulls=include,
-        )
-        top = Observation(f"watermark_{run_id.value}")
-        greatest = strategies.greatest_watermark(column, window.after, data_type)
-        rows = rows.observe(top, greatest.alias("watermark"))
-        return rows, read, top

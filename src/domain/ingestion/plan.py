@@ -9,6 +9,10 @@ import attrs
 from domain.ingestion.spec import Mode, PipelineSpec
 from domain.ingestion.state import PipelineState
 
+# The window of an Iceberg source read by snapshot (no watermark column): ``after`` is the
+# snapshot the last run read, and the run reads the rows the snapshots since appended.
+SNAPSHOTS = "@snapshot"
+
 
 @attrs.frozen
 class Window:
@@ -236,6 +240,19 @@ def _strategy(
             f"rebuilt in {spec.sequence} order, so late batches land where they belong",
         )
         return Plan(Mode.SCD2, tuple(reasons))
+    if spec.by_snapshot:
+        after = None if state is None else state.watermark
+        reasons.insert(
+            0,
+            (
+                "append: every row of the source table is read (no snapshot read yet)"
+                if after is None
+                else f"append: the rows the source table's snapshots appended after snapshot "
+                f"{after} (the last run's) are read; a snapshot that replaced or deleted rows "
+                f"since stops the run (--full-refresh reads the table whole)"
+            ),
+        )
+        return Plan(Mode.APPEND, tuple(reasons), Window(SNAPSHOTS, after))
     assert spec.watermark is not None  # the spec refuses append without one
     column = spec.watermark.column
     after = None if state is None else state.watermark

@@ -21,13 +21,8 @@ from domain.schema.policy import DriftPolicy
 LOAD_TIME = "loaded_at"  # SCD2 without a sequence: the run stamps its batch with it
 # An SCD2 target's own columns beside the source's: a version's span, whether it is the open
 # one, whether it is a delete's tombstone, and every change it stands for.
-VALID_FROM, VALID_TO, IS_CURRENT, IS_DELETED, SEQUENCES = (
-    "valid_from",
-    "valid_to",
-    "is_current",
-    "is_deleted",
-    "sequences",
-)
+VALID_FROM, VALID_TO, IS_CURRENT = "valid_from", "valid_to", "is_current"
+IS_DELETED, SEQUENCES = "is_deleted", "sequences"
 HISTORY_COLUMNS = (VALID_FROM, VALID_TO, IS_CURRENT, IS_DELETED, SEQUENCES)
 SOURCE_KINDS = ("parquet", "csv", "json", "jdbc", "iceberg")
 TARGET_KINDS = ("iceberg", "parquet", "postgresql", "sqlite")
@@ -87,11 +82,9 @@ class SourceSpec:
     # Declared column types ([source.columns]), applied on read: a value that does not
     # parse is a rejected row, named, never a silent NULL.
     columns: tuple[tuple[str, DataType], ...] = ()
-    # The platform home: files under it are named relative to it (not read from a file).
-    home: str | None = None
-    # An Iceberg table (``table`` as namespace.name in the SQL ``catalog``), read at its
-    # current snapshot, or at ``snapshot`` (an id), ``as_of`` (an ISO instant: the snapshot
-    # current then) or the snapshot the run ``committed_by`` committed.
+    home: str | None = None  # the platform home: files under it are named relative to it
+    # An Iceberg table (``table``: namespace.name in the SQL ``catalog``), read at its current
+    # snapshot, at ``snapshot`` (an id), ``as_of`` (an ISO instant) or the run ``committed_by``'s.
     catalog: str | None = None
     snapshot: int | None = None
     as_of: str | None = None
@@ -370,11 +363,17 @@ class PipelineSpec:
                 "deletes.missing_keys: only mode scd1 reads each batch as a full extract; "
                 "use a marker column for scd2"
             )
-        if self.mode is Mode.APPEND and self.watermark is None:
+        if self.mode is Mode.APPEND and self.watermark is None and not self.by_snapshot:
             raise ValueError(
                 "watermark: mode append needs a [watermark] table with the column it advances "
-                'by, e.g. [watermark] column = "updated_at"'
+                'by, e.g. [watermark] column = "updated_at" (or, from an iceberg table into '
+                "an iceberg target, none: each run reads what snapshots appended since the last)"
             )
+
+    @property
+    def by_snapshot(self) -> bool:
+        """An Iceberg source read by snapshot: the rows appended since the last run's."""
+        return self.watermark is None and self.source.kind == "iceberg" and self.target.is_iceberg
 
     def missing_columns(self, columns: Sequence[str]) -> str | None:
         """What the pipeline names that the source (with ``columns``) lacks, as one line

@@ -314,6 +314,53 @@ def test_an_iceberg_table_is_a_source_at_its_current_or_an_older_snapshot(
     assert "iceberg table sales.nope does not exist" in line
 
 
+def test_an_iceberg_source_without_a_watermark_is_read_by_snapshot(
+    spark: SparkSession, tmp_path: Path, home: Path
+) -> None:
+    """An append from an Iceberg table with no watermark column reads what the source's
+    snapshots appended since the snapshot the last run read (its watermark); a snapshot
+    that rewrote rows stops the run in one line, and --full-refresh reads the table whole.
+    recon --pipeline reads the source at the snapshot the run read."""
+    writer = iceberg_pipeline(tmp_path, "orders-append", "sales.orders")
+    mirror = tmp_path / "mirror.toml"
+    mirror.write_text(
+        'name = "orders-mirror"\nmode = "append"\nkeys = ["order_id"]\n'
+        '[source]\nkind = "iceberg"\ntable = "sales.orders"\n'
+        '[target]\nkind = "iceberg"\ntable = "mirror.orders"\n[spark]\nmaster = "local[1]"\n'
+    )
+    catalog = default_catalog(home)
+    written = []
+    for batch in (1, 2):
+        land(home, "orders", batch)
+        written.append(run(home, writer)["rows_written"])
+        read = run(home, mirror)
+        assert read["rows_read"] == read["rows_written"] == written[-1]
+        source = table(catalog, "sales.orders").current_snapshot()
+        state = ingestion(home, "state", "show", "orders-mirror", "--json")
+        assert source is not None
+        assert json.loads(state.stdout)[0]["watermark"] == str(source.snapshot_id)
+    assert run(home, mirror)["rows_written"] == 0  # nothing appended since
+    count = "SELECT count(*), sum(amount) FROM t"
+    assert duckdb_rows(catalog, "mirror.orders", count) == duckdb_rows(
+        catalog, "sales.orders", count
+    )
+    planned = ingestion(home, "plan", str(mirror))
+    assert source is not None and f"after snapshot {source.snapshot_id}" in planned.stdout
+    checked = recon(home, "run", "--pipeline", str(mirror))
+    assert checked.exit_code == 0, checked.stdout + checked.stderr
+    # The source table is replaced (its pipeline's full refresh): refused, then read whole.
+    assert ingestion(home, "run", str(writer), "--full-refresh").exit_code == 0
+    refused = ingestion(home, "run", str(mirror))
+    assert refused.exit_code == 1, refused.stdout
+    (line,) = said(refused)
+    assert "rewrote rows after snapshot" in line and "--full-refresh" in line
+    whole = ingestion(home, "run", str(mirror), "--full-refresh", "--json")
+    assert whole.exit_code == 0, whole.stderr
+    assert duckdb_rows(catalog, "mirror.orders", count) == duckdb_rows(
+        catalog, "sales.orders", count
+    )
+
+
 def test_migrate_target_carries_a_parquet_target_over_and_the_pipeline_goes_on(
     spark: SparkSession, tmp_path: Path, home: Path
 ) -> None:

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.dataset import RunId
-from domain.ingestion.plan import PastRun, Probe, plan
+from domain.ingestion.plan import SNAPSHOTS, PastRun, Probe, Window, plan
 from domain.ingestion.spec import (
     Mode,
     NullCursor,
@@ -134,3 +134,25 @@ def test_the_plan_reads_the_history_of_earlier_runs() -> None:
     assert any("read 250,000 rows/s" in r and "about 4s" in r for r in decided.reasons)
     assert decided.partitioning is not None and decided.partitioning.count == 4
     assert decided.parallelism == 2
+
+
+def test_an_iceberg_source_without_a_watermark_is_read_by_snapshot() -> None:
+    """From one Iceberg table into another, an append needs no watermark column: the window
+    starts at the snapshot the last run read. Into a database target it is still refused."""
+    source = SourceSpec(kind="iceberg", table="sales.orders", catalog="sqlite:////c.db")
+    lake = TargetSpec(
+        kind="iceberg", table="mirror.orders", catalog="sqlite:////c.db", location="/lake/m"
+    )
+    spec = PipelineSpec("mirror", source, lake, Mode.APPEND, ("id",))
+    assert spec.by_snapshot
+    first = plan(spec, None)
+    assert first.window == Window(SNAPSHOTS, None)
+    assert "every row of the source table is read" in first.reasons[0]
+    state = PipelineState("mirror", RunId("r1"), datetime(2024, 5, 1, tzinfo=UTC), 6, "42")
+    later = plan(spec, state)
+    assert later.window == Window(SNAPSHOTS, "42")
+    assert "appended after snapshot 42" in later.reasons[0]
+    assert plan(spec, state, full_refresh=True).window is None
+    database = TargetSpec(kind="postgresql", url="postgresql://db/x", table="public.orders")
+    with pytest.raises(ValueError, match="watermark: mode append needs"):
+        PipelineSpec("mirror", source, database, Mode.APPEND, ("id",))

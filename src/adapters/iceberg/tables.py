@@ -12,7 +12,7 @@ through pyarrow's file systems (a local path, s3://, gs://, abfs://, hdfs://).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +24,7 @@ from pyarrow import fs
 from pyiceberg.catalog.sql import SqlCatalog
 from pyiceberg.exceptions import CommitFailedException, NoSuchTableError
 from pyiceberg.io.pyarrow import parquet_files_to_data_files, schema_to_pyarrow
+from pyiceberg.manifest import ManifestEntryStatus
 from pyiceberg.table import FileScanTask, Table, TableProperties, Transaction
 from pyiceberg.table.snapshots import Snapshot
 from sqlalchemy.engine import make_url
@@ -189,37 +190,52 @@ class IcebergTable:
 
     def files(self, snapshot_id: int | None = None) -> list[str]:
         """The data files of a snapshot (the current one by default)."""
-        return [task.file.file_path for task in self._tasks(snapshot_id)]
+        return [task.file.file_path for task in self.scan_tasks(snapshot_id)]
 
     def appended_since(self, after: int, upto: int) -> list[str]:
-        """The data files the snapshots after ``after`` up to ``upto`` appended (every one
-        of them an append: the rows they added are told apart from the ones before by
-        file). UnreadableSnapshot names a snapshot that replaced or deleted rows, or an
-        ``after`` no longer in ``upto``'s history."""
+        """The data files the append snapshots after ``after`` up to ``upto`` added (the
+        rows appended since ``after``, told apart by file). A compaction since (``replace``)
+        is passed over unless it merged such a file; UnreadableSnapshot names a snapshot
+        that rewrote rows, or an ``after`` no longer in ``upto``'s history."""
         loaded = self.table
         assert loaded is not None
-        walked = loaded.snapshot_by_id(upto)
+        chain, walked = [], loaded.snapshot_by_id(upto)
         while walked is not None and walked.snapshot_id != after:
-            operation = walked.summary.operation.value if walked.summary is not None else "?"
-            if operation != "append":
-                raise UnreadableSnapshot(
-                    f"iceberg table {self.identifier}: snapshot {walked.snapshot_id} "
-                    f"({operation}) rewrote rows after snapshot {after}, which the last run "
-                    f"read: the rows appended since cannot be told apart; run once with "
-                    f"--full-refresh (it reads the table whole)"
-                )
+            chain.append(walked)
             parent = walked.parent_snapshot_id
             walked = None if parent is None else loaded.snapshot_by_id(parent)
+        fix = "run once with --full-refresh (it reads the table whole)"
         if walked is None:
             raise UnreadableSnapshot(
                 f"iceberg table {self.identifier}: snapshot {after}, which the last run read, "
-                f"is no longer in the table's history (expired, or the table was replaced); "
-                f"run once with --full-refresh (it reads the table whole)"
+                f"is no longer in the table's history (expired, or the table was replaced); {fix}"
             )
-        before = set(self.files(after))
-        return [file for file in self.files(upto) if file not in before]
+        added: list[str] = []
+        for snapshot in reversed(chain):
+            operation = snapshot.summary.operation.value if snapshot.summary else "?"
+            entries = list(self._written(snapshot))
+            merged = {path for status, path in entries if status == ManifestEntryStatus.DELETED}
+            if operation == "append":
+                added += [p for status, p in entries if status == ManifestEntryStatus.ADDED]
+            elif operation != "replace" or merged & set(added):
+                raise UnreadableSnapshot(
+                    f"iceberg table {self.identifier}: snapshot {snapshot.snapshot_id} "
+                    f"({operation}) rewrote rows appended after snapshot {after}, which the last "
+                    f"run read: the rows appended since cannot be told apart; {fix}"
+                )
+        return added
 
-    def _tasks(self, snapshot_id: int | None = None) -> list[FileScanTask]:
+    def _written(self, snapshot: Snapshot) -> Iterator[tuple[ManifestEntryStatus, str]]:
+        """(status, data file) of the manifest entries ``snapshot`` itself wrote."""
+        assert self.table is not None
+        for manifest in snapshot.manifests(self.table.io):
+            if manifest.added_snapshot_id != snapshot.snapshot_id:
+                continue
+            for entry in manifest.fetch_manifest_entry(self.table.io, discard_deleted=False):
+                if entry.snapshot_id == snapshot.snapshot_id:
+                    yield entry.status, entry.data_file.file_path
+
+    def scan_tasks(self, snapshot_id: int | None = None) -> list[FileScanTask]:
         """The scan tasks of a snapshot; refuses one with delete files, which a plain
         Parquet read would not apply."""
         if self.table is None:
@@ -283,7 +299,7 @@ class IcebergTable:
                 current: list[FileScanTask] = []
             else:
                 tx = self.table.transaction()
-                current = self._tasks() if replace else []
+                current = self.scan_tasks() if replace else []
                 self._evolve(tx, written, replace)
             # Spark's files carry no field ids: the table reads them by name.
             mapping = tx.table_metadata.schema().name_mapping.model_dump_json()
@@ -309,6 +325,8 @@ class IcebergTable:
             if "already exists" in str(failure).lower() and self.table is None:
                 raise TableMoved(self._moved()) from None
             raise
+        if self.table is None:  # a created table comes back staged: loaded, it scans
+            committed = self.catalog.load_table(self.identifier)
         snapshot = committed.current_snapshot()
         assert snapshot is not None
         self.table = committed

@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.pandas.types import from_arrow_schema
 
+from adapters.iceberg.compaction import apply_compaction, plan_compaction
 from adapters.iceberg.maintenance import apply_maintenance, plan_maintenance
 from adapters.iceberg.tables import (
     MODE,
@@ -137,6 +138,7 @@ class IcebergTarget:
         does not undo the run (``ingestion maintain`` does it again)."""
         settings = self._spec.target.maintenance
         try:
+            apply_compaction(self.table, plan_compaction(self.table))
             plan = plan_maintenance(
                 self.table,
                 keep=settings.keep_snapshots,

@@ -1,5 +1,5 @@
-"""`ingestion maintain`: expire an Iceberg target's old snapshots and remove the files no
-snapshot references (what failed or killed runs left). Needs no Spark."""
+"""`ingestion maintain`: compact an Iceberg target's small files, expire its old snapshots and
+remove the files no snapshot references (what failed or killed runs left). Needs no Spark."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import click
 import punq
 
 from adapters.files.pipelines import PipelineFileError, load_pipeline
+from adapters.iceberg.compaction import CompactionPlan, apply_compaction, plan_compaction
 from adapters.iceberg.maintenance import MaintenancePlan, apply_maintenance, plan_maintenance
 from adapters.iceberg.tables import IcebergTable, TableMoved, open_catalog
 from adapters.sql.target_urls import catalog_url
@@ -69,10 +70,19 @@ def _table(
     return table, Maintenance()
 
 
-def _said(plan: MaintenancePlan, dry_run: bool) -> list[str]:
+def _said(plan: MaintenancePlan, compaction: CompactionPlan, dry_run: bool) -> list[str]:
     verb = ("would expire", "would remove") if dry_run else ("expired", "removed")
     others = len(plan.orphans) - plan.data_files
     lines = [
+        f"{plan.table}: {'would compact' if dry_run else 'compacted'} {compaction.files} small "
+        f"data file(s) into {len(compaction.groups)} (one per partition holding many)"
+    ] * bool(compaction.groups)
+    for group in compaction.groups:
+        where = f"partition {group.partition}" if group.partition else "the table"
+        lines.append(
+            f"  {where}: {len(group.files)} files, {group.rows:,} rows, {group.bytes:,} bytes"
+        )
+    lines += [
         f"{plan.table}: {verb[0]} {len(plan.expired)} of {plan.snapshots} snapshot(s); "
         f"{verb[1]} {plan.data_files} orphaned data file(s)"
         + (
@@ -116,6 +126,12 @@ def _said(plan: MaintenancePlan, dry_run: bool) -> list[str]:
     show_default=True,
     help="Keep unreferenced files younger than this (a run may be writing them).",
 )
+@click.option(
+    "--compact/--no-compact",
+    default=True,
+    show_default=True,
+    help="Rewrite a partition's small files into one when it holds many (one replace snapshot).",
+)
 @click.option("--dry-run", is_flag=True, help="Show what would go; change nothing.")
 @json_option
 @click.pass_obj
@@ -126,10 +142,15 @@ def maintain(
     keep_snapshots: int | None,
     older_than: str | None,
     grace: str,
+    compact: bool,
     dry_run: bool,
     as_json: bool,
 ) -> None:
-    """Expire an Iceberg target's old snapshots and remove the files no snapshot references.
+    """Compact an Iceberg target, expire its old snapshots, remove unreferenced files.
+
+    A partition whose current files include 8 or more small ones (under 32 MiB: one per
+    append run) has them rewritten into one file, committed as one replace snapshot (the
+    rows unchanged, the commit marker kept), so planning a read stays flat over many runs.
 
     Snapshots older than --older-than beyond the newest --keep-snapshots expire (time travel
     to them ends); then the data files and manifests that no remaining snapshot references
@@ -149,17 +170,21 @@ def maintain(
         age = timedelta(seconds=settings.older_than_seconds)
     young = _duration("--grace", grace) or timedelta(0)
     now = datetime.now(UTC)
-    plan = plan_maintenance(table, keep=keep, older_than=age, grace=young, now=now)
-    if not dry_run:
-        try:
+    compaction = plan_compaction(table) if compact else CompactionPlan(table.identifier)
+    try:
+        if not dry_run:
+            apply_compaction(table, compaction)
+        plan = plan_maintenance(table, keep=keep, older_than=age, grace=young, now=now)
+        if not dry_run:
             apply_maintenance(table, plan)
-        except TableMoved as moved:
-            fail(str(moved))
+    except TableMoved as moved:
+        fail(str(moved))
     if as_json:
         echo_json(
             {
                 "table": plan.table,
                 "dry_run": dry_run,
+                "compacted": [list(g.files) for g in compaction.groups],
                 "snapshots": plan.snapshots,
                 "expired": [e.snapshot_id for e in plan.expired],
                 "orphans": [o.path for o in plan.orphans],
@@ -169,5 +194,5 @@ def maintain(
             }
         )
         return
-    for line in _said(plan, dry_run):
+    for line in _said(plan, compaction, dry_run):
         click.echo(line)

@@ -353,7 +353,7 @@ def test_an_iceberg_source_without_a_watermark_is_read_by_snapshot(
     refused = ingestion(home, "run", str(mirror))
     assert refused.exit_code == 1, refused.stdout
     (line,) = said(refused)
-    assert "rewrote rows after snapshot" in line and "--full-refresh" in line
+    assert "rewrote rows appended after snapshot" in line and "--full-refresh" in line
     whole = ingestion(home, "run", str(mirror), "--full-refresh", "--json")
     assert whole.exit_code == 0, whole.stderr
     assert duckdb_rows(catalog, "mirror.orders", count) == duckdb_rows(

@@ -42,10 +42,10 @@ def recon(home: Path, *args: str, env: dict[str, str] | None = None) -> Result:
 
 
 def ingestion_process(
-    home: Path, spec: Path, point: str | None = None, **env: str
+    home: Path, spec: Path, point: str | None = None, *, said: bool = False, **env: str
 ) -> subprocess.Popen[bytes]:
     """`ingestion run` started in a process of its own (SIGKILLing itself at ``point``,
-    when given), its output discarded."""
+    when given), its output discarded (stderr kept in a pipe when ``said``)."""
     environ = {
         **os.environ,
         **env,
@@ -59,13 +59,13 @@ def ingestion_process(
         [sys.executable, "-m", "apps.ingestion.main", "run", str(spec)],
         env=environ,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE if said else subprocess.DEVNULL,
     )
 
 
 def killed_ingestion(home: Path, spec: Path, point: str, **env: str) -> int:
     """`ingestion run` in a process of its own, SIGKILLed at ``point``; its exit code."""
-    return ingestion_process(home, spec, point, **env).wait(timeout=300)
+    return ingestion_process(home, spec, point, said=False, **env).wait(timeout=300)
 
 
 def land(home: Path, dataset: str, batch: int) -> None:

@@ -20,6 +20,29 @@ from adapters.iceberg.tables import IcebergTable, open_catalog
 from adapters.spark.iceberg_read import read_snapshot
 from adapters.sql.target_urls import catalog_url
 
+EXAMPLES = Path(__file__).parents[3] / "examples"
+
+
+def iceberg_pipeline(
+    directory: Path, example: str, identifier: str, target_extra: str = ""
+) -> Path:
+    """The example pipeline ``example`` writing the Iceberg table ``identifier``."""
+    text = (EXAMPLES / "pipelines" / f"{example}.toml").read_text()
+    # The [target] table, up to the next table, written anew.
+    text = re.sub(
+        r"^\[target\]\n.*?(?=^\[)",
+        f'[target]\nkind = "iceberg"\ntable = "{identifier}"\n{target_extra}\n\n',
+        text,
+        count=1,
+        flags=re.M | re.S,
+    )
+    text = text.replace("../datasets/", f"{EXAMPLES / 'datasets'}/").replace(
+        'master = "local[*]"', 'master = "local[1]"'
+    )
+    path = directory / f"{example}.toml"
+    path.write_text(text)
+    return path
+
 
 def home_catalog(home: Path) -> str:
     """The SQLite catalog of a platform home (what pipelines use without a catalog key)."""

@@ -5,7 +5,6 @@ by the runtime and by DuckDB; a concurrent commit refused, the rerun succeeding.
 from __future__ import annotations
 
 import json
-import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import pytest
 from integration.spark.apps_cli import ingestion, land, metadata, recon, said
 from integration.spark.iceberg_tables import (
     duckdb_rows,
+    iceberg_pipeline,
     legacy_parquet_targets,
     parquet_variant,
     spark_read,
@@ -21,32 +21,10 @@ from integration.spark.iceberg_tables import (
 from pyiceberg.table.snapshots import Snapshot, Summary
 from pyspark.sql import SparkSession
 
-import apps.ingestion.spark_runtime as spark_runtime
 from adapters.iceberg.tables import IcebergTable, open_catalog
 from adapters.spark.iceberg_read import manifest_statistics
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
-
-
-def iceberg_pipeline(
-    directory: Path, example: str, identifier: str, target_extra: str = ""
-) -> Path:
-    """The example pipeline ``example`` writing the Iceberg table ``identifier``."""
-    text = (EXAMPLES / "pipelines" / f"{example}.toml").read_text()
-    # The [target] table, up to the next table, written anew.
-    text = re.sub(
-        r"^\[target\]\n.*?(?=^\[)",
-        f'[target]\nkind = "iceberg"\ntable = "{identifier}"\n{target_extra}\n\n',
-        text,
-        count=1,
-        flags=re.M | re.S,
-    )
-    text = text.replace("../datasets/", f"{EXAMPLES / 'datasets'}/").replace(
-        'master = "local[*]"', 'master = "local[1]"'
-    )
-    path = directory / f"{example}.toml"
-    path.write_text(text)
-    return path
 
 
 def run(home: Path, pipeline: Path) -> dict[str, object]:
@@ -198,44 +176,6 @@ def test_partition_by_day_of_an_instant_is_the_utc_day_and_refuses_a_text_column
     assert result.exit_code == 1
     (line,) = said(result)
     assert "day(status) needs a timestamp or a date" in line and "Traceback" not in result.stderr
-
-
-def test_a_run_that_lost_the_race_commits_nothing_and_its_rerun_succeeds(
-    spark: SparkSession,
-    tmp_path: Path,
-    home: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    catalog: str,
-) -> None:
-    """Run A has read, gated and written its files when run B commits the table; A's commit
-    is refused (one line naming the table and B's run), A's files are removed, and a rerun
-    of A then commits on top of B's snapshot."""
-    extra = f'catalog = "{catalog}"\nlocation = "{tmp_path / "lake" / "orders"}"'
-    pipeline = iceberg_pipeline(tmp_path, "orders-full", "sales.race", extra)
-    other = tmp_path / "other.toml"
-    other.write_text(pipeline.read_text().replace('name = "orders-full"', 'name = "orders-other"'))
-    winner: dict[str, object] = {}
-    raced: list[str] = []
-
-    def checkpoint(point: str) -> None:
-        if point == "staged" and not raced:  # A's files are written, not committed
-            raced.append(point)
-            winner.update(run(home, other))
-
-    monkeypatch.setattr(spark_runtime, "kill_at", lambda: checkpoint)
-    lost = ingestion(home, "run", str(pipeline))
-    monkeypatch.undo()
-    assert lost.exit_code == 1, lost.stdout
-    (line,) = said(lost)
-    assert "sales.race: another run committed first" in line
-    assert str(winner["run_id"]) in line and "run it again" in line
-    orders = table(catalog, "sales.race")
-    assert [run_of(s) for s in orders.snapshots()] == [winner["run_id"]]
-    data = tmp_path / "lake" / "orders" / "data"
-    assert [p.name for p in data.iterdir()] == [winner["run_id"]]  # the loser's files: gone
-    rerun = run(home, pipeline)
-    snapshots = table(catalog, "sales.race").snapshots()
-    assert [run_of(s) for s in snapshots][-1] == rerun["run_id"]
 
 
 def test_recon_of_the_pipeline_reads_the_snapshot_its_run_committed(

@@ -70,6 +70,7 @@ class Written:
     rows_deleted: int = 0
     rows_closed: int = 0  # SCD2: versions that stopped being current
     snapshot_id: int | None = None  # an Iceberg target: the snapshot the run committed
+    schema: Schema | None = None  # an Iceberg target: the table's schema after the commit
 
 
 @attrs.frozen

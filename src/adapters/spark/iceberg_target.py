@@ -42,8 +42,10 @@ from adapters.iceberg.tables import (
 from adapters.spark.errors import engine_step
 from adapters.spark.file_target import Staged
 from adapters.spark.session import SparkSessionProvider
+from adapters.spark.types import schema_from_spark
 from adapters.sql.target_urls import catalog_url
 from domain.ingestion.spec import PipelineSpec
+from domain.schema import Schema
 from ports.ingestion import Committed
 
 _FORMATS = {"day": "yyyy-MM-dd", "month": "yyyy-MM", "year": "yyyy"}
@@ -88,6 +90,14 @@ class IcebergTarget:
             return None
         spark_schema = from_arrow_schema(schema, prefer_timestamp_ntz=True)
         return self._sessions.session().read.schema(spark_schema).parquet(*files)
+
+    def schema(self) -> Schema | None:
+        """The table's schema as it stands (after the run's commit: the table owns it)."""
+        arrow = self.table.arrow_schema()
+        if arrow is None:
+            return None
+        spark_schema = from_arrow_schema(arrow, prefer_timestamp_ntz=True)
+        return schema_from_spark(spark_schema, where=f"iceberg table {self._spec.target.table}")
 
     def stage(self, frame: DataFrame, run_id: str, *, replace: bool) -> Staged:
         """Write ``frame`` as this run's new files (nothing visible yet)."""

@@ -307,6 +307,7 @@ class SparkIngestionEngine:
             rows_deleted=changes.get("delete", 0),
             rows_closed=max(0, changes.get("close", 0)),
             snapshot_id=published if isinstance(published, int) else None,
+            schema=target.schema() if isinstance(target, IcebergTarget) else None,
         )
 
     def _merge(

@@ -37,6 +37,7 @@ from domain.metadata.payloads import (
 from domain.metadata.query import RecordQuery
 from domain.metadata.record import MetadataRecord
 from domain.runs.lifecycle import RunLifecycle
+from domain.schema import Schema
 from domain.schema.checks import DriftReport, SchemaDriftCheck, drift_payload
 from ports.ingestion import Batch, IngestionEngine, LegacyOutputs, StateStore, Written
 
@@ -114,13 +115,8 @@ class RunPipeline:
         committed = self._engine.committed(spec)
         if committed is None or (state is not None and state.last_run_id.value == committed.run_id):
             return state
-        return PipelineState(
-            spec.name,
-            RunId(committed.run_id),
-            self._now(),
-            committed.rows_written,
-            committed.watermark,
-        )
+        run, rows, watermark = RunId(committed.run_id), committed.rows_written, committed.watermark
+        return PipelineState(spec.name, run, self._now(), rows, watermark)
 
     def plan(
         self, spec: PipelineSpec, *, full_refresh: bool = False, rebuild: bool = False
@@ -270,7 +266,7 @@ class RunPipeline:
                     raise GateRefused(verdict.refusal)
                 if verdict.types:
                     batch = self._engine.conform(batch, verdict.types)
-            drift = self._judge(spec, run_id, batch, rebuild)
+            drift = self._judge(spec, run_id, batch.schema, rebuild)
             self._checkpoint("gated")
             enter("write")
             # Where the engine can, the records are committed with the data (a database
@@ -278,6 +274,9 @@ class RunPipeline:
             in_commit = drift is not None and self._engine.records_in_commit(spec)
 
             def run_records(written: Written) -> list[MetadataRecord]:
+                nonlocal drift  # an Iceberg target: its schema is the table's, as committed
+                if written.schema is not None:
+                    drift = self._judge(spec, run_id, written.schema, rebuild)
                 assert drift is not None
                 records = success_records(
                     spec, run_id, current, written, started_at, self._now(), phases.close()
@@ -318,15 +317,15 @@ class RunPipeline:
         return RunReport(run_id, current, written, timings, changed, batch.rejections)
 
     def _judge(
-        self, spec: PipelineSpec, run_id: RunId, batch: Batch, rebuild: bool = False
+        self, spec: PipelineSpec, run_id: RunId, schema: Schema, rebuild: bool = False
     ) -> DriftReport | None:
-        """The schema snapshot and drift records of the batch about to be written (None when
+        """The schema snapshot and drift records of the target under ``schema`` (None when
         the run writes no records to the gateway); a rebuild's drift is allowed, as one."""
         if not self._outputs.gateway:
             return None
         return self._drift_check.judge(
             spec.target.subject,
-            batch.schema,
+            schema,
             run_id=run_id,
             producer=PRODUCER,
             observed_at=self._now(),

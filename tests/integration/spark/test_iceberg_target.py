@@ -16,6 +16,7 @@ from integration.spark.iceberg_tables import (
     legacy_parquet_targets,
     parquet_variant,
     spark_read,
+    subject,
     table,
 )
 from pyiceberg.table.snapshots import Snapshot, Summary
@@ -86,13 +87,29 @@ def test_each_append_run_is_one_snapshot_that_duckdb_reads_as_the_runtime_does(
     again = run(home, pipeline)
     assert again["rows_written"] == 0
     assert table(catalog, "sales.orders").scan().to_arrow().num_rows == 12
+    # The schema snapshot is the table's after the commit: a batch without channel (the
+    # policy lets a column go missing) leaves it in the table, and in the recorded schema.
+    (home / "landing" / "orders" / "orders-batch4.jsonl").write_text(
+        '{"order_id": 14, "customer_id": 11, "amount": "1.00", "status": "new", '
+        '"updated_at": "2024-05-01T11:00:00Z"}\n'
+    )
+    fourth = run(home, pipeline)
+    assert fourth["rows_written"] == 1 and fourth["schema_changed"] is False
+    recorded = metadata(
+        home, "latest", "schema_snapshot", subject(catalog, "sales.orders"), "--json"
+    )
+    columns = json.loads(recorded.stdout)["payload"]["schema"]["columns"]
+    assert [c["name"] for c in columns] == table(catalog, "sales.orders").schema().column_names
+    assert "channel" in [c["name"] for c in columns] and all(c["nullable"] for c in columns)
+    count, total = count + 1, total + Decimal("1.00")
+    snapshots = table(catalog, "sales.orders").snapshots()
     # Maintenance: expire all but the newest 2 snapshots; what they alone held goes, the
     # table reads the same.
     plan = ingestion(
         home, "maintain", str(pipeline), "--keep-snapshots", "2", "--older-than", "0s", "--json"
     )
     assert plan.exit_code == 0, plan.stderr
-    assert json.loads(plan.stdout)["expired"] == [s.snapshot_id for s in snapshots[:2]]
+    assert json.loads(plan.stdout)["expired"] == [s.snapshot_id for s in snapshots[:-2]]
     kept = table(catalog, "sales.orders")
     assert len(kept.snapshots()) == 2
     assert duckdb_rows(catalog, "sales.orders", "SELECT count(*), sum(amount) FROM t") == [

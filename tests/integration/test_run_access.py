@@ -36,13 +36,18 @@ def test_a_missing_schema_is_named_with_the_fix(tmp_path: Path) -> None:
     assert problem is not None
     assert f"the schema {missing!r} does not exist; create it" in problem
     assert target_problem(_spec(TargetSpec(kind="postgresql", url=url, table="public.t"))) is None
-    # The command line says it in one line, exit 2, before any engine (or record).
+    target = f'kind = "postgresql"\nurl = "{url}"\ntable = "{missing}.orders"'
+    _said_in_one_line(tmp_path, target, "does not exist; create it")
+
+
+def _said_in_one_line(tmp_path: Path, target: str, reason: str) -> None:
+    """The command line says ``reason`` in one line, exit 2, before any engine (or record),
+    for plan and run of a pipeline with the [target] body ``target``."""
     (tmp_path / "x").mkdir()  # a source there is: the target is what is wrong
     (tmp_path / "x" / "part-0.parquet").write_bytes(b"PAR1")
     spec = tmp_path / "p.toml"
     spec.write_text(
-        f'name = "p"\n[source]\nkind = "parquet"\npath = "x"\n[target]\nkind = "postgresql"\n'
-        f'url = "{url}"\ntable = "{missing}.orders"\n',
+        f'name = "p"\n[source]\nkind = "parquet"\npath = "x"\n[target]\n{target}\n',
         encoding="utf-8",
     )
     for command in ("plan", "run"):
@@ -50,7 +55,7 @@ def test_a_missing_schema_is_named_with_the_fix(tmp_path: Path) -> None:
             ingestion, ["--url", f"sqlite:///{tmp_path / 'm.db'}", command, str(spec)]
         )
         assert result.exit_code == 2, (command, result.stderr)
-        assert "does not exist; create it" in result.stderr
+        assert reason in result.stderr
         assert result.stderr.count("\n") == 1, result.stderr
 
 
@@ -150,19 +155,6 @@ def test_a_new_parquet_directory_target_is_refused_with_the_migration_command(
     (tmp_path / ".made.versions" / "run-1").mkdir(parents=True)
     made.symlink_to(".made.versions/run-1")
     assert target_problem(_spec(TargetSpec(kind="parquet", path=str(made)))) is None
-    # The command line says it in one line, exit 2, before any engine (or record).
-    (tmp_path / "x").mkdir()
-    (tmp_path / "x" / "part-0.parquet").write_bytes(b"PAR1")
-    spec, new = tmp_path / "p.toml", tmp_path / "new"
-    spec.write_text(
-        f'name = "p"\n[source]\nkind = "parquet"\npath = "x"\n[target]\nkind = "parquet"\n'
-        f'path = "{new}"\n',
-        encoding="utf-8",
-    )
-    for command in ("plan", "run"):
-        result = CliRunner().invoke(
-            ingestion, ["--url", f"sqlite:///{tmp_path / 'm.db'}", command, str(spec)]
-        )
-        assert result.exit_code == 2, (command, result.stderr)
-        assert "migrate-target" in result.stderr and result.stderr.count("\n") == 1
+    new = tmp_path / "new"
+    _said_in_one_line(tmp_path, f'kind = "parquet"\npath = "{new}"', "migrate-target")
     assert not new.exists()

@@ -4,6 +4,7 @@ change batches gives the history of one sorted replay, and a run end to end."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -132,6 +133,46 @@ def test_any_split_and_order_of_batches_gives_the_history_of_one_sorted_replay(
     for batch in (b for b in batches if b):
         history = apply(spark, history, batch)
     assert history is not None and versions(history) == replay
+
+
+# Each example is a few runs of the app: two examples a catalog.
+@settings(max_examples=2, deadline=None, suppress_health_check=list(HealthCheck))
+@given(events, st.data())
+def test_batches_run_into_an_iceberg_table_give_the_history_of_one_sorted_replay(
+    spark: SparkSession,
+    tmp_path: Path,
+    home: Path,
+    catalog: str,
+    drawn: list[tuple[tuple[str, str], str | None, bool]],
+    data: st.DataObject,
+) -> None:
+    """The property above, end to end: the batches, in any split and order, each a run of
+    the app into an Iceberg table (SQLite or PostgreSQL catalog), leave the table holding
+    the history of one sorted replay."""
+    counters: dict[tuple[str, str], int] = {}
+    rows: list[Event] = []
+    for key, value, delete in drawn:
+        counters[key] = counters.get(key, 0) + 1
+        rows.append(
+            (key[0], key[1], None if delete else value, counters[key], "D" if delete else "U")
+        )
+    replay = versions(apply(spark, None, sorted(rows, key=lambda r: r[3])))
+    shuffled = data.draw(st.permutations(rows))
+    cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(rows) - 1)), max_size=2)))
+    name = f"h{uuid.uuid4().hex[:8]}"  # a table and a pipeline of its own per example
+    source, spec = tmp_path / name, tmp_path / f"{name}.toml"
+    spec.write_text(
+        f'name = "{name}"\nmode = "scd2"\nkeys = ["k1", "k2"]\nsequence = "seq"\n'
+        f'[source]\nkind = "parquet"\npath = "{source}"\n'
+        f'[target]\n{iceberg_target(catalog, f"crm.{name}")}\n'
+        f'[deletes]\ncolumn = "op"\nvalue = "D"\n[spark]\nmaster = "local[1]"\n'
+    )
+    for i, j in zip([0, *cuts], [*cuts, len(rows)], strict=True):
+        if shuffled[i:j]:
+            frame(spark, shuffled[i:j]).write.mode("overwrite").parquet(str(source))
+            result = ingestion(home, "run", str(spec))
+            assert result.exit_code == 0, result.stderr
+    assert versions(spark_read(spark, catalog, f"crm.{name}")) == replay
 
 
 def test_scd2_runs_end_to_end_and_count_versions(

@@ -28,7 +28,7 @@ SECOND = T.StructType([T.StructField("id", T.StringType(), True), *FIRST.fields[
 
 
 def _rows(spark: SparkSession, kind: str, where: dict[str, str]) -> list[tuple[Any, ...]]:
-    if kind == "iceberg":
+    if kind.startswith("iceberg"):
         frame = spark_read(spark, where["catalog"], "people.history")
         rows = [(str(r["id"]), r["name"], bool(r["is_current"])) for r in frame.collect()]
         return sorted(rows)
@@ -44,7 +44,7 @@ def _rows(spark: SparkSession, kind: str, where: dict[str, str]) -> list[tuple[A
 
 
 @pytest.mark.parametrize("policy", ["evolve", "widen_only", "freeze"])
-@pytest.mark.parametrize("kind", ["iceberg", "postgresql", "sqlite"])
+@pytest.mark.parametrize("kind", ["iceberg", "iceberg-postgresql", "postgresql", "sqlite"])
 def test_type_changes_policy_on_an_scd2_target(
     spark: SparkSession,
     postgresql_jdbc: None,
@@ -54,9 +54,13 @@ def test_type_changes_policy_on_an_scd2_target(
     kind: str,
     policy: str,
 ) -> None:
-    if kind == "iceberg":
-        target = 'kind = "iceberg"\ntable = "people.history"'
-        where = {"catalog": home_catalog(home)}
+    if kind.startswith("iceberg"):  # in the home's SQLite catalog, or one of PostgreSQL
+        catalog = home_catalog(home)
+        if kind == "iceberg-postgresql":
+            url, schema = request.getfixturevalue("postgres_target")
+            catalog = f"{url}?options=-csearch_path%3D{schema}"
+        target = f'kind = "iceberg"\ntable = "people.history"\ncatalog = "{catalog}"'
+        where = {"catalog": catalog}
     elif kind == "sqlite":
         database = tmp_path / "warehouse.db"
         target = f'kind = "sqlite"\npath = "{database}"\ntable = "people"'

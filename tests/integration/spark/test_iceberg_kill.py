@@ -1,4 +1,4 @@
-"""The kill matrix of an Iceberg target, and a race of two processes on one table: a run SIGKILLed while Spark writes its files, after
+"""The kill matrix of an Iceberg target: a run SIGKILLed while Spark writes its files, after
 it wrote them, just before the catalog commit, after the commit and after its records, then
 run again, ends with exactly the table and state of one uninterrupted run; `ingestion
 maintain` then finds the killed run's files, and nothing else, and removes them.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from integration.spark.apps_cli import ingestion, ingestion_process, land
-from integration.spark.iceberg_tables import iceberg_pipeline, runs, spark_read
+from integration.spark.iceberg_tables import spark_read
 from pyspark.sql import SparkSession
 
 EXAMPLES = Path(__file__).parents[3] / "examples"
@@ -121,40 +121,3 @@ def test_an_iceberg_run_killed_at_any_point_reruns_to_the_uninterrupted_table(
         f"| {point} | {left} | rerun wrote {rerun['rows_written']} | equal | maintenance "
         f"removed {len(plan['orphans'])} file(s) of {len(plan['runs'])} run(s) |"
     )
-
-
-def test_two_runs_in_two_processes_one_commits_the_other_commits_nothing(
-    spark: SparkSession, tmp_path: Path, home: Path, catalog: str
-) -> None:
-    """Run A, in a process of its own, has read, gated and written its files when run B (of
-    another pipeline, here) commits the same table; A's commit is refused: it exits 1 with
-    one line naming the table and B's run, its files are gone, the table holds B's snapshot
-    only; A's rerun then commits on top (both catalogs: SQLite, PostgreSQL)."""
-    lake = tmp_path / "lake" / "orders"
-    extra = f'catalog = "{catalog}"\nlocation = "{lake}"'
-    loser = iceberg_pipeline(tmp_path, "orders-full", "sales.race", extra)
-    winner = tmp_path / "other.toml"
-    winner.write_text(loser.read_text().replace('name = "orders-full"', 'name = "orders-other"'))
-    gate = tmp_path / "go"
-    process = ingestion_process(home, loser, said=True, DATAPLATFORM_WAIT_AT=f"staged:{gate}")
-    deadline = time.monotonic() + 180
-    while not Path(f"{gate}.reached").exists() and process.poll() is None:
-        assert time.monotonic() < deadline, "run A never reached its commit"
-        time.sleep(0.05)
-    assert process.poll() is None, "run A ended before its commit"
-    won = ingestion(home, "run", str(winner), "--json")  # B, while A waits to commit
-    assert won.exit_code == 0, won.stderr
-    won_run = json.loads(won.stdout)["run_id"]
-    gate.touch()
-    _, stderr = process.communicate(timeout=180)
-    # (the JVM's own start-up lines aside: the app says one line, its error)
-    lines = [x for x in stderr.decode().splitlines() if x.startswith("error:")]
-    assert process.returncode == 1, stderr.decode()
-    (line,) = lines
-    assert "sales.race: another run committed first" in line and won_run in line, line
-    assert "run it again" in line and "Traceback" not in stderr.decode()
-    assert runs(catalog, "sales.race") == [won_run]
-    assert [p.name for p in (lake / "data").iterdir()] == [won_run]  # A's files: gone
-    rerun = ingestion(home, "run", str(loser), "--json")
-    assert rerun.exit_code == 0, rerun.stderr
-    assert runs(catalog, "sales.race") == [won_run, json.loads(rerun.stdout)["run_id"]]

@@ -5,11 +5,12 @@ by the runtime and by DuckDB; a concurrent commit refused, the rerun succeeding.
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from integration.spark.apps_cli import ingestion, land, metadata, recon, said
+from integration.spark.apps_cli import ingestion, ingestion_process, land, metadata, recon, said
 from integration.spark.iceberg_tables import (
     duckdb_rows,
     iceberg_pipeline,
@@ -193,6 +194,46 @@ def test_partition_by_day_of_an_instant_is_the_utc_day_and_refuses_a_text_column
     assert result.exit_code == 1
     (line,) = said(result)
     assert "day(status) needs a timestamp or a date" in line and "Traceback" not in result.stderr
+
+
+def test_two_runs_in_two_processes_one_commits_the_other_commits_nothing(
+    spark: SparkSession, tmp_path: Path, home: Path, catalog: str
+) -> None:
+    """Run A, in a process of its own, has read, gated and written its files when run B (of
+    another pipeline, here) commits the same table; A's commit is refused: it exits 1 with
+    one line naming the table and B's run, its files are gone, the table holds B's snapshot
+    only; A's rerun then commits on top (both catalogs: SQLite, PostgreSQL)."""
+    lake = tmp_path / "lake" / "orders"
+    extra = f'catalog = "{catalog}"\nlocation = "{lake}"'
+    loser = iceberg_pipeline(tmp_path, "orders-full", "sales.race", extra)
+    winner = tmp_path / "other.toml"
+    winner.write_text(loser.read_text().replace('name = "orders-full"', 'name = "orders-other"'))
+    gate = tmp_path / "go"
+    process = ingestion_process(home, loser, said=True, DATAPLATFORM_WAIT_AT=f"staged:{gate}")
+    deadline = time.monotonic() + 180
+    while not Path(f"{gate}.reached").exists() and process.poll() is None:
+        assert time.monotonic() < deadline, "run A never reached its commit"
+        time.sleep(0.05)
+    assert process.poll() is None, "run A ended before its commit"
+    won = ingestion(home, "run", str(winner), "--json")  # B, while A waits to commit
+    assert won.exit_code == 0, won.stderr
+    won_run = json.loads(won.stdout)["run_id"]
+    gate.touch()
+    _, stderr = process.communicate(timeout=180)
+    # (the JVM's own start-up lines aside: the app says one line, its error)
+    lines = [x for x in stderr.decode().splitlines() if x.startswith("error:")]
+    assert process.returncode == 1, stderr.decode()
+    (line,) = lines
+    assert "sales.race: another run committed first" in line and won_run in line, line
+    assert "run it again" in line and "Traceback" not in stderr.decode()
+    assert [run_of(s) for s in table(catalog, "sales.race").snapshots()] == [won_run]
+    assert [p.name for p in (lake / "data").iterdir()] == [won_run]  # A's files: gone
+    rerun = ingestion(home, "run", str(loser), "--json")
+    assert rerun.exit_code == 0, rerun.stderr
+    assert [run_of(s) for s in table(catalog, "sales.race").snapshots()] == [
+        won_run,
+        json.loads(rerun.stdout)["run_id"],
+    ]
 
 
 def test_recon_of_the_pipeline_reads_the_snapshot_its_run_committed(

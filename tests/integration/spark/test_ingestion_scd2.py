@@ -107,6 +107,29 @@ events = st.lists(
 )
 
 
+def split_history(
+    spark: SparkSession,
+    drawn: list[tuple[tuple[str, str], str | None, bool]],
+    data: st.DataObject,
+    most_cuts: int,
+) -> tuple[list[tuple[object, ...]], list[list[Event]]]:
+    """The history of the drawn events' sorted replay (each key's events get increasing
+    sequences: a random history of changes and deletes), and the events shuffled and split
+    in up to ``most_cuts`` + 1 batches."""
+    counters: dict[tuple[str, str], int] = {}
+    rows: list[Event] = []
+    for key, value, delete in drawn:
+        counters[key] = counters.get(key, 0) + 1
+        rows.append(
+            (key[0], key[1], None if delete else value, counters[key], "D" if delete else "U")
+        )
+    replay = versions(apply(spark, None, sorted(rows, key=lambda r: r[3])))
+    shuffled = data.draw(st.permutations(rows))
+    cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(rows) - 1)), max_size=most_cuts)))
+    batches = [shuffled[i:j] for i, j in zip([0, *cuts], [*cuts, len(rows)], strict=True)]
+    return replay, batches
+
+
 # Each example runs a few Spark jobs: 10 (the property end to end, below, runs it again
 # through the app into Iceberg tables).
 @settings(
@@ -118,18 +141,7 @@ events = st.lists(
 def test_any_split_and_order_of_batches_gives_the_history_of_one_sorted_replay(
     spark: SparkSession, drawn: list[tuple[tuple[str, str], str | None, bool]], data: st.DataObject
 ) -> None:
-    # Each key's events get increasing sequences: a random history of changes and deletes.
-    counters: dict[tuple[str, str], int] = {}
-    rows: list[Event] = []
-    for key, value, delete in drawn:
-        counters[key] = counters.get(key, 0) + 1
-        rows.append(
-            (key[0], key[1], None if delete else value, counters[key], "D" if delete else "U")
-        )
-    replay = versions(apply(spark, None, sorted(rows, key=lambda r: r[3])))
-    shuffled = data.draw(st.permutations(rows))
-    cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(rows) - 1)), max_size=3)))
-    batches = [shuffled[i:j] for i, j in zip([0, *cuts], [*cuts, len(rows)], strict=True)]
+    replay, batches = split_history(spark, drawn, data, 3)
     history = None
     for batch in (b for b in batches if b):
         history = apply(spark, history, batch)
@@ -150,16 +162,7 @@ def test_batches_run_into_an_iceberg_table_give_the_history_of_one_sorted_replay
     """The property above, end to end: the batches, in any split and order, each a run of
     the app into an Iceberg table (SQLite or PostgreSQL catalog), leave the table holding
     the history of one sorted replay."""
-    counters: dict[tuple[str, str], int] = {}
-    rows: list[Event] = []
-    for key, value, delete in drawn:
-        counters[key] = counters.get(key, 0) + 1
-        rows.append(
-            (key[0], key[1], None if delete else value, counters[key], "D" if delete else "U")
-        )
-    replay = versions(apply(spark, None, sorted(rows, key=lambda r: r[3])))
-    shuffled = data.draw(st.permutations(rows))
-    cuts = sorted(data.draw(st.sets(st.integers(1, max(1, len(rows) - 1)), max_size=2)))
+    replay, batches = split_history(spark, drawn, data, 2)
     name = f"h{uuid.uuid4().hex[:8]}"  # a table and a pipeline of its own per example
     source, spec = tmp_path / name, tmp_path / f"{name}.toml"
     spec.write_text(
@@ -168,11 +171,10 @@ def test_batches_run_into_an_iceberg_table_give_the_history_of_one_sorted_replay
         f'[target]\n{iceberg_target(catalog, f"crm.{name}")}\n'
         f'[deletes]\ncolumn = "op"\nvalue = "D"\n[spark]\nmaster = "local[1]"\n'
     )
-    for i, j in zip([0, *cuts], [*cuts, len(rows)], strict=True):
-        if shuffled[i:j]:
-            frame(spark, shuffled[i:j]).write.mode("overwrite").parquet(str(source))
-            result = ingestion(home, "run", str(spec))
-            assert result.exit_code == 0, result.stderr
+    for batch in (b for b in batches if b):
+        frame(spark, batch).write.mode("overwrite").parquet(str(source))
+        result = ingestion(home, "run", str(spec))
+        assert result.exit_code == 0, result.stderr
     assert versions(spark_read(spark, catalog, f"crm.{name}")) == replay
 
 

@@ -36,7 +36,7 @@ import psycopg
 from sqlalchemy import Engine, create_engine
 from timing import median_times, spark_sessions
 
-from adapters.sql.recon import SqlReconEngine
+from adapters.sql.recon.engine import SqlReconEngine
 from domain.ingestion.spec import SourceSpec
 from domain.recon.checks import KeyDiff
 from domain.recon.compare import align

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from adapters.memory.metadata import InMemoryMetadataRepository
-from adapters.sql.recon import SqlReconEngine
+from adapters.sql.recon.engine import SqlReconEngine
 from domain.dataset import RunId
 from domain.ingestion.spec import SourceSpec
 from domain.metadata.gateway import MetadataGateway

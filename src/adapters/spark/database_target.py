@@ -2,7 +2,7 @@
 
 Spark computes what a run applies and writes it into staging tables
 (:mod:`adapters.spark.staging`); one transaction of the target database then applies it
-with the run's commit marker (:class:`adapters.sql.targets.SqlTarget`). The target is
+with the run's commit marker (:class:`adapters.sql.target.table.SqlTarget`). The target is
 untouched until that transaction commits; a run killed before it leaves only staging
 tables, which the next run drops.
 
@@ -43,15 +43,9 @@ from adapters.spark.staging import (
 )
 from adapters.spark.types import schema_from_spark
 from adapters.sql.outbox import SqlOutbox, create_outbox_tables
+from adapters.sql.target.stage import DELETED, Applied, Stage, Then
+from adapters.sql.target.table import SqlTarget, TargetDatabaseError
 from adapters.sql.target_urls import database_reason, jdbc_url, libpq_url, sqlalchemy_url
-from adapters.sql.targets import (
-    DELETED,
-    Applied,
-    SqlTarget,
-    Stage,
-    TargetDatabaseError,
-    Then,
-)
 from domain.dataset import RunId
 from domain.ingestion.plan import Plan
 from domain.ingestion.spec import Mode, NullCursor, PipelineSpec
@@ -408,7 +402,7 @@ class DatabaseTargets:
                 names = [] if stored_schema is None else [c.name for c in stored_schema.columns]
             stored = self._read_query(
                 spec,
-                f"SELECT t.* FROM {target._quoted(target.table_name)} t WHERE EXISTS "
+                f"SELECT t.* FROM {target.quoted(target.table_name)} t WHERE EXISTS "
                 f"(SELECT 1 FROM {batch_stage.qualified} b WHERE {same})",
                 as_text=names,
             )

@@ -9,8 +9,7 @@ executors for the counts, the samples and the ``--output`` file, never collected
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from decimal import Decimal
+from collections.abc import Sequence
 
 import attrs
 from pyspark import StorageLevel
@@ -27,11 +26,11 @@ from adapters.spark.types import schema_from_spark
 from domain.recon import checks
 from domain.recon.checks import ColumnAggregate, KeyDiff, SideAggregates, key_text
 from domain.recon.compare import Alignment, Comparison, Kind, Precision
-from domain.recon.spec import ReconSpec, Rows, Scope
+from domain.recon.keydiff import CATEGORIES
+from domain.recon.spec import ReconSpec, Rows, Scope, Side
 from domain.schema import Schema
 
 _UNITS = (Precision.MICROSECONDS,)
-CATEGORIES = ("missing", "extra", "changed", "duplicate")
 
 
 def _q(name: str) -> Column:
@@ -50,7 +49,7 @@ def _latest(frame: DataFrame, keys: tuple[str, ...], order: str) -> DataFrame:
     return frame.withColumn("__latest", rank).where(F.col("__latest") == 1).drop("__latest")
 
 
-def _limited(frame: DataFrame, rows: tuple[Rows, ...], role: str) -> DataFrame:
+def _limited(frame: DataFrame, rows: tuple[Rows, ...], role: Side) -> DataFrame:
     for row in rows:
         if row.column not in frame.columns:
             raise ValueError(
@@ -68,7 +67,7 @@ def _limited(frame: DataFrame, rows: tuple[Rows, ...], role: str) -> DataFrame:
     return frame
 
 
-def _scoped(frame: DataFrame, scope: Scope | None, role: str) -> DataFrame:
+def _scoped(frame: DataFrame, scope: Scope | None, role: Side) -> DataFrame:
     if scope is None:
         return frame
     if scope.column not in frame.columns:
@@ -131,15 +130,6 @@ def _unit_needed(micros: Column) -> Column:
     )
 
 
-def _named(role: str) -> Callable[[Comparison], str]:
-    """A comparison's column name on the ``role`` side."""
-
-    def name(c: Comparison) -> str:
-        return c.source if role == "source" else c.target
-
-    return name
-
-
 def _filler(data_type: T.DataType) -> Column:
     """A non-NULL value of ``data_type`` standing in for a NULL key part (beside its flag)."""
     if isinstance(data_type, T.DateType):
@@ -151,30 +141,18 @@ def _filler(data_type: T.DataType) -> Column:
     return F.lit(0).cast(data_type)
 
 
-def _python(c: Comparison, value: object) -> object:
-    if value is None:
-        return None
-    if c.kind is Kind.DECIMAL:
-        return Decimal(value)  # type: ignore[arg-type]
-    if c.kind is Kind.FLOAT:
-        return float(value)  # type: ignore[arg-type]
-    if c.kind is Kind.TIMESTAMP:
-        return int(value)  # type: ignore[call-overload]
-    return str(value)
-
-
 class SparkReconEngine:
     """Implements the ReconEngine port with Spark."""
 
     def __init__(self, sessions: SparkSessionProvider) -> None:
         self._sessions = sessions
-        self._frames: dict[tuple[str, str], DataFrame] = {}
+        self._frames: dict[tuple[str, Side], DataFrame] = {}
 
-    def _frame(self, spec: ReconSpec, role: str) -> DataFrame:
+    def _frame(self, spec: ReconSpec, role: Side) -> DataFrame:
         cached = self._frames.get((spec.name, role))
         if cached is not None:
             return cached
-        side = spec.source if role == "source" else spec.target
+        side = spec.side(role)
         with engine_step(f"{spec.name}: reading the {role}"):
             frame = open_endpoint(
                 endpoint_config(f"{spec.name}-{role}", side), self._sessions
@@ -184,7 +162,7 @@ class SparkReconEngine:
         # Not cached: reading a side again costs less than caching it (measured:
         # docs/benchmarks.md); each pass reads it through its endpoint.
         frame = _scoped(frame, spec.scope, role)
-        if role == "source" and spec.source_latest is not None:
+        if role is Side.SOURCE and spec.source_latest is not None:
             frame = _latest(frame, spec.keys, spec.source_latest)
         frame = _limited(frame, spec.rows(role), role)
         self._frames[(spec.name, role)] = frame
@@ -192,8 +170,8 @@ class SparkReconEngine:
 
     def schemas(self, spec: ReconSpec) -> tuple[Schema, Schema]:
         return (
-            schema_from_spark(self._frame(spec, "source").schema, where=f"{spec.name} source"),
-            schema_from_spark(self._frame(spec, "target").schema, where=f"{spec.name} target"),
+            schema_from_spark(self._frame(spec, Side.SOURCE).schema, where=f"{spec.name} source"),
+            schema_from_spark(self._frame(spec, Side.TARGET).schema, where=f"{spec.name} target"),
         )
 
     def aggregates(
@@ -201,21 +179,20 @@ class SparkReconEngine:
     ) -> tuple[SideAggregates, SideAggregates]:
         """One pass per side, the row hash at microseconds; a second pass hashes again only
         when a timestamp column's common precision is coarser."""
-        source = self._aggregate(spec, alignment, "source")
-        target = self._aggregate(spec, alignment, "target")
+        source = self._aggregate(spec, alignment, Side.SOURCE)
+        target = self._aggregate(spec, alignment, Side.TARGET)
         units = checks.units(source, target, alignment)
         coarser = {u for u in units.values() if u is not Precision.MICROSECONDS}
         if not coarser:
             return source, target
         at, unit = alignment.at(units), max(coarser)
         return (
-            attrs.evolve(source, row_hashes={unit: self._rehash(spec, at, "source")}),
-            attrs.evolve(target, row_hashes={unit: self._rehash(spec, at, "target")}),
+            attrs.evolve(source, row_hashes={unit: self._rehash(spec, at, Side.SOURCE)}),
+            attrs.evolve(target, row_hashes={unit: self._rehash(spec, at, Side.TARGET)}),
         )
 
-    def _rehash(self, spec: ReconSpec, alignment: Alignment, role: str) -> int:
-        name = _named(role)
-        parts = [normalised(c, _q(name(c))) for c in alignment.all if not c.tolerant]
+    def _rehash(self, spec: ReconSpec, alignment: Alignment, role: Side) -> int:
+        parts = [normalised(c, _q(c.on(role))) for c in alignment.all if not c.tolerant]
         with engine_step(f"{spec.name}: hashing the {role}"):
             row = (
                 self._frame(spec, role)
@@ -224,12 +201,11 @@ class SparkReconEngine:
             )
         return int(row["h"] or 0)
 
-    def _aggregate(self, spec: ReconSpec, alignment: Alignment, role: str) -> SideAggregates:
+    def _aggregate(self, spec: ReconSpec, alignment: Alignment, role: Side) -> SideAggregates:
         frame = self._frame(spec, role)
-        name = _named(role)
         measures: list[Column] = [F.count(F.lit(1)).alias("rows")]
         for i, c in enumerate(alignment.all):
-            raw = _q(name(c))
+            raw = _q(c.on(role))
             value = _micros(raw) if c.kind is Kind.TIMESTAMP else normalised(c, raw)
             measures.append(F.sum(F.when(raw.isNull(), 1).otherwise(0)).alias(f"n{i}"))
             if c.kind in (Kind.DECIMAL, Kind.FLOAT):
@@ -241,7 +217,7 @@ class SparkReconEngine:
         units = _UNITS[:1]
         exact = [c for c in alignment.all if not c.tolerant]
         for unit in units:
-            parts = [normalised(c, _q(name(c)), unit) for c in exact]
+            parts = [normalised(c, _q(c.on(role)), unit) for c in exact]
             measures.append(F.sum(_row_hash(parts).cast("decimal(38,0)")).alias(f"h{unit.value}"))
         with engine_step(f"{spec.name}: aggregating the {role}"):
             row = frame.agg(*measures).collect()[0]
@@ -251,22 +227,21 @@ class SparkReconEngine:
             needed = row[f"u{i}"] if c.kind is Kind.TIMESTAMP else None
             columns[c.source] = ColumnAggregate(
                 nulls=int(row[f"n{i}"] or 0),
-                total=_python(c, total),  # type: ignore[arg-type]
-                lowest=_python(c, row[f"lo{i}"]),
-                highest=_python(c, row[f"hi{i}"]),
+                total=c.value(total),
+                lowest=c.value(row[f"lo{i}"]),
+                highest=c.value(row[f"hi{i}"]),
                 unit=None if needed is None else Precision(int(needed)),
             )
         hashes = {unit: int(row[f"h{unit.value}"] or 0) for unit in units}
         return SideAggregates(int(row["rows"]), columns, hashes)
 
-    def _keyed(self, spec: ReconSpec, alignment: Alignment, role: str) -> DataFrame:
+    def _keyed(self, spec: ReconSpec, alignment: Alignment, role: Side) -> DataFrame:
         frame = self._frame(spec, role)
-        name = _named(role)
-        keys = [normalised(c, _q(name(c))).alias(f"k{i}") for i, c in enumerate(alignment.keys)]
+        keys = [normalised(c, _q(c.on(role))).alias(f"k{i}") for i, c in enumerate(alignment.keys)]
         values = [
-            normalised(c, _q(name(c))).alias(f"c{j}") for j, c in enumerate(alignment.columns)
+            normalised(c, _q(c.on(role))).alias(f"c{j}") for j, c in enumerate(alignment.columns)
         ]
-        exact = [normalised(c, _q(name(c))) for c in alignment.columns if not c.tolerant]
+        exact = [normalised(c, _q(c.on(role))) for c in alignment.columns if not c.tolerant]
         shaped = frame.select(*keys, *values, _row_hash(exact).alias("h"))
         # Keys without NULLs (a flag and a value per part): the join is a plain equi-join on
         # the columns the grouping partitioned by, so it shuffles nothing again.
@@ -287,8 +262,8 @@ class SparkReconEngine:
         ).withColumn("n", F.count(F.lit(1)).over(Window.partitionBy(*by_key)))
 
     def diff(self, spec: ReconSpec, alignment: Alignment, output: str | None) -> KeyDiff:
-        source = self._keyed(spec, alignment, "source").alias("s")
-        target = self._keyed(spec, alignment, "target").alias("t")
+        source = self._keyed(spec, alignment, Side.SOURCE).alias("s")
+        target = self._keyed(spec, alignment, Side.TARGET).alias("t")
         count = len(alignment.keys)
         names_ = [f"kn{i}" for i in range(count)] + [f"kv{i}" for i in range(count)]
         condition = [F.col(f"s.{n}") == F.col(f"t.{n}") for n in names_]

@@ -51,7 +51,7 @@ def runtime(
         pass
     chosen, reason = method(spec)
     if chosen is Method.SQL:
-        from adapters.sql.recon import SqlReconEngine
+        from adapters.sql.recon.engine import SqlReconEngine
 
         sql = SqlReconEngine.for_spec(spec, progress=progress)
         return Runtime(use_case(container, sql), None, reason, sql.close)

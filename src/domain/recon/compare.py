@@ -20,10 +20,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
-from domain.recon.spec import ReconSpec
+from domain.recon.spec import ReconSpec, Side
 from domain.schema import Column, Schema
 from domain.schema.diff import ColumnChangeKind, diff
 from domain.schema.types import (
@@ -81,6 +82,24 @@ class Comparison:
     trim: bool = False
     ignore_case: bool = False
     unit: Precision = Precision.MICROSECONDS  # TIMESTAMP: the common precision
+
+    def on(self, role: Side) -> str:
+        """The column's name on the ``role`` side."""
+        return self.source if role is Side.SOURCE else self.target
+
+    def value(self, found: Any) -> Any:
+        """A value an engine returned for this column, as the checks compare it: decimals as
+        ``Decimal``, floats as ``float``, timestamps as integer microseconds, the rest as
+        text."""
+        if found is None:
+            return None
+        if self.kind is Kind.DECIMAL:
+            return Decimal(found)
+        if self.kind is Kind.FLOAT:
+            return float(found)
+        if self.kind is Kind.TIMESTAMP:
+            return int(found)
+        return str(found)
 
     @property
     def tolerant(self) -> bool:

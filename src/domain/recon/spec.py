@@ -8,6 +8,7 @@ last committed run.
 
 from __future__ import annotations
 
+import enum
 import re
 from decimal import Decimal
 
@@ -17,6 +18,16 @@ from domain.dataset import DatasetRef
 from domain.ingestion.spec import SourceSpec, lag_amount
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+class Side(enum.StrEnum):
+    """One of a reconciliation's two sides; reads as its name in messages."""
+
+    SOURCE = "source"
+    TARGET = "target"
+
+
+SIDES = (Side.SOURCE, Side.TARGET)
 
 
 def _name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -167,8 +178,12 @@ class ReconSpec:
         if len(set(mapped)) != len(mapped):
             raise ValueError("columns: two source columns map to one target column")
 
-    def rows(self, role: str) -> tuple[Rows, ...]:
-        return self.source_rows if role == "source" else self.target_rows
+    def side(self, role: Side) -> SourceSpec:
+        """The endpoint read as the ``role`` side."""
+        return self.source if role is Side.SOURCE else self.target
+
+    def rows(self, role: Side) -> tuple[Rows, ...]:
+        return self.source_rows if role is Side.SOURCE else self.target_rows
 
     def describe_scope(self) -> str:
         """The rows both sides are compared on, in words ('' when all)."""

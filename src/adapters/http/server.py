@@ -32,7 +32,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from adapters.http import wire
-from adapters.http.dashboard import Dashboard
+from adapters.http.access import Refused, admitted
+from adapters.http.dashboard.routes import Dashboard
 from adapters.serialization.openlineage import from_openlineage
 from adapters.serialization.reading import read_records
 from adapters.serialization.records import RecordConverter
@@ -264,19 +265,18 @@ class MetadataService:
                 "(`metadata tokens create NAME` makes one)",
                 {"WWW-Authenticate": 'Bearer realm="metadata"'},
             )
-        token = await run_in_threadpool(self._tokens.find, secret.strip())
-        if token is None or not token.active:
+        token = await run_in_threadpool(admitted, self._tokens, secret.strip(), scope)
+        if isinstance(token, Refused) and token.name is None:
             raise _Refused(
                 401,
                 "the bearer token is unknown or revoked (`metadata tokens list` shows tokens)",
                 {"WWW-Authenticate": 'Bearer realm="metadata", error="invalid_token"'},
             )
-        if not token.allows(scope):
-            held = ", ".join(sorted(s.value for s in token.scopes)) or "none"
+        if isinstance(token, Refused):
             raise _Refused(
                 403,
-                f"token {token.name!r} may not {scope.value} (its scopes: {held}); create one "
-                f"with --scope {scope.value}",
+                f"token {token.name!r} may not {scope.value} (its scopes: {token.held}); "
+                f"create one with --scope {scope.value}",
             )
         return token
 

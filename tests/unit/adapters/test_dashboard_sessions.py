@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from adapters.http import sessions as module
-from adapters.http.sessions import DashboardSessions
+from adapters.http.dashboard import sessions as module
+from adapters.http.dashboard.sessions import DashboardSessions
 from domain.metadata.tokens import Scope, ServiceToken
 
 CREATED = datetime(2024, 5, 1, tzinfo=UTC)

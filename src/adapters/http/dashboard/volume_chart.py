@@ -6,7 +6,7 @@ import html
 import json
 from urllib.parse import quote
 
-from adapters.http.html_parts import time_html
+from adapters.http.dashboard.markup import time_html
 from domain.metadata.payloads import IngestionVolume
 from domain.metadata.record import MetadataRecord
 from domain.metadata.volume import VolumeBand

@@ -39,16 +39,11 @@ from adapters.sql import migrate
 from adapters.sql.engine import create_store_engine
 from adapters.sql.metadata import SqlMetadataRepository
 from adapters.sql.outbox import SqlOutbox
+from domain.metadata.consumer import Consumer
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.record import MetadataRecord
-from domain.metadata.transport import (
-    BrokerTransport,
-    Budget,
-    Consumer,
-    OutboxTransport,
-    Relay,
-    RepositorySink,
-)
+from domain.metadata.relay import Relay, RepositorySink
+from domain.metadata.transport import BrokerTransport, Budget, OutboxTransport
 
 DOWN_URL = "postgresql+psycopg://postgres@127.0.0.1:9/none"
 

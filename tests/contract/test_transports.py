@@ -30,21 +30,13 @@ from adapters.sql.metadata import SqlMetadataRepository
 from adapters.sql.outbox import SqlOutbox, outbox
 from domain.dataset import DatasetRef, RunId
 from domain.metadata import IngestionVolume, MetadataRecord
+from domain.metadata.consumer import Consumer
 from domain.metadata.errors import RecordConflict
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.kinds import RecordKind
 from domain.metadata.query import AppendResult, RecordPage, RecordQuery, SubjectPage, SubjectQuery
-from domain.metadata.transport import (
-    Backoff,
-    BrokerTransport,
-    Budget,
-    Consumer,
-    DirectTransport,
-    OutboxTransport,
-    Relay,
-    RelayStep,
-    RepositorySink,
-)
+from domain.metadata.relay import Backoff, Relay, RelayStep, RepositorySink
+from domain.metadata.transport import BrokerTransport, Budget, DirectTransport, OutboxTransport
 from ports.transport import RecordTransport
 from services import nats_url, postgres_schema, postgres_url
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -106,6 +107,12 @@ def test_the_outbox_during_an_outage_and_after(tmp_path: Path) -> None:
     assert (status["backlog"], status["retries"], status["dead"]) == (50, 0, 0)
     assert status["store"].startswith("cannot be used (")
     assert status["oldest_age_s"] > 0
+    scraped = metadata(tmp_path, "outbox", "status", "--metrics", **down).stdout
+    assert "# TYPE dataplatform_outbox_backlog gauge" in scraped
+    assert re.search(r'^dataplatform_outbox_backlog\{outbox="[^"]+"\} 50$', scraped, re.M), scraped
+    assert re.search(
+        r"^dataplatform_outbox_oldest_age_seconds\{outbox=.*\} [0-9.]+$", scraped, re.M
+    )
 
     # ... and once the store is up, the relay delivers everything once.
     with postgres_schema(postgres_url()) as url:
@@ -160,6 +167,9 @@ def test_nats_stream_status_consume_and_a_replay_from_a_point(tmp_path: Path) ->
         text_status = metadata(home, "stream", "status", **nats)
         print(text_status.stdout)
         assert "1..20" in text_status.stdout
+        scraped = metadata(home, "stream", "status", "--metrics", **nats).stdout
+        assert f'dataplatform_stream_messages{{stream="{stream}"}} 20' in scraped.splitlines()
+        assert f'dataplatform_stream_pending{{stream="{stream}"}} 0' in scraped.splitlines()
 
         replayed = metadata(home, "consume", "--replay-from", "11", "--json", **nats)
         assert replayed.returncode == 0, replayed.stderr

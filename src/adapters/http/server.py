@@ -35,6 +35,7 @@ from adapters.http import wire
 from adapters.http.access import Refused, admitted
 from adapters.http.dashboard.routes import Dashboard
 from adapters.serialization.openlineage import from_openlineage
+from adapters.serialization.prometheus import Metric, render
 from adapters.serialization.reading import read_records
 from adapters.serialization.records import RecordConverter
 from domain.dataset import DatasetRef
@@ -102,31 +103,31 @@ class Metrics:
             self.seconds[route] = self.seconds.get(route, 0.0) + seconds
 
     def text(self) -> str:
-        lines = [
-            "# HELP dataplatform_service_requests_total requests answered, by route and status",
-            "# TYPE dataplatform_service_requests_total counter",
-        ]
         with self._lock:
-            for (route, status), count in sorted(self.requests.items()):
-                lines.append(
-                    f'dataplatform_service_requests_total{{route="{route}",status="{status}"}} '
-                    f"{count}"
-                )
-            lines += [
-                "# HELP dataplatform_service_request_seconds_total seconds spent answering",
-                "# TYPE dataplatform_service_request_seconds_total counter",
-            ]
-            for route, seconds in sorted(self.seconds.items()):
-                lines.append(
-                    f'dataplatform_service_request_seconds_total{{route="{route}"}} {seconds:.6f}'
-                )
-            lines += [
-                "# HELP dataplatform_service_records_total records written, and duplicates",
-                "# TYPE dataplatform_service_records_total counter",
-                f'dataplatform_service_records_total{{outcome="accepted"}} {self.accepted}',
-                f'dataplatform_service_records_total{{outcome="duplicate"}} {self.duplicates}',
-            ]
-        return "\n".join(lines) + "\n"
+            requests = sorted(self.requests.items())
+            seconds = sorted(self.seconds.items())
+            accepted, duplicates = self.accepted, self.duplicates
+        metrics = [
+            Metric(
+                "dataplatform_service_requests_total",
+                "requests answered, by route and status",
+                "counter",
+                [({"route": route, "status": str(status)}, n) for (route, status), n in requests],
+            ),
+            Metric(
+                "dataplatform_service_request_seconds_total",
+                "seconds spent answering",
+                "counter",
+                [({"route": route}, f"{spent:.6f}") for route, spent in seconds],
+            ),
+            Metric(
+                "dataplatform_service_records_total",
+                "records written, and duplicates",
+                "counter",
+                [({"outcome": "accepted"}, accepted), ({"outcome": "duplicate"}, duplicates)],
+            ),
+        ]
+        return render(metrics) + "\n"
 
 
 # A path longer than this (a pasted file, a runaway script) is logged cut short.

@@ -12,10 +12,12 @@ from apps.metadata.commands.drift import check_precision, diff
 from apps.metadata.commands.export import export
 from apps.metadata.commands.harvest import harvest
 from apps.metadata.commands.migrate import migrate
-from apps.metadata.commands.outbox import consume, outbox, relay, stream
+from apps.metadata.commands.outbox import outbox
 from apps.metadata.commands.reading import datasets, history, latest, query
 from apps.metadata.commands.records import emit, records
+from apps.metadata.commands.relay import consume, relay
 from apps.metadata.commands.serve import serve, tokens
+from apps.metadata.commands.stream import stream
 from apps.settings import load_settings
 from apps.store import StoreAppGroup
 

@@ -26,9 +26,10 @@ from metadata_throughput import latest_latency, make_records
 from sqlalchemy import text
 from transport import direct, fresh_store
 
+from adapters.http.access import Limits
 from adapters.http.client import HttpMetadataRepository
 from adapters.http.running import serve
-from adapters.http.server import Limits, MetadataService
+from adapters.http.server import MetadataService
 from adapters.serialization.records import RecordConverter
 from adapters.sql.engine import create_store_engine
 from adapters.sql.metadata import SqlMetadataRepository

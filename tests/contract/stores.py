@@ -12,9 +12,10 @@ from typing import Protocol
 
 from sqlalchemy import Engine, text
 
+from adapters.http.access import Limits
 from adapters.http.client import HttpMetadataRepository
 from adapters.http.running import in_thread
-from adapters.http.server import Limits, MetadataService
+from adapters.http.server import MetadataService
 from adapters.memory.metadata import InMemoryMetadataRepository
 from adapters.memory.state import InMemoryStateStore
 from adapters.serialization.records import RecordConverter

@@ -17,14 +17,12 @@ from __future__ import annotations
 import functools
 import json
 import math
-import threading
 import time
 import zlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import attrs
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -32,10 +30,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from adapters.http import wire
-from adapters.http.access import Refused, admitted
+from adapters.http.access import Limits, RateLimiter, Refused, admitted
 from adapters.http.dashboard.routes import Dashboard
+from adapters.http.metrics import Metrics
 from adapters.serialization.openlineage import from_openlineage
-from adapters.serialization.prometheus import Metric, render
 from adapters.serialization.reading import read_records
 from adapters.serialization.records import RecordConverter
 from domain.dataset import DatasetRef
@@ -44,36 +42,6 @@ from domain.metadata.gateway import MetadataGateway
 from domain.metadata.kinds import RecordKind
 from domain.metadata.tokens import Scope, ServiceToken
 from ports.tokens import TokenStore
-
-
-@attrs.frozen
-class Limits:
-    max_body_bytes: int = 16 * 1024 * 1024
-    max_records: int = 10_000
-    rate_per_s: float = 100.0  # requests per token per second, on average
-    burst: int = 200  # requests a token may make at once
-
-
-class RateLimiter:
-    """A token bucket per token name; ``take`` answers None or the seconds to wait."""
-
-    def __init__(self, rate_per_s: float, burst: int, clock: Callable[[], float]) -> None:
-        self._rate = rate_per_s
-        self._burst = burst
-        self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, name: str) -> float | None:
-        now = self._clock()
-        with self._lock:
-            level, since = self._buckets.get(name, (float(self._burst), now))
-            level = min(float(self._burst), level + (now - since) * self._rate)
-            if level < 1:
-                self._buckets[name] = (level, now)
-                return (1 - level) / self._rate
-            self._buckets[name] = (level - 1, now)
-            return None
 
 
 class _Refused(Exception):
@@ -85,49 +53,6 @@ class _Refused(Exception):
 
 def _error(status: int, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": message, **extra}, status_code=status)
-
-
-class Metrics:
-    """Counters for Prometheus: requests by route and status, records, seconds."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.requests: dict[tuple[str, int], int] = {}
-        self.seconds: dict[str, float] = {}
-        self.accepted = 0
-        self.duplicates = 0
-
-    def observe(self, route: str, status: int, seconds: float) -> None:
-        with self._lock:
-            self.requests[(route, status)] = self.requests.get((route, status), 0) + 1
-            self.seconds[route] = self.seconds.get(route, 0.0) + seconds
-
-    def text(self) -> str:
-        with self._lock:
-            requests = sorted(self.requests.items())
-            seconds = sorted(self.seconds.items())
-            accepted, duplicates = self.accepted, self.duplicates
-        metrics = [
-            Metric(
-                "dataplatform_service_requests_total",
-                "requests answered, by route and status",
-                "counter",
-                [({"route": route, "status": str(status)}, n) for (route, status), n in requests],
-            ),
-            Metric(
-                "dataplatform_service_request_seconds_total",
-                "seconds spent answering",
-                "counter",
-                [({"route": route}, f"{spent:.6f}") for route, spent in seconds],
-            ),
-            Metric(
-                "dataplatform_service_records_total",
-                "records written, and duplicates",
-                "counter",
-                [({"outcome": "accepted"}, accepted), ({"outcome": "duplicate"}, duplicates)],
-            ),
-        ]
-        return render(metrics) + "\n"
 
 
 # A path longer than this (a pasted file, a runaway script) is logged cut short.

@@ -14,7 +14,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from adapters.http import wire
-from adapters.http.openapi import (
+from adapters.http.openapi_schemas import (
     NAME_PATTERN,
     NAMESPACE_PATTERN,
     PRODUCER_PATTERN,

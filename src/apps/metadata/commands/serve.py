@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import click
 import punq
 
+from adapters.http.access import Limits
 from adapters.http.running import serve as run_server
-from adapters.http.server import Limits, MetadataService
+from adapters.http.server import MetadataService
 from adapters.sql.tokens import DuplicateToken, SqlTokenStore
 from apps.cli.app import bad_input, fail
 from apps.cli.output import echo_json, json_option, table

@@ -33,7 +33,8 @@ import sqlalchemy
 from metadata_throughput import batches, make_records
 from sqlalchemy import Engine, text
 
-from adapters.nats.jetstream import JetStreamConsumer, JetStreamLink, NatsPublisher
+from adapters.nats.consumer import JetStreamConsumer
+from adapters.nats.jetstream import JetStreamLink, NatsPublisher
 from adapters.serialization.records import RecordConverter
 from adapters.sql import migrate
 from adapters.sql.engine import create_store_engine

@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from adapters.nats.jetstream import JetStreamConsumer, JetStreamLink, JetStreamSink, NatsPublisher
+from adapters.nats.consumer import JetStreamConsumer
+from adapters.nats.jetstream import JetStreamLink, JetStreamSink, NatsPublisher
 from adapters.serialization.records import RecordConverter
 from adapters.sql import migrate
 from adapters.sql.engine import create_store_engine

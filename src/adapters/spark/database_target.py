@@ -32,8 +32,10 @@ from sqlalchemy.exc import DBAPIError
 
 from adapters.serialization.records import RecordConverter
 from adapters.spark import strategies
+from adapters.spark.batch_keys import checked_keys, deleted_flag
+from adapters.spark.database_history import stored_history
 from adapters.spark.errors import engine_step
-from adapters.spark.session import SparkSessionProvider, require_driver
+from adapters.spark.session import SparkSessionProvider
 from adapters.spark.staging import (
     PostgresCopy,
     PostgresCsvCopy,
@@ -45,16 +47,12 @@ from adapters.spark.types import schema_from_spark
 from adapters.sql.outbox import SqlOutbox, create_outbox_tables
 from adapters.sql.target.stage import DELETED, Applied, Stage, Then
 from adapters.sql.target.table import SqlTarget, TargetDatabaseError
-from adapters.sql.target_urls import database_reason, jdbc_url, libpq_url, sqlalchemy_url
+from adapters.sql.target_urls import database_reason, libpq_url, sqlalchemy_url
 from domain.dataset import RunId
 from domain.ingestion.plan import Plan
 from domain.ingestion.spec import Mode, NullCursor, PipelineSpec
 from domain.schema import Schema
 from ports.ingestion import CommitRecords, Committed, Written
-
-
-class NullKey(ValueError):
-    """A key column is NULL in the batch: a database target's keys are its primary key."""
 
 
 class DatabaseTargets:
@@ -292,39 +290,6 @@ class DatabaseTargets:
             rejected=rejected,
         )
 
-    def _checked(self, spec: PipelineSpec, frame: DataFrame) -> int:
-        """The batch's keys are usable: columns present, no NULL key, no ambiguous change;
-        returns the batch's rows."""
-        marker = None if spec.deletes is None else spec.deletes.column
-        strategies.require_columns(spec.name, frame, [*spec.keys, spec.change_order, marker])
-        with engine_step(f"{spec.name}: checking the batch's keys"):
-            null_key = F.lit(False)
-            for key in spec.keys:
-                null_key = null_key | F.col(f"`{key}`").isNull()
-            counts = frame.agg(
-                F.count(F.lit(1)).alias("rows"),
-                F.sum(F.when(null_key, 1).otherwise(0)).alias("null_keys"),
-            ).first()
-            assert counts is not None
-            found = frame.where(null_key).limit(1).collect() if counts["null_keys"] else []
-            if found:
-                shown = ", ".join(f"{k}={found[0][k]!r}" for k in spec.keys)
-                raise NullKey(
-                    f"{spec.name}: a row has a NULL key ({shown}); the keys of a database "
-                    f"target are its primary key: fix or filter those rows at the source"
-                )
-            strategies.refuse_ambiguous_changes(frame, spec.keys, spec.change_order)
-        return int(counts["rows"])
-
-    def _deleted(self, spec: PipelineSpec) -> Any:
-        """The delete flag of each batch row (False without a marker column)."""
-        marker = (
-            None
-            if spec.deletes is None
-            else strategies.delete_marker(spec.deletes.column, spec.deletes.value)
-        )
-        return F.lit(False) if marker is None else F.coalesce(marker, F.lit(False))
-
     def _scd1(
         self,
         spec: PipelineSpec,
@@ -334,9 +299,9 @@ class DatabaseTargets:
         run: str,
         records: CommitRecords | None,
     ) -> Written:
-        rows_read = self._checked(spec, frame)
+        rows_read = checked_keys(spec, frame)
         latest = strategies.latest_per_key(frame, spec.keys, spec.change_order).withColumn(
-            DELETED, self._deleted(spec)
+            DELETED, deleted_flag(spec)
         )
         stage = target.create_stage(run, "scd1", schema, extra=[Column(DELETED, Boolean)])
         self._stage(spec, latest, stage, "the batch's latest row per key")
@@ -356,26 +321,6 @@ class DatabaseTargets:
             run=run,
         )
 
-    def _read_query(
-        self, spec: PipelineSpec, query: str, as_text: list[str] | None = None
-    ) -> DataFrame:
-        url, properties = jdbc_url(spec.target)
-        spark = self._sessions.session()
-        driver = "sqlite" if spec.target.kind == "sqlite" else "postgresql"
-        require_driver(spark, driver)
-        reader = (
-            spark.read.format("jdbc")
-            .option("url", url)
-            .option("query", query)
-            .option("driver", "org.sqlite.JDBC" if driver == "sqlite" else "org.postgresql.Driver")
-            .option("fetchsize", "10000")
-        )
-        for key, value in properties.items():
-            reader = reader.option(key, value)
-        if as_text:
-            reader = reader.option("customSchema", ", ".join(f"`{n}` STRING" for n in as_text))
-        return reader.load()
-
     def _scd2(
         self,
         spec: PipelineSpec,
@@ -385,7 +330,7 @@ class DatabaseTargets:
         records: CommitRecords | None,
     ) -> Written:
         assert spec.change_order is not None
-        self._checked(spec, frame)
+        checked_keys(spec, frame)
         schema = schema_from_spark(frame.schema, where=f"{spec.name} source")
         batch_stage = target.create_stage(run, "batch", schema)
         rows_read = self._stage(spec, frame, batch_stage, "the batch")
@@ -394,41 +339,7 @@ class DatabaseTargets:
         batch = frame
         history = None
         if target.exists() and not target.replacing:
-            stored_schema = target.schema()
-            same = " AND ".join(_same_key(k, stored_schema, schema) for k in spec.keys)
-            names = None
-            if spec.target.kind == "sqlite":
-                # SQLite keeps what it is given: read text, cast to the types it stands for.
-                names = [] if stored_schema is None else [c.name for c in stored_schema.columns]
-            stored = self._read_query(
-                spec,
-                f"SELECT t.* FROM {target.quoted(target.table_name)} t WHERE EXISTS "
-                f"(SELECT 1 FROM {batch_stage.qualified} b WHERE {same})",
-                as_text=names,
-            )
-            sequence_type = frame.schema[spec.change_order].dataType
-            if names is not None:
-                stored = stored.select(
-                    *(
-                        F.col(f"`{f.name}`").cast(f.dataType).alias(f.name)
-                        for f in frame.schema.fields
-                    ),
-                    F.col(strategies.VALID_FROM).cast(sequence_type).alias(strategies.VALID_FROM),
-                    F.col(strategies.VALID_TO).cast(sequence_type).alias(strategies.VALID_TO),
-                    F.col(strategies.IS_CURRENT).cast("boolean").alias(strategies.IS_CURRENT),
-                    F.col(strategies.IS_DELETED).cast("boolean").alias(strategies.IS_DELETED),
-                    F.col(strategies.SEQUENCES),
-                )
-            history = stored.withColumn(
-                strategies.SEQUENCES,
-                F.transform(
-                    F.from_json(F.col(strategies.SEQUENCES), T.ArrayType(T.StringType())),
-                    lambda x: x.cast(sequence_type),
-                ),
-            ).select(
-                *(F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in frame.schema.fields),
-                *(F.col(c) for c in strategies.HISTORY_COLUMNS),
-            )
+            history = stored_history(self._sessions, spec, target, batch_stage, frame, schema)
         deleted = (
             None
             if spec.deletes is None
@@ -459,17 +370,6 @@ class DatabaseTargets:
             rows_read=rows_read,
             run=run,
         )
-
-
-def _same_key(key: str, stored: Schema | None, batch: Schema) -> str:
-    """The SQL that pairs a stored row with a batch row on ``key``; a key whose type the
-    batch changes (type_changes = "evolve") is compared as text, which both types print
-    to, so the history is found before the target's column is retyped."""
-    old = None if stored is None else stored.column(key)
-    new = batch.column(key)
-    if old is not None and new is not None and old.type != new.type:
-        return f'CAST(t."{key}" AS TEXT) = CAST(b."{key}" AS TEXT)'
-    return f't."{key}" = b."{key}"'
 
 
 def _python(value: Any, data_type: T.DataType) -> Any:

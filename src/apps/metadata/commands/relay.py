@@ -9,7 +9,8 @@ from datetime import datetime
 import click
 import punq
 
-from adapters.nats.jetstream import JetStreamConsumer, JetStreamSink
+from adapters.nats.consumer import JetStreamConsumer
+from adapters.nats.jetstream import JetStreamSink
 from apps.cli.app import bad_input, fail
 from apps.cli.output import echo_json, json_option
 from apps.cli.params import UtcDateTime

@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 
+import attrs
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -43,21 +44,52 @@ def postgres_url() -> str:
     return url
 
 
+@attrs.frozen
+class FreshSchema:
+    """A schema of its own for one test: its name, the server's URL, and a URL whose
+    connections use it (``search_path``)."""
+
+    name: str
+    server: str
+    url: str
+
+    def jdbc(self) -> str:
+        """The server's JDBC URL (tables named ``<name>.<table>``)."""
+        parts = make_url(self.server)
+        return (
+            f"jdbc:postgresql://{parts.host or 'localhost'}:{parts.port or 5432}/"
+            f"{parts.database}?user={parts.username or 'postgres'}"
+        )
+
+
+@contextlib.contextmanager
+def fresh_schema(url: str | None = None) -> Iterator[FreshSchema]:
+    """A fresh schema on the PostgreSQL server at ``url`` (the test server by default),
+    dropped with everything in it afterwards."""
+    server = url or postgres_url()
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{name}"'))
+    try:
+        yield FreshSchema(
+            name,
+            server,
+            make_url(server)
+            .update_query_dict({"options": f"-csearch_path={name}"})
+            .render_as_string(hide_password=False),
+        )
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
+
+
 @contextlib.contextmanager
 def postgres_schema(url: str) -> Iterator[str]:
     """A fresh schema for one test; yields a URL whose connections use it."""
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(url).update_query_dict(
-            {"options": f"-csearch_path={schema}"}
-        ).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema(url) as schema:
+        yield schema.url
 
 
 NATS_URL_VARIABLE = "DATAPLATFORM_TEST_NATS_URL"

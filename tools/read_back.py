@@ -69,7 +69,7 @@ def main() -> int:
     if table.table is None:
         print(f"error: no iceberg table {args.table} in {catalog}", file=sys.stderr)
         return 2
-    snapshot = table.resolve()
+    snapshot = table.snapshot_named()
     # Spark's own log lines go to <home>/logs/spark.log, as the apps' do.
     sessions = SparkSessionProvider(
         SparkSettings(master="local[1]", app_name="read-back", log_dir=str(home / "logs"))

@@ -8,14 +8,13 @@ several processes start at once), and refuses a store whose schema is missing or
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 import click
-import punq
 from sqlalchemy import Engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -30,9 +29,7 @@ from apps.cli.errors import ExitCode
 from apps.cli.spark import spark_failure
 from apps.settings import METADATA_URL_VARIABLE, OUTBOX_URL_VARIABLE, Settings, SettingsError
 from domain.dataset import DatasetRef
-from domain.metadata.baselines import GatewaySchemaBaselines
 from domain.metadata.errors import StoreNotReady
-from domain.metadata.gateway import MetadataGateway
 from domain.metadata.kinds import RecordKind
 from domain.metadata.query import AppendResult, RecordPage, RecordQuery, SubjectPage, SubjectQuery
 from domain.metadata.record import MetadataRecord
@@ -43,7 +40,6 @@ from domain.metadata.transport import (
     FallbackTransport,
     OutboxTransport,
 )
-from ports.baselines import SchemaBaselines
 from ports.ingestion import StateStore
 from ports.metadata import MetadataRepository
 from ports.transport import RecordTransport
@@ -291,29 +287,6 @@ def _nats_publisher(link: JetStreamLink, converter: RecordConverter) -> Any:
     return NatsPublisher(link, converter)
 
 
-def register_metadata_store(container: punq.Container, settings: Settings) -> MetadataStore:
-    """Register the metadata store of ``settings`` and what every app reads and writes
-    through it: the converter, the repository (opened lazily, once), the gateway and the
-    schema baselines. Each app's bootstrap calls this; none builds its own."""
-    converter = RecordConverter()
-    store = MetadataStore(settings, converter)
-    container.register(RecordConverter, instance=converter)
-    container.register(MetadataStore, instance=store)
-    container.register(MetadataRepository, factory=store.repository, scope=punq.Scope.singleton)
-    container.register(RecordTransport, factory=store.transport, scope=punq.Scope.singleton)
-    container.register(
-        MetadataGateway,
-        factory=lambda: MetadataGateway(
-            store.lazy_repository(),
-            container.resolve(RecordTransport),
-            home=str(settings.home),
-        ),
-        scope=punq.Scope.singleton,
-    )
-    container.register(SchemaBaselines, GatewaySchemaBaselines, scope=punq.Scope.singleton)
-    return store
-
-
 def describe_store_failure(
     failure: BaseException, store: MetadataStore | None
 ) -> tuple[str, ExitCode] | None:
@@ -370,9 +343,9 @@ def _local_file_failure(
 def _store_failure(
     failure: BaseException, ctx: click.Context | None
 ) -> tuple[str, ExitCode] | None:
-    container = ctx.obj if ctx is not None and isinstance(ctx.obj, punq.Container) else None
-    store = container.resolve(MetadataStore) if container is not None else None
-    return describe_store_failure(failure, store)
+    # The app's services (apps.services.Services) hold the store the command used.
+    store = getattr(ctx.obj, "store", None) if ctx is not None else None
+    return describe_store_failure(failure, store if isinstance(store, MetadataStore) else None)
 
 
 class StoreAppGroup(AppGroup):
@@ -380,16 +353,3 @@ class StoreAppGroup(AppGroup):
     out of date, misconfigured) are one line naming the store and where its URL came from."""
 
     translators: ClassVar[tuple[Translator, ...]] = (_store_failure, spark_failure)
-
-
-def app_container(
-    settings: Settings, overrides: Mapping[type, Any] | None = None
-) -> punq.Container:
-    """A runtime app's container (ingestion, recon): the metadata store (the one wiring
-    above), the pipelines' state store in it, and the caller's ``overrides``."""
-    container = punq.Container()
-    store = register_metadata_store(container, settings)
-    container.register(StateStore, factory=store.state_store, scope=punq.Scope.singleton)
-    for service, instance in (overrides or {}).items():
-        container.register(service, instance=instance)
-    return container

@@ -4,27 +4,29 @@ read the drift records back through the CLI."""
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from apps.metadata.main import cli
-from services import postgres_url
+from services import fresh_schema
 
 
 @pytest.fixture
 def sales_schema() -> Iterator[tuple[str, str]]:
     """A fresh PostgreSQL schema with three tables; yields (url, schema name)."""
-    url = postgres_url()
-    schema = f"harvest_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(url)
+    with fresh_schema() as fresh:
+        engine = create_engine(fresh.url)
+        _fill(engine)
+        engine.dispose()
+        yield fresh.server, fresh.name
+
+
+def _fill(engine: Engine) -> None:
     with engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        connection.execute(text(f'SET search_path TO "{schema}"'))
         connection.execute(
             text(
                 "CREATE TABLE customers (id bigint PRIMARY KEY, name varchar(100), balance numeric(10,2))"
@@ -48,12 +50,6 @@ def sales_schema() -> Iterator[tuple[str, str]]:
             )
         )
         connection.execute(text("INSERT INTO items VALUES ('A-1', 3, 1.5), ('B-2', NULL, 2.25)"))
-    try:
-        yield url, schema
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
 
 
 def metadata(store: str, *args: str) -> tuple[int, str, str]:

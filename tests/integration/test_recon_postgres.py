@@ -26,7 +26,7 @@ from domain.recon.plan import Method, Segments, method, segments
 from domain.recon.run import PRODUCER, ReconReport, ReconRun
 from domain.recon.spec import ReconSpec
 from domain.runs.lifecycle import RunLifecycle
-from services import postgres_url
+from services import fresh_schema, postgres_url
 
 
 def _now() -> datetime:
@@ -36,18 +36,9 @@ def _now() -> datetime:
 @pytest.fixture(scope="module")
 def database() -> Iterator[tuple[Engine, str, str]]:
     """(engine, jdbc url, schema) of a fresh schema."""
-    url = postgres_url()
-    schema = f"recon_{uuid.uuid4().hex[:10]}"
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    parts = make_url(url)
-    jdbc = f"jdbc:postgresql://{parts.host}:{parts.port or 5432}/{parts.database}?user={parts.username}"
-    try:
-        yield engine, jdbc, schema
-    finally:
-        with engine.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    with fresh_schema() as schema:
+        engine = create_engine(schema.server)
+        yield engine, schema.jdbc(), schema.name
         engine.dispose()
 
 

@@ -1,0 +1,2 @@
+"""HTTP: the metadata service (Starlette), its OpenAPI document, access rules and metrics, its
+dashboard, and the client the apps use against it."""

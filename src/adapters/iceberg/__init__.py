@@ -1,0 +1,1 @@
+"""Apache Iceberg through pyiceberg: catalogs, tables, snapshots, compaction and maintenance."""

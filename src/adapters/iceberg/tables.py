@@ -148,7 +148,7 @@ class IcebergTable:
         rows = summary.get(ROWS) or summary.get("added-records") or "0"
         return Marker(snapshot.snapshot_id, summary.get(RUN_ID), int(rows), summary.get(WATERMARK))
 
-    def resolve(
+    def snapshot_named(
         self,
         snapshot: int | None = None,
         as_of: datetime | None = None,

@@ -1,0 +1,2 @@
+"""Serialization edges: records as JSON (cattrs), OpenLineage events, the Prometheus text
+format."""

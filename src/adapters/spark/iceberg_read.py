@@ -69,7 +69,9 @@ class IcebergEndpoint:
         """The snapshot this side reads (pinned by the config, else the current one)."""
         as_of = None if self.config.as_of is None else parse_instant(self.config.as_of)
         try:
-            return self.table().resolve(self.config.snapshot, as_of, self.config.committed_by)
+            return self.table().snapshot_named(
+                self.config.snapshot, as_of, self.config.committed_by
+            )
         except NoSuchTableError as missing:
             raise ValueError(f"{self.config.name}: {missing}") from None
 

@@ -97,7 +97,7 @@ class AppGroup(click.Group):
         sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
-        self._context = ctx  # for the translators: what the app had built (its container)
+        self._context = ctx  # for the translators: what the app had built (its services)
         return super().invoke(ctx)
 
     def _describe(self, failure: BaseException, ctx: click.Context | None) -> tuple[str, ExitCode]:

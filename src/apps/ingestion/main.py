@@ -8,19 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import click
-import punq
 
 from adapters.files.pipelines import PipelineFile, PipelineFileError, load_pipeline
 from apps.cli.app import CONTEXT_SETTINGS, bad_input, fail
 from apps.cli.options import url_option
 from apps.cli.output import echo_json, json_option, progress, table
 from apps.cli.spark import spark_available, spark_module, with_spark_log
-from apps.ingestion.bootstrap import bootstrap, legacy_outputs, store
+from apps.ingestion.bootstrap import bootstrap, legacy_outputs
 from apps.ingestion.maintain import maintain
 from apps.ingestion.migrate import migrate_target
 from apps.ingestion.state import state
 from apps.parity import report_parity, since_option
 from apps.runs import heartbeats
+from apps.services import Services
 from apps.settings import load_settings
 from apps.store import StoreAppGroup, display_url
 from domain.dataset import RunId
@@ -63,7 +63,8 @@ pipeline_argument = click.argument(
 
 def _load(path: Path) -> PipelineFile:
     try:
-        pipeline = load_pipeline(path, home=store(click.get_current_context().obj).settings.home)
+        services: Services = click.get_current_context().obj
+        pipeline = load_pipeline(path, home=services.store.settings.home)
     except PipelineFileError as invalid:
         bad_input(str(invalid))
     for warning in pipeline.warnings:
@@ -85,10 +86,10 @@ def _confirm_rebuild(pipeline: PipelineFile) -> None:
         fail("not rebuilt: nothing was written")
 
 
-def _runtime(container: punq.Container, pipeline: PipelineFile) -> Any:
+def _runtime(services: Services, pipeline: PipelineFile) -> Any:
     # Imported by name: Spark (and a JVM) only when a pipeline runs or is planned.
     module = spark_module("apps.ingestion.spark_runtime", "running a pipeline")
-    return module.runtime(container, pipeline)
+    return module.runtime(services, pipeline)
 
 
 @cli.command()
@@ -96,7 +97,7 @@ def _runtime(container: punq.Container, pipeline: PipelineFile) -> Any:
 @click.option("--full-refresh", is_flag=True, help="Replace the whole target this run.")
 @json_option
 @click.pass_obj
-def plan(container: punq.Container, pipeline_file: Path, full_refresh: bool, as_json: bool) -> None:
+def plan(services: Services, pipeline_file: Path, full_refresh: bool, as_json: bool) -> None:
     """Show what the next run of PIPELINE.toml would do, and why; writes nothing.
 
     The plan comes from the pipeline's state, a probe of the source (row estimate, the
@@ -105,7 +106,7 @@ def plan(container: punq.Container, pipeline_file: Path, full_refresh: bool, as_
     the values of columns whose declared type does not vouch for them).
     """
     pipeline = _load(pipeline_file)
-    states: StateStore = container.resolve(StateStore)  # refuse a stale store before Spark
+    states: StateStore = services.states()  # refuse a stale store before Spark
     note = None
     if not spark_available():
         from adapters.sql.run_access import access_problem
@@ -128,13 +129,13 @@ def plan(container: punq.Container, pipeline_file: Path, full_refresh: bool, as_
             "installation (spark-submit sets it)"
         )
     else:
-        runtime = _runtime(container, pipeline)
+        runtime = _runtime(services, pipeline)
         try:
             decided, verdict = runtime.use_case.preview(pipeline.spec, full_refresh=full_refresh)
         except (SourceMismatch, AccessProblem) as mismatch:
             bad_input(str(mismatch))
         except EngineFailed as failed:
-            fail(with_spark_log(str(failed), store(container).settings.home))
+            fail(with_spark_log(str(failed), services.store.settings.home))
         except ValueError as failed:
             fail(str(failed))
         finally:
@@ -223,13 +224,13 @@ def run(
         return
     if yes and not rebuild:
         bad_input("--yes confirms --rebuild; give both, or neither")
-    container: punq.Container = ctx.obj
+    services: Services = ctx.obj
     pipeline = _load(pipeline_file)
-    gateway: MetadataGateway = container.resolve(MetadataGateway)  # refuse a stale store first
-    container.resolve(StateStore)
+    gateway: MetadataGateway = services.gateway()  # refuse a stale store first
+    services.states()
     if rebuild and not yes:
         _confirm_rebuild(pipeline)
-    runtime = _runtime(container, pipeline)
+    runtime = _runtime(services, pipeline)
     lifecycle = RunLifecycle(
         gateway, pipeline.spec.target.subject, RunId.new(), PRODUCER, lambda: datetime.now(UTC)
     )
@@ -248,7 +249,7 @@ def run(
     except (SourceMismatch, AccessProblem) as mismatch:  # the file names what is not there
         bad_input(str(mismatch))
     except EngineFailed as failed:
-        fail(with_spark_log(str(failed), store(container).settings.home))
+        fail(with_spark_log(str(failed), services.store.settings.home))
     except (GateRefused, ValueError) as refused:
         fail(str(refused))
     finally:
@@ -296,13 +297,13 @@ def run(
 @click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True)
 @json_option
 @click.pass_obj
-def runs(container: punq.Container, pipeline: str | None, limit: int, as_json: bool) -> None:
+def runs(services: Services, pipeline: str | None, limit: int, as_json: bool) -> None:
     """Recent ingestion runs (from the metadata store), newest first; of PIPELINE only when
     given (by the name its state knows)."""
-    gateway: MetadataGateway = container.resolve(MetadataGateway)
+    gateway: MetadataGateway = services.gateway()
     query = RecordQuery(kinds=[RecordKind.INGESTION_RUNTIME], producer=PRODUCER, limit=limit)
     if pipeline is not None:
-        states: StateStore = container.resolve(StateStore)
+        states: StateStore = services.states()
         known = states.get(pipeline)
         if known is None:
             fail(f"pipeline {pipeline!r} has no committed run; `ingestion state show` lists them")
@@ -337,15 +338,15 @@ def runs(container: punq.Container, pipeline: str | None, limit: int, as_json: b
 @since_option
 @json_option
 @click.pass_obj
-def parity_command(container: punq.Container, since: datetime | None, as_json: bool) -> None:
+def parity_command(services: Services, since: datetime | None, as_json: bool) -> None:
     """Compare the legacy run summaries with the gateway's records; exit 1 on a difference.
 
     Legacy summaries are written while [ingestion] outputs (or
     DATAPLATFORM_INGESTION_OUTPUTS) is legacy or both (the default is gateway); each one is compared
     field by field with its run's ingestion_volume and ingestion_runtime records.
     """
-    home = store(container).settings.home
-    gateway: MetadataGateway = container.resolve(MetadataGateway)
+    home = services.store.settings.home
+    gateway: MetadataGateway = services.gateway()
     report_parity(
         legacy_outputs(home).summaries,
         home / "ingestion",

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
-import punq
 
 from adapters.files.pipelines import PipelineFileError, load_pipeline
 from adapters.iceberg.compaction import CompactionPlan, apply_compaction, plan_compaction
@@ -17,7 +16,7 @@ from adapters.iceberg.tables import IcebergTable, TableMoved, open_catalog
 from adapters.sql.target_urls import catalog_url
 from apps.cli.app import bad_input, fail
 from apps.cli.output import echo_json, json_option
-from apps.ingestion.bootstrap import store
+from apps.services import Services
 from domain.ingestion.spec import Maintenance, lag_amount
 
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
@@ -35,11 +34,11 @@ def _duration(option: str, text: str | None) -> timedelta | None:
 
 
 def _table(
-    container: punq.Container, target: str, catalog: str | None
+    services: Services, target: str, catalog: str | None
 ) -> tuple[IcebergTable, Maintenance]:
     """The table TARGET names (a pipeline file, or namespace.table in --catalog) and its
     pipeline's maintenance settings."""
-    home = store(container).settings.home
+    home = services.store.settings.home
     if target.endswith(".toml") or Path(target).is_file():
         try:
             spec = load_pipeline(Path(target), home=home).spec
@@ -136,7 +135,7 @@ def _said(plan: MaintenancePlan, compaction: CompactionPlan, dry_run: bool) -> l
 @json_option
 @click.pass_obj
 def maintain(
-    container: punq.Container,
+    services: Services,
     target: str,
     catalog: str | None,
     keep_snapshots: int | None,
@@ -163,7 +162,7 @@ def maintain(
       ingestion maintain examples/pipelines/orders-append.toml --dry-run
       ingestion maintain sales.orders --keep-snapshots 5 --older-than 1d
     """
-    table, settings = _table(container, target, catalog)
+    table, settings = _table(services, target, catalog)
     keep = keep_snapshots or settings.keep_snapshots
     age = _duration("--older-than", older_than)
     if age is None:

@@ -8,13 +8,12 @@ import re
 from pathlib import Path
 
 import click
-import punq
 
 from adapters.files.pipelines import PipelineFileError, iceberg_places, load_pipeline
 from apps.cli.app import bad_input, fail
 from apps.cli.output import echo_json, json_option
 from apps.cli.spark import spark_module, with_spark_log
-from apps.ingestion.bootstrap import store
+from apps.services import Services
 from domain.ingestion.errors import EngineFailed
 from domain.ingestion.spec import TargetSpec
 
@@ -35,7 +34,7 @@ _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 @json_option
 @click.pass_obj
 def migrate_target(
-    container: punq.Container,
+    services: Services,
     pipeline_file: Path,
     identifier: str,
     catalog: str | None,
@@ -53,7 +52,7 @@ def migrate_target(
     \b
       ingestion migrate-target examples/pipelines/orders-append.toml --table sales.orders
     """
-    home = store(container).settings.home
+    home = services.store.settings.home
     try:
         pipeline = load_pipeline(pipeline_file, home=home)
     except PipelineFileError as invalid:
@@ -80,7 +79,7 @@ def migrate_target(
         bad_input(f"{pipeline_file}: {invalid}")
     module = spark_module("apps.ingestion.spark_runtime", "migrating a target")
     try:
-        done = module.migrate(container, pipeline, target)
+        done = module.migrate(services, pipeline, target)
     except EngineFailed as failed:
         fail(with_spark_log(str(failed), home))
     except ValueError as refused:

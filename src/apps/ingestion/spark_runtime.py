@@ -10,7 +10,6 @@ import time
 from datetime import UTC, datetime
 
 import attrs
-import punq
 
 from adapters.files.pipelines import PipelineFile
 from adapters.spark.ingestion import SparkIngestionEngine
@@ -18,6 +17,7 @@ from adapters.spark.migrate_target import Migrated, migrate_target
 from adapters.spark.session import SparkSessionProvider, SparkSettings
 from apps.faults import kill_at
 from apps.ingestion.bootstrap import legacy_outputs
+from apps.services import Services
 from apps.store import MetadataStore
 from domain.ingestion.legacy import Outputs
 from domain.ingestion.run import RunPipeline
@@ -54,10 +54,10 @@ def _settings(pipeline: PipelineFile, store: MetadataStore, role: str) -> SparkS
     )
 
 
-def migrate(container: punq.Container, pipeline: PipelineFile, target: TargetSpec) -> Migrated:
+def migrate(services: Services, pipeline: PipelineFile, target: TargetSpec) -> Migrated:
     """``ingestion migrate-target``: the pipeline's Parquet target into the Iceberg
     ``target``, on a Spark session of the pipeline's [spark] settings."""
-    store: MetadataStore = container.resolve(MetadataStore)
+    store: MetadataStore = services.store
     sessions = SparkSessionProvider(_settings(pipeline, store, "migrate"))
     try:
         return migrate_target(pipeline.spec, target, sessions)
@@ -65,15 +65,16 @@ def migrate(container: punq.Container, pipeline: PipelineFile, target: TargetSpe
         sessions.stop()
 
 
-def runtime(container: punq.Container, pipeline: PipelineFile) -> Runtime:
+def runtime(services: Services, pipeline: PipelineFile) -> Runtime:
     """The run use case for ``pipeline``: its engine (Spark, unless one is registered)."""
     sessions = None
     records_at = None
     checkpoint = kill_at()
-    store: MetadataStore = container.resolve(MetadataStore)
-    try:
-        engine: IngestionEngine = container.resolve(IngestionEngine)
-    except punq.MissingDependencyError:
+    store: MetadataStore = services.store
+    given = services.ingestion_engine
+    if given is not None:
+        engine: IngestionEngine = given
+    else:
         sessions = SparkSessionProvider(
             _settings(pipeline, store, "ingestion"),
             (
@@ -90,9 +91,9 @@ def runtime(container: punq.Container, pipeline: PipelineFile) -> Runtime:
         )
         records_at = spark.outbox_url(pipeline.spec)
         engine = spark
-    gateway: MetadataGateway = container.resolve(MetadataGateway)
-    baselines: SchemaBaselines = container.resolve(SchemaBaselines)
-    states: StateStore = container.resolve(StateStore)
+    gateway: MetadataGateway = services.gateway()
+    baselines: SchemaBaselines = services.baselines()
+    states: StateStore = services.states()
     drift = SchemaDriftCheck(baselines, gateway, PolicyBook(pipeline.spec.policy, {}))
     use_case = RunPipeline(
         engine,

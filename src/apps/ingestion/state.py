@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import attrs
 import click
-import punq
 
 from apps.cli.app import bad_input, fail
 from apps.cli.output import echo_json, json_option, table
+from apps.services import Services
 from ports.ingestion import StateStore
 
 
@@ -20,9 +20,9 @@ def state() -> None:
 @click.argument("pipeline", required=False)
 @json_option
 @click.pass_obj
-def state_show(container: punq.Container, pipeline: str | None, as_json: bool) -> None:
+def state_show(services: Services, pipeline: str | None, as_json: bool) -> None:
     """Show PIPELINE's state (by name), or every pipeline's."""
-    states: StateStore = container.resolve(StateStore)
+    states: StateStore = services.states()
     found = [s for s in states.pipelines() if pipeline is None or s.pipeline == pipeline]
     if pipeline is not None and not found:
         fail(f"pipeline {pipeline!r} has no state: it has not committed a run")
@@ -58,13 +58,13 @@ def state_show(container: punq.Container, pipeline: str | None, as_json: bool) -
 )
 @click.option("--yes", is_flag=True, help="Do not ask.")
 @click.pass_obj
-def state_set(container: punq.Container, pipeline: str, watermark: str, yes: bool) -> None:
+def state_set(services: Services, pipeline: str, watermark: str, yes: bool) -> None:
     """Move PIPELINE's committed watermark (to re-load from an earlier point, or skip ahead).
 
     Rows the target already holds are still skipped: moving it back re-reads, never
     duplicates.
     """
-    states: StateStore = container.resolve(StateStore)
+    states: StateStore = services.states()
     current = states.get(pipeline)
     if current is None:
         fail(f"pipeline {pipeline!r} has no state: run it once before setting its watermark")
@@ -82,9 +82,9 @@ def state_set(container: punq.Container, pipeline: str, watermark: str, yes: boo
 @click.argument("pipeline")
 @click.option("--yes", is_flag=True, help="Do not ask.")
 @click.pass_obj
-def state_reset(container: punq.Container, pipeline: str, yes: bool) -> None:
+def state_reset(services: Services, pipeline: str, yes: bool) -> None:
     """Forget PIPELINE's state: its next run starts from scratch (the target is kept)."""
-    states: StateStore = container.resolve(StateStore)
+    states: StateStore = services.states()
     if states.get(pipeline) is None:
         fail(f"pipeline {pipeline!r} has no state to reset")
     if not yes and not click.confirm(f"forget the state of {pipeline}?", err=True):

@@ -1,0 +1,1 @@
+"""The metadata app: emit, read, harvest, relay and serve metadata (`metadata --help`)."""

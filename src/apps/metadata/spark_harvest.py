@@ -9,12 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
-import punq
 
 from adapters.spark.catalog import SparkCatalog
 from adapters.spark.endpoints import drivers_of, load_endpoints
 from adapters.spark.session import SparkSessionProvider, SparkSettings
-from apps.store import MetadataStore
+from apps.services import Services
 from domain.catalog.harvest import Harvest
 from domain.metadata.gateway import MetadataGateway
 from domain.schema.checks import SchemaDriftCheck
@@ -23,7 +22,7 @@ from ports.baselines import SchemaBaselines
 
 
 def spark_harvest(
-    container: punq.Container, config: Path, policies: PolicyBook, *, distinct: bool = True
+    services: Services, config: Path, policies: PolicyBook, *, distinct: bool = True
 ) -> tuple[Harvest, SparkSessionProvider]:
     endpoints, spark = load_endpoints(config)
     settings = SparkSettings(
@@ -31,14 +30,14 @@ def spark_harvest(
         jars={str(k): str(v) for k, v in dict(spark.get("jars", {})).items()},
         conf={str(k): str(v) for k, v in dict(spark.get("conf", {})).items()},
     )
-    home = container.resolve(MetadataStore).settings.home
+    home = services.store.settings.home
     sessions = SparkSessionProvider(
         attrs.evolve(settings, app_name="metadata-harvest", log_dir=str(home / "logs")),
         drivers_of(endpoints),
     )
     catalog = SparkCatalog(endpoints, sessions, distinct=distinct)
-    gateway: MetadataGateway = container.resolve(MetadataGateway)
-    baselines: SchemaBaselines = container.resolve(SchemaBaselines)
+    gateway: MetadataGateway = services.gateway()
+    baselines: SchemaBaselines = services.baselines()
     return (
         Harvest(catalog, SchemaDriftCheck(baselines, gateway, policies), gateway, catalog),
         sessions,

@@ -5,20 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import punq
-
+from apps.bootstrap import services
+from apps.services import Services
 from apps.settings import Settings, load_settings
-from apps.store import MetadataStore, app_container
 
 
 def bootstrap(
     settings: Settings | None = None, overrides: Mapping[type, Any] | None = None
-) -> punq.Container:
-    """The metadata store (shared wiring) and the pipelines' state store; the Spark engine
-    is built per recon by ``apps.recon.spark_runtime``."""
-    return app_container(settings or load_settings(), overrides)
-
-
-def store(container: punq.Container) -> MetadataStore:
-    result: MetadataStore = container.resolve(MetadataStore)
-    return result
+) -> Services:
+    """The metadata store (shared wiring) and the pipelines' state store; the engine is
+    chosen per recon by ``apps.recon.runtime`` (PostgreSQL or Spark), unless ``overrides``
+    gives a ``ReconEngine``."""
+    return services(settings or load_settings(), overrides)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import punq
 
 from adapters.files.legacy import FileReconSummaries
 from adapters.files.pipelines import PipelineFileError, load_pipeline
@@ -21,8 +20,9 @@ from apps.cli.options import url_option
 from apps.cli.output import echo_json, json_option, progress, table
 from apps.cli.spark import spark_module, with_spark_log
 from apps.parity import report_parity, since_option
-from apps.recon.bootstrap import bootstrap, store
+from apps.recon.bootstrap import bootstrap
 from apps.runs import heartbeats
+from apps.services import Services
 from apps.settings import load_settings
 from apps.store import StoreAppGroup
 from domain.dataset import DatasetRef, RunId
@@ -69,7 +69,7 @@ def _warn(warnings: tuple[str, ...]) -> None:
 
 
 def _runtime(
-    container: punq.Container,
+    services: Services,
     spec: ReconSpec,
     master: str,
     conf: dict[str, str],
@@ -77,7 +77,7 @@ def _runtime(
 ) -> Any:
     # Imported by name: Spark (and a JVM) only when a recon runs on Spark.
     module = spark_module("apps.recon.runtime", "running a recon")
-    return module.runtime(container, spec, master, conf, progress)
+    return module.runtime(services, spec, master, conf, progress)
 
 
 def _checked_run(
@@ -150,7 +150,7 @@ def _output(path: Path | None) -> str | None:
 @json_option
 @click.pass_obj
 def run(
-    container: punq.Container,
+    services: Services,
     spec_file: Path | None,
     pipeline_file: Path | None,
     chosen_run: str | None,
@@ -170,15 +170,15 @@ def run(
         bad_input("give a RECON.toml file or --pipeline PIPELINE.toml (one of them)")
     if chosen_run is not None and pipeline_file is None:
         bad_input("--run RUN_ID names a run of a pipeline: give --pipeline PIPELINE.toml too")
-    home = store(container).settings.home
-    gateway: MetadataGateway = container.resolve(MetadataGateway)  # refuse a stale store first
+    home = services.store.settings.home
+    gateway: MetadataGateway = services.gateway()  # refuse a stale store first
     claim: Claim | None = None
     claim_run: RunId | None = None
     try:
         if pipeline_file is not None:
             pipeline = load_pipeline(pipeline_file, home=home)
             _warn(pipeline.warnings)
-            states: StateStore = container.resolve(StateStore)
+            states: StateStore = services.states()
             claim_run, last = _checked_run(
                 gateway, states, pipeline.spec.name, pipeline_file, chosen_run
             )
@@ -218,7 +218,7 @@ def run(
         for listener in notes:
             listener(text)
 
-    runtime = _runtime(container, spec, master, conf, note)
+    runtime = _runtime(services, spec, master, conf, note)
     if pipeline_file is not None:
         # Only a full run's rows are its target's; an increment or a merge is a part of it.
         whole = spec.scope is None and pipeline.spec.mode is Mode.FULL
@@ -297,15 +297,15 @@ def _show(report: ReconReport, as_json: bool, output: str | None, plan: str) -> 
 @since_option
 @json_option
 @click.pass_obj
-def parity_command(container: punq.Container, since: datetime | None, as_json: bool) -> None:
+def parity_command(services: Services, since: datetime | None, as_json: bool) -> None:
     """Compare the legacy recon summaries with the gateway's records; exit 1 on a difference.
 
     Summaries are written while [ingestion] outputs (DATAPLATFORM_INGESTION_OUTPUTS) is
     legacy or both (the default is gateway); each is compared check by check (status, expected,
     actual, counts) with its run's recon_result records.
     """
-    home = store(container).settings.home
-    gateway: MetadataGateway = container.resolve(MetadataGateway)
+    home = services.store.settings.home
+    gateway: MetadataGateway = services.gateway()
     report_parity(
         FileReconSummaries(home / "recon").summaries,
         home / "recon",
@@ -320,12 +320,12 @@ def parity_command(container: punq.Container, since: datetime | None, as_json: b
 @click.option("--limit", default=20, show_default=True, help="How many recon runs to show.")
 @json_option
 @click.pass_obj
-def report(container: punq.Container, dataset: str | None, limit: int, as_json: bool) -> None:
+def report(services: Services, dataset: str | None, limit: int, as_json: bool) -> None:
     """The latest recon results, newest run first; of DATASET (namespace::name) when given.
 
     Each run's checks in one row: their status, and the detail of those that failed.
     """
-    gateway: MetadataGateway = container.resolve(MetadataGateway)
+    gateway: MetadataGateway = services.gateway()
     subject = None
     if dataset is not None:
         try:

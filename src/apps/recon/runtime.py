@@ -9,12 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import attrs
-import punq
 
 from adapters.files.legacy import FileReconSummaries
-from apps.store import MetadataStore
+from apps.services import Services
 from domain.ingestion.legacy import Outputs
-from domain.metadata.gateway import MetadataGateway
 from domain.recon.plan import Method, method
 from domain.recon.run import ReconRun
 from domain.recon.spec import ReconSpec
@@ -38,23 +36,21 @@ class Runtime:
 
 
 def runtime(
-    container: punq.Container,
+    services: Services,
     spec: ReconSpec,
     master: str,
     conf: Mapping[str, str],
     progress: Callable[[str], None] | None = None,
 ) -> Runtime:
-    try:
-        engine: ReconEngine = container.resolve(ReconEngine)
-        return Runtime(use_case(container, engine), None, "an engine given by the caller")
-    except punq.MissingDependencyError:
-        pass
+    if services.recon_engine is not None:
+        given = services.recon_engine
+        return Runtime(use_case(services, given), None, "an engine given by the caller")
     chosen, reason = method(spec)
     if chosen is Method.SQL:
         from adapters.sql.recon.engine import SqlReconEngine
 
         sql = SqlReconEngine.for_spec(spec, progress=progress)
-        return Runtime(use_case(container, sql), None, reason, sql.close)
+        return Runtime(use_case(services, sql), None, reason, sql.close)
     from adapters.spark.recon import SparkReconEngine
     from adapters.spark.session import SparkSessionProvider, SparkSettings
 
@@ -70,21 +66,21 @@ def runtime(
             master=master,
             app_name=f"recon-{spec.name}",
             conf=dict(conf),
-            log_dir=str(container.resolve(MetadataStore).settings.home / "logs"),
+            log_dir=str(services.store.settings.home / "logs"),
         ),
         tuple(drivers),
     )
-    return Runtime(use_case(container, SparkReconEngine(sessions)), sessions, reason)
+    return Runtime(use_case(services, SparkReconEngine(sessions)), sessions, reason)
 
 
-def use_case(container: punq.Container, engine: ReconEngine) -> ReconRun:
+def use_case(services: Services, engine: ReconEngine) -> ReconRun:
     """The recon use case on ``engine``, reporting where the outputs setting says: the
     gateway's records, the legacy JSON summaries (under <home>/recon), or both."""
-    settings = container.resolve(MetadataStore).settings
+    settings = services.store.settings
     outputs = Outputs(settings.ingestion_outputs)
     return ReconRun(
         engine,
-        container.resolve(MetadataGateway),
+        services.gateway(),
         lambda: datetime.now(UTC),
         summaries=FileReconSummaries(settings.home / "recon") if outputs.legacy else None,
         to_gateway=outputs.gateway,

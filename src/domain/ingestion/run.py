@@ -31,14 +31,13 @@ from domain.metadata.payloads import (
     IngestionRuntime,
     IngestionVolume,
     PhaseTiming,
-    PrecisionCheck,
     RunStatus,
 )
 from domain.metadata.query import RecordQuery
 from domain.metadata.record import MetadataRecord
 from domain.runs.lifecycle import RunLifecycle
 from domain.schema import Schema
-from domain.schema.checks import DriftReport, SchemaDriftCheck, drift_payload
+from domain.schema.checks import DriftReport, SchemaDriftCheck, drift_payload, precision_check
 from ports.ingestion import Batch, IngestionEngine, LegacyOutputs, StateStore, Written
 
 __all__ = ["PRODUCER", "GateRefused", "RunPipeline", "RunReport"]
@@ -209,16 +208,7 @@ class RunPipeline:
             self._record(
                 spec,
                 run_id,
-                PrecisionCheck(
-                    source_column=f.source.name,
-                    target_column=f.target.name,
-                    source_type=str(f.source.type),
-                    target_type=str(f.target.type),
-                    verdict=f.verdict,
-                    detail=f.detail,
-                    largest_offending_value=f.largest_offending_value,
-                    proposed_type=None if f.proposed_type is None else str(f.proposed_type),
-                ),
+                precision_check(f),
             )
             for f in verdict.findings
         ]

@@ -66,6 +66,21 @@ def drift_payload(
     )
 
 
+def precision_check(finding: PrecisionFinding) -> PrecisionCheck:
+    """The ``precision_check`` payload of one finding of the guardrail."""
+    proposed = finding.proposed_type
+    return PrecisionCheck(
+        source_column=finding.source.name,
+        target_column=finding.target.name,
+        source_type=str(finding.source.type),
+        target_type=str(finding.target.type),
+        verdict=finding.verdict,
+        detail=finding.detail,
+        largest_offending_value=finding.largest_offending_value,
+        proposed_type=None if proposed is None else str(proposed),
+    )
+
+
 @attrs.frozen
 class DriftReport:
     """What observing a schema found: the baseline, the decision, the records emitted."""
@@ -208,16 +223,7 @@ class PrecisionGuard:
                     run_id=run_id,
                     observed_at=observed_at,
                     producer=producer,
-                    payload=PrecisionCheck(
-                        source_column=f.source.name,
-                        target_column=f.target.name,
-                        source_type=str(f.source.type),
-                        target_type=str(f.target.type),
-                        verdict=f.verdict,
-                        detail=f.detail,
-                        largest_offending_value=f.largest_offending_value,
-                        proposed_type=None if f.proposed_type is None else str(f.proposed_type),
-                    ),
+                    payload=precision_check(f),
                 )
                 for f in findings
             )

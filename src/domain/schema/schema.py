@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from domain.schema.types import DataType
+from domain.schema.types import DataType, first_repeated_name
 
 
 def _column_name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -28,15 +28,12 @@ class Column:
 def _unique_column_names(
     instance: object, attribute: attrs.Attribute[tuple[Column, ...]], value: tuple[Column, ...]
 ) -> None:
-    seen: dict[str, str] = {}
-    for column in value:
-        key = column.name.lower()
-        if key in seen:
-            raise ValueError(
-                f"columns: duplicate column name {column.name!r} (names are case-insensitive; "
-                f"{seen[key]!r} came first); rename one of them"
-            )
-        seen[key] = column.name
+    repeated = first_repeated_name(column.name for column in value)
+    if repeated is not None:
+        raise ValueError(
+            f"columns: duplicate column name {repeated[0]!r} (names are case-insensitive; "
+            f"{repeated[1]!r} came first); rename one of them"
+        )
 
 
 def _columns(value: Iterable[Column]) -> tuple[Column, ...]:

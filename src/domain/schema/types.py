@@ -191,20 +191,29 @@ class StructField:
         return f"{self.name}:{self.type}{_not_null_suffix(self.nullable)}"
 
 
+def first_repeated_name(names: Iterable[str]) -> tuple[str, str] | None:
+    """The first name that repeats one before it, ignoring case, and that earlier one (names
+    of columns and of struct fields are case-insensitive); None when all differ."""
+    seen: dict[str, str] = {}
+    for name in names:
+        key = name.lower()
+        if key in seen:
+            return name, seen[key]
+        seen[key] = name
+    return None
+
+
 def _unique_field_names(
     instance: object,
     attribute: attrs.Attribute[tuple[StructField, ...]],
     value: tuple[StructField, ...],
 ) -> None:
-    seen: dict[str, str] = {}
-    for item in value:
-        key = item.name.lower()
-        if key in seen:
-            raise ValueError(
-                f"struct fields: duplicate name {item.name!r} (names are case-insensitive; "
-                f"{seen[key]!r} came first)"
-            )
-        seen[key] = item.name
+    repeated = first_repeated_name(item.name for item in value)
+    if repeated is not None:
+        raise ValueError(
+            f"struct fields: duplicate name {repeated[0]!r} (names are case-insensitive; "
+            f"{repeated[1]!r} came first)"
+        )
 
 
 def _fields(value: Iterable[StructField]) -> tuple[StructField, ...]:

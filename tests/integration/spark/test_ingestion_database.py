@@ -21,7 +21,7 @@ from pyspark.sql import types as T
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from services import postgres_url
+from services import fresh_schema
 
 SCHEMA = T.StructType(
     [
@@ -56,18 +56,10 @@ BATCHES = [
 @pytest.fixture
 def postgres_target() -> Iterator[tuple[str, str]]:
     """(url, schema) of a fresh PostgreSQL schema for one test's target tables."""
-    url = postgres_url()
-    schema = f"target_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    plain = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    try:
-        yield plain, schema
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_schema() as schema:
+        yield make_url(schema.server).set(drivername="postgresql").render_as_string(
+            hide_password=False
+        ), schema.name
 
 
 def _pipeline(tmp_path: Path, source: Path, mode: str, target: str) -> Path:

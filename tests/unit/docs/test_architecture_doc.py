@@ -22,3 +22,19 @@ def test_the_picture_shows_no_import_against_the_law() -> None:
     for source, _, target in arrows:
         assert not (source in ("domain", "ports") and target.startswith(("adapters", "apps")))
         assert not (source.startswith("adapters") and target.startswith("apps"))
+
+
+def test_the_readme_layout_is_current_and_a_stale_line_is_caught() -> None:
+    readme = architecture.README.read_text()
+    assert (
+        architecture.readme_rewritten(readme) == readme
+    ), "README.md's Layout is stale: run `./pants run tools/architecture.py` and commit it"
+    start = readme.index(architecture.LAYOUT_BEGIN)
+    planted = readme[:start] + readme[start:].replace("src/ports/", "src/ports/stale.py", 1)
+    assert planted != readme
+    assert architecture.readme_rewritten(planted) != planted
+    assert architecture.readme_rewritten(planted) == readme
+
+
+def test_every_package_says_what_it_holds() -> None:
+    assert "(no docstring: write one)" not in architecture.layout()

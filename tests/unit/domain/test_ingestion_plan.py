@@ -36,43 +36,99 @@ def append_spec(lag: str | None = None) -> PipelineSpec:
     st.none() | st.sampled_from(["0", "90s", "15m", "1h", "2d", "100"]),
     st.booleans(),
 )
-def test_a_window_never_skips_the_committed_watermark(
+def test_a_window_starts_at_the_committed_watermark_less_the_specs_lag(
     watermark: str | None, lag: str | None, full_refresh: bool
 ) -> None:
     state = PipelineState("orders", RunId("r1"), datetime(2024, 5, 1, tzinfo=UTC), 10, watermark)
     decided = plan(append_spec(lag), state, full_refresh=full_refresh)
     if full_refresh:
         assert decided.strategy is Mode.FULL and decided.window is None
+        assert decided.reasons[0].startswith("full: --full-refresh")
+        return
+    assert decided.strategy is Mode.APPEND
+    # What the engine reads: the spec's watermark column, from the committed value (never
+    # a later one), less the spec's lag; and the reason says so.
+    assert decided.window == Window("updated_at", watermark, lag)
+    first = decided.reasons[0]
+    if watermark is None:
+        assert first == "append: every source row is read (no committed updated_at yet)"
     else:
-        # The read starts at the committed watermark (minus a non-negative lag), never after.
-        assert decided.window is not None and decided.window.after == watermark
-        assert decided.window.lag is None or lag_amount(decided.window.lag) >= 0
-    assert decided.reasons and all(reason.strip() for reason in decided.reasons)
+        assert f"at or after the committed {watermark}" in first
+        assert (f"minus the lag of {lag}" in first) == bool(lag)
 
 
-def test_every_decision_has_its_reason() -> None:
-    first = plan(append_spec("1h"), None)
-    assert first.window is not None and first.window.after is None
-    assert any("every source row is read" in r for r in first.reasons)
-    assert any("null_cursor = raise" in r for r in first.reasons)
+# Each mode's first plan, and the sentence its first reason starts with.
+FIRST_REASONS = [
+    (append_spec("1h"), "append: every source row is read (no committed updated_at yet)"),
+    (PipelineSpec("orders", SOURCE, TARGET, Mode.FULL), "full: the pipeline's mode replaces"),
+    (PipelineSpec("orders", SOURCE, TARGET, Mode.SCD1, ("id",)), "scd1: one row per key (id)"),
+    (
+        PipelineSpec("orders", SOURCE, TARGET, Mode.SCD2, ("id",), sequence="updated_at"),
+        "scd2: a version per real change of a key (id), valid from its updated_at",
+    ),
+    (
+        PipelineSpec("orders", SOURCE, TARGET, Mode.SCD2, ("id",)),
+        "scd2: a version per real change of a key (id), valid from the load time",
+    ),
+]
 
 
-def test_spec_rules_name_the_key_and_the_fix() -> None:
+@pytest.mark.parametrize(("spec", "first"), FIRST_REASONS, ids=lambda v: getattr(v, "mode", ""))
+def test_every_decision_has_its_reason(spec: PipelineSpec, first: str) -> None:
+    decided = plan(spec, None)
+    assert decided.reasons[0].startswith(first)
+    assert "no earlier run is committed: the target is built from scratch" in decided.reasons
+    assert all(reason.strip() == reason and reason for reason in decided.reasons)
+
+
+def test_an_append_plan_says_how_null_cursors_are_handled() -> None:
+    assert plan(append_spec(), None).reasons[-1] == (
+        "rows with a NULL updated_at are handled by null_cursor = raise"
+    )
+
+
+def test_scd2_without_a_sequence_orders_changes_by_load_time() -> None:
+    assert PipelineSpec("orders", SOURCE, TARGET, Mode.SCD2, ("id",)).change_order == "loaded_at"
+
+
+def test_append_needs_a_watermark() -> None:
     with pytest.raises(ValueError, match=r"^watermark: mode append needs a \[watermark\]"):
         PipelineSpec("orders", SOURCE, TARGET, Mode.APPEND)
-    # SCD2 without a sequence orders changes by load time.
-    assert PipelineSpec("orders", SOURCE, TARGET, Mode.SCD2, ("id",)).change_order == "loaded_at"
-    with pytest.raises(ValueError, match=r"^target: a postgresql target needs url and table"):
-        TargetSpec(kind="postgresql", table="public.orders")
-    with pytest.raises(ValueError, match=r"^target: table 'a b' is not a table name"):
-        TargetSpec(kind="sqlite", path="w.db", table="a b")
-    with pytest.raises(ValueError, match=r"^target: url 'mysql://x/y' is not a PostgreSQL URL"):
-        TargetSpec(kind="postgresql", url="mysql://x/y", table="orders")
-    with pytest.raises(ValueError, match=r"^watermark\.lag: 'soon' is not a lag"):
-        Watermark("updated_at", "soon", NullCursor.RAISE)
-    with pytest.raises(ValueError, match="^name:"):
-        PipelineSpec("bad name", SOURCE, TARGET)
-    assert lag_amount("15m") == 900 and lag_amount("2d") == 172800 and lag_amount("100") == 100
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            lambda: TargetSpec(kind="postgresql", table="public.orders"),
+            r"^target: a postgresql target needs url and table",
+        ),
+        (
+            lambda: TargetSpec(kind="sqlite", path="w.db", table="a b"),
+            r"^target: table 'a b' is not a table name",
+        ),
+        (
+            lambda: TargetSpec(kind="postgresql", url="mysql://x/y", table="orders"),
+            r"^target: url 'mysql://x/y' is not a PostgreSQL URL",
+        ),
+        (
+            lambda: Watermark("updated_at", "soon", NullCursor.RAISE),
+            r"^watermark\.lag: 'soon' is not a lag",
+        ),
+        (lambda: PipelineSpec("bad name", SOURCE, TARGET), "^name:"),
+    ],
+    ids=["postgresql-without-url", "bad-table-name", "not-postgresql", "bad-lag", "bad-name"],
+)
+def test_a_bad_spec_names_the_key_and_the_fix(build: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("15m", 900), ("2d", 172800), ("100", 100), ("90s", 90), ("1h", 3600)]
+)
+def test_a_lag_reads_as_seconds(text: str, seconds: int) -> None:
+    assert lag_amount(text) == seconds
 
 
 def test_deletes_are_a_marker_or_missing_keys_and_missing_keys_need_scd1() -> None:

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import punq
-
 from adapters.serialization.records import RecordConverter
+from apps.services import Services
 from domain.metadata.gateway import MetadataGateway
 
 
-def gateway(container: punq.Container) -> MetadataGateway:
+def gateway(services: Services) -> MetadataGateway:
     """The gateway (the store is opened, and checked, on first use)."""
-    result: MetadataGateway = container.resolve(MetadataGateway)
+    result: MetadataGateway = services.gateway()
     return result
 
 
-def converter(container: punq.Container) -> RecordConverter:
-    result: RecordConverter = container.resolve(RecordConverter)
+def converter(services: Services) -> RecordConverter:
+    result: RecordConverter = services.converter
     return result

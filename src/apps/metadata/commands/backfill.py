@@ -6,7 +6,6 @@ from pathlib import Path
 
 import attrs
 import click
-import punq
 
 from adapters.serialization.reading import read_records
 from apps.cli.app import bad_input, printable
@@ -14,6 +13,7 @@ from apps.cli.errors import ExitCode
 from apps.cli.output import echo_json, json_option, progress
 from apps.cli.params import read_input
 from apps.metadata.commands import converter, gateway
+from apps.services import Services
 from domain.metadata import MetadataRecord
 from domain.metadata.backfill import backfill as run_backfill
 
@@ -24,7 +24,7 @@ from domain.metadata.backfill import backfill as run_backfill
 )
 @json_option
 @click.pass_obj
-def backfill(container: punq.Container, directory: Path, as_json: bool) -> None:
+def backfill(services: Services, directory: Path, as_json: bool) -> None:
     """Import a legacy metadata cache directory, then check parity with the store.
 
     DIR holds *.json files (one record, or a list of records, each) and *.jsonl files (one
@@ -50,7 +50,7 @@ def backfill(container: punq.Container, directory: Path, as_json: bool) -> None:
             invalid += 1
             click.echo(str(unreadable), err=True)
             continue
-        for decoded in read_records(text, converter(container), unique_keys=True):
+        for decoded in read_records(text, converter(services), unique_keys=True):
             if decoded.record is None:
                 invalid += 1
                 for problem in decoded.problems:
@@ -59,7 +59,7 @@ def backfill(container: punq.Container, directory: Path, as_json: bool) -> None:
                 records.append(decoded.record)
     with progress("importing", total=len(records), unit="records", plain=not as_json) as ticker:
         report = run_backfill(
-            gateway(container),
+            gateway(services),
             records,
             invalid=invalid,
             progress=lambda phase, done, _: ticker.done(done, phase=phase),

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-import punq
 
 from apps.cli.app import bad_input
 from apps.cli.errors import ExitCode
@@ -14,6 +13,7 @@ from apps.cli.output import echo_json, json_option, table
 from apps.cli.params import SUBJECT
 from apps.metadata.commands import gateway
 from apps.metadata.commands.policy_options import policies, policy_options
+from apps.services import Services
 from domain.dataset import DatasetRef, RunId
 from domain.metadata import MetadataRecord, RecordKind, SchemaSnapshot
 from domain.metadata.query import RecordQuery
@@ -32,8 +32,8 @@ _SEVERITY_RANK = {
 }
 
 
-def _snapshot(container: punq.Container, subject: DatasetRef, record_id: str) -> MetadataRecord:
-    page = gateway(container).query(
+def _snapshot(services: Services, subject: DatasetRef, record_id: str) -> MetadataRecord:
+    page = gateway(services).query(
         RecordQuery(
             kinds=[RecordKind.SCHEMA_SNAPSHOT], subject=subject, record_id=record_id, limit=1
         )
@@ -61,7 +61,7 @@ def _snapshot(container: punq.Container, subject: DatasetRef, record_id: str) ->
 @json_option
 @click.pass_obj
 def diff(
-    container: punq.Container,
+    services: Services,
     /,
     subject: DatasetRef,
     from_id: str | None,
@@ -80,11 +80,9 @@ def diff(
     if (from_id is None) != (to_id is None):
         bad_input("give both --from and --to, or neither (the newest two snapshots)")
     if from_id and to_id:
-        old, new = _snapshot(container, subject, from_id), _snapshot(container, subject, to_id)
+        old, new = _snapshot(services, subject, from_id), _snapshot(services, subject, to_id)
     else:
-        latest_two = (
-            gateway(container).history(RecordKind.SCHEMA_SNAPSHOT, subject, limit=2).records
-        )
+        latest_two = gateway(services).history(RecordKind.SCHEMA_SNAPSHOT, subject, limit=2).records
         if len(latest_two) < 2:
             bad_input(f"{subject} has {len(latest_two)} schema snapshot(s); a diff needs two")
         new, old = latest_two
@@ -183,7 +181,7 @@ _ASPECT_KINDS = {
 @json_option
 @click.pass_obj
 def check_precision(
-    container: punq.Container,
+    services: Services,
     source: DatasetRef,
     target: DatasetRef,
     policy: str,
@@ -197,7 +195,7 @@ def check_precision(
     their margin. Findings are emitted as precision_check records (unless --dry-run).
     Exit 1 when a blocking violation is found.
     """
-    guard: PrecisionGuard = container.resolve(PrecisionGuard)
+    guard: PrecisionGuard = services.precision()
     try:
         findings = guard.check(
             source,

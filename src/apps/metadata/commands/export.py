@@ -11,12 +11,12 @@ from pathlib import Path
 
 import attrs
 import click
-import punq
 
 from adapters.serialization.openlineage import to_openlineage
 from apps.cli.app import bad_input
 from apps.cli.params import SUBJECT, TIMESTAMP
 from apps.metadata.commands import gateway
+from apps.services import Services
 from domain.dataset import DatasetRef, RunId
 from domain.metadata import MetadataRecord, RecordKind
 from domain.metadata.gateway import MetadataGateway
@@ -52,7 +52,7 @@ def _pages(store: MetadataGateway, query: RecordQuery) -> Iterator[MetadataRecor
 )
 @click.pass_obj
 def export(
-    container: punq.Container,
+    services: Services,
     openlineage: bool,
     subject: DatasetRef | None,
     run_id: str | None,
@@ -76,7 +76,7 @@ def export(
         bad_input("say which form to export: --openlineage (the only one so far)")
     if since is not None and until is not None and since >= until:
         bad_input(f"--since {since.isoformat()} is not before --until {until.isoformat()}")
-    store = gateway(container)
+    store = gateway(services)
     schemas: dict[tuple[DatasetRef, RunId], Schema | None] = {}
 
     def schema_of(dataset: DatasetRef, run: RunId) -> Schema | None:

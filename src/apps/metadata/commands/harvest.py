@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-import punq
 
 from apps.cli.app import bad_input, fail
 from apps.cli.errors import ExitCode
@@ -17,6 +16,7 @@ from apps.metadata.commands import gateway
 from apps.metadata.commands.policy_options import policies, policy_options
 from apps.metadata.render import cell, schema_table
 from apps.runs import heartbeats
+from apps.services import Services
 from apps.store import check_database_url, display_url
 from domain.dataset import DatasetRef, RunId
 from domain.runs.lifecycle import RunLifecycle
@@ -51,7 +51,7 @@ PRODUCER = "metadata-harvest"
 @json_option
 @click.pass_obj
 def harvest(
-    container: punq.Container,
+    services: Services,
     /,
     source: str,
     schema_name: str | None,
@@ -90,7 +90,7 @@ def harvest(
         spark = spark_module("apps.metadata.spark_harvest", "harvesting an endpoint file")
         try:
             job, sessions = spark.spark_harvest(
-                container, Path(source), book, distinct=not no_distinct
+                services, Path(source), book, distinct=not no_distinct
             )
         except ValueError as invalid:
             bad_input(str(invalid))
@@ -98,7 +98,7 @@ def harvest(
         url = check_database_url(source, "the harvest source", what="database url")
         shown = display_url(url)
         try:
-            job = sql_harvest(container, url, schema_name, book, distinct=not no_distinct)
+            job = sql_harvest(services, url, schema_name, book, distinct=not no_distinct)
         except ValueError as invalid:
             bad_input(str(invalid))
     # The run's life is recorded about the catalog: started, heartbeats, succeeded/failed.
@@ -108,7 +108,7 @@ def harvest(
         else DatasetRef(shown.replace(" ", "%20"), schema_name or "default")
     )
     lifecycle = RunLifecycle(
-        gateway(container), catalog, RunId.new(), PRODUCER, lambda: datetime.now(UTC)
+        gateway(services), catalog, RunId.new(), PRODUCER, lambda: datetime.now(UTC)
     )
     lifecycle.start(f"harvest of {shown}")
     try:

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import click
-import punq
 
 from apps.cli.output import echo_json, json_option
+from apps.services import Services
 from apps.store import MetadataStore, display_url
 
 
 @click.command()
 @json_option
 @click.pass_obj
-def migrate(container: punq.Container, as_json: bool) -> None:
+def migrate(services: Services, as_json: bool) -> None:
     """Create the metadata store's schema, or upgrade it to this version's revision."""
-    store: MetadataStore = container.resolve(MetadataStore)
+    store: MetadataStore = services.store
     moved: dict[str, int] = {}
     # A foreign or unreachable store: the group's one line.
     before, after = store.migrate(moved)

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-import punq
 from sqlalchemy.engine import make_url
 
 from adapters.serialization.prometheus import Metric, render
 from adapters.sql.outbox import SqlOutbox
 from apps.cli.app import bad_input
 from apps.cli.output import echo_json, json_option, table
+from apps.services import Services
 from apps.store import MetadataStore, check_database_url, display_url
 from domain.metadata.outbox import OutboxStatus
 from domain.metadata.query import RecordQuery
@@ -127,12 +127,12 @@ def outboxes_of(store: MetadataStore, urls: tuple[str, ...]) -> list[tuple[str, 
 @click.option("--metrics", is_flag=True, help="Print the figures in the Prometheus text format.")
 @outbox_option(many=True)
 @click.pass_obj
-def status(container: punq.Container, as_json: bool, metrics: bool, extra: tuple[str, ...]) -> None:
+def status(services: Services, as_json: bool, metrics: bool, extra: tuple[str, ...]) -> None:
     """What waits in the outbox, how long the oldest has waited, retries and dead letters.
 
     With --outbox, the configured outbox and each one named (a JSON list then).
     """
-    store: MetadataStore = container.resolve(MetadataStore)
+    store: MetadataStore = services.store
     reachable = store_state(store)
     found = []
     for where, box in outboxes_of(store, extra):
@@ -185,9 +185,9 @@ def status(container: punq.Container, as_json: bool, metrics: bool, extra: tuple
 @outbox_option(many=False)
 @json_option
 @click.pass_obj
-def retry(container: punq.Container, url: str | None, as_json: bool) -> None:
+def retry(services: Services, url: str | None, as_json: bool) -> None:
     """Put every dead letter back in line (attempts reset); the relay delivers them next."""
-    store: MetadataStore = container.resolve(MetadataStore)
+    store: MetadataStore = services.store
     moved = _chosen(store, url).retry_dead(now())
     if as_json:
         echo_json({"requeued": moved})
@@ -202,7 +202,7 @@ def retry(container: punq.Container, url: str | None, as_json: bool) -> None:
 @json_option
 @click.pass_obj
 def replay(
-    container: punq.Container, first: int | None, last: int | None, url: str | None, as_json: bool
+    services: Services, first: int | None, last: int | None, url: str | None, as_json: bool
 ) -> None:
     """Queue delivered records again, all or the sequences --from .. --to.
 
@@ -211,7 +211,7 @@ def replay(
     """
     if first is not None and last is not None and first > last:
         bad_input(f"--from {first} --to {last}: --from must not be after --to")
-    store: MetadataStore = container.resolve(MetadataStore)
+    store: MetadataStore = services.store
     found = _chosen(store, url).replay(first, last, now())
     if as_json:
         echo_json({"requeued": found})

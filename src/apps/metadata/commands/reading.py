@@ -7,13 +7,13 @@ from datetime import datetime
 from typing import Any
 
 import click
-import punq
 
 from apps.cli.app import bad_input, fail
 from apps.cli.output import echo_json, json_option
 from apps.cli.params import SUBJECT, TIMESTAMP
 from apps.metadata.commands import converter, gateway
 from apps.metadata.render import records_table
+from apps.services import Services
 from domain.dataset import DatasetRef, RunId
 from domain.metadata import MetadataRecord, RecordKind
 from domain.metadata.query import MAX_LIMIT, Order, RecordPage, RecordQuery, SubjectQuery
@@ -45,15 +45,15 @@ def _window(since: datetime | None, until: datetime | None) -> None:
         )
 
 
-def _payloads(container: punq.Container, found: tuple[MetadataRecord, ...]) -> list[dict[str, Any]]:
-    return [converter(container).unstructure_payload(r.payload) for r in found]
+def _payloads(services: Services, found: tuple[MetadataRecord, ...]) -> list[dict[str, Any]]:
+    return [converter(services).unstructure_payload(r.payload) for r in found]
 
 
-def _print_page(container: punq.Container, page: RecordPage, as_json: bool) -> None:
+def _print_page(services: Services, page: RecordPage, as_json: bool) -> None:
     if as_json:
         echo_json(
             {
-                "records": [converter(container).unstructure(r) for r in page.records],
+                "records": [converter(services).unstructure(r) for r in page.records],
                 "next_cursor": page.next_cursor,
             }
         )
@@ -61,7 +61,7 @@ def _print_page(container: punq.Container, page: RecordPage, as_json: bool) -> N
     if not page.records:
         click.echo("no records match")
         return
-    click.echo(records_table(page.records, _payloads(container, page.records)))
+    click.echo(records_table(page.records, _payloads(services, page.records)))
     if page.next_cursor:
         click.echo(f"\nmore: add --cursor {page.next_cursor}")
 
@@ -71,18 +71,18 @@ def _print_page(container: punq.Container, page: RecordPage, as_json: bool) -> N
 @click.argument("subject", type=SUBJECT)
 @json_option
 @click.pass_obj
-def latest(container: punq.Container, kind: str, subject: DatasetRef, as_json: bool) -> None:
+def latest(services: Services, kind: str, subject: DatasetRef, as_json: bool) -> None:
     """Show the newest KIND record about SUBJECT (namespace::name).
 
     KIND is one of: schema_snapshot, dataset_profile, schema_drift, precision_check,
     ingestion_volume, ingestion_runtime, recon_result, run_event. Exit 1 when there is none.
     """
-    found = gateway(container).latest(RecordKind(kind), subject)
+    found = gateway(services).latest(RecordKind(kind), subject)
     if found is None:
         if as_json:
             click.echo("null")
         fail(f"no {kind} record about {subject}")
-    data = converter(container).unstructure(found)
+    data = converter(services).unstructure(found)
     if as_json:
         echo_json(data)
         return
@@ -108,7 +108,7 @@ def latest(container: punq.Container, kind: str, subject: DatasetRef, as_json: b
 @json_option
 @click.pass_obj
 def history(
-    container: punq.Container,
+    services: Services,
     kind: str,
     subject: DatasetRef,
     since: datetime | None,
@@ -120,12 +120,12 @@ def history(
     """List the KIND records about SUBJECT, newest first."""
     _window(since, until)
     try:
-        page = gateway(container).history(
+        page = gateway(services).history(
             RecordKind(kind), subject, since=since, until=until, limit=limit, cursor=cursor
         )
     except ValueError as invalid:
         bad_input(str(invalid))
-    _print_page(container, page, as_json)
+    _print_page(services, page, as_json)
 
 
 @click.command()
@@ -145,7 +145,7 @@ def history(
 @json_option
 @click.pass_obj
 def query(
-    container: punq.Container,
+    services: Services,
     kinds: tuple[str, ...],
     subject: DatasetRef | None,
     namespace_prefix: str | None,
@@ -175,10 +175,10 @@ def query(
             limit=limit,
             cursor=cursor,
         )
-        page = gateway(container).query(request)
+        page = gateway(services).query(request)
     except ValueError as invalid:
         bad_input(str(invalid))
-    _print_page(container, page, as_json)
+    _print_page(services, page, as_json)
 
 
 @click.command()
@@ -198,7 +198,7 @@ def query(
 @json_option
 @click.pass_obj
 def datasets(
-    container: punq.Container,
+    services: Services,
     contains: str | None,
     after: DatasetRef | None,
     limit: int,
@@ -217,7 +217,7 @@ def datasets(
         query = SubjectQuery(contains=contains, after=after, limit=limit)
     except ValueError as invalid:
         bad_input(f"--{invalid}")
-    page = gateway(container).subjects(query)
+    page = gateway(services).subjects(query)
     if as_json:
         echo_json(
             {

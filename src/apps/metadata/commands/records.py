@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import click
-import punq
 
 from adapters.serialization.json_text import Problem
 from adapters.serialization.reading import DecodedLine, read_records
@@ -14,6 +13,7 @@ from apps.cli.errors import ExitCode
 from apps.cli.output import echo_json, json_option
 from apps.cli.params import INPUT_FILE, InputText
 from apps.metadata.commands import converter, gateway
+from apps.services import Services
 from domain.metadata.errors import InvalidBatch, RecordConflict
 from domain.metadata.gateway import validate_batch
 from domain.metadata.query import RecordQuery
@@ -22,10 +22,10 @@ from domain.metadata.timestamps import instant_text
 file_argument = click.argument("file", type=INPUT_FILE, metavar="FILE|-")
 
 
-def decode(container: punq.Container, source: InputText) -> list[DecodedLine]:
+def decode(services: Services, source: InputText) -> list[DecodedLine]:
     """Every record of ``source``, each valid one also checked against the others (one id
     with two different payloads is a problem of the later line)."""
-    decoded = list(read_records(source.text, converter(container), unique_keys=True))
+    decoded = list(read_records(source.text, converter(services), unique_keys=True))
     if not decoded:
         click.echo(f"{source.name}: no records found", err=True)
     valid = [d for d in decoded if d.record is not None]
@@ -57,10 +57,10 @@ def print_problems(source: str, bad: list[DecodedLine]) -> None:
             click.echo(printable(f"{source}: line {decoded.line}: {problem}"), err=True)
 
 
-def _dropped(container: punq.Container, decoded: list[DecodedLine]) -> list[tuple[int, str]]:
+def _dropped(services: Services, decoded: list[DecodedLine]) -> list[tuple[int, str]]:
     """What a duplicate's line said that the store did not keep: the same fact stated again
     with another observed_at or producer keeps the stored one's (the first 1,000 lines)."""
-    front = gateway(container)
+    front = gateway(services)
     notes = []
     for line in decoded[:1000]:
         if line.record is None:
@@ -94,7 +94,7 @@ def records() -> None:
 @file_argument
 @json_option
 @click.pass_obj
-def validate(container: punq.Container, file: InputText, as_json: bool) -> None:
+def validate(services: Services, file: InputText, as_json: bool) -> None:
     """Check that FILE holds valid metadata records; '-' reads standard input.
 
     FILE is one JSON record, a JSON list of records, or JSONL (one record per line), in
@@ -106,7 +106,7 @@ def validate(container: punq.Container, file: InputText, as_json: bool) -> None:
 
     Exit status: 0 when every record is valid, 2 when any is not (or the file is empty).
     """
-    decoded = decode(container, file)
+    decoded = decode(services, file)
     bad = [d for d in decoded if d.record is None]
     if as_json:
         echo_json(
@@ -132,14 +132,14 @@ def validate(container: punq.Container, file: InputText, as_json: bool) -> None:
 @file_argument
 @json_option
 @click.pass_obj
-def emit(container: punq.Container, file: InputText, as_json: bool) -> None:
+def emit(services: Services, file: InputText, as_json: bool) -> None:
     """Emit the records in FILE (JSON, a JSON list, or JSONL; '-' reads stdin).
 
     All or nothing: when any record is invalid, each problem is printed with its line and
     path and nothing is written (exit 2). Records already stored are reported as
     duplicates; a stored id with a different payload is a conflict (exit 2, nothing written).
     """
-    decoded = decode(container, file)
+    decoded = decode(services, file)
     bad = [d for d in decoded if d.record is None]
     if bad or not decoded:
         if as_json:
@@ -152,11 +152,11 @@ def emit(container: punq.Container, file: InputText, as_json: bool) -> None:
             )
         raise SystemExit(ExitCode.BAD_INPUT)
     try:
-        result = gateway(container).emit_many(d.record for d in decoded if d.record)
+        result = gateway(services).emit_many(d.record for d in decoded if d.record)
     except (InvalidBatch, RecordConflict) as refused:
         bad_input(f"{file.name}: {refused}")
     if result.duplicates and not result.queued:
-        for line, note in _dropped(container, decoded):
+        for line, note in _dropped(services, decoded):
             click.echo(printable(f"{file.name}: line {line}: {note}"), err=True)
     if as_json:
         echo_json(

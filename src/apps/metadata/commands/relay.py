@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 import click
-import punq
 
 from adapters.nats.consumer import JetStreamConsumer
 from adapters.nats.jetstream import JetStreamSink
@@ -16,6 +15,7 @@ from apps.cli.output import echo_json, json_option
 from apps.cli.params import UtcDateTime
 from apps.faults import kill_at
 from apps.metadata.commands.outbox import now, outbox_option, outboxes_of
+from apps.services import Services
 from apps.store import MetadataStore
 from domain.metadata.consumer import Consumer
 from domain.metadata.relay import Backoff, Relay, RelayStep, RepositorySink, drain
@@ -95,7 +95,7 @@ def _report(
 @json_option
 @click.pass_obj
 def relay(
-    container: punq.Container,
+    services: Services,
     mode: str,
     batch: int,
     max_attempts: int,
@@ -114,7 +114,7 @@ def relay(
     target's runs commit their records into their own database's outbox (with transport
     "outbox" or "nats"), and `ingestion run` prints its URL.
     """
-    store: MetadataStore = container.resolve(MetadataStore)
+    store: MetadataStore = services.store
     # With transport "nats" the outbox holds what producers could not publish: the relay
     # publishes it; otherwise it delivers to the store (which may be down at the start).
     sink: RecordSink = (
@@ -190,7 +190,7 @@ def relay(
 @json_option
 @click.pass_obj
 def consume(
-    container: punq.Container,
+    services: Services,
     mode: str,
     batch: int,
     max_deliver: int,
@@ -213,7 +213,7 @@ def consume(
     """
     if from_seq is not None and since is not None:
         bad_input("--replay-from and --replay-since: give one point to replay from")
-    store: MetadataStore = container.resolve(MetadataStore)
+    store: MetadataStore = services.store
     feed = JetStreamConsumer(
         store.nats_link(),
         store.converter,

@@ -6,7 +6,6 @@ import sys
 from datetime import UTC, datetime
 
 import click
-import punq
 
 from adapters.http.access import Limits
 from adapters.http.running import serve as run_server
@@ -14,6 +13,7 @@ from adapters.http.server import MetadataService
 from adapters.sql.tokens import DuplicateToken, SqlTokenStore
 from apps.cli.app import bad_input, fail
 from apps.cli.output import echo_json, json_option, table
+from apps.services import Services
 from apps.store import MetadataStore, display_url
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.query import RecordQuery
@@ -63,7 +63,7 @@ def _tokens(store: MetadataStore) -> SqlTokenStore:
 )
 @click.pass_obj
 def serve(
-    container: punq.Container,
+    services: Services,
     host: str,
     port: int,
     max_body_bytes: int,
@@ -87,7 +87,7 @@ def serve(
                                recon results (sign in with a token of read scope)
       GET  /health/live, /health/ready, /metrics, /openapi.json
     """
-    store: MetadataStore = container.resolve(MetadataStore)
+    store: MetadataStore = services.store
     tokens = _tokens(store)
     gateway = MetadataGateway(store.repository(), home=str(store.settings.home))
 
@@ -146,13 +146,11 @@ def tokens() -> None:
 )
 @json_option
 @click.pass_obj
-def tokens_create(
-    container: punq.Container, name: str, scopes: tuple[str, ...], as_json: bool
-) -> None:
+def tokens_create(services: Services, name: str, scopes: tuple[str, ...], as_json: bool) -> None:
     """Make a token NAME; its secret is printed once (the store keeps only a digest)."""
     if not name.strip() or len(name) > 128 or any(c.isspace() for c in name):
         bad_input(f"token name {name!r}: 1 to 128 characters without spaces")
-    store: MetadataStore = container.resolve(MetadataStore)
+    store: MetadataStore = services.store
     try:
         secret = _tokens(store).create(name, {Scope(s) for s in scopes}, datetime.now(UTC))
     except DuplicateToken as duplicate:
@@ -171,9 +169,9 @@ def tokens_create(
 @tokens.command("list")
 @json_option
 @click.pass_obj
-def tokens_list(container: punq.Container, as_json: bool) -> None:
+def tokens_list(services: Services, as_json: bool) -> None:
     """Every token: name, scopes, created, revoked (never a secret)."""
-    store: MetadataStore = container.resolve(MetadataStore)
+    store: MetadataStore = services.store
     found = _tokens(store).tokens()
     rows = [
         {
@@ -209,9 +207,9 @@ def tokens_list(container: punq.Container, as_json: bool) -> None:
 @tokens.command("revoke")
 @click.argument("name")
 @click.pass_obj
-def tokens_revoke(container: punq.Container, name: str) -> None:
+def tokens_revoke(services: Services, name: str) -> None:
     """Revoke the token NAME: the service refuses it from its next request (401)."""
-    store: MetadataStore = container.resolve(MetadataStore)
+    store: MetadataStore = services.store
     if not _tokens(store).revoke(name, datetime.now(UTC)):
         fail(f"no active token {name!r}; `metadata tokens list` shows them")
     click.echo(f"token {name!r} revoked")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import attrs
 import click
-import punq
 
 from adapters.serialization.prometheus import Metric, render
 from apps.cli.app import fail
 from apps.cli.output import echo_json, json_option, table
 from apps.metadata.commands.outbox import store_state
+from apps.services import Services
 from apps.store import MetadataStore, display_url
 
 
@@ -27,10 +27,10 @@ def stream() -> None:
 @json_option
 @click.option("--metrics", is_flag=True, help="Print the figures in the Prometheus text format.")
 @click.pass_obj
-def stream_status(container: punq.Container, as_json: bool, metrics: bool) -> None:
+def stream_status(services: Services, as_json: bool, metrics: bool) -> None:
     """What the stream keeps, its first and last sequence (the points a replay starts from),
     what the durable consumer has still to store, and the dead letters."""
-    store: MetadataStore = container.resolve(MetadataStore)
+    store: MetadataStore = services.store
     try:
         figures = store.nats_link().figures()
     except ConnectionError as down:

@@ -44,7 +44,7 @@ class RunLifecycle:
         self.subject = subject
         self.run_id = run_id
         self._gateway = gateway
-        self._producer = producer
+        self.producer = producer
         self._now = now
         self._beats = 0
         self._lock = threading.Lock()
@@ -55,7 +55,7 @@ class RunLifecycle:
             subject=self.subject,
             run_id=self.run_id,
             observed_at=self._now(),
-            producer=self._producer,
+            producer=self.producer,
             payload=RunEvent(event, message[:_MESSAGE_LIMIT], beat),
         )
         self._gateway.emit(record)

@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from adapters.memory.catalog import InMemoryCatalog
 from adapters.memory.metadata import InMemoryMetadataRepository
 from domain.catalog.harvest import Harvest
+from domain.catalog.harvest_run import PRODUCER, NothingHarvested, harvest_run
 from domain.dataset import DatasetRef, RunId
 from domain.metadata import ColumnProfile, DatasetProfile
 from domain.metadata.baselines import GatewaySchemaBaselines
 from domain.metadata.gateway import MetadataGateway
+from domain.metadata.kinds import RecordKind
+from domain.metadata.payloads import RunEvent
 from domain.metadata.query import RecordQuery
+from domain.runs.lifecycle import RunLifecycle
 from domain.schema import Column, IntegerType, Schema
 from domain.schema.checks import SchemaDriftCheck
 from domain.schema.policy import PolicyBook
@@ -54,3 +60,44 @@ def test_an_unchanged_schema_still_records_its_new_profile() -> None:
     harvest(catalog, gateway, profile=True)
     kinds = [r.kind.value for r in gateway.query(RecordQuery(subject=GOOD)).records]
     assert sorted(kinds) == ["dataset_profile", "dataset_profile", "schema_snapshot"]
+
+
+def _recorded_run(catalog: InMemoryCatalog) -> tuple[MetadataGateway, RunLifecycle, Harvest]:
+    gateway = MetadataGateway(InMemoryMetadataRepository())
+    drift = SchemaDriftCheck(GatewaySchemaBaselines(gateway), gateway, PolicyBook())
+    where = DatasetRef("postgres://db:5432", "sales")
+    lifecycle = RunLifecycle(gateway, where, RunId.new(), PRODUCER, lambda: datetime.now(UTC))
+    return gateway, lifecycle, Harvest(catalog, drift, gateway, catalog)
+
+
+def _events(gateway: MetadataGateway) -> list[tuple[str, str]]:
+    records = gateway.query(RecordQuery(kinds=[RecordKind.RUN_EVENT])).records
+    return sorted(
+        (r.payload.event.value, r.payload.message)
+        for r in records
+        if isinstance(r.payload, RunEvent)
+    )
+
+
+def test_a_harvest_run_records_its_life_and_ends_as_its_datasets_did() -> None:
+    catalog = InMemoryCatalog(
+        {GOOD: SCHEMA, BAD: SCHEMA},
+        profiles={GOOD: DatasetProfile(3, (ColumnProfile("id", 0),))},
+        failures={BAD: "function min(boolean) does not exist"},
+    )
+    gateway, lifecycle, job = _recorded_run(catalog)
+    outcomes = harvest_run(
+        job, lifecycle, what="db", nothing="-", now=lambda: datetime.now(UTC), profile=True
+    )
+    assert [o.ok for o in outcomes] == [True, False]
+    assert _events(gateway) == [
+        ("failed", "1 of 2 dataset(s) failed"),
+        ("started", "harvest of db"),
+    ]
+
+
+def test_an_empty_catalog_is_a_failed_harvest_run() -> None:
+    gateway, lifecycle, job = _recorded_run(InMemoryCatalog({}))
+    with pytest.raises(NothingHarvested):
+        harvest_run(job, lifecycle, what="db", nothing="no tables", now=lambda: datetime.now(UTC))
+    assert ("failed", "no tables") in _events(gateway)

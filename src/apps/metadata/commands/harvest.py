@@ -18,11 +18,10 @@ from apps.metadata.render import cell, schema_table
 from apps.runs import heartbeats
 from apps.services import Services
 from apps.store import check_database_url, display_url
+from domain.catalog.harvest_run import PRODUCER, NothingHarvested, harvest_run
 from domain.dataset import DatasetRef, RunId
 from domain.runs.lifecycle import RunLifecycle
 from ports.catalog import CatalogError, CatalogUnreachable
-
-PRODUCER = "metadata-harvest"
 
 
 @click.command()
@@ -110,7 +109,10 @@ def harvest(
     lifecycle = RunLifecycle(
         gateway(services), catalog, RunId.new(), PRODUCER, lambda: datetime.now(UTC)
     )
-    lifecycle.start(f"harvest of {shown}")
+    nothing = (
+        f"no tables{'' if schema_name is None else f' in schema {schema_name!r}'}; "
+        "nothing harvested"
+    )
     try:
         with (
             progress("harvesting", unit="datasets", plain=not as_json) as ticker,
@@ -121,36 +123,24 @@ def harvest(
                 ticker.total(total)
                 ticker.done(done, str(subject) if done < total else "")
 
-            outcomes = job.run(
-                run_id=lifecycle.run_id,
-                producer=PRODUCER,
+            outcomes = harvest_run(
+                job,
+                lifecycle,
+                what=shown,
+                nothing=nothing,
                 now=lambda: datetime.now(UTC),
                 profile=profile,
                 progress=advance,
             )
-    except BaseException as failure:
-        lifecycle.fail(str(failure).splitlines()[0] if str(failure) else type(failure).__name__)
-        if isinstance(failure, CatalogUnreachable):  # the catalog could not be listed
-            fail(f"{shown}: {failure}")
-        if isinstance(failure, CatalogError):  # e.g. no such schema
-            bad_input(f"{shown}: {failure}")
-        raise
+    except NothingHarvested:
+        fail(f"{shown}: {nothing}")
+    except CatalogUnreachable as failure:  # the catalog could not be listed
+        fail(f"{shown}: {failure}")
+    except CatalogError as failure:  # e.g. no such schema
+        bad_input(f"{shown}: {failure}")
     finally:
         if sessions is not None:
             sessions.stop()
-    failed_count = sum(1 for o in outcomes if not o.ok)
-    # The recorded end agrees with the exit status: a harvest that exits 1 failed.
-    if not outcomes:
-        nothing = (
-            f"no tables{'' if schema_name is None else f' in schema {schema_name!r}'}; "
-            "nothing harvested"
-        )
-        lifecycle.fail(nothing)
-        fail(f"{shown}: {nothing}")
-    if failed_count:
-        lifecycle.fail(f"{failed_count} of {len(outcomes)} dataset(s) failed")
-    else:
-        lifecycle.succeed(f"{len(outcomes)} dataset(s) harvested")
     rows = [
         {
             "dataset": str(o.subject),

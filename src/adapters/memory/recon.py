@@ -16,8 +16,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import attrs
-
 from adapters.files.key_diff_csv import write_key_diff
 from domain.recon import checks
 from domain.recon.checks import ColumnAggregate, KeyDiff, SideAggregates
@@ -103,18 +101,8 @@ class InMemoryReconEngine:
     ) -> tuple[SideAggregates, SideAggregates]:
         source = self._aggregate(spec, alignment, Side.SOURCE)
         target = self._aggregate(spec, alignment, Side.TARGET)
-        units = checks.units(source, target, alignment)
-        coarser = {u for u in units.values() if u is not Precision.MICROSECONDS}
-        if not coarser:
-            return source, target
-        at, unit = alignment.at(units), max(coarser)
-        return (
-            attrs.evolve(
-                source, row_hashes={**source.row_hashes, unit: self._hash(spec, at, Side.SOURCE)}
-            ),
-            attrs.evolve(
-                target, row_hashes={**target.row_hashes, unit: self._hash(spec, at, Side.TARGET)}
-            ),
+        return checks.hashed_at_common_precision(
+            source, target, alignment, lambda at, role: self._hash(spec, at, role)
         )
 
     def _values(self, alignment: Alignment, row: Row, role: Side) -> list[Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import attrs
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -181,14 +180,8 @@ class SparkReconEngine:
         when a timestamp column's common precision is coarser."""
         source = self._aggregate(spec, alignment, Side.SOURCE)
         target = self._aggregate(spec, alignment, Side.TARGET)
-        units = checks.units(source, target, alignment)
-        coarser = {u for u in units.values() if u is not Precision.MICROSECONDS}
-        if not coarser:
-            return source, target
-        at, unit = alignment.at(units), max(coarser)
-        return (
-            attrs.evolve(source, row_hashes={unit: self._rehash(spec, at, Side.SOURCE)}),
-            attrs.evolve(target, row_hashes={unit: self._rehash(spec, at, Side.TARGET)}),
+        return checks.hashed_at_common_precision(
+            source, target, alignment, lambda at, role: self._rehash(spec, at, role)
         )
 
     def _rehash(self, spec: ReconSpec, alignment: Alignment, role: Side) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -20,7 +20,7 @@ import attrs
 
 from domain.metadata.payloads import ReconResult, ReconStatus
 from domain.recon.compare import Alignment, Comparison, Kind, Precision, common_precision
-from domain.recon.spec import Claim, Thresholds
+from domain.recon.spec import Claim, Side, Thresholds
 
 PASSED, FAILED = ReconStatus.PASSED, ReconStatus.FAILED
 HASH_MODULUS = 2**64
@@ -91,6 +91,26 @@ def units(
         a, b = source.columns.get(c.source), target.columns.get(c.source)
         found[c.source] = common_precision(a.unit if a else None, b.unit if b else None)
     return found
+
+
+def hashed_at_common_precision(
+    source: SideAggregates,
+    target: SideAggregates,
+    alignment: Alignment,
+    rehash: Callable[[Alignment, Side], int],
+) -> tuple[SideAggregates, SideAggregates]:
+    """Both sides' aggregates with the row hash at the timestamps' common precision too:
+    when it is coarser than microseconds, ``rehash`` hashes each side again at it (an
+    engine's second pass), else the one pass's hashes stand."""
+    found = units(source, target, alignment)
+    coarser = {u for u in found.values() if u is not Precision.MICROSECONDS}
+    if not coarser:
+        return source, target
+    at, unit = alignment.at(found), max(coarser)
+    return (
+        attrs.evolve(source, row_hashes={**source.row_hashes, unit: rehash(at, Side.SOURCE)}),
+        attrs.evolve(target, row_hashes={**target.row_hashes, unit: rehash(at, Side.TARGET)}),
+    )
 
 
 def _result(check: str, passed: bool, detail: str, scope: str, **fields: object) -> ReconResult:

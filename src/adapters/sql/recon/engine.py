@@ -16,7 +16,6 @@ from functools import partial
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import attrs
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
@@ -138,17 +137,21 @@ class SqlReconEngine:
         """One pass per side (both at once), the row hash at microseconds; a second pass
         hashes again only when a timestamp column's common precision is coarser."""
         source, target = self._both(lambda role: self._aggregate(spec, alignment, role))
-        units = checks.units(source, target, alignment)
-        coarser = {u for u in units.values() if u is not Precision.MICROSECONDS}
-        if not coarser:
-            return source, target
-        at = alignment.at(units)
-        hashes = self._both(lambda role: self._rehash(spec, at, role))
-        unit = max(coarser)
-        return (
-            attrs.evolve(source, row_hashes={**source.row_hashes, unit: hashes[0]}),
-            attrs.evolve(target, row_hashes={**target.row_hashes, unit: hashes[1]}),
-        )
+        # The second pass of both sides at once, too.
+        pending: dict[Side, int] = {}
+
+        def rehash(at: Alignment, role: Side) -> int:
+            if not pending:
+                pending.update(
+                    zip(
+                        (SOURCE, TARGET),
+                        self._both(lambda r: self._rehash(spec, at, r)),
+                        strict=True,
+                    )
+                )
+            return pending[role]
+
+        return checks.hashed_at_common_precision(source, target, alignment, rehash)
 
     def _rehash(self, spec: ReconSpec, alignment: Alignment, role: Side) -> int:
         values = self._values(alignment.all, role)

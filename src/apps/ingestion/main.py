@@ -17,12 +17,13 @@ from apps.cli.spark import spark_available, spark_module, with_spark_log
 from apps.ingestion.bootstrap import bootstrap, legacy_outputs
 from apps.ingestion.maintain import maintain
 from apps.ingestion.migrate import migrate_target
+from apps.ingestion.render import show_plan, show_run
 from apps.ingestion.state import state
 from apps.parity import report_parity, since_option
 from apps.runs import heartbeats
 from apps.services import Services
 from apps.settings import load_settings
-from apps.store import StoreAppGroup, display_url
+from apps.store import StoreAppGroup
 from domain.dataset import RunId
 from domain.ingestion.errors import AccessProblem, EngineFailed, SourceMismatch
 from domain.ingestion.legacy import parity
@@ -140,52 +141,7 @@ def plan(services: Services, pipeline_file: Path, full_refresh: bool, as_json: b
             fail(str(failed))
         finally:
             runtime.stop()
-    parts = decided.partitioning
-    if as_json:
-        echo_json(
-            {
-                "pipeline": pipeline.spec.name,
-                "strategy": decided.strategy.value,
-                "reasons": list(decided.reasons),
-                "partitioning": (
-                    None
-                    if parts is None
-                    else {
-                        "column": parts.column,
-                        "lowest": parts.lowest,
-                        "highest": parts.highest,
-                        "count": parts.count,
-                        "fetch_size": parts.fetch_size,
-                        "predicates": parts.predicates(),
-                    }
-                ),
-                "parallelism": decided.parallelism,
-                "gate": (
-                    None
-                    if verdict is None
-                    else {
-                        "allowed": verdict.allowed,
-                        "verdicts": verdict.summary(),
-                        "refusal": verdict.refusal,
-                    }
-                ),
-            }
-        )
-        return
-    click.echo(f"{pipeline.spec.name}: {decided.strategy.value}")
-    for reason in decided.reasons:
-        click.echo(f"  - {reason}")
-    if note is not None:
-        click.echo(f"  note: {note}")
-        return
-    if verdict is None:
-        click.echo("  gate: the target does not exist yet; the first run sets its schema")
-        return
-    click.echo(f"  gate: {'passes' if verdict.allowed else 'REFUSES'}")
-    for line in verdict.summary():
-        click.echo(f"    {line}")
-    if verdict.refusal:
-        click.echo(f"    {verdict.refusal}")
+    show_plan(pipeline.spec.name, decided, verdict, note, as_json)
 
 
 @cli.command()
@@ -254,42 +210,7 @@ def run(
         fail(str(refused))
     finally:
         runtime.stop()
-    written = report.written
-    for reason in report.rejections:  # never a silent NULL: the rows left out, named
-        click.echo(f"warning: {pipeline.spec.name}: rejected {reason}", err=True)
-    if as_json:
-        echo_json(
-            {
-                "pipeline": pipeline.spec.name,
-                "run_id": report.run_id.value,
-                "strategy": report.plan.strategy.value,
-                "rows_read": written.rows_read,
-                "rows_written": written.rows_written,
-                "rows_rejected": written.rows_rejected,
-                "rejections": list(report.rejections),
-                "bytes_written": written.bytes_written,
-                "schema_changed": report.schema_changed,
-                "phases": {p.phase: p.seconds for p in report.phases},
-                "records_outbox": (
-                    None if runtime.records_at is None else display_url(runtime.records_at)
-                ),
-            }
-        )
-        return
-    seconds = sum(p.seconds for p in report.phases)
-    click.echo(
-        f"{pipeline.spec.name}: {report.plan.strategy.value} run {report.run_id} committed: "
-        f"{written.rows_read:,} row(s) read, {written.rows_written:,} written"
-        + (f", {written.rows_rejected:,} rejected" if written.rows_rejected else "")
-        + ("" if written.bytes_written is None else f" ({written.bytes_written:,} bytes)")
-        + f" in {seconds:.1f}s"
-    )
-    click.echo("  " + ", ".join(f"{p.phase} {p.seconds:.2f}s" for p in report.phases))
-    if runtime.records_at is not None:
-        click.echo(
-            "  records: committed with the data into the target database's outbox; "
-            f"`metadata relay --outbox {display_url(runtime.records_at)}` delivers them"
-        )
+    show_run(pipeline.spec.name, report, runtime.records_at, as_json)
 
 
 @cli.command()

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ from apps.cli.output import echo_json, json_option, progress, table
 from apps.cli.spark import spark_module, with_spark_log
 from apps.parity import report_parity, since_option
 from apps.recon.bootstrap import bootstrap
+from apps.recon.render import show
 from apps.runs import heartbeats
 from apps.services import Services
 from apps.settings import load_settings
@@ -33,7 +32,7 @@ from domain.metadata.gateway import MetadataGateway
 from domain.metadata.payloads import IngestionRuntime, ReconResult, ReconStatus, RunStatus
 from domain.metadata.query import RecordQuery
 from domain.recon.legacy import parity
-from domain.recon.run import PRODUCER, ReconReport
+from domain.recon.run import PRODUCER
 from domain.recon.spec import Claim, ReconSpec
 from domain.runs.lifecycle import RunLifecycle
 from ports.ingestion import StateStore
@@ -247,50 +246,9 @@ def run(
         fail(str(failed))
     finally:
         runtime.stop()
-    _show(report, as_json, target, runtime.reason)
+    show(report, as_json, target, runtime.reason)
     if not report.passed:
         raise SystemExit(int(ExitCode.CHECK_FAILED))
-
-
-def _result_json(result: ReconResult) -> dict[str, Any]:
-    def number(value: Decimal | None) -> str | None:
-        return None if value is None else str(value)
-
-    return {
-        "check": result.check,
-        "status": result.status.value,
-        "detail": result.detail,
-        "expected": number(result.expected),
-        "actual": number(result.actual),
-        "threshold": number(result.threshold),
-        "counts": dict(result.counts),
-        "samples": [{"category": c, "key": json.loads(k)} for c, k in result.samples],
-        "scope": result.scope,
-    }
-
-
-def _show(report: ReconReport, as_json: bool, output: str | None, plan: str) -> None:
-    if as_json:
-        echo_json(
-            {
-                "recon": report.spec,
-                "plan": plan,
-                "run_id": report.run_id.value,
-                "subject": str(report.subject),
-                "status": report.status.value,
-                "results": [_result_json(r) for r in report.results],
-                "output": output,
-            }
-        )
-        return
-    click.echo(f"{report.spec}: {report.status.value} (run {report.run_id}, {report.subject})")
-    for result in report.results:
-        mark = "ok  " if result.status is ReconStatus.PASSED else "FAIL"
-        click.echo(f"  {mark} {result.check:<10} {result.detail}")
-        for category, key in result.samples:
-            click.echo(f"         {category:<9} {key}")
-    if output is not None:
-        click.echo(f"  differing keys written to {output}")
 
 
 @cli.command("parity")

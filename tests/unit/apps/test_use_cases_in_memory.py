@@ -50,6 +50,17 @@ def test_an_ingestion_run_on_the_in_memory_engine_commits_and_records(tmp_path: 
     assert (report["rows_read"], report["rows_written"]) == (5, 5)
     spec_target = str(tmp_path / "out")
     assert engine.targets[spec_target].rows == tuple(ROWS)
+    # The same run told to a person, then the next run's plan.
+    said = CliRunner().invoke(ingestion, ["run", str(pipeline)], obj=services)
+    assert said.exit_code == 0, said.output
+    assert said.stdout.startswith("orders-memory: full run ")
+    assert "committed: 5 row(s) read, 5 written in " in said.stdout
+    planned = CliRunner().invoke(ingestion, ["plan", str(pipeline)], obj=services)
+    assert planned.exit_code == 0, planned.output
+    lines = planned.stdout.splitlines()
+    assert lines[0] == "orders-memory: full"
+    assert "  - full: the pipeline's mode replaces the whole target each run" in lines
+    assert "  gate: passes" in lines
     # The run's records are in the embedded store, read back by the metadata app.
     store = metadata_services(_settings(tmp_path))
     runs = CliRunner().invoke(metadata, ["query", "--kind", "run_event", "--json"], obj=store)

@@ -44,10 +44,11 @@ from adapters.spark.staging import (
     stage_rows,
 )
 from adapters.spark.types import schema_from_spark
+from adapters.sql.errors import TargetDatabaseError, database_reason
 from adapters.sql.outbox import SqlOutbox, create_outbox_tables
 from adapters.sql.target.stage import DELETED, Applied, Stage, Then
-from adapters.sql.target.table import SqlTarget, TargetDatabaseError
-from adapters.sql.target_urls import database_reason, libpq_url, sqlalchemy_url
+from adapters.sql.target.table import SqlTarget
+from adapters.sql.target_urls import libpq_url, sqlalchemy_url
 from domain.dataset import RunId
 from domain.ingestion.plan import Plan
 from domain.ingestion.spec import Mode, NullCursor, PipelineSpec

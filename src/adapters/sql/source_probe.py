@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
-from adapters.sql.target_urls import database_reason
+from adapters.sql.errors import database_reason
 from adapters.sql.types import from_sql
 from domain.ingestion.errors import EngineFailed
 from domain.ingestion.plan import Probe

@@ -1,17 +1,11 @@
-"""A database target's addresses (SQLAlchemy, libpq, JDBC with its properties) and what its
-database said when it refused: what the target, recon and the source probe share."""
+"""A database target's addresses: SQLAlchemy, libpq, JDBC with its properties (what its
+database says when it refuses is in ``adapters.sql.errors``)."""
 
 from __future__ import annotations
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 
 from domain.ingestion.spec import TargetSpec
-
-
-def database_reason(failure: DBAPIError) -> str:
-    """The first line of what the database said (not SQLAlchemy's wrapping of it)."""
-    return str(failure.orig).strip().splitlines()[0] if failure.orig else str(failure)
 
 
 def sqlalchemy_url(spec: TargetSpec) -> str:

@@ -21,12 +21,11 @@ from sqlalchemy.engine import URL
 from sqlalchemy.exc import DBAPIError
 
 from adapters.files.key_diff_csv import write_key_diff
+from adapters.sql.errors import ReconQueryFailed, database_reason
 from adapters.sql.recon import expressions as sql
 from adapters.sql.recon.scope import where
 from adapters.sql.recon.segments import Cut, HashCut, RangeCut
-from adapters.sql.target_urls import database_reason
 from adapters.sql.types import from_sql
-from domain.ingestion.errors import EngineFailed
 from domain.recon import checks
 from domain.recon.checks import ColumnAggregate, KeyDiff, SideAggregates
 from domain.recon.compare import Alignment, Comparison, Kind, Precision
@@ -38,10 +37,6 @@ from domain.schema.types import DataType, IntegerType
 
 _UNITS = (Precision.MICROSECONDS,)
 SOURCE, TARGET = Side.SOURCE, Side.TARGET
-
-
-class ReconQueryFailed(EngineFailed):
-    """The database refused or lost a recon query; the message names the side."""
 
 
 def engine_for(url: str, user: str | None, password: str | None) -> Engine:

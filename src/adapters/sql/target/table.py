@@ -26,21 +26,17 @@ from sqlalchemy.schema import CreateTable
 
 from adapters.sql.catalog import sqlite_schema
 from adapters.sql.engine import SQLITE_BUSY_TIMEOUT_S
+from adapters.sql.errors import TargetDatabaseError, database_reason
 from adapters.sql.target import modes
 from adapters.sql.target.commits import CommitMarkers
 from adapters.sql.target.evolve import evolve
 from adapters.sql.target.stage import Applied, Stage, Then, copy_type, digest
-from adapters.sql.target_urls import database_reason, sqlalchemy_url
+from adapters.sql.target_urls import sqlalchemy_url
 from adapters.sql.types import from_sql, to_sql
-from domain.ingestion.errors import EngineFailed
 from domain.ingestion.spec import TargetSpec
 from domain.schema import Column as SchemaColumn
 from domain.schema import Schema
 from ports.ingestion import Committed
-
-
-class TargetDatabaseError(EngineFailed):
-    """The target database refused a step; the message names the target and the step."""
 
 
 def _explicit_transactions(engine: Engine) -> None:

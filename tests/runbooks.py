@@ -29,7 +29,9 @@ def run(
         env=dict(env),
         capture_output=True,
         text=True,
-        timeout=600,
+        # A guard against a hang, well above the slowest script (./main-job: about 470 s
+        # on a quiet machine, 600 s with the other test processes beside it).
+        timeout=1200,
         check=False,
         stdin=subprocess.DEVNULL,
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import TypeVar
 
 import attrs
 
@@ -15,6 +16,8 @@ from domain.text import MAX_PRODUCER_LENGTH, name_problem
 # Parts of the identity are joined with a separator that cannot occur in them unescaped.
 _UNIT = "\x1f"
 
+
+P = TypeVar("P")
 
 def derive_record_id(kind: RecordKind, subject: DatasetRef, run_id: RunId, payload: Payload) -> str:
     """The idempotency key of a fact: equal (kind, subject, run, natural key) give equal ids."""
@@ -107,3 +110,12 @@ class MetadataRecord:
             payload=payload,
             payload_version=payload_version or PAYLOADS[kind].current_version,
         )
+
+    def payload_as(self, kind: type[P]) -> P:
+        """The payload as the payload class ``kind``; TypeError names both when it is
+        another (a typed read, where a caller knows the record's kind)."""
+        if not isinstance(self.payload, kind):
+            raise TypeError(
+                f"record {self.record_id}: a {type(self.payload).__name__}, not a {kind.__name__}"
+            )
+        return self.payload

@@ -5,7 +5,7 @@ loaded from its file: nothing is fetched)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,32 @@ def iceberg_pipeline(
     )
     path = directory / f"{example}.toml"
     path.write_text(text)
+    return path
+
+
+def pipeline_file(
+    directory: Path,
+    name: str,
+    *,
+    source: Path | str,
+    target: str,
+    mode: str = "full",
+    keys: Sequence[str] = (),
+    sections: Mapping[str, str] | None = None,
+    file_name: str | None = None,
+) -> Path:
+    """A pipeline file: ``name`` in ``mode`` from the Parquet ``source`` into ``target``
+    (the body of its [target] table), with more tables (``sections``: name -> body) and a
+    one-core Spark; the one builder the tests share."""
+    lines = [f'name = "{name}"', f'mode = "{mode}"']
+    if keys:
+        lines.append("keys = [" + ", ".join(f'"{k}"' for k in keys) + "]")
+    lines += ["[source]", 'kind = "parquet"', f'path = "{source}"', "[target]", target]
+    for table, body in (sections or {}).items():
+        lines += [f"[{table}]", body]
+    lines += ["[spark]", 'master = "local[1]"']
+    path = directory / (file_name or f"{name}.toml")
+    path.write_text("\n".join(lines) + "\n")
     return path
 
 

@@ -16,23 +16,15 @@ from pathlib import Path
 
 import pytest
 from integration.spark.apps_cli import ingestion, ingestion_process, land
-from integration.spark.iceberg_tables import spark_read
+from integration.spark.iceberg_tables import iceberg_pipeline, spark_read
 from pyspark.sql import SparkSession
 
-EXAMPLES = Path(__file__).parents[3] / "examples"
 POINTS = ["writing", "staged", "committing", "switched", "recorded"]
 
 
 def pipeline(home: Path) -> Path:
     """orders-append into the Iceberg table sales.orders of the home's catalog."""
-    text = (EXAMPLES / "pipelines" / "orders-append.toml").read_text()
-    head, _, rest = text.partition("[target]")
-    _, _, tail = rest.partition("[watermark]")
-    path = home / "orders-append.toml"
-    path.write_text(
-        f'{head}[target]\nkind = "iceberg"\ntable = "sales.orders"\n\n[watermark]{tail}'
-    )
-    return path
+    return iceberg_pipeline(home, "orders-append", "sales.orders")
 
 
 def run(home: Path) -> dict[str, object]:

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 from integration.spark.apps_cli import ingestion
-from integration.spark.iceberg_tables import iceberg_target, spark_read, table_exists
+from integration.spark.iceberg_tables import iceberg_target, pipeline_file, spark_read, table_exists
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -78,25 +78,17 @@ def test_composite_keys_compare_column_by_column(spark: SparkSession) -> None:
 def pipeline(
     tmp_path: Path, source: Path, catalog: str, null_cursor: str = "raise", lag: str = ""
 ) -> Path:
-    path = tmp_path / f"append-{null_cursor}.toml"
-    lag_line = f'lag = "{lag}"' if lag else ""
-    path.write_text(f"""
-name = "orders-append"
-mode = "append"
-keys = ["id"]
-[source]
-kind = "parquet"
-path = "{source}"
-[target]
-{iceberg_target(catalog, "sales.orders")}
-[watermark]
-column = "updated_at"
-null_cursor = "{null_cursor}"
-{lag_line}
-[spark]
-master = "local[1]"
-""")
-    return path
+    watermark = f'column = "updated_at"\nnull_cursor = "{null_cursor}"'
+    return pipeline_file(
+        tmp_path,
+        "orders-append",
+        mode="append",
+        keys=["id"],
+        source=source,
+        target=iceberg_target(catalog, "sales.orders"),
+        sections={"watermark": watermark + (f'\nlag = "{lag}"' if lag else "")},
+        file_name=f"append-{null_cursor}.toml",
+    )
 
 
 def test_two_batches_append_once_and_a_rerun_loads_nothing(

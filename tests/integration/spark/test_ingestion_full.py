@@ -8,7 +8,13 @@ import json
 from pathlib import Path
 
 from integration.spark.apps_cli import ingestion, metadata, said
-from integration.spark.iceberg_tables import iceberg_target, runs, spark_read, subject
+from integration.spark.iceberg_tables import (
+    iceberg_target,
+    pipeline_file,
+    runs,
+    spark_read,
+    subject,
+)
 from pyspark.sql import SparkSession
 from pyspark.testing import assertDataFrameEqual
 
@@ -20,21 +26,13 @@ EXAMPLES = Path(__file__).parents[3] / "examples"
 def pipeline(
     tmp_path: Path, source: Path, catalog: str, policy: str = 'removed_columns = "freeze"'
 ) -> Path:
-    path = tmp_path / "orders.toml"
-    path.write_text(f"""
-name = "orders"
-mode = "full"
-[source]
-kind = "parquet"
-path = "{source}"
-[target]
-{iceberg_target(catalog, "sales.orders")}
-[policy]
-{policy}
-[spark]
-master = "local[1]"
-""")
-    return path
+    return pipeline_file(
+        tmp_path,
+        "orders",
+        source=source,
+        target=iceberg_target(catalog, "sales.orders"),
+        sections={"policy": policy},
+    )
 
 
 def snapshots(catalog: str) -> list[str | None]:

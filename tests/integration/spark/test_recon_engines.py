@@ -17,13 +17,12 @@ from hypothesis import strategies as st
 from integration.spark.test_recon import parquet, recon, sampled
 from pyspark.sql import SparkSession
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from adapters.spark.session import SparkSessionProvider
 from domain.ingestion.spec import SourceSpec
 from domain.metadata.payloads import ReconStatus
 from domain.recon.spec import ReconSpec
-from services import postgres_url
+from services import fresh_schema
 
 IDS = [str(uuid.UUID(int=i)) for i in range(1, 7)]
 ROWS = [
@@ -40,31 +39,24 @@ ROWS = [
 def postgres_table(postgresql_jdbc: None) -> Iterator[tuple[str, str]]:
     """(jdbc url, table) of a PostgreSQL table holding ROWS, less IDS[4], with IDS[3]'s note
     set to '' (NULL in the source) and an extra row."""
-    url = postgres_url()
-    schema = f"recon_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        connection.execute(
-            text(
-                f'CREATE TABLE "{schema}".orders (id uuid, part int, amount numeric(12,4), '
-                "at timestamptz(3), note text, PRIMARY KEY (id, part))"
-            )
-        )
-        for row in ROWS[:4] + [(IDS[5], 9, "1", "2024-01-01 00:00:00+00", "only here")]:
-            note = "" if row[0] == IDS[3] else row[4]
-            connection.execute(
-                text(f'INSERT INTO "{schema}".orders VALUES (:i, :p, :a, :t, :n)'),
-                {"i": row[0], "p": row[1], "a": row[2], "t": row[3], "n": note},
-            )
-    parts = make_url(url)
-    jdbc = f"jdbc:postgresql://{parts.host}:{parts.port or 5432}/{parts.database}?user={parts.username}"
-    try:
-        yield jdbc, f"{schema}.orders"
-    finally:
+    with fresh_schema() as fresh:
+        schema = fresh.name
+        admin = create_engine(fresh.server)
         with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            connection.execute(
+                text(
+                    f'CREATE TABLE "{schema}".orders (id uuid, part int, amount numeric(12,4), '
+                    "at timestamptz(3), note text, PRIMARY KEY (id, part))"
+                )
+            )
+            for row in ROWS[:4] + [(IDS[5], 9, "1", "2024-01-01 00:00:00+00", "only here")]:
+                note = "" if row[0] == IDS[3] else row[4]
+                connection.execute(
+                    text(f'INSERT INTO "{schema}".orders VALUES (:i, :p, :a, :t, :n)'),
+                    {"i": row[0], "p": row[1], "a": row[2], "t": row[3], "n": note},
+                )
         admin.dispose()
+        yield fresh.jdbc(), f"{schema}.orders"
 
 
 def _source(spark: SparkSession, path: Path) -> SourceSpec:

@@ -12,6 +12,7 @@ from adapters.serialization.json_text import RecordDecodeError
 from adapters.serialization.reading import read_records
 from adapters.serialization.records import RecordConverter
 from domain.metadata import MetadataRecord, RecordKind
+from domain.metadata.payloads import DatasetProfile
 from domain.schema import Schema
 from strategies import payloads_by_kind, records_with, schemas
 
@@ -166,7 +167,7 @@ def test_version_1_profiles_still_read_and_new_ones_are_version_2() -> None:
         },
     }
     record = CONVERTER.structure(old)
-    (column,) = record.payload.columns  # type: ignore[union-attr]
+    (column,) = record.payload_as(DatasetProfile).columns
     assert record.payload_version == 1
     assert (column.max_scale, column.max_scale_value, column.non_finite) == (2, None, None)
     assert (

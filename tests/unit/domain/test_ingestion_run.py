@@ -20,6 +20,13 @@ from domain.ingestion.spec import PipelineSpec, SourceSpec, TargetSpec
 from domain.metadata import RecordKind, RunEventType
 from domain.metadata.baselines import GatewaySchemaBaselines
 from domain.metadata.gateway import MetadataGateway
+from domain.metadata.payloads import (
+    IngestionRuntime,
+    IngestionVolume,
+    PrecisionCheck,
+    RunEvent,
+    SchemaDrift,
+)
 from domain.metadata.query import Order, RecordQuery
 from domain.metadata.record import MetadataRecord
 from domain.runs.lifecycle import RunLifecycle
@@ -79,7 +86,7 @@ class World:
         page = self.gateway.query(
             RecordQuery(kinds=[RecordKind.RUN_EVENT], run_id=run.run_id, order=Order.OLDEST_FIRST)
         )
-        return [r.payload.event.value for r in page.records]  # type: ignore[union-attr]
+        return [r.payload_as(RunEvent).event.value for r in page.records]
 
 
 def test_a_run_commits_the_target_the_state_and_its_records() -> None:
@@ -90,9 +97,10 @@ def test_a_run_commits_the_target_the_state_and_its_records() -> None:
     assert world.states.get("orders").last_run_id == run.run_id  # type: ignore[union-attr]
     assert world.events(run) == ["started", "succeeded"]
     volume = world.gateway.latest(RecordKind.INGESTION_VOLUME, SPEC.target.subject)
-    assert volume is not None and volume.payload.rows_written == 2  # type: ignore[union-attr]
+    assert volume is not None and volume.payload_as(IngestionVolume).rows_written == 2
     runtime = world.gateway.latest(RecordKind.INGESTION_RUNTIME, SPEC.target.subject)
-    phases = [p.phase for p in runtime.payload.phases]  # type: ignore[union-attr]
+    assert runtime is not None
+    phases = [p.phase for p in runtime.payload_as(IngestionRuntime).phases]
     assert phases == ["read", "gate", "write"] and report.schema_changed
 
 
@@ -108,7 +116,7 @@ def test_a_failed_run_leaves_target_and_state_as_they_were(step: str) -> None:
     assert (world.engine.rows(SPEC), world.states.get("orders")) == before
     assert world.events(run) == ["started", "failed"]
     failed = world.gateway.latest(RecordKind.INGESTION_RUNTIME, SPEC.target.subject)
-    assert failed is not None and failed.payload.status.value == "failed"  # type: ignore[union-attr]
+    assert failed is not None and failed.payload_as(IngestionRuntime).status.value == "failed"
 
 
 def test_records_committed_with_the_data_exist_exactly_when_it_does() -> None:
@@ -126,8 +134,8 @@ def test_records_committed_with_the_data_exist_exactly_when_it_does() -> None:
         RecordKind.INGESTION_VOLUME,
         RecordKind.INGESTION_RUNTIME,
     ]
-    assert outbox[1].payload.rows_written == 2  # type: ignore[union-attr]
-    phases = [p.phase for p in outbox[2].payload.phases]  # type: ignore[union-attr]
+    assert outbox[1].payload_as(IngestionVolume).rows_written == 2
+    phases = [p.phase for p in outbox[2].payload_as(IngestionRuntime).phases]
     assert phases == ["read", "gate", "write"]
     assert world.gateway.latest(RecordKind.INGESTION_VOLUME, SPEC.target.subject) is None
 
@@ -152,7 +160,7 @@ def test_the_drift_gate_refuses_before_anything_is_written() -> None:
         world.use_case.run(narrow, world.lifecycle())
     assert world.engine.rows(SPEC) == before
     drift = world.gateway.latest(RecordKind.SCHEMA_DRIFT, SPEC.target.subject)
-    assert drift is not None and drift.payload.allowed is False  # type: ignore[union-attr]
+    assert drift is not None and drift.payload_as(SchemaDrift).allowed is False
 
 
 def test_a_rebuild_after_a_refused_drift_replaces_the_target_and_says_why() -> None:
@@ -168,13 +176,14 @@ def test_a_rebuild_after_a_refused_drift_replaces_the_target_and_says_why() -> N
     started = world.gateway.query(
         RecordQuery(kinds=[RecordKind.RUN_EVENT], run_id=run.run_id, order=Order.OLDEST_FIRST)
     ).records[0]
-    assert "rebuild" in started.payload.message  # type: ignore[union-attr]
+    assert "rebuild" in started.payload_as(RunEvent).message
     drift = world.gateway.latest(RecordKind.SCHEMA_DRIFT, SPEC.target.subject)
     assert drift is not None and drift.run_id == run.run_id
-    assert drift.payload.allowed is True  # type: ignore[union-attr]
-    assert drift.payload.policy.startswith("rebuild (--rebuild)")  # type: ignore[union-attr]
+    assert drift.payload_as(SchemaDrift).allowed is True
+    assert drift.payload_as(SchemaDrift).policy.startswith("rebuild (--rebuild)")
     runtime = world.gateway.latest(RecordKind.INGESTION_RUNTIME, SPEC.target.subject)
-    assert runtime.payload.plan[0].startswith("rebuild")  # type: ignore[union-attr]
+    assert runtime is not None
+    assert runtime.payload_as(IngestionRuntime).plan[0].startswith("rebuild")
     # The next ordinary run is judged against the rebuilt schema: nothing to refuse.
     world.use_case.run(narrow, world.lifecycle())
 
@@ -198,9 +207,9 @@ def test_heartbeats_are_numbered_facts_and_stop_with_the_run() -> None:
     assert not run.heartbeat()  # after the end, no more beats
     page = world.gateway.query(RecordQuery(kinds=[RecordKind.RUN_EVENT], run_id=run.run_id))
     beats = sorted(
-        int(r.payload.beat or 0)  # type: ignore[union-attr]
+        int(r.payload_as(RunEvent).beat or 0)
         for r in page.records
-        if r.payload.event is RunEventType.RUNNING  # type: ignore[union-attr]
+        if r.payload_as(RunEvent).event is RunEventType.RUNNING
     )
     assert beats == [1, 2]
 
@@ -242,7 +251,7 @@ def test_the_precision_gate_refuses_values_that_do_not_fit_naming_value_and_key(
     assert "123456.7" in message and "id=2" in message and "nothing was written" in message
     assert world.engine.rows(spec) == before
     check = world.gateway.latest(RecordKind.PRECISION_CHECK, spec.target.subject)
-    assert check is not None and check.payload.verdict.value == "violation"  # type: ignore[union-attr]
+    assert check is not None and check.payload_as(PrecisionCheck).verdict.value == "violation"
 
 
 def test_values_that_fit_are_written_in_the_targets_type() -> None:
@@ -250,7 +259,7 @@ def test_values_that_fit_are_written_in_the_targets_type() -> None:
     world.use_case.run(spec, world.lifecycle())
     assert world.engine.target_schema(spec) == AMOUNTS_TARGET
     check = world.gateway.latest(RecordKind.PRECISION_CHECK, spec.target.subject)
-    assert check is not None and check.payload.verdict.value == "fits_observed"  # type: ignore[union-attr]
+    assert check is not None and check.payload_as(PrecisionCheck).verdict.value == "fits_observed"
 
 
 def test_widen_writes_the_column_in_a_type_that_holds_the_values() -> None:
@@ -269,5 +278,5 @@ def test_warn_writes_and_records_the_violation() -> None:
     world, spec = _precision_world(PrecisionMode.WARN, ["1.125"])
     world.use_case.run(spec, world.lifecycle())
     check = world.gateway.latest(RecordKind.PRECISION_CHECK, spec.target.subject)
-    assert check is not None and check.payload.verdict.value == "violation"  # type: ignore[union-attr]
-    assert check.payload.largest_offending_value == "1.125"  # type: ignore[union-attr]
+    assert check is not None and check.payload_as(PrecisionCheck).verdict.value == "violation"
+    assert check.payload_as(PrecisionCheck).largest_offending_value == "1.125"

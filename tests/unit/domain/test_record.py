@@ -175,3 +175,16 @@ def test_payload_version_must_be_known() -> None:
 def test_finished_before_started_is_rejected() -> None:
     with pytest.raises(ValueError, match="finished_at"):
         IngestionRuntime("full", AT, AT - timedelta(seconds=1), RunStatus.FAILED)
+
+
+def test_a_typed_read_of_a_payload_names_both_kinds_when_it_is_another() -> None:
+    record = MetadataRecord.create(
+        subject=DatasetRef("postgres://db:5432", "sales.orders"),
+        run_id=RunId("r1"),
+        observed_at=datetime(2024, 5, 1, tzinfo=UTC),
+        producer="test",
+        payload=RunEvent(RunEventType.STARTED),
+    )
+    assert record.payload_as(RunEvent).event is RunEventType.STARTED
+    with pytest.raises(TypeError, match="a RunEvent, not a SchemaSnapshot"):
+        record.payload_as(SchemaSnapshot)

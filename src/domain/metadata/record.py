@@ -19,6 +19,7 @@ _UNIT = "\x1f"
 
 P = TypeVar("P")
 
+
 def derive_record_id(kind: RecordKind, subject: DatasetRef, run_id: RunId, payload: Payload) -> str:
     """The idempotency key of a fact: equal (kind, subject, run, natural key) give equal ids."""
     parts = (kind.value, subject.namespace, subject.name, run_id.value, *payload.natural_key())

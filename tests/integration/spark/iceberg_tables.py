@@ -52,6 +52,7 @@ def pipeline_file(
     target: str,
     mode: str = "full",
     keys: Sequence[str] = (),
+    sequence: str | None = None,
     sections: Mapping[str, str] | None = None,
     file_name: str | None = None,
 ) -> Path:
@@ -61,6 +62,8 @@ def pipeline_file(
     lines = [f'name = "{name}"', f'mode = "{mode}"']
     if keys:
         lines.append("keys = [" + ", ".join(f'"{k}"' for k in keys) + "]")
+    if sequence is not None:
+        lines.append(f'sequence = "{sequence}"')
     lines += ["[source]", 'kind = "parquet"', f'path = "{source}"', "[target]", target]
     for table, body in (sections or {}).items():
         lines += [f"[{table}]", body]

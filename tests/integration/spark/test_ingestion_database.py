@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from integration.spark.apps_cli import ingestion, metadata, said
-from integration.spark.iceberg_tables import home_catalog, spark_read
+from integration.spark.iceberg_tables import home_catalog, pipeline_file, spark_read
 from integration.spark.postgres_targets import staging_tables
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
@@ -63,23 +63,20 @@ def postgres_target() -> Iterator[tuple[str, str]]:
 
 
 def _pipeline(tmp_path: Path, source: Path, mode: str, target: str) -> Path:
-    extra = {
-        "full": "",
-        "scd1": 'keys = ["k1", "k2"]\nsequence = "seq"\n',
-        "scd2": 'keys = ["k1", "k2"]\nsequence = "seq"\n',
-        "append": 'keys = ["k1", "k2", "seq"]\n',
-    }[mode]
-    deletes = '[deletes]\ncolumn = "op"\nvalue = "D"\n' if mode in ("scd1", "scd2") else ""
-    watermark = '[watermark]\ncolumn = "seq"\n' if mode == "append" else ""
-    name = f"t-{mode}-{uuid.uuid4().hex[:6]}"
-    spec = tmp_path / f"{name}.toml"
-    spec.write_text(
-        f'name = "{name}"\nmode = "{mode}"\n{extra}'
-        f'[source]\nkind = "parquet"\npath = "{source}"\n'
-        f"[target]\n{target}\n{deletes}{watermark}"
-        f'[spark]\nmaster = "local[1]"\n'
+    keyed = mode in ("scd1", "scd2")
+    sections = {"deletes": 'column = "op"\nvalue = "D"'} if keyed else {}
+    if mode == "append":
+        sections["watermark"] = 'column = "seq"'
+    return pipeline_file(
+        tmp_path,
+        f"t-{mode}-{uuid.uuid4().hex[:6]}",
+        mode=mode,
+        keys={"full": [], "append": ["k1", "k2", "seq"]}.get(mode, ["k1", "k2"]),
+        sequence="seq" if keyed else None,
+        source=source,
+        target=target,
+        sections=sections,
     )
-    return spec
 
 
 def _postgres(url: str, schema: str) -> tuple[str, str]:

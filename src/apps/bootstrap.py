@@ -63,7 +63,7 @@ def services(settings: Settings, overrides: Mapping[type, Any] | None = None) ->
         return lambda: container.resolve(service)
 
     return Services(
-        store=given.get(MetadataStore, store),
+        store=store,
         gateway=resolved(MetadataGateway),
         states=resolved(StateStore),
         baselines=resolved(SchemaBaselines),

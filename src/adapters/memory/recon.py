@@ -88,10 +88,12 @@ class InMemoryReconEngine:
         if name not in self.tables:
             raise ValueError(f"{spec.name}: the {role} {name!r} is not held in memory")
         rows, schema = self.tables[name]
-        for limit in spec.rows(role):
-            wanted = [r for r in rows if (str(r.get(limit.column)) == limit.value) != limit.negate]
-            rows = wanted
-        return rows, schema
+        kept = [
+            row
+            for row in rows
+            if all((str(row.get(r.column)) == r.value) != r.negate for r in spec.rows(role))
+        ]
+        return kept, schema
 
     def schemas(self, spec: ReconSpec) -> tuple[Schema, Schema]:
         return self._side(spec, Side.SOURCE)[1], self._side(spec, Side.TARGET)[1]
@@ -102,7 +104,10 @@ class InMemoryReconEngine:
         source = self._aggregate(spec, alignment, Side.SOURCE)
         target = self._aggregate(spec, alignment, Side.TARGET)
         return checks.hashed_at_common_precision(
-            source, target, alignment, lambda at, role: self._hash(spec, at, role)
+            source,
+            target,
+            alignment,
+            lambda at: (self._hash(spec, at, Side.SOURCE), self._hash(spec, at, Side.TARGET)),
         )
 
     def _values(self, alignment: Alignment, row: Row, role: Side) -> list[Any]:

@@ -181,7 +181,10 @@ class SparkReconEngine:
         source = self._aggregate(spec, alignment, Side.SOURCE)
         target = self._aggregate(spec, alignment, Side.TARGET)
         return checks.hashed_at_common_precision(
-            source, target, alignment, lambda at, role: self._rehash(spec, at, role)
+            source,
+            target,
+            alignment,
+            lambda at: (self._rehash(spec, at, Side.SOURCE), self._rehash(spec, at, Side.TARGET)),
         )
 
     def _rehash(self, spec: ReconSpec, alignment: Alignment, role: Side) -> int:

@@ -20,7 +20,7 @@ import attrs
 
 from domain.metadata.payloads import ReconResult, ReconStatus
 from domain.recon.compare import Alignment, Comparison, Kind, Precision, common_precision
-from domain.recon.spec import Claim, Side, Thresholds
+from domain.recon.spec import Claim, Thresholds
 
 PASSED, FAILED = ReconStatus.PASSED, ReconStatus.FAILED
 HASH_MODULUS = 2**64
@@ -97,19 +97,20 @@ def hashed_at_common_precision(
     source: SideAggregates,
     target: SideAggregates,
     alignment: Alignment,
-    rehash: Callable[[Alignment, Side], int],
+    rehash: Callable[[Alignment], tuple[int, int]],
 ) -> tuple[SideAggregates, SideAggregates]:
     """Both sides' aggregates with the row hash at the timestamps' common precision too:
-    when it is coarser than microseconds, ``rehash`` hashes each side again at it (an
-    engine's second pass), else the one pass's hashes stand."""
+    when it is coarser than microseconds, ``rehash`` hashes both sides again at it (an
+    engine's second pass: source's hash, target's), else the one pass's hashes stand."""
     found = units(source, target, alignment)
     coarser = {u for u in found.values() if u is not Precision.MICROSECONDS}
     if not coarser:
         return source, target
-    at, unit = alignment.at(found), max(coarser)
+    unit = max(coarser)
+    again = rehash(alignment.at(found))
     return (
-        attrs.evolve(source, row_hashes={**source.row_hashes, unit: rehash(at, Side.SOURCE)}),
-        attrs.evolve(target, row_hashes={**target.row_hashes, unit: rehash(at, Side.TARGET)}),
+        attrs.evolve(source, row_hashes={**source.row_hashes, unit: again[0]}),
+        attrs.evolve(target, row_hashes={**target.row_hashes, unit: again[1]}),
     )
 
 

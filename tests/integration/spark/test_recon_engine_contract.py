@@ -22,6 +22,7 @@ from adapters.spark.recon import SparkReconEngine
 from adapters.spark.session import SparkSessionProvider
 from adapters.sql.recon.engine import SqlReconEngine, engine_for
 from domain.ingestion.spec import SourceSpec
+from domain.recon.checks import KeyDiff, SideAggregates
 from domain.recon.compare import align
 from domain.recon.spec import ReconSpec
 from domain.schema import Column, Schema
@@ -120,6 +121,17 @@ def engine(
         yield lambda: _memory(tables)
 
 
+def _compared(
+    found: ReconEngine, spec: ReconSpec
+) -> tuple[SideAggregates, SideAggregates, KeyDiff]:
+    """What the recon use case asks an engine, in its order: schemas, aggregates, the diff."""
+    alignment = align(spec, *found.schemas(spec))
+    source, target = found.aggregates(spec, alignment)
+    diff = found.diff(spec, alignment, None)
+    found.close()
+    return source, target, diff
+
+
 def test_the_schemas_are_the_tables_columns(
     engine: Callable[[], ReconEngine], tables: FreshSchema
 ) -> None:
@@ -132,30 +144,20 @@ def test_the_schemas_are_the_tables_columns(
 def test_the_same_rows_at_another_scale_aggregate_alike_and_diff_to_nothing(
     engine: Callable[[], ReconEngine], tables: FreshSchema
 ) -> None:
-    spec = _spec(tables, "same")
-    found = engine()
-    alignment = align(spec, *found.schemas(spec))
-    source, target = found.aggregates(spec, alignment)
+    source, target, diff = _compared(engine(), _spec(tables, "same"))
     assert (source.rows, target.rows) == (4, 4)
     assert source.columns["amount"].total == target.columns["amount"].total == Decimal("28.75")
     assert source.columns["at"].nulls == target.columns["at"].nulls == 1
     assert source.columns["note"].nulls == 1
     assert source.row_hashes == target.row_hashes
-    diff = found.diff(spec, alignment, None)
-    found.close()
     assert (diff.missing, diff.extra, diff.changed, diff.samples) == (0, 0, 0, ())
 
 
 def test_the_planted_differences_are_found_key_by_key(
     engine: Callable[[], ReconEngine], tables: FreshSchema
 ) -> None:
-    spec = _spec(tables, "planted")
-    found = engine()
-    alignment = align(spec, *found.schemas(spec))
-    source, target = found.aggregates(spec, alignment)
+    source, target, diff = _compared(engine(), _spec(tables, "planted"))
     assert source.row_hashes != target.row_hashes
-    diff = found.diff(spec, alignment, None)
-    found.close()
     assert (diff.missing, diff.extra, diff.changed) == (1, 1, 2)
     assert (diff.duplicate_source, diff.duplicate_target) == (0, 0)
     assert dict(diff.by_column) == {"amount": 1, "note": 1}

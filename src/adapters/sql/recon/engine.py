@@ -132,21 +132,12 @@ class SqlReconEngine:
         """One pass per side (both at once), the row hash at microseconds; a second pass
         hashes again only when a timestamp column's common precision is coarser."""
         source, target = self._both(lambda role: self._aggregate(spec, alignment, role))
-        # The second pass of both sides at once, too.
-        pending: dict[Side, int] = {}
-
-        def rehash(at: Alignment, role: Side) -> int:
-            if not pending:
-                pending.update(
-                    zip(
-                        (SOURCE, TARGET),
-                        self._both(lambda r: self._rehash(spec, at, r)),
-                        strict=True,
-                    )
-                )
-            return pending[role]
-
-        return checks.hashed_at_common_precision(source, target, alignment, rehash)
+        return checks.hashed_at_common_precision(
+            source,
+            target,
+            alignment,
+            lambda at: self._both(lambda role: self._rehash(spec, at, role)),  # both at once
+        )
 
     def _rehash(self, spec: ReconSpec, alignment: Alignment, role: Side) -> int:
         values = self._values(alignment.all, role)

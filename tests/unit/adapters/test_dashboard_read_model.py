@@ -1,10 +1,14 @@
 """The dashboard's read model against the in-memory repository, no browser: what a
-dataset's row says of its last run, drift and recon, and its schema versions' diffs."""
+dataset's row says of its last run, drift and recon, its schema versions' diffs, and each
+page's value (the runs, a run, the datasets, a dataset's sections)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from adapters.http.dashboard import read_model
 from adapters.http.dashboard.read_model import schema_versions, summarise
 from adapters.http.dashboard.sections import dataset_row
 from adapters.memory.metadata import InMemoryMetadataRepository
@@ -101,3 +105,63 @@ def test_schema_versions_come_oldest_first_each_with_its_diff() -> None:
     assert versions[1].changes is not None and versions[1].changes.is_empty
     assert versions[2].changes is not None
     assert [c.column for c in versions[2].changes.changes] == ["channel"]
+
+
+def test_the_runs_page_lists_each_run_once_newest_first_with_its_end() -> None:
+    found = read_model.runs_page(
+        gateway(
+            record("r1", RunEvent(RunEventType.STARTED)),
+            record("r1", RunEvent(RunEventType.SUCCEEDED), 2),
+            record("r2", RunEvent(RunEventType.STARTED), 3),
+            record("r2", RunEvent(RunEventType.FAILED, "drift refused: channel"), 4),
+        ),
+        None,
+    )
+    assert [(row.run_id, row.state) for row in found.rows] == [
+        ("r2", "failed"),
+        ("r1", "succeeded"),
+    ]
+    assert found.rows[1].seconds == 120.0 and found.older is None
+
+
+def test_a_cursor_that_is_not_one_is_refused_by_name() -> None:
+    with pytest.raises(ValueError, match="cursor"):
+        read_model.runs_page(gateway(), "not-a-cursor")
+
+
+def test_a_run_page_holds_its_records_oldest_first_and_how_it_ended() -> None:
+    store = gateway(
+        record("r1", RunEvent(RunEventType.STARTED)),
+        record("r1", IngestionVolume(3, 3), 1),
+        record("r1", RunEvent(RunEventType.SUCCEEDED), 2),
+    )
+    found = read_model.run_page(store, RunId("r1"), None)
+    assert [r.kind.value for r in found.records] == ["run_event", "ingestion_volume", "run_event"]
+    assert found.ended is not None and found.ended.event is RunEventType.SUCCEEDED
+    unknown = read_model.run_page(store, RunId("r9"), None)
+    assert (unknown.records, unknown.ended) == ([], None)
+
+
+def test_the_datasets_page_summarises_the_subjects_that_match() -> None:
+    store = gateway(record("r1", RunEvent(RunEventType.SUCCEEDED)))
+    found = read_model.datasets_page(store, "orders", None)
+    assert [row.subject for row in found.rows] == [ORDERS] and found.more is None
+    assert found.rows[0].run is not None and found.rows[0].run.state == "succeeded"
+    assert read_model.datasets_page(store, "customers", None).rows == []
+
+
+def test_a_dataset_page_holds_every_section_and_is_empty_only_when_nothing_is() -> None:
+    assert read_model.dataset_page(gateway(), ORDERS).is_empty
+    found = read_model.dataset_page(gateway(record("r1", IngestionVolume(3, 3))), ORDERS)
+    assert not found.is_empty and found.profile is None
+    assert set(found.sections) == {"schema", "drift", "volumes", "recon"}
+    assert len(found.sections["volumes"].records) == 1 and found.sections["recon"].records == []
+
+
+def test_a_section_pages_its_older_records_by_cursor() -> None:
+    volumes = [record(f"r{i}", IngestionVolume(i, i), i) for i in range(101)]
+    store = gateway(*volumes)
+    first = read_model.section(store, ORDERS, "volumes")
+    assert len(first.records) == 100 and first.older is not None
+    rest = read_model.section(store, ORDERS, "volumes", first.older)
+    assert [r.run_id.value for r in rest.records] == ["r0"] and rest.older is None

@@ -12,7 +12,8 @@ records), a run's records, and a dataset's page: its schema versions with each d
 (severity coloured), the rows written per run against the usual band (runs outside it
 flagged), its latest profile and its recon results with their differing keys.
 
-``read_model`` computes what the pages show from the gateway (values, no HTML);
-``markup`` writes the page frame, tables and links (escaping in one place); ``sections``
-renders the parts of the dataset page; ``routes`` holds the pages themselves.
+``read_model`` computes what each page shows from the gateway (values, no HTML);
+``markup`` writes the page frame, tables and links (escaping in one place); ``pages``
+writes each page from its value, ``sections`` the parts of the dataset page; ``routes``
+parses a request, reads its value and answers with its page.
 """

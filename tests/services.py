@@ -53,6 +53,10 @@ class FreshSchema:
     server: str
     url: str
 
+    def libpq(self) -> str:
+        """The server's URL as libpq and the apps' ``--url`` take it (``postgresql://``)."""
+        return make_url(self.server).set(drivername="postgresql").render_as_string(False)
+
     def jdbc(self) -> str:
         """The server's JDBC URL (tables named ``<name>.<table>``)."""
         parts = make_url(self.server)
@@ -81,7 +85,7 @@ def fresh_schema(url: str | None = None) -> Iterator[FreshSchema]:
         )
     finally:
         with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
         admin.dispose()
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
 from pathlib import Path
 
 import pyspark
@@ -16,11 +15,9 @@ from browser import arrived, artifacts, chromium, console_errors, screenshots, s
 from e2e.pex import ROOT
 from runbooks import RUNBOOKS, blocks, run
 from selenium.webdriver.common.by import By
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from contract.stores import live_service
-from services import postgres_url
+from services import fresh_schema
 
 PAGES = ["deploy", "scaling", "alerting", "replay", "store", "tokens"]
 
@@ -48,32 +45,22 @@ def _run_page(
 ) -> str:
     """Run ``page``'s bash blocks as written (a fresh home, a fresh PostgreSQL schema as
     STORE_SCHEMA and SHOP_SCHEMA); its output, or the failure with what it printed."""
-    url = make_url(postgres_url())
-    schema = f"runbook_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    libpq = url.set(drivername="postgresql").render_as_string(hide_password=False)
     home = tmp_path / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if "PEX" not in k and "DATAPLATFORM" not in k}
     interpreter = Path(getattr(sys, "_base_executable", sys.executable)).resolve().parent
-    env.update(
-        PATH=os.pathsep.join([str(_commands(tmp_path)), str(interpreter), env.get("PATH", "")]),
-        DATAPLATFORM_HOME=str(home),
-        PG=libpq,
-        STORE_SCHEMA=schema,
-        SHOP_SCHEMA=schema,
-        # The apps find pyspark in the Spark installation, as on a cluster.
-        SPARK_HOME=str(Path(pyspark.__file__).parent),
-        **(extra or {}),
-    )
-    try:
+    with fresh_schema() as schema:
+        env.update(
+            PATH=os.pathsep.join([str(_commands(tmp_path)), str(interpreter), env.get("PATH", "")]),
+            DATAPLATFORM_HOME=str(home),
+            PG=schema.libpq(),
+            STORE_SCHEMA=schema.name,
+            SHOP_SCHEMA=schema.name,
+            # The apps find pyspark in the Spark installation, as on a cluster.
+            SPARK_HOME=str(Path(pyspark.__file__).parent),
+            **(extra or {}),
+        )
         result = run(blocks(page, folder=folder), env, ROOT)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
     print(result.stdout)
     assert result.returncode == 0, f"{page}.md:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     assert "Traceback" not in result.stderr, result.stderr

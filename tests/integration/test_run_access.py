@@ -15,7 +15,7 @@ from adapters.files.access import path_problem, readable_problem
 from adapters.sql.run_access import target_problem
 from apps.ingestion.main import cli as ingestion
 from domain.ingestion.spec import PipelineSpec, SourceSpec, TargetSpec
-from services import postgres_url
+from services import fresh_schema, postgres_url
 
 
 def _spec(target: TargetSpec) -> PipelineSpec:
@@ -60,26 +60,30 @@ def _said_in_one_line(tmp_path: Path, target: str, reason: str) -> None:
 
 
 def test_a_user_without_privileges_is_told_which() -> None:
-    url = postgres_url()
-    role, schema = f"reader_{uuid.uuid4().hex[:8]}", f"locked_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE ROLE "{role}" LOGIN'))
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        connection.execute(text(f'CREATE TABLE "{schema}".t (id int)'))
-        connection.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
-    try:
-        target = TargetSpec(kind="postgresql", url=_libpq(url, role), table=f"{schema}.t")
-        problem = target_problem(_spec(target))
-        assert problem is not None and "may not insert, update and delete" in problem
-        fresh = TargetSpec(kind="postgresql", url=_libpq(url, role), table=f"{schema}.new")
-        problem = target_problem(_spec(fresh))
-        assert problem is not None and f"may not create tables in schema {schema!r}" in problem
-    finally:
+    role = f"reader_{uuid.uuid4().hex[:8]}"
+    with fresh_schema() as locked:
+        schema = locked.name
+        admin = create_engine(locked.server)
         with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            connection.execute(text(f'DROP ROLE "{role}"'))
-        admin.dispose()
+            connection.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+            connection.execute(text(f'CREATE TABLE "{schema}".t (id int)'))
+            connection.execute(text(f'GRANT USAGE ON SCHEMA "{schema}" TO "{role}"'))
+        try:
+            target = TargetSpec(
+                kind="postgresql", url=_libpq(locked.server, role), table=f"{schema}.t"
+            )
+            problem = target_problem(_spec(target))
+            assert problem is not None and "may not insert, update and delete" in problem
+            fresh = TargetSpec(
+                kind="postgresql", url=_libpq(locked.server, role), table=f"{schema}.new"
+            )
+            problem = target_problem(_spec(fresh))
+            assert problem is not None and f"may not create tables in schema {schema!r}" in problem
+        finally:
+            with admin.begin() as connection:
+                connection.execute(text(f'DROP OWNED BY "{role}"'))
+                connection.execute(text(f'DROP ROLE "{role}"'))
+            admin.dispose()
 
 
 def test_folders_nothing_can_be_written_to_are_named(tmp_path: Path) -> None:

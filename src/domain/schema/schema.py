@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import attrs
 
-from domain.schema.types import DataType, first_repeated_name
+from domain.schema.types import DataType, unique_names
 
 
 def _column_name(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -25,17 +25,6 @@ class Column:
         return f"{self.name} {self.type}{'' if self.nullable else ' not null'}"
 
 
-def _unique_column_names(
-    instance: object, attribute: attrs.Attribute[tuple[Column, ...]], value: tuple[Column, ...]
-) -> None:
-    repeated = first_repeated_name(column.name for column in value)
-    if repeated is not None:
-        raise ValueError(
-            f"columns: duplicate column name {repeated[0]!r} (names are case-insensitive; "
-            f"{repeated[1]!r} came first); rename one of them"
-        )
-
-
 def _columns(value: Iterable[Column]) -> tuple[Column, ...]:
     return tuple(value)
 
@@ -49,7 +38,9 @@ class Schema:
     these change and for nothing else.
     """
 
-    columns: tuple[Column, ...] = attrs.field(converter=_columns, validator=_unique_column_names)
+    columns: tuple[Column, ...] = attrs.field(
+        converter=_columns, validator=unique_names("columns", "column name")
+    )
 
     @classmethod
     def from_columns(cls, columns: Iterable[Column]) -> Schema:

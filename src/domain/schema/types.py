@@ -8,8 +8,8 @@ type is stored, compared and shown the same way everywhere (the grammar: type_sy
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from typing import ClassVar, TypeAlias
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar, Protocol, TypeAlias
 
 import attrs
 
@@ -203,17 +203,28 @@ def first_repeated_name(names: Iterable[str]) -> tuple[str, str] | None:
     return None
 
 
-def _unique_field_names(
-    instance: object,
-    attribute: attrs.Attribute[tuple[StructField, ...]],
-    value: tuple[StructField, ...],
-) -> None:
-    repeated = first_repeated_name(item.name for item in value)
-    if repeated is not None:
-        raise ValueError(
-            f"struct fields: duplicate name {repeated[0]!r} (names are case-insensitive; "
-            f"{repeated[1]!r} came first)"
-        )
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+def unique_names(
+    field: str, noun: str
+) -> Callable[[object, attrs.Attribute[tuple[Any, ...]], tuple[Named, ...]], None]:
+    """An attrs validator refusing two items of ``field`` whose names differ only in case
+    (``noun``: what the message calls the name)."""
+
+    def validate(
+        instance: object, attribute: attrs.Attribute[tuple[Any, ...]], value: tuple[Named, ...]
+    ) -> None:
+        repeated = first_repeated_name(item.name for item in value)
+        if repeated is not None:
+            raise ValueError(
+                f"{field}: duplicate {noun} {repeated[0]!r} (names are case-insensitive; "
+                f"{repeated[1]!r} came first); rename one of them"
+            )
+
+    return validate
 
 
 def _fields(value: Iterable[StructField]) -> tuple[StructField, ...]:
@@ -222,7 +233,9 @@ def _fields(value: Iterable[StructField]) -> tuple[StructField, ...]:
 
 @attrs.frozen
 class StructType:
-    fields: tuple[StructField, ...] = attrs.field(converter=_fields, validator=_unique_field_names)
+    fields: tuple[StructField, ...] = attrs.field(
+        converter=_fields, validator=unique_names("struct fields", "name")
+    )
 
     def __str__(self) -> str:
         return f"struct<{','.join(str(f) for f in self.fields)}>"

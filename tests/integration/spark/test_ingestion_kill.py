@@ -8,6 +8,7 @@ points, what the killed run left and whether the rerun matched is printed (pytes
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -143,29 +144,14 @@ def _database_outcome(home: Path, url: str, schema: str) -> tuple[list[tuple[obj
 @pytest.fixture(scope="module")
 def postgres_schemas() -> Iterator[tuple[str, Callable[[], str]]]:
     """(libpq URL, a factory of fresh schemas dropped after the module)."""
-    import uuid
+    from services import fresh_schema
 
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
+    with contextlib.ExitStack() as made:
 
-    from services import postgres_url
+        def fresh() -> str:
+            return made.enter_context(fresh_schema()).name
 
-    url = postgres_url()
-    admin = create_engine(url)
-    made: list[str] = []
-
-    def fresh() -> str:
-        schema = f"kill_{uuid.uuid4().hex[:10]}"
-        with admin.begin() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        made.append(schema)
-        return schema
-
-    yield make_url(url).set(drivername="postgresql").render_as_string(hide_password=False), fresh
-    with admin.begin() as connection:
-        for schema in made:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    admin.dispose()
+        yield made.enter_context(fresh_schema()).libpq(), fresh
 
 
 def _run_file(home: Path, spec: Path) -> dict[str, object]:

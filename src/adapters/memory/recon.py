@@ -14,6 +14,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 from typing import Any
 
 from adapters.files.key_diff_csv import write_key_diff
@@ -101,13 +102,8 @@ class InMemoryReconEngine:
     def aggregates(
         self, spec: ReconSpec, alignment: Alignment
     ) -> tuple[SideAggregates, SideAggregates]:
-        source = self._aggregate(spec, alignment, Side.SOURCE)
-        target = self._aggregate(spec, alignment, Side.TARGET)
         return checks.hashed_at_common_precision(
-            source,
-            target,
-            alignment,
-            lambda at: (self._hash(spec, at, Side.SOURCE), self._hash(spec, at, Side.TARGET)),
+            alignment, partial(self._aggregate, spec), partial(self._hash, spec)
         )
 
     def _values(self, alignment: Alignment, row: Row, role: Side) -> list[Any]:

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -56,6 +57,19 @@ from domain.schema import Schema
 from ports.ingestion import CommitRecords, Committed, Written
 
 
+@attrs.frozen
+class _Load:
+    """One run's write into one database target: what a mode's body needs."""
+
+    spec: PipelineSpec
+    target: SqlTarget
+    frame: DataFrame
+    schema: Schema
+    plan: Plan
+    run: str
+    records: CommitRecords | None
+
+
 class DatabaseTargets:
     """The engine's half for database targets: stage with Spark, apply in the database."""
 
@@ -84,17 +98,17 @@ class DatabaseTargets:
 
     def _commit(
         self,
-        target: SqlTarget,
-        records: CommitRecords | None,
+        load: _Load,
         apply: Callable[[Then | None], Applied],
         *,
         rows_read: int,
-        run: str,
         watermark: str | None = None,
         rejected: int = 0,
     ) -> Written:
         """Run the mode's apply transaction; with ``records``, the run's records (built from
         what it applied) go into the target database's outbox in that same transaction."""
+
+        target, records, run = load.target, load.records, load.run
 
         def written(applied: Applied) -> Written:
             return Written(
@@ -189,48 +203,33 @@ class DatabaseTargets:
         target.drop_stages()  # what killed runs of this target left behind
         # A rebuild: staged as for a new target, which the apply's transaction then drops.
         target.replacing = plan.rebuild
-        run = run_id.value
+        load = _Load(spec, target, frame, schema, plan, run_id.value, records)
+        modes = {Mode.FULL: self._full, Mode.APPEND: self._append, Mode.SCD1: self._scd1}
         try:
-            if plan.strategy is Mode.FULL:
-                return self._full(spec, target, frame, schema, run, records)
-            if plan.strategy is Mode.APPEND:
-                return self._append(spec, target, frame, schema, plan, run, records)
-            if plan.strategy is Mode.SCD1:
-                return self._scd1(spec, target, frame, schema, run, records)
-            return self._scd2(spec, target, frame, run, records)
+            return modes.get(plan.strategy, self._scd2)(load)
         finally:
             target.drop_stages()
 
-    def _full(
-        self,
-        spec: PipelineSpec,
-        target: SqlTarget,
-        frame: DataFrame,
-        schema: Schema,
-        run: str,
-        records: CommitRecords | None,
-    ) -> Written:
+    def _full(self, load: _Load) -> Written:
+        spec, target, frame, schema, run = load.spec, load.target, load.frame, load.schema, load.run
         stage = target.create_stage(run, "full", schema)
         rows = self._stage(spec, frame, stage, "the batch")
         self._checkpoint("staged")
         return self._commit(
-            target,
-            records,
+            load,
             lambda then: target.apply_full(stage, run, spec.keys, rows, then),
             rows_read=rows,
-            run=run,
         )
 
-    def _append(
-        self,
-        spec: PipelineSpec,
-        target: SqlTarget,
-        frame: DataFrame,
-        schema: Schema,
-        plan: Plan,
-        run: str,
-        records: CommitRecords | None,
-    ) -> Written:
+    def _append(self, load: _Load) -> Written:
+        spec, target, frame, schema, plan, run = (
+            load.spec,
+            load.target,
+            load.frame,
+            load.schema,
+            load.plan,
+            load.run,
+        )
         assert spec.watermark is not None and plan.window is not None
         column, window = spec.watermark.column, plan.window
         data_type, lower = strategies.read_window(
@@ -273,8 +272,7 @@ class DatabaseTargets:
         reached = None if new_watermark is None else str(new_watermark)
         rejected = nulls if spec.watermark.null_cursor is NullCursor.EXCLUDE else 0
         return self._commit(
-            target,
-            records,
+            load,
             lambda then: target.apply_append(
                 stage,
                 run,
@@ -286,20 +284,12 @@ class DatabaseTargets:
                 then=then,
             ),
             rows_read=int(observed["rows"] or 0),
-            run=run,
             watermark=reached,
             rejected=rejected,
         )
 
-    def _scd1(
-        self,
-        spec: PipelineSpec,
-        target: SqlTarget,
-        frame: DataFrame,
-        schema: Schema,
-        run: str,
-        records: CommitRecords | None,
-    ) -> Written:
+    def _scd1(self, load: _Load) -> Written:
+        spec, target, frame, schema, run = load.spec, load.target, load.frame, load.schema, load.run
         rows_read = checked_keys(spec, frame)
         latest = strategies.latest_per_key(frame, spec.keys, spec.change_order).withColumn(
             DELETED, deleted_flag(spec)
@@ -308,8 +298,7 @@ class DatabaseTargets:
         self._stage(spec, latest, stage, "the batch's latest row per key")
         self._checkpoint("staged")
         return self._commit(
-            target,
-            records,
+            load,
             lambda then: target.apply_scd1(
                 stage,
                 run,
@@ -319,17 +308,10 @@ class DatabaseTargets:
                 then=then,
             ),
             rows_read=rows_read,
-            run=run,
         )
 
-    def _scd2(
-        self,
-        spec: PipelineSpec,
-        target: SqlTarget,
-        frame: DataFrame,
-        run: str,
-        records: CommitRecords | None,
-    ) -> Written:
+    def _scd2(self, load: _Load) -> Written:
+        spec, target, frame, run = load.spec, load.target, load.frame, load.run
         assert spec.change_order is not None
         checked_keys(spec, frame)
         schema = schema_from_spark(frame.schema, where=f"{spec.name} source")
@@ -358,8 +340,7 @@ class DatabaseTargets:
         self._stage(spec, rebuilt, history_stage, "the touched keys' rebuilt history")
         self._checkpoint("staged")
         return self._commit(
-            target,
-            records,
+            load,
             lambda then: target.apply_scd2(
                 batch_stage,
                 history_stage,
@@ -369,7 +350,6 @@ class DatabaseTargets:
                 then=then,
             ),
             rows_read=rows_read,
-            run=run,
         )
 
 

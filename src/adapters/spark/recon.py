@@ -10,6 +10,7 @@ executors for the counts, the samples and the ``--output`` file, never collected
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Window
@@ -178,13 +179,8 @@ class SparkReconEngine:
     ) -> tuple[SideAggregates, SideAggregates]:
         """One pass per side, the row hash at microseconds; a second pass hashes again only
         when a timestamp column's common precision is coarser."""
-        source = self._aggregate(spec, alignment, Side.SOURCE)
-        target = self._aggregate(spec, alignment, Side.TARGET)
         return checks.hashed_at_common_precision(
-            source,
-            target,
-            alignment,
-            lambda at: (self._rehash(spec, at, Side.SOURCE), self._rehash(spec, at, Side.TARGET)),
+            alignment, partial(self._aggregate, spec), partial(self._rehash, spec)
         )
 
     def _rehash(self, spec: ReconSpec, alignment: Alignment, role: Side) -> int:

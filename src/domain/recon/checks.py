@@ -15,12 +15,13 @@ import statistics
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import attrs
 
 from domain.metadata.payloads import ReconResult, ReconStatus
 from domain.recon.compare import Alignment, Comparison, Kind, Precision, common_precision
-from domain.recon.spec import Claim, Thresholds
+from domain.recon.spec import Claim, Side, Thresholds
 
 PASSED, FAILED = ReconStatus.PASSED, ReconStatus.FAILED
 HASH_MODULUS = 2**64
@@ -93,21 +94,33 @@ def units(
     return found
 
 
+T = TypeVar("T")
+
+
+def one_then_other(work: Callable[[Side], T]) -> tuple[T, T]:
+    """``work`` for the source, then for the target."""
+    return work(Side.SOURCE), work(Side.TARGET)
+
+
 def hashed_at_common_precision(
-    source: SideAggregates,
-    target: SideAggregates,
     alignment: Alignment,
-    rehash: Callable[[Alignment], tuple[int, int]],
+    aggregate: Callable[[Alignment, Side], SideAggregates],
+    rehash: Callable[[Alignment, Side], int],
+    both: Callable[[Callable[[Side], Any]], tuple[Any, Any]] = one_then_other,
 ) -> tuple[SideAggregates, SideAggregates]:
-    """Both sides' aggregates with the row hash at the timestamps' common precision too:
-    when it is coarser than microseconds, ``rehash`` hashes both sides again at it (an
-    engine's second pass: source's hash, target's), else the one pass's hashes stand."""
+    """Both sides' aggregates (an engine's one pass a side, the row hash at microseconds),
+    with the row hash at the timestamps' common precision too: when it is coarser than
+    microseconds, ``rehash`` hashes each side again at it (an engine's second pass), else the
+    one pass's hashes stand. ``both`` runs a side's work for the two sides (one after the
+    other, or at once)."""
+    source, target = both(lambda side: aggregate(alignment, side))
     found = units(source, target, alignment)
     coarser = {u for u in found.values() if u is not Precision.MICROSECONDS}
     if not coarser:
         return source, target
     unit = max(coarser)
-    again = rehash(alignment.at(found))
+    at = alignment.at(found)
+    again = both(lambda side: rehash(at, side))
     return (
         attrs.evolve(source, row_hashes={**source.row_hashes, unit: again[0]}),
         attrs.evolve(target, row_hashes={**target.row_hashes, unit: again[1]}),

@@ -95,8 +95,6 @@ class SqlReconEngine:
 
     # -- the port ----------------------------------------------------------------------
 
-    # -- the port ----------------------------------------------------------------------
-
     def schemas(self, spec: ReconSpec) -> tuple[Schema, Schema]:
         return self._schema(spec, SOURCE), self._schema(spec, TARGET)
 
@@ -131,12 +129,8 @@ class SqlReconEngine:
     ) -> tuple[SideAggregates, SideAggregates]:
         """One pass per side (both at once), the row hash at microseconds; a second pass
         hashes again only when a timestamp column's common precision is coarser."""
-        source, target = self._both(lambda role: self._aggregate(spec, alignment, role))
         return checks.hashed_at_common_precision(
-            source,
-            target,
-            alignment,
-            lambda at: self._both(lambda role: self._rehash(spec, at, role)),  # both at once
+            alignment, partial(self._aggregate, spec), partial(self._rehash, spec), self._both
         )
 
     def _rehash(self, spec: ReconSpec, alignment: Alignment, role: Side) -> int:

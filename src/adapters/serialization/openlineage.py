@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -241,14 +242,9 @@ def from_openlineage(event: Any) -> LineageIntake:
             subject = _dataset(dataset, where)
             sides[side].append((subject, _facets(dataset, where).get("schema"), where))
 
-    def record(subject: DatasetRef, payload: Any) -> MetadataRecord:
-        return MetadataRecord.create(
-            subject=subject,
-            run_id=run_id,
-            observed_at=observed_at,
-            producer=producer,
-            payload=payload,
-        )
+    record = partial(
+        MetadataRecord.create, run_id=run_id, observed_at=observed_at, producer=producer
+    )
 
     records: list[MetadataRecord] = []
     skipped: list[str] = []
@@ -258,8 +254,10 @@ def from_openlineage(event: Any) -> LineageIntake:
         beat = ours.get("beat")
         records.append(
             record(
-                job_ref,
-                RunEvent(_IN[kind], message[:2000], beat if isinstance(beat, int) else None),
+                subject=job_ref,
+                payload=RunEvent(
+                    _IN[kind], message[:2000], beat if isinstance(beat, int) else None
+                ),
             )
         )
     else:
@@ -274,7 +272,7 @@ def from_openlineage(event: Any) -> LineageIntake:
         if schema is None:
             skipped.append(f"{where} ({subject}): {problem}")
         else:
-            records.append(record(subject, SchemaSnapshot(schema)))
+            records.append(record(subject=subject, payload=SchemaSnapshot(schema)))
     return LineageIntake(tuple(records), tuple(skipped))
 
 

@@ -3,11 +3,14 @@ visible (staged), then published in one step a reader sees whole or not at all."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import attrs
 from pyspark.sql import DataFrame
 
+from adapters.spark.session import SparkSessionProvider
+from domain.ingestion.spec import PipelineSpec
 from ports.ingestion import Committed
 
 
@@ -21,6 +24,29 @@ class Staged:
     files: tuple[str, ...]
     bytes: int
     replace: bool
+
+
+def _nowhere(point: str) -> None:
+    """No named point of a write is watched (only crash tests watch them)."""
+
+
+class OpenedForRun:
+    """A file target as one run opens it: its pipeline, the Spark sessions, and the named
+    points of a write (``checkpoint``, for crash tests)."""
+
+    def __init__(
+        self,
+        spec: PipelineSpec,
+        sessions: SparkSessionProvider,
+        checkpoint: Callable[[str], None] = _nowhere,
+    ) -> None:
+        self._spec = spec
+        self._sessions = sessions
+        self._checkpoint = checkpoint
+        self._open()
+
+    def _open(self) -> None:
+        """What the target reads as the run opens it."""
 
 
 class FileTarget(Protocol):

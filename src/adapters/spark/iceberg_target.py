@@ -17,7 +17,7 @@ file, so no value reads back NULL), one value per file, as Iceberg requires.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from pyspark.sql import Column, DataFrame
@@ -40,8 +40,7 @@ from adapters.iceberg.tables import (
     storage,
 )
 from adapters.spark.errors import engine_step
-from adapters.spark.file_target import Staged
-from adapters.spark.session import SparkSessionProvider
+from adapters.spark.file_target import OpenedForRun, Staged
 from adapters.spark.types import schema_from_spark
 from adapters.sql.target_urls import catalog_url
 from domain.ingestion.spec import PipelineSpec
@@ -58,18 +57,11 @@ def open_table(spec: PipelineSpec) -> IcebergTable:
     return IcebergTable(catalog, target.table or "", target.location or "")
 
 
-class IcebergTarget:
+class IcebergTarget(OpenedForRun):
     """One pipeline's Iceberg table, as one run plans, writes and commits it."""
 
-    def __init__(
-        self,
-        spec: PipelineSpec,
-        sessions: SparkSessionProvider,
-        checkpoint: Callable[[str], None] = lambda point: None,
-    ) -> None:
-        self._spec = spec
-        self._sessions = sessions
-        self._checkpoint = checkpoint
+    def _open(self) -> None:
+        spec = self._spec
         with engine_step(f"{spec.name}: loading the iceberg table {spec.target.table}"):
             self.table = open_table(spec)
 

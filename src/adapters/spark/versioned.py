@@ -10,15 +10,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 from pyspark.sql import DataFrame
 
 from adapters.spark.errors import engine_step
-from adapters.spark.file_target import Staged
-from adapters.spark.session import SparkSessionProvider
-from domain.ingestion.spec import PipelineSpec
+from adapters.spark.file_target import OpenedForRun, Staged
 from ports.ingestion import Committed
 
 COMMIT_MARKER = "_COMMITTED.json"
@@ -81,19 +78,11 @@ def committed_version(target: Path) -> str | None:
     return Path(os.readlink(target)).name
 
 
-class VersionedTarget:
+class VersionedTarget(OpenedForRun):
     """One pipeline's versioned Parquet directory, as one run writes and switches it."""
 
-    def __init__(
-        self,
-        spec: PipelineSpec,
-        sessions: SparkSessionProvider,
-        checkpoint: Callable[[str], None] = lambda point: None,
-    ) -> None:
-        self._spec = spec
-        self._sessions = sessions
-        self._checkpoint = checkpoint
-        self.path = Path(spec.target.path or "")
+    def _open(self) -> None:
+        self.path = Path(self._spec.target.path or "")
 
     def committed(self) -> Committed | None:
         run = committed_version(self.path)

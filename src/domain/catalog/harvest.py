@@ -105,13 +105,16 @@ class Harvest:
                         payload=dataset_profile,
                     ),
                 )
-            report = self._drift_check.observe(
-                subject,
-                schema,
-                run_id=run_id,
-                producer=producer,
-                observed_at=now(),
-                with_records=profile_records,
+            check = self._drift_check
+            report = check.observe(
+                check.judge(
+                    subject,
+                    schema,
+                    run_id=run_id,
+                    producer=producer,
+                    observed_at=now(),
+                    with_records=profile_records,
+                )
             )
             if report.baseline is None:
                 drift = "new"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 
 import attrs
 
@@ -106,26 +107,10 @@ class SchemaDriftCheck:
         self._gateway = gateway
         self._policies = policies
 
-    def observe(
-        self,
-        subject: DatasetRef,
-        schema: Schema,
-        *,
-        run_id: RunId,
-        producer: str,
-        observed_at: datetime,
-        with_records: Sequence[MetadataRecord] = (),
-    ) -> DriftReport:
-        """Record ``schema`` when it changed, and its drift; ``with_records`` (a profile of
-        the same observation) are emitted in the same batch: all of them or none."""
-        report = self.judge(
-            subject,
-            schema,
-            run_id=run_id,
-            producer=producer,
-            observed_at=observed_at,
-            with_records=with_records,
-        )
+    def observe(self, report: DriftReport) -> DriftReport:
+        """Record what ``judge`` found: the snapshot when the schema changed, and its drift,
+        with the report's other records (a profile of the same observation) in the same
+        batch: all of them or none."""
         if report.emitted:
             self._gateway.emit_many(report.emitted)
         return report
@@ -141,8 +126,8 @@ class SchemaDriftCheck:
         with_records: Sequence[MetadataRecord] = (),
         rebuild: bool = False,
     ) -> DriftReport:
-        """What ``observe`` would emit (``emitted``), for a caller that commits the records
-        itself (with the data they describe); emits nothing. ``rebuild``: the dataset is
+        """What to record of ``schema`` (``emitted``), emitting nothing: ``observe`` records
+        it, or a caller commits the records itself (with the data they describe). ``rebuild``: the dataset is
         replaced under the new schema by an operator's choice, so its drift is allowed and
         says so (policy "rebuild"), whatever the dataset's policy."""
         baseline_record = self._baselines.latest_snapshot(subject)
@@ -154,16 +139,15 @@ class SchemaDriftCheck:
         if baseline is not None and baseline.fingerprint == schema.fingerprint:
             return DriftReport(subject, baseline, schema, None, tuple(with_records))
 
-        def record(payload: SchemaSnapshot | SchemaDrift) -> MetadataRecord:
-            return MetadataRecord.create(
-                subject=subject,
-                run_id=run_id,
-                observed_at=observed_at,
-                producer=producer,
-                payload=payload,
-            )
+        record = partial(
+            MetadataRecord.create,
+            subject=subject,
+            run_id=run_id,
+            observed_at=observed_at,
+            producer=producer,
+        )
 
-        records = [record(SchemaSnapshot(schema))]
+        records = [record(payload=SchemaSnapshot(schema))]
         decision = None
         if baseline is not None:
             policy = REBUILD if rebuild else self._policies.policy_for(subject)
@@ -171,7 +155,7 @@ class SchemaDriftCheck:
             payload = drift_payload(baseline, schema, decision, policy)
             if rebuild:
                 payload = attrs.evolve(payload, policy=f"rebuild (--rebuild): {payload.policy}")
-            records.append(record(payload))
+            records.append(record(payload=payload))
         records.extend(with_records)
         return DriftReport(subject, baseline, schema, decision, tuple(records))
 

@@ -29,25 +29,31 @@ def checker(policy: DriftPolicy = DEFAULT) -> tuple[SchemaDriftCheck, MetadataGa
 
 def test_first_sight_records_a_snapshot_and_no_drift() -> None:
     check, gateway = checker()
-    report = check.observe(ORDERS, V1, run_id=RunId("r1"), producer="test", observed_at=T0)
+    report = check.observe(
+        check.judge(ORDERS, V1, run_id=RunId("r1"), producer="test", observed_at=T0)
+    )
     assert report.changed and report.decision is None
     assert [r.kind for r in report.emitted] == [RecordKind.SCHEMA_SNAPSHOT]
 
 
 def test_an_unchanged_schema_records_nothing() -> None:
     check, gateway = checker()
-    check.observe(ORDERS, V1, run_id=RunId("r1"), producer="test", observed_at=T0)
+    check.observe(check.judge(ORDERS, V1, run_id=RunId("r1"), producer="test", observed_at=T0))
     report = check.observe(
-        ORDERS, V1, run_id=RunId("r2"), producer="test", observed_at=T0 + timedelta(days=1)
+        check.judge(
+            ORDERS, V1, run_id=RunId("r2"), producer="test", observed_at=T0 + timedelta(days=1)
+        )
     )
     assert not report.changed and report.emitted == ()
 
 
 def test_a_change_records_snapshot_and_drift_judged_by_the_subjects_policy() -> None:
     check, gateway = checker(DriftPolicy(type_changes=TypeChanges.WIDEN_ONLY))
-    check.observe(ORDERS, V1, run_id=RunId("r1"), producer="test", observed_at=T0)
+    check.observe(check.judge(ORDERS, V1, run_id=RunId("r1"), producer="test", observed_at=T0))
     report = check.observe(
-        ORDERS, V2, run_id=RunId("r2"), producer="test", observed_at=T0 + timedelta(days=1)
+        check.judge(
+            ORDERS, V2, run_id=RunId("r2"), producer="test", observed_at=T0 + timedelta(days=1)
+        )
     )
     assert report.decision is not None and not report.decision.allowed
     drift = gateway.latest(RecordKind.SCHEMA_DRIFT, ORDERS)

@@ -96,6 +96,45 @@ def postgres_schema(url: str) -> Iterator[str]:
         yield schema.url
 
 
+MARIADB_URL_VARIABLE = "DATAPLATFORM_TEST_MARIADB_URL"
+DEFAULT_MARIADB_URL = "mariadb+pymysql://root@127.0.0.1:3306/test"
+
+
+def mariadb_url() -> str:
+    """The MariaDB URL to test against, or skip/fail when it cannot be reached."""
+    url = os.environ.get(MARIADB_URL_VARIABLE) or DEFAULT_MARIADB_URL
+    engine = create_engine(url, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("select 1"))
+    except Exception as error:  # any failure to connect means "not there"
+        unavailable(
+            "MariaDB",
+            f"{make_url(url).render_as_string(hide_password=True)}: {error}".splitlines()[0],
+        )
+    finally:
+        engine.dispose()
+    return url
+
+
+@contextlib.contextmanager
+def fresh_mariadb() -> Iterator[FreshSchema]:
+    """A fresh database on the MariaDB test server (in MySQL a schema is a database),
+    dropped with everything in it afterwards: its name, the server's URL, and a URL whose
+    connections use it."""
+    server = mariadb_url()
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE DATABASE `{name}`"))
+    try:
+        yield FreshSchema(name, server, make_url(server).set(database=name).render_as_string(False))
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS `{name}`"))
+        admin.dispose()
+
+
 NATS_URL_VARIABLE = "DATAPLATFORM_TEST_NATS_URL"
 DEFAULT_NATS_URL = "nats://127.0.0.1:4222"
 

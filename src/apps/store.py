@@ -48,6 +48,10 @@ _FORMS = (
     "sqlite:///PATH, postgresql+psycopg://USER@HOST:PORT/DB or http(s)://HOST:PORT (the "
     "metadata service)"
 )
+_DATABASE_FORMS = (
+    "sqlite:///PATH, postgresql+psycopg://USER@HOST:PORT/DB or mysql://USER@HOST:3306/DB "
+    "(MariaDB too)"
+)
 
 if TYPE_CHECKING:  # imported where used: `--help` and most commands need none of them
     from adapters.nats.jetstream import JetStreamLink
@@ -99,7 +103,22 @@ def check_database_url(url: str, source: str, *, what: str = "metadata url") -> 
                 f"{where}: driver {driver!r} is not supported; use postgresql+psycopg://..."
             )
         return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
-    raise SettingsError(f"{where}: unsupported database {backend!r}; use {_FORMS}")
+    if backend in ("mysql", "mariadb") and what == "database url":
+        if driver not in ("", "pymysql"):
+            raise SettingsError(
+                f"{where}: driver {driver!r} is not supported; use {backend}+pymysql://... "
+                f"(or {backend}://..., which means it)"
+            )
+        if not parsed.database:
+            raise SettingsError(f"{where}: no database; write {backend}://USER@HOST:3306/DATABASE")
+        return parsed.set(drivername=f"{backend}+pymysql").render_as_string(hide_password=False)
+    if backend in ("mysql", "mariadb"):
+        raise SettingsError(
+            f"{where}: MariaDB/MySQL can be harvested, but does not hold the {what}s; use "
+            f"{_FORMS}"
+        )
+    forms = _FORMS if what == "metadata url" else _DATABASE_FORMS
+    raise SettingsError(f"{where}: unsupported database {backend!r}; use {forms}")
 
 
 class StoreUnavailable(Exception):

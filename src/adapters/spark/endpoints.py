@@ -25,7 +25,7 @@ from sqlalchemy import MetaData, Table, create_engine
 
 from adapters.spark.session import SparkSessionProvider, require_driver
 from adapters.spark.types import schema_from_spark, schema_to_spark
-from adapters.sql.catalog import sqlite_schema
+from adapters.sql.dialects.sqlite import sqlite_schema
 from adapters.sql.types import to_sql
 from domain.dataset import DatasetRef
 from domain.identity import file_ref, iceberg_ref

@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from adapters.sql.dialects import dialect_of
+
 # Writers wait this long for another writer's lock before giving up.
 SQLITE_BUSY_TIMEOUT_S = 60
 
@@ -56,11 +58,11 @@ def _tune_sqlite(engine: Engine) -> None:
 def create_catalog_engine(url: str) -> Engine:
     """An engine to read a catalog from: no tuning, since the database is somebody else's."""
     parsed = make_url(url)
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+    if parsed.get_backend_name() not in ("sqlite", "postgresql", "mysql", "mariadb"):
         raise ValueError(
             f"catalog url: unsupported database {parsed.get_backend_name()!r} in "
-            f"{parsed.render_as_string(hide_password=True)!r}; use sqlite:///PATH or "
-            f"postgresql+psycopg://USER@HOST:PORT/DB"
+            f"{parsed.render_as_string(hide_password=True)!r}; use sqlite:///PATH, "
+            f"postgresql+psycopg://USER@HOST:PORT/DB or mysql://USER@HOST:3306/DB"
         )
     if (
         parsed.get_backend_name() == "sqlite"
@@ -68,4 +70,4 @@ def create_catalog_engine(url: str) -> Engine:
         and not Path(parsed.database).exists()
     ):
         raise ValueError(f"catalog url: no SQLite database at {parsed.database}")
-    return create_engine(parsed)
+    return create_engine(parsed, connect_args=dialect_of(parsed).connect_args())

@@ -1,6 +1,6 @@
 """The Catalog (and Profiler) ports' contract, over every implementation: in memory, a SQL
-schema read by SQLAlchemy's inspector (PostgreSQL), and endpoints read by Spark (the same
-tables through JDBC). It lives beside the Spark tests for their JVM.
+schema read by SQLAlchemy's inspector (PostgreSQL, and a MariaDB database), and endpoints
+read by Spark (the same tables through JDBC). It lives beside the Spark tests for their JVM.
 
 Each catalog lists the same two tables in a stable order, gives their schemas with the
 platform's types, refuses an unknown dataset naming it, and profiles a table's rows."""
@@ -24,7 +24,7 @@ from domain.metadata.payloads import ColumnProfile, DatasetProfile
 from domain.schema import Column, Schema
 from domain.schema.types import DecimalType, IntegerType, StringType
 from ports.catalog import Catalog, Profiler
-from services import FreshSchema, fresh_schema
+from services import FreshSchema, fresh_mariadb, fresh_schema
 
 ORDERS = Schema.from_columns(
     [
@@ -71,7 +71,23 @@ class Harness:
         self.names = names
 
 
-@pytest.fixture(params=["memory", "sql", "spark"])
+@pytest.fixture(scope="module")
+def mariadb_tables() -> Iterator[FreshSchema]:
+    with fresh_mariadb() as database:
+        engine = create_engine(database.url)
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE customers (id bigint PRIMARY KEY, name text)"))
+            connection.execute(
+                text("CREATE TABLE orders (id bigint PRIMARY KEY, amount decimal(10,2), note text)")
+            )
+            connection.execute(
+                text("INSERT INTO orders VALUES (1, 1.25, 'a'), (2, 20.50, NULL), (3, -3.00, 'c')")
+            )
+        engine.dispose()
+        yield database
+
+
+@pytest.fixture(params=["memory", "sql", "mariadb", "spark"])
 def harness(request: pytest.FixtureRequest, tables: FreshSchema) -> Iterator[Harness]:
     if request.param == "memory":
         orders = DatasetRef.parse("memory://test::orders")
@@ -86,9 +102,10 @@ def harness(request: pytest.FixtureRequest, tables: FreshSchema) -> Iterator[Har
         )
         held = InMemoryCatalog({customers: CUSTOMERS, orders: ORDERS}, {orders: profile})
         yield Harness(held, held, {"orders": orders, "customers": customers})
-    elif request.param == "sql":
-        engine = create_engine(tables.server)
-        inspected = SqlCatalog(engine, tables.name)
+    elif request.param in ("sql", "mariadb"):
+        where = tables if request.param == "sql" else request.getfixturevalue("mariadb_tables")
+        engine = create_engine(where.server)
+        inspected = SqlCatalog(engine, where.name)
         names = {ref.name.rsplit(".", 1)[-1]: ref for ref in inspected.datasets()}
         yield Harness(inspected, SqlProfiler(engine, inspected), names)
         engine.dispose()

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateTable
 
-from adapters.sql.catalog import sqlite_schema
+from adapters.sql.dialects.sqlite import sqlite_schema
 from adapters.sql.engine import SQLITE_BUSY_TIMEOUT_S
 from adapters.sql.errors import TargetDatabaseError, database_reason
 from adapters.sql.target import modes

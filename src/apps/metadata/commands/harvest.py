@@ -29,7 +29,8 @@ from ports.catalog import CatalogError, CatalogUnreachable
 @click.option(
     "--schema",
     "schema_name",
-    help="Database schema to harvest (default: public on PostgreSQL, main on SQLite).",
+    help="Database schema to harvest (default: public on PostgreSQL, main on SQLite, the "
+    "URL's database on MariaDB/MySQL).",
 )
 @click.option(
     "--profile",
@@ -63,7 +64,8 @@ def harvest(
 ) -> None:
     """Harvest every table of a database schema, or every dataset of an endpoint file.
 
-    URL is a database (postgresql+psycopg://..., sqlite:///...): all tables of --schema.
+    URL is a database (postgresql+psycopg://..., mysql://... or mariadb://..., sqlite:///...):
+    all tables of --schema (MariaDB/MySQL: of the URL's database unless --schema names one).
     ENDPOINTS.toml lists [[datasets]] (kind parquet, csv, json or jdbc) read through Spark;
     see docs/metadata.md.
 
@@ -77,6 +79,7 @@ def harvest(
 
     \b
       metadata harvest postgresql+psycopg://postgres@127.0.0.1:5432/test --schema sales --profile
+      metadata harvest mariadb://root@127.0.0.1:3306/shop --profile --details
       metadata harvest examples/datasets/endpoints.toml --profile --no-distinct --details
     """
     book = policies(policy_file, **overrides)

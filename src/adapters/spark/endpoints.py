@@ -23,9 +23,11 @@ from pyspark.sql import functions as F
 from sqlalchemy import Column as SqlColumn
 from sqlalchemy import MetaData, Table, create_engine
 
-from adapters.spark.session import SparkSessionProvider, require_driver
+from adapters.spark import mariadb_jdbc
+from adapters.spark.session import SparkSessionProvider, driver_of_url, require_driver
 from adapters.spark.types import schema_from_spark, schema_to_spark
 from adapters.sql.dialects.sqlite import sqlite_schema
+from adapters.sql.source_probe import engine_for_jdbc
 from adapters.sql.types import to_sql
 from domain.dataset import DatasetRef
 from domain.identity import file_ref, iceberg_ref
@@ -59,7 +61,7 @@ class EndpointConfig:
     def driver(self) -> str | None:
         if self.kind != "jdbc" or not self.url:
             return None
-        return "sqlite" if self.url.startswith("jdbc:sqlite:") else "postgresql"
+        return driver_of_url(self.url)
 
     def subject(self) -> DatasetRef:
         if self.namespace:
@@ -191,9 +193,20 @@ class JdbcEndpoint:
             options["password"] = self.config.password
         if self.config.driver == "sqlite":
             options["driver"] = "org.sqlite.JDBC"
+        elif self.config.driver == "mariadb":
+            options["url"] = mariadb_jdbc.spark_url(options["url"])
+            options.setdefault("driver", mariadb_jdbc.DRIVER_CLASS)
         else:
             options.setdefault("driver", "org.postgresql.Driver")
         return options
+
+    def _checked_mariadb(self, options: dict[str, str]) -> dict[str, str]:
+        """``options`` with the types Spark needs told, after refusing a MariaDB/MySQL table
+        whose read would change values (see mariadb_jdbc)."""
+        engine = engine_for_jdbc(self.config.url or "", self.config.user, self.config.password)
+        assert engine is not None
+        custom = mariadb_jdbc.checked(engine, self.config.table or "", self.config.name)
+        return {**options, "customSchema": custom} if custom else options
 
     def _sqlite_path(self) -> str:
         return (self.config.url or "").removeprefix("jdbc:sqlite:")
@@ -231,6 +244,8 @@ class JdbcEndpoint:
                         column.name, F.col(f"`{column.name}`").cast(spark_types[column.name])
                     )
             return frame
+        if self.config.driver == "mariadb":
+            options = self._checked_mariadb(options)
         return self.spark.read.format("jdbc").options(**options).load()
 
     def read_partitioned(self, predicates: Sequence[str], fetch_size: int) -> DataFrame:
@@ -238,6 +253,8 @@ class JdbcEndpoint:
         if self.config.driver == "sqlite" or len(predicates) < 2:
             return self.read()
         options = self._options()
+        if self.config.driver == "mariadb":
+            options = self._checked_mariadb(options)
         url, table = options.pop("url"), options.pop("dbtable")
         options["fetchsize"] = str(fetch_size)
         return self.spark.read.jdbc(url, table, predicates=list(predicates), properties=options)

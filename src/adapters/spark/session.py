@@ -26,6 +26,8 @@ DEBIAN_JARS = {
         Path("/usr/share/java/sqlite-jdbc.jar"),
         "libxerial-sqlite-jdbc-java libxerial-sqlite-jdbc-jni",
     ),
+    # MariaDB Connector/J: MariaDB and MySQL servers alike.
+    "mariadb": (Path("/usr/share/java/mariadb-java-client.jar"), "libmariadb-java"),
 }
 
 # On every master: the apps draw their own progress, and SQL renders instants in UTC.
@@ -51,7 +53,17 @@ LOCAL_DEFAULTS: Mapping[str, str] = {
 DRIVER_CLASSES: Mapping[str, str] = {
     "postgresql": "org.postgresql.Driver",
     "sqlite": "org.sqlite.JDBC",
+    "mariadb": "org.mariadb.jdbc.Driver",
 }
+
+
+def driver_of_url(url: str) -> str:
+    """The JDBC driver (a key of DEBIAN_JARS) a ``jdbc:`` URL needs."""
+    if url.startswith("jdbc:sqlite:"):
+        return "sqlite"
+    if url.startswith(("jdbc:mariadb:", "jdbc:mysql:")):
+        return "mariadb"  # MariaDB's Connector/J reads MySQL servers too
+    return "postgresql"
 
 
 class MissingJdbcDriver(RuntimeError):
@@ -104,6 +116,17 @@ appender.file.layout.pattern = %d{{ISO8601}} %p %c{{1}}: %m%n%ex
 rootLogger.level = warn
 rootLogger.appenderRef.file.ref = file
 """
+
+
+def in_utc(conf: dict[str, str]) -> None:
+    """Run the driver's and the executors' JVMs in UTC (in ``conf``): JDBC drivers turn a
+    zone-less DATETIME into a java.sql.Timestamp in the JVM's zone, so a machine's zone
+    would shift every wall-clock value read. Spark SQL's session zone is UTC already."""
+    for side in ("driver", "executor"):
+        key = f"spark.{side}.extraJavaOptions"
+        earlier = conf.get(key, "")
+        if "-Duser.timezone=" not in earlier:
+            conf[key] = f"{earlier} -Duser.timezone=UTC".strip()
 
 
 def log_to_file(log_dir: str, conf: dict[str, str]) -> Path:
@@ -185,6 +208,7 @@ class SparkSessionProvider:
                 if self._settings.master.startswith("local"):
                     conf.update(LOCAL_DEFAULTS)
             conf.update(self._settings.conf)
+            in_utc(conf)
             if self._settings.log_dir is not None:
                 with contextlib.suppress(OSError):  # no log folder: the console, as before
                     log_to_file(self._settings.log_dir, conf)

@@ -14,14 +14,14 @@ import attrs
 from adapters.files.pipelines import PipelineFile
 from adapters.spark.ingestion import SparkIngestionEngine
 from adapters.spark.migrate_target import Migrated, migrate_target
-from adapters.spark.session import SparkSessionProvider, SparkSettings
+from adapters.spark.session import SparkSessionProvider, SparkSettings, driver_of_url
 from apps.faults import kill_at
 from apps.ingestion.bootstrap import legacy_outputs
 from apps.services import Services
 from apps.store import MetadataStore
 from domain.ingestion.legacy import Outputs
 from domain.ingestion.run import RunPipeline
-from domain.ingestion.spec import TargetSpec
+from domain.ingestion.spec import PipelineSpec, TargetSpec
 from domain.metadata.gateway import MetadataGateway
 from domain.schema.checks import SchemaDriftCheck
 from domain.schema.policy import PolicyBook
@@ -65,6 +65,17 @@ def migrate(services: Services, pipeline: PipelineFile, target: TargetSpec) -> M
         sessions.stop()
 
 
+def _drivers(spec: PipelineSpec) -> tuple[str, ...]:
+    """The JDBC drivers a run of ``spec`` loads into its Spark session."""
+    source = spec.source
+    if not (source.kind == "jdbc" or spec.target.is_database):
+        return ()
+    drivers = {"postgresql", "sqlite"}  # the database targets' and their history reads
+    if source.kind == "jdbc":
+        drivers.add(driver_of_url(source.url or ""))
+    return tuple(sorted(drivers))
+
+
 def runtime(services: Services, pipeline: PipelineFile) -> Runtime:
     """The run use case for ``pipeline``: its engine (Spark, unless one is registered)."""
     sessions = None
@@ -77,11 +88,7 @@ def runtime(services: Services, pipeline: PipelineFile) -> Runtime:
     else:
         sessions = SparkSessionProvider(
             _settings(pipeline, store, "ingestion"),
-            (
-                ("postgresql", "sqlite")
-                if pipeline.spec.source.kind == "jdbc" or pipeline.spec.target.is_database
-                else ()
-            ),
+            _drivers(pipeline.spec),
         )
         # With an asynchronous transport a database target's run commits its records into
         # the target's own outbox, in the transaction that commits its data.

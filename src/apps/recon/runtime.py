@@ -52,11 +52,11 @@ def runtime(
         sql = SqlReconEngine.for_spec(spec, progress=progress)
         return Runtime(use_case(services, sql), None, reason, sql.close)
     from adapters.spark.recon import SparkReconEngine
-    from adapters.spark.session import SparkSessionProvider, SparkSettings
+    from adapters.spark.session import SparkSessionProvider, SparkSettings, driver_of_url
 
     drivers = sorted(
         {
-            "sqlite" if (side.url or "").startswith("jdbc:sqlite:") else "postgresql"
+            driver_of_url(side.url or "")
             for side in (spec.source, spec.target)
             if side.kind == "jdbc"
         }

@@ -36,6 +36,7 @@ class Probe:
     highest: int | None = None
     slots: int = 1  # tasks the engine runs at once
     files: bool = False  # a file source: the engine splits it by file blocks itself
+    quote: str = '"'  # how the source's SQL quotes an identifier (MySQL: a backtick)
 
 
 @attrs.frozen
@@ -58,11 +59,13 @@ class Partitioning:
     count: int
     fetch_size: int
     bounds: tuple[int, ...] = ()
+    quote: str = '"'  # the source's identifier quote
 
     def predicates(self) -> list[str]:
         """One SQL condition per partition (quoted column), together covering every row
         exactly once."""
-        column = '"' + self.column.replace('"', '""') + '"'
+        q = self.quote
+        column = q + self.column.replace(q, q + q) + q
         if not self.bounds:
             return ["1 = 1"]
         edges = list(self.bounds)
@@ -79,12 +82,14 @@ FETCH_BYTES = 8 * 1024 * 1024
 MAX_PARTITIONS = 64
 
 
-def split(column: str, lowest: int, highest: int, count: int, fetch_size: int) -> Partitioning:
+def split(
+    column: str, lowest: int, highest: int, count: int, fetch_size: int, quote: str = '"'
+) -> Partitioning:
     """``count`` (at most the number of values in the range) ranges of equal width."""
     width = highest - lowest + 1
     count = max(1, min(count, width))
     bounds = tuple(lowest + (width * i) // count for i in range(1, count))
-    return Partitioning(column, lowest, highest, len(bounds) + 1, fetch_size, bounds)
+    return Partitioning(column, lowest, highest, len(bounds) + 1, fetch_size, bounds, quote)
 
 
 def partitioning(
@@ -116,7 +121,7 @@ def partitioning(
     fetch = int(min(100_000, max(1_000, FETCH_BYTES // max(int(row_bytes), 1))))
     wanted = max(1, -(-rows // ROWS_PER_PARTITION))
     count = min(wanted, MAX_PARTITIONS, max(rows, 1))
-    plan = split(probe.column, probe.lowest, probe.highest, count, fetch)
+    plan = split(probe.column, probe.lowest, probe.highest, count, fetch, probe.quote)
     reasons.append(
         f"the source is read in {plan.count} partition(s) of {probe.column} between "
         f"{probe.lowest:,} and {probe.highest:,} (about {rows // plan.count:,} of its "

@@ -56,15 +56,19 @@ def pipeline_file(
     sections: Mapping[str, str] | None = None,
     file_name: str | None = None,
 ) -> Path:
-    """A pipeline file: ``name`` in ``mode`` from the Parquet ``source`` into ``target``
-    (the body of its [target] table), with more tables (``sections``: name -> body) and a
-    one-core Spark; the one builder the tests share."""
+    """A pipeline file: ``name`` in ``mode`` from the Parquet ``source`` (a path; or the
+    body of its [source] table, a string holding ``kind =``) into ``target`` (the body of
+    its [target] table), with more tables (``sections``: name -> body) and a one-core
+    Spark; the one builder the tests share."""
     lines = [f'name = "{name}"', f'mode = "{mode}"']
     if keys:
         lines.append("keys = [" + ", ".join(f'"{k}"' for k in keys) + "]")
     if sequence is not None:
         lines.append(f'sequence = "{sequence}"')
-    lines += ["[source]", 'kind = "parquet"', f'path = "{source}"', "[target]", target]
+    if isinstance(source, str) and "kind =" in source:
+        lines += ["[source]", source, "[target]", target]
+    else:
+        lines += ["[source]", 'kind = "parquet"', f'path = "{source}"', "[target]", target]
     for table, body in (sections or {}).items():
         lines += [f"[{table}]", body]
     lines += ["[spark]", 'master = "local[1]"']

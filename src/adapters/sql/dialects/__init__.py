@@ -12,12 +12,39 @@ from adapters.sql.dialects.mysql import MysqlDialect
 from adapters.sql.dialects.postgresql import PostgresDialect
 from adapters.sql.dialects.sqlite import SqliteDialect
 
-__all__ = ["DIALECTS", "SqlDialect", "dialect_of"]
+__all__ = ["DIALECTS", "SqlDialect", "dialect_of", "url_of_jdbc"]
 
 DIALECTS: dict[str, SqlDialect] = {
     d.name: d for d in (PostgresDialect(), SqliteDialect(), MysqlDialect())
 }
 DIALECTS["mariadb"] = DIALECTS["mysql"]  # SQLAlchemy's name for a MariaDB server
+
+
+# JDBC URL schemes -> (SQLAlchemy driver name, default port, default user).
+_JDBC = {
+    "postgresql": ("postgresql+psycopg", 5432, "postgres"),
+    "mariadb": ("mariadb+pymysql", 3306, "root"),
+    "mysql": ("mysql+pymysql", 3306, "root"),
+}
+
+
+def url_of_jdbc(url: str, user: str | None, password: str | None) -> URL | None:
+    """The SQLAlchemy URL of a JDBC URL of a database server (``jdbc:postgresql://``,
+    ``jdbc:mariadb://``, ``jdbc:mysql://``), None for other databases."""
+    scheme, _, rest = url.removeprefix("jdbc:").partition("://")
+    if not url.startswith("jdbc:") or scheme not in _JDBC:
+        return None
+    drivername, port, default_user = _JDBC[scheme]
+    address, _, database = rest.split("?", 1)[0].partition("/")
+    host, _, given_port = address.partition(":")
+    return URL.create(
+        drivername,
+        username=user or default_user,
+        password=password,
+        host=host or "localhost",
+        port=int(given_port) if given_port.isdigit() else port,
+        database=database,
+    )
 
 
 def dialect_of(engine: Engine | URL) -> SqlDialect:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sqlalchemy import Engine, func, inspect
+from sqlalchemy import Connection, Engine, func, inspect
 from sqlalchemy.engine import URL
 
 from domain.schema import (
@@ -43,6 +43,13 @@ class SqlDialect:
     def connect_args(self) -> dict[str, Any]:
         """What every connection to the database is opened with."""
         return {}
+
+    def estimate(
+        self, connection: Connection, schema: str | None, table: str
+    ) -> tuple[int | None, int | None]:
+        """The statistics' estimate of a table's rows and bytes, (None, None) when the
+        database keeps none (the caller counts)."""
+        return None, None
 
     def default_schema(self, url: URL) -> str:
         """The schema a catalog lists when none is given."""

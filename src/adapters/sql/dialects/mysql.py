@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Text, case, cast, func, literal
+from sqlalchemy import Connection, Text, case, cast, func, literal, text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.compiler import compiles
@@ -142,6 +142,21 @@ class MysqlDialect(SqlDialect):
                 f"URL (mysql://USER@HOST:3306/DATABASE) or with --schema"
             )
         return url.database
+
+    def estimate(
+        self, connection: Connection, schema: str | None, table: str
+    ) -> tuple[int | None, int | None]:
+        # InnoDB's estimate (table_rows), refreshed by ANALYZE TABLE and as the table changes.
+        found = connection.execute(
+            text(
+                "SELECT table_rows, data_length + index_length FROM information_schema.tables "
+                "WHERE table_schema = coalesce(:s, database()) AND table_name = :t"
+            ),
+            {"s": schema, "t": table},
+        ).one_or_none()
+        if found is None or found[0] is None:
+            return None, None
+        return int(found[0]), None if found[1] is None else int(found[1])
 
     def column_type(self, reflected: Any, where: str) -> DataType:
         return from_mysql(reflected, where=where)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Numeric, Text, and_, cast, func, literal
+from sqlalchemy import Connection, Numeric, Text, and_, cast, func, literal, text
 from sqlalchemy.engine import URL
 
 from adapters.sql.dialects.base import SqlDialect
@@ -18,6 +18,18 @@ class PostgresDialect(SqlDialect):
 
     def default_schema(self, url: URL) -> str:
         return "public"
+
+    def estimate(
+        self, connection: Connection, schema: str | None, table: str
+    ) -> tuple[int | None, int | None]:
+        found = connection.execute(
+            text(
+                "SELECT c.reltuples::bigint, pg_total_relation_size(c.oid) "
+                "FROM pg_class c WHERE c.oid = to_regclass(:t)"
+            ),
+            {"t": table if schema is None else f"{schema}.{table}"},
+        ).one_or_none()
+        return (None, None) if found is None else (int(found[0]), int(found[1]))
 
     def column_type(self, reflected: Any, where: str) -> DataType:
         return from_sql(reflected, where=where)

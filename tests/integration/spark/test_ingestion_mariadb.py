@@ -1,7 +1,8 @@
-"""MariaDB as an ingestion source (`jdbc:mariadb://`, `jdbc:mysql://`), read by Spark into a
-PostgreSQL target: the probe's estimate and key range, a partitioned read that holds each
+"""MariaDB through Spark (`jdbc:mariadb://`, `jdbc:mysql://`): as an ingestion source into a
+PostgreSQL target (the probe's estimate and key range, a partitioned read that holds each
 row once, a full load with every value kept, an incremental load by watermark with NULL
-cursors, and the reads Spark would make lossy refused by column."""
+cursors, the reads Spark would make lossy refused by column), and as one side of a recon
+whose other side is PostgreSQL."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 import attrs
 import pytest
-from integration.spark.apps_cli import ingestion
+from integration.spark.apps_cli import ingestion, recon
 from integration.spark.conftest import need_jdbc_driver
 from integration.spark.iceberg_tables import pipeline_file
 from sqlalchemy import create_engine, text
@@ -171,3 +172,27 @@ def test_a_read_spark_would_make_lossy_is_refused_by_column(
     run = ingestion(home, "run", str(_pipeline(tmp_path, mariadb, target, "full", "lossy")))
     assert run.exit_code != 0 and said in run.stderr, run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_recon_across_mariadb_and_postgresql_finds_the_changed_row(
+    mariadb: FreshSchema, target: FreshSchema, tmp_path: Path, home: Path
+) -> None:
+    load = ingestion(home, "run", str(_pipeline(tmp_path, mariadb, target, "full")), "--json")
+    assert load.exit_code == 0, load.stderr
+    engine = create_engine(target.server)
+    with engine.begin() as connection:
+        connection.execute(text(f'UPDATE "{target.name}".orders SET note = \'d\' WHERE id = 3'))
+    engine.dispose()
+    spec = tmp_path / "cross.toml"
+    spec.write_text(
+        f'name = "cross"\nkeys = ["id"]\n'
+        f'[source]\nkind = "jdbc"\nurl = "{_jdbc(mariadb)}"\ntable = "orders"\nuser = "root"\n'
+        f'[target]\nkind = "jdbc"\nurl = "{target.jdbc()}"\ntable = "{target.name}.orders"\n'
+        f'[spark]\nmaster = "local[1]"\n'
+    )
+    found = recon(home, "run", str(spec), "--json")
+    assert found.exit_code == 1, found.stderr
+    checks = {c["check"]: c for c in json.loads(found.stdout)["results"]}
+    assert checks["row_count"]["status"] == "passed"
+    assert checks["key_diff"]["status"] == "failed"
+    assert checks["key_diff"]["samples"] == [{"category": "changed", "key": {"id": 3}}]

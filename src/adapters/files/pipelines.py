@@ -62,7 +62,7 @@ import attrs
 import cattrs
 
 from adapters.files.secrets import LITERAL_WARNING, Secret, password_of, pgpass_password
-from adapters.files.toml_edge import explain, read_toml, toml_converter
+from adapters.files.toml_edge import SpecFile, explain, read_toml, toml_converter
 from domain.ingestion.spec import (
     Deletes,
     Maintenance,
@@ -152,15 +152,7 @@ class _PipelineFile:
     spark: SparkTable = SparkTable()
 
 
-@attrs.frozen
-class PipelineFile:
-    """A pipeline file as read: the spec and the Spark settings it asks for."""
-
-    path: Path
-    spec: PipelineSpec
-    spark_master: str
-    spark_conf: dict[str, str]
-    warnings: tuple[str, ...] = ()  # e.g. a literal password: said before the run starts
+PipelineFile = SpecFile[PipelineSpec]
 
 
 def _home(home: Path | None) -> str:

@@ -50,7 +50,7 @@ import attrs
 import cattrs
 
 from adapters.files.pipelines import PipelineFile, SourceTable, SparkTable, source_spec
-from adapters.files.toml_edge import explain, read_toml, toml_converter
+from adapters.files.toml_edge import SpecFile, explain, read_toml, toml_converter
 from domain.ingestion.plan import SNAPSHOTS
 from domain.ingestion.spec import (
     HISTORY_COLUMNS,
@@ -106,15 +106,7 @@ class _ReconFile:
     spark: SparkTable = SparkTable()
 
 
-@attrs.frozen
-class ReconFile:
-    """A recon as read: the spec and the Spark settings it asks for."""
-
-    path: Path
-    spec: ReconSpec
-    spark_master: str
-    spark_conf: dict[str, str]
-    warnings: tuple[str, ...] = ()  # e.g. a literal password: said before the run starts
+ReconFile = SpecFile[ReconSpec]
 
 
 def _number(value: object, where: str) -> Decimal:

@@ -6,8 +6,9 @@ from __future__ import annotations
 import enum
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
+import attrs
 import cattrs
 
 
@@ -92,3 +93,17 @@ def read_toml(path: Path, what: str, error: type[ValueError]) -> dict[str, Any]:
         ) from None
     except tomllib.TOMLDecodeError as bad:
         raise error(f"{path}: not valid TOML: {bad}") from None
+
+
+Spec = TypeVar("Spec")
+
+
+@attrs.frozen
+class SpecFile(Generic[Spec]):
+    """A pipeline or recon file as read: the spec and the Spark settings it asks for."""
+
+    path: Path
+    spec: Spec
+    spark_master: str
+    spark_conf: dict[str, str]
+    warnings: tuple[str, ...] = ()  # e.g. a literal password: said before the run starts

@@ -5,9 +5,10 @@ from __future__ import annotations
 import codecs
 import os
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
@@ -15,6 +16,8 @@ import click
 
 from domain.dataset import DatasetRef
 from domain.metadata.timestamps import parse_instant
+
+FC = TypeVar("FC", bound=Callable[..., Any])
 
 MAX_INPUT_VARIABLE = "DATAPLATFORM_MAX_INPUT_MB"
 DEFAULT_MAX_INPUT_MB = 256
@@ -170,3 +173,20 @@ SUBJECT = SubjectType()
 TIMESTAMP = UtcDateTime()
 ZONE = TimeZoneName()
 INPUT_FILE = InputFile()
+
+
+# A numeric option as a row: (flag, type, default, help).
+OptionRow = tuple[str, click.ParamType[Any], Any, str]
+
+
+def option_rows(*rows: OptionRow) -> Callable[[FC], FC]:
+    """Options written as a table, each shown with its default in --help."""
+
+    def decorate(command: FC) -> FC:
+        for flag, kind, default, said in reversed(rows):
+            command = click.option(flag, type=kind, default=default, show_default=True, help=said)(
+                command
+            )
+        return command
+
+    return decorate

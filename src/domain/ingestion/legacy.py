@@ -9,8 +9,9 @@ Which outputs a run writes is a setting (``Outputs``); while both are written,
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 import attrs
 
@@ -19,6 +20,7 @@ from domain.metadata.gateway import MetadataGateway
 from domain.metadata.kinds import RecordKind
 from domain.metadata.payloads import IngestionRuntime, IngestionVolume
 from domain.metadata.query import RecordQuery
+from domain.metadata.record import MetadataRecord
 
 
 class Outputs(enum.Enum):
@@ -73,41 +75,54 @@ class ParityReport:
         return not self.differences
 
 
-def parity(summaries: Iterable[RunSummary], gateway: MetadataGateway) -> ParityReport:
-    """Compare each legacy summary with the records its run emitted through the gateway."""
-    differences: list[Difference] = []
-    compared = 0
+class Summarised(Protocol):
+    @property
+    def run_id(self) -> str: ...
+
+
+S = TypeVar("S", bound=Summarised)
+
+
+def parity_of(
+    summaries: Iterable[S],
+    gateway: MetadataGateway,
+    kinds: list[RecordKind],
+    differences: Callable[[S, Sequence[MetadataRecord]], list[Difference]],
+    limit: int,
+) -> ParityReport:
+    """Compare each legacy summary with the records of ``kinds`` its run emitted."""
+    compared, found = 0, []
     for summary in summaries:
         compared += 1
-        found = gateway.query(
-            RecordQuery(
-                run_id=RunId(summary.run_id),
-                kinds=[RecordKind.INGESTION_VOLUME, RecordKind.INGESTION_RUNTIME],
-                limit=10,
-            )
-        ).records
-        volume = next((r.payload for r in found if isinstance(r.payload, IngestionVolume)), None)
-        runtime = next((r.payload for r in found if isinstance(r.payload, IngestionRuntime)), None)
-        if runtime is None:
-            differences.append(Difference(summary.run_id, "ingestion_runtime", "present", None))
-            continue
-        pairs: list[tuple[str, object, object]] = [
-            ("status", summary.status, runtime.status.value),
-            ("strategy", summary.strategy, runtime.strategy),
+        query = RecordQuery(run_id=RunId(summary.run_id), kinds=kinds, limit=limit)
+        found += differences(summary, gateway.query(query).records)
+    return ParityReport(compared, tuple(found))
+
+
+def parity(summaries: Iterable[RunSummary], gateway: MetadataGateway) -> ParityReport:
+    """Compare each legacy summary with the records its run emitted through the gateway."""
+    kinds = [RecordKind.INGESTION_VOLUME, RecordKind.INGESTION_RUNTIME]
+    return parity_of(summaries, gateway, kinds, _differences, 10)
+
+
+def _differences(summary: RunSummary, found: Sequence[MetadataRecord]) -> list[Difference]:
+    volume = next((r.payload for r in found if isinstance(r.payload, IngestionVolume)), None)
+    runtime = next((r.payload for r in found if isinstance(r.payload, IngestionRuntime)), None)
+    if runtime is None:
+        return [Difference(summary.run_id, "ingestion_runtime", "present", None)]
+    pairs: list[tuple[str, object, object]] = [
+        ("status", summary.status, runtime.status.value),
+        ("strategy", summary.strategy, runtime.strategy),
+    ]
+    if summary.status == "succeeded":
+        if volume is None:
+            return [Difference(summary.run_id, "ingestion_volume", "present", None)]
+        pairs += [
+            ("rows_read", summary.rows_read, volume.rows_read),
+            ("rows_written", summary.rows_written, volume.rows_written),
+            ("rows_rejected", summary.rows_rejected, volume.rows_rejected),
+            ("bytes_written", summary.bytes_written, volume.bytes_written),
         ]
-        if summary.status == "succeeded":
-            if volume is None:
-                differences.append(Difference(summary.run_id, "ingestion_volume", "present", None))
-                continue
-            pairs += [
-                ("rows_read", summary.rows_read, volume.rows_read),
-                ("rows_written", summary.rows_written, volume.rows_written),
-                ("rows_rejected", summary.rows_rejected, volume.rows_rejected),
-                ("bytes_written", summary.bytes_written, volume.bytes_written),
-            ]
-        differences += [
-            Difference(summary.run_id, name, ours, theirs)
-            for name, ours, theirs in pairs
-            if ours != theirs
-        ]
-    return ParityReport(compared, tuple(differences))
+    return [
+        Difference(summary.run_id, name, ours, theirs) for name, ours, theirs in pairs if ours != theirs
+    ]

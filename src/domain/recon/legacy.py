@@ -8,17 +8,16 @@ check, with the records of its run and lists every difference.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import attrs
 
-from domain.dataset import RunId
-from domain.ingestion.legacy import Difference, ParityReport
+from domain.ingestion.legacy import Difference, ParityReport, parity_of
 from domain.metadata.gateway import MetadataGateway
 from domain.metadata.kinds import RecordKind
 from domain.metadata.payloads import ReconResult
-from domain.metadata.query import RecordQuery
+from domain.metadata.record import MetadataRecord
 from domain.recon.run import ReconReport
 
 
@@ -72,26 +71,21 @@ def summary_of(report: ReconReport, started_at: datetime, finished_at: datetime)
 
 def parity(summaries: Iterable[ReconSummary], gateway: MetadataGateway) -> ParityReport:
     """Compare each legacy summary with the recon_result records its run emitted."""
-    differences: list[Difference] = []
-    compared = 0
-    for summary in summaries:
-        compared += 1
-        found = gateway.query(
-            RecordQuery(run_id=RunId(summary.run_id), kinds=[RecordKind.RECON_RESULT], limit=100)
-        ).records
-        recorded = {
-            r.payload.check: _check(r.payload) for r in found if isinstance(r.payload, ReconResult)
-        }
-        for check in summary.checks:
-            theirs = recorded.pop(check.check, None)
-            if theirs is None:
-                differences.append(Difference(summary.run_id, check.check, "present", None))
-                continue
-            for field in ("status", "expected", "actual", "counts"):
-                ours, other = getattr(check, field), getattr(theirs, field)
-                if ours != other:
-                    differences.append(
-                        Difference(summary.run_id, f"{check.check}.{field}", ours, other)
-                    )
-        differences += [Difference(summary.run_id, name, None, "present") for name in recorded]
-    return ParityReport(compared, tuple(differences))
+    return parity_of(summaries, gateway, [RecordKind.RECON_RESULT], _differences, 100)
+
+
+def _differences(summary: ReconSummary, found: Sequence[MetadataRecord]) -> list[Difference]:
+    differences = []
+    recorded = {
+        r.payload.check: _check(r.payload) for r in found if isinstance(r.payload, ReconResult)
+    }
+    for check in summary.checks:
+        theirs = recorded.pop(check.check, None)
+        if theirs is None:
+            differences.append(Difference(summary.run_id, check.check, "present", None))
+            continue
+        for field in ("status", "expected", "actual", "counts"):
+            ours, other = getattr(check, field), getattr(theirs, field)
+            if ours != other:
+                differences.append(Difference(summary.run_id, f"{check.check}.{field}", ours, other))
+    return differences + [Difference(summary.run_id, name, None, "present") for name in recorded]

@@ -12,7 +12,7 @@ from adapters.nats.consumer import JetStreamConsumer
 from adapters.nats.jetstream import JetStreamSink
 from apps.cli.app import bad_input, fail
 from apps.cli.output import echo_json, json_option
-from apps.cli.params import UtcDateTime
+from apps.cli.params import UtcDateTime, option_rows
 from apps.faults import kill_at
 from apps.metadata.commands.outbox import now, outbox_option, outboxes_of
 from apps.services import Services
@@ -77,19 +77,14 @@ def _report(
 
 @click.command()
 @_modes
-@click.option(
-    "--batch",
-    type=click.IntRange(1, 100_000),
-    default=1000,
-    show_default=True,
-    help="Records per repository transaction.",
-)
-@click.option(
-    "--max-attempts",
-    type=click.IntRange(1, 100),
-    default=5,
-    show_default=True,
-    help="Failed attempts before a record the store refuses becomes a dead letter.",
+@option_rows(
+    ("--batch", click.IntRange(1, 100_000), 1000, "Records per repository transaction."),
+    (
+        "--max-attempts",
+        click.IntRange(1, 100),
+        5,
+        "Failed attempts before a record the store refuses becomes a dead letter.",
+    ),
 )
 @outbox_option(many=True)
 @json_option
@@ -153,26 +148,20 @@ def relay(
 
 @click.command()
 @_modes
-@click.option(
-    "--batch",
-    type=click.IntRange(1, 10_000),
-    default=5000,
-    show_default=True,
-    help="Records per fetch and per store transaction.",
-)
-@click.option(
-    "--max-deliver",
-    type=click.IntRange(1, 100),
-    default=5,
-    show_default=True,
-    help="Deliveries of a record the store refuses before it is a dead letter.",
-)
-@click.option(
-    "--ack-wait",
-    type=click.FloatRange(1, 3600),
-    default=120.0,
-    show_default=True,
-    help="Seconds the broker waits for a batch's acknowledgement before it redelivers.",
+@option_rows(
+    ("--batch", click.IntRange(1, 10_000), 5000, "Records per fetch and per store transaction."),
+    (
+        "--max-deliver",
+        click.IntRange(1, 100),
+        5,
+        "Deliveries of a record the store refuses before it is a dead letter.",
+    ),
+    (
+        "--ack-wait",
+        click.FloatRange(1, 3600),
+        120.0,
+        "Seconds the broker waits for a batch's acknowledgement before it redelivers.",
+    ),
 )
 @click.option(
     "--replay-from",

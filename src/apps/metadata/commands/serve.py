@@ -13,6 +13,7 @@ from adapters.http.server import MetadataService
 from adapters.sql.tokens import DuplicateToken, SqlTokenStore
 from apps.cli.app import bad_input, fail
 from apps.cli.output import echo_json, json_option, table
+from apps.cli.params import option_rows
 from apps.services import Services
 from apps.store import MetadataStore, display_url
 from domain.metadata.gateway import MetadataGateway
@@ -33,33 +34,31 @@ def _tokens(store: MetadataStore) -> SqlTokenStore:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
-@click.option(
-    "--max-body-bytes",
-    type=click.IntRange(1024),
-    default=Limits().max_body_bytes,
-    show_default=True,
-    help="A batch larger than this is refused (413) before it is read whole.",
-)
-@click.option(
-    "--max-records",
-    type=click.IntRange(1),
-    default=Limits().max_records,
-    show_default=True,
-    help="A batch of more records is refused (413).",
-)
-@click.option(
-    "--rate",
-    type=click.FloatRange(min=0.1),
-    default=Limits().rate_per_s,
-    show_default=True,
-    help="Requests per second per token, on average (over it: 429 with Retry-After).",
-)
-@click.option(
-    "--burst",
-    type=click.IntRange(1),
-    default=Limits().burst,
-    show_default=True,
-    help="Requests a token may make at once before its rate applies.",
+@option_rows(
+    (
+        "--max-body-bytes",
+        click.IntRange(1024),
+        Limits().max_body_bytes,
+        "A batch larger than this is refused (413) before it is read whole.",
+    ),
+    (
+        "--max-records",
+        click.IntRange(1),
+        Limits().max_records,
+        "A batch of more records is refused (413).",
+    ),
+    (
+        "--rate",
+        click.FloatRange(min=0.1),
+        Limits().rate_per_s,
+        "Requests per second per token, on average (over it: 429 with Retry-After).",
+    ),
+    (
+        "--burst",
+        click.IntRange(1),
+        Limits().burst,
+        "Requests a token may make at once before its rate applies.",
+    ),
 )
 @click.pass_obj
 def serve(

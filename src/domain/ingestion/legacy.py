@@ -124,5 +124,7 @@ def _differences(summary: RunSummary, found: Sequence[MetadataRecord]) -> list[D
             ("bytes_written", summary.bytes_written, volume.bytes_written),
         ]
     return [
-        Difference(summary.run_id, name, ours, theirs) for name, ours, theirs in pairs if ours != theirs
+        Difference(summary.run_id, name, ours, theirs)
+        for name, ours, theirs in pairs
+        if ours != theirs
     ]

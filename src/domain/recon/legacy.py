@@ -87,5 +87,7 @@ def _differences(summary: ReconSummary, found: Sequence[MetadataRecord]) -> list
         for field in ("status", "expected", "actual", "counts"):
             ours, other = getattr(check, field), getattr(theirs, field)
             if ours != other:
-                differences.append(Difference(summary.run_id, f"{check.check}.{field}", ours, other))
+                differences.append(
+                    Difference(summary.run_id, f"{check.check}.{field}", ours, other)
+                )
     return differences + [Difference(summary.run_id, name, None, "present") for name in recorded]

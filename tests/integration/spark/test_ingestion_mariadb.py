@@ -181,7 +181,7 @@ def test_a_recon_across_mariadb_and_postgresql_finds_the_changed_row(
     assert load.exit_code == 0, load.stderr
     engine = create_engine(target.server)
     with engine.begin() as connection:
-        connection.execute(text(f'UPDATE "{target.name}".orders SET note = \'d\' WHERE id = 3'))
+        connection.execute(text(f"UPDATE \"{target.name}\".orders SET note = 'd' WHERE id = 3"))
     engine.dispose()
     spec = tmp_path / "cross.toml"
     spec.write_text(

@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from adapters.sql.engine import SQLITE_BUSY_TIMEOUT_S
+from adapters.sql.dialects.sqlite import SQLITE_BUSY_TIMEOUT_S
 from adapters.sql.target.stage import Stage
 
 _BATCH = 10_000

@@ -9,9 +9,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from adapters.sql.dialects import dialect_of
-
-# Writers wait this long for another writer's lock before giving up.
-SQLITE_BUSY_TIMEOUT_S = 60
+from adapters.sql.dialects.sqlite import SQLITE_BUSY_TIMEOUT_S
 
 
 def create_store_engine(url: str, **options: Any) -> Engine:

@@ -8,9 +8,10 @@ than branching on the database's name.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from sqlalchemy import Connection, Engine, func, inspect
+from sqlalchemy import Connection, Engine, Table, create_engine, func, inspect, text
 from sqlalchemy.engine import URL
 
 from domain.schema import (
@@ -55,11 +56,52 @@ class SqlDialect:
         """The schema a catalog lists when none is given."""
         raise NotImplementedError
 
+    # -- a database target -----------------------------------------------------------------
+
+    quote_char: ClassVar[str] = '"'
+    # An expression true for a row an upsert inserted (not updated), in its RETURNING; None
+    # when the database has none (the caller counts the updates apart).
+    inserted_flag: ClassVar[str | None] = None
+
+    def quote(self, name: str) -> str:
+        q = self.quote_char
+        return q + name.replace(q, q + q) + q
+
+    def qualified(self, schema: str | None, name: str) -> str:
+        """A table quoted, in ``schema`` when given."""
+        return f"{self.quote(schema)}.{self.quote(name)}" if schema else self.quote(name)
+
+    def target_engine(self, url: str) -> Engine:
+        """An engine for a database target: runs apply through it."""
+        return create_engine(url, pool_pre_ping=True, connect_args=self.connect_args())
+
+    def lock_target(self, connection: Connection, key: int) -> None:
+        """Serialise the runs of one target: a lock ``key`` held until the transaction ends."""
+
+    def analyze(self, connection: Connection, qualified: str) -> None:
+        """Give the planner statistics of a filled staging table (where it keeps any)."""
+
+    def add_key(
+        self, connection: Connection, qualified: str, table: str, keys: Sequence[str]
+    ) -> None:
+        """Make ``keys`` the key of a new target table."""
+        columns = ", ".join(self.quote(k) for k in keys)
+        connection.execute(text(f"ALTER TABLE {qualified} ADD PRIMARY KEY ({columns})"))
+
+    def retype(self, qualified: str, column: str, type_sql: str) -> str | None:
+        """The statement giving ``column`` the type ``type_sql`` with its values cast in
+        place; None where the database cannot alter a column's type."""
+        return None
+
+    def insert(self, table: Table) -> Any:
+        """An INSERT into ``table`` that can turn into an upsert (ON CONFLICT)."""
+        raise NotImplementedError
+
     def column_type(self, reflected: Any, where: str) -> DataType:
         """The platform type of a column type the inspector reflected."""
         raise NotImplementedError
 
-    def schema(self, engine: Engine, schema: str, table: str, where: str) -> Schema:
+    def schema(self, engine: Engine, schema: str | None, table: str, where: str) -> Schema:
         """A table's columns with their platform types (``where`` names it in errors)."""
         # A fresh inspector each time: inspectors cache what they reflected.
         reflected = inspect(engine).get_columns(table, schema=schema)

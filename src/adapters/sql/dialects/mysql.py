@@ -130,6 +130,7 @@ class MysqlDialect(SqlDialect):
     """MariaDB and MySQL."""
 
     name = "mysql"
+    quote_char = "`"
 
     def connect_args(self) -> dict[str, Any]:
         # TIMESTAMP values are instants shown in the session's zone: UTC, like the platform.

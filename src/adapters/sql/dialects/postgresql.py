@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Numeric, Text, and_, cast, func, literal, text
+from sqlalchemy import Connection, Numeric, Table, Text, and_, cast, func, literal, select, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import URL
 
 from adapters.sql.dialects.base import SqlDialect
@@ -15,6 +16,23 @@ from domain.schema import BooleanType, DataType, DateType, StringType, Timestamp
 
 class PostgresDialect(SqlDialect):
     name = "postgresql"
+    # A row an upsert inserted has no xmax; one it updated has.
+    inserted_flag = "(xmax = 0)"
+
+    def lock_target(self, connection: Connection, key: int) -> None:
+        connection.execute(select(func.pg_advisory_xact_lock(literal(key))))
+
+    def analyze(self, connection: Connection, qualified: str) -> None:
+        connection.execute(text(f"ANALYZE {qualified}"))
+
+    def retype(self, qualified: str, column: str, type_sql: str) -> str | None:
+        name = self.quote(column)
+        return (
+            f"ALTER TABLE {qualified} ALTER COLUMN {name} TYPE {type_sql} USING {name}::{type_sql}"
+        )
+
+    def insert(self, table: Table) -> Any:
+        return postgresql.insert(table)
 
     def default_schema(self, url: URL) -> str:
         return "public"

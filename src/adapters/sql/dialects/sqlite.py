@@ -3,18 +3,39 @@ statistics from each value's text (SQLite keeps any value in any column)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Text, case, cast, func
+from sqlalchemy import Connection, Engine, Table, Text, case, cast, create_engine, event, func, text
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import URL
 
 from adapters.sql.dialects.base import SqlDialect
 from adapters.sql.types import from_sqlite
 from domain.schema import Column, DataType, Schema
 
+# Writers wait this long for another writer's lock before giving up.
+SQLITE_BUSY_TIMEOUT_S = 60
+
 
 class SqliteDialect(SqlDialect):
     name = "sqlite"
+
+    def target_engine(self, url: str) -> Engine:
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        _explicit_transactions(engine)
+        return engine
+
+    def add_key(
+        self, connection: Connection, qualified: str, table: str, keys: Sequence[str]
+    ) -> None:
+        # SQLite cannot add a primary key to a table: a unique index does the same.
+        columns = ", ".join(self.quote(k) for k in keys)
+        index = self.quote(f"{table}_keys")
+        connection.execute(text(f"CREATE UNIQUE INDEX {index} ON {qualified} ({columns})"))
+
+    def insert(self, table: Table) -> Any:
+        return sqlite.insert(table)
 
     def default_schema(self, url: URL) -> str:
         return "main"
@@ -22,8 +43,8 @@ class SqliteDialect(SqlDialect):
     def column_type(self, reflected: Any, where: str) -> DataType:
         return from_sqlite(str(reflected), where=where)
 
-    def schema(self, engine: Engine, schema: str, table: str, where: str) -> Schema:
-        return sqlite_schema(engine, table, where, schema=schema)
+    def schema(self, engine: Engine, schema: str | None, table: str, where: str) -> Schema:
+        return sqlite_schema(engine, table, where, schema=schema or "main")
 
     def decimal_digits(self, ref: Any, i: int) -> list[Any]:
         text = cast(ref, Text())
@@ -46,6 +67,19 @@ class SqliteDialect(SqlDialect):
             func.max(func.printf("%03d|%s", scale, text)).filter(number).label(f"sv{i}"),
             (func.count(ref) - func.count(ref).filter(number)).label(f"nf{i}"),
         ]
+
+
+def _explicit_transactions(engine: Engine) -> None:
+    """SQLAlchemy, not the sqlite3 module, begins transactions, so DDL (the swap, added
+    columns) is part of the apply transaction; a writer takes the lock up front."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, _: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def sqlite_schema(engine: Engine, table_name: str, where: str, *, schema: str = "main") -> Schema:

@@ -22,7 +22,6 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from adapters.sql.target.stage import DELETED, Applied, Stage
 
@@ -122,7 +121,7 @@ def scd1(
                 connection.execute(target.delete().where(~exists().where(same))).rowcount or 0
             )
         names = [c.name for c in staged.columns if c.name != DELETED]
-        insert = (postgresql.insert if into.dialect == "postgresql" else sqlite.insert)(target)
+        insert = into.dialect.insert(target)
         statement = insert.from_select(names, select(*(staged.c[n] for n in names)).where(kept))
         values = {n: statement.excluded[n] for n in names if n not in keys}
         guard = (
@@ -134,11 +133,11 @@ def scd1(
             )
         else:
             statement = statement.on_conflict_do_nothing(index_elements=list(keys))
-        if into.dialect == "postgresql":
-            # A row the upsert inserted has no xmax; one it updated has: counted as it
-            # happens, with no second pass over the target.
+        if into.dialect.inserted_flag is not None:
+            # Counted as the upsert happens (PostgreSQL: an inserted row has no xmax, an
+            # updated one has), with no second pass over the target.
             upserted = statement.returning(
-                literal_column("(xmax = 0)", Boolean).label("inserted")
+                literal_column(into.dialect.inserted_flag, Boolean).label("inserted")
             ).cte("upserted")
             inserted, updated = (
                 int(n)

@@ -13,43 +13,24 @@ from sqlalchemy import (
     Engine,
     MetaData,
     Table,
-    create_engine,
-    event,
-    func,
     inspect,
-    literal,
-    select,
     text,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import CreateTable
 
-from adapters.sql.dialects.sqlite import sqlite_schema
-from adapters.sql.engine import SQLITE_BUSY_TIMEOUT_S
+from adapters.sql.dialects import SqlDialect, dialect_of
 from adapters.sql.errors import TargetDatabaseError, database_reason
 from adapters.sql.target import modes
 from adapters.sql.target.commits import CommitMarkers
 from adapters.sql.target.evolve import evolve
 from adapters.sql.target.stage import Applied, Stage, Then, copy_type, digest
 from adapters.sql.target_urls import sqlalchemy_url
-from adapters.sql.types import from_sql, to_sql
+from adapters.sql.types import to_sql
 from domain.ingestion.spec import TargetSpec
-from domain.schema import Column as SchemaColumn
 from domain.schema import Schema
 from ports.ingestion import Committed
-
-
-def _explicit_transactions(engine: Engine) -> None:
-    """SQLite: SQLAlchemy, not the sqlite3 module, begins transactions, so DDL (the swap,
-    added columns) is part of the apply transaction; a writer takes the lock up front."""
-
-    @event.listens_for(engine, "connect")
-    def on_connect(dbapi_connection: Any, _: Any) -> None:
-        dbapi_connection.isolation_level = None
-
-    @event.listens_for(engine, "begin")
-    def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class SqlTarget:
@@ -63,14 +44,8 @@ class SqlTarget:
         self.pipeline = pipeline
         self.schema_name, self.table_name = spec.schema_and_table
         url = sqlalchemy_url(spec)
-        self.dialect = "sqlite" if spec.kind == "sqlite" else "postgresql"
-        if self.dialect == "sqlite":
-            self.engine: Engine = create_engine(
-                url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}
-            )
-            _explicit_transactions(self.engine)
-        else:
-            self.engine = create_engine(url, pool_pre_ping=True)
+        self.dialect: SqlDialect = dialect_of(make_url(url))
+        self.engine: Engine = self.dialect.target_engine(url)
         self._checkpoint = checkpoint or (lambda point: None)
         # A rebuild's apply drops the target first, in its transaction (see _apply).
         self.replacing = False
@@ -80,7 +55,7 @@ class SqlTarget:
 
     @property
     def where(self) -> str:
-        if self.dialect == "sqlite":
+        if self.spec.kind == "sqlite":
             return f"target {self.spec.table} in the SQLite file {self.spec.path}"
         return f"target {self.spec.table} (postgresql)"
 
@@ -103,19 +78,7 @@ class SqlTarget:
         if not self.exists():
             return None
         where = f"target {self.spec.table}"
-        if self.dialect == "sqlite":
-            return sqlite_schema(self.engine, self.table_name, where)
-        columns = inspect(self.engine).get_columns(self.table_name, schema=self.schema_name)
-        return Schema.from_columns(
-            [
-                SchemaColumn(
-                    c["name"],
-                    from_sql(c["type"], where=f"{where}.{c['name']}"),
-                    nullable=bool(c.get("nullable", True)),
-                )
-                for c in columns
-            ]
-        )
+        return self.dialect.schema(self.engine, self.schema_name, self.table_name, where)
 
     def committed(self) -> Committed | None:
         """The commit marker of the last run applied to the target, if any."""
@@ -140,8 +103,7 @@ class SqlTarget:
 
     def quoted(self, name: str) -> str:
         """A table of the target's schema, quoted."""
-        quoted = '"' + name.replace('"', '""') + '"'
-        return f'"{self.schema_name}".{quoted}' if self.schema_name else quoted
+        return self.dialect.qualified(self.schema_name, name)
 
     def create_stage(
         self, run_id: str, role: str, schema: Schema, extra: Sequence[Column[Any]] = ()
@@ -162,9 +124,8 @@ class SqlTarget:
     def analyze(self, stage: Stage) -> None:
         """Give PostgreSQL statistics of a filled staging table, so the queries that join it
         with the target (hash joins, not nested loops) are planned on its real size."""
-        if self.dialect == "postgresql":
-            with self.engine.begin() as connection:
-                connection.execute(text(f"ANALYZE {stage.qualified}"))
+        with self.engine.begin() as connection:
+            self.dialect.analyze(connection, stage.qualified)
 
     def drop_stage(self, stage: Stage) -> None:
         with self.engine.begin() as connection:
@@ -202,18 +163,7 @@ class SqlTarget:
         return target
 
     def primary_key(self, connection: Connection, keys: Sequence[str]) -> None:
-        columns = ", ".join(f'"{k}"' for k in keys)
-        if self.dialect == "postgresql":
-            connection.execute(
-                text(f"ALTER TABLE {self.quoted(self.table_name)} ADD PRIMARY KEY ({columns})")
-            )
-        else:  # SQLite cannot add a primary key to a table: a unique index does the same
-            connection.execute(
-                text(
-                    f'CREATE UNIQUE INDEX "{self.table_name}_keys" ON '
-                    f'"{self.table_name}" ({columns})'
-                )
-            )
+        self.dialect.add_key(connection, self.quoted(self.table_name), self.table_name, keys)
 
     def _create_from(
         self, connection: Connection, stage: Stage, keys: Sequence[str], skip: Sequence[str]
@@ -232,10 +182,7 @@ class SqlTarget:
 
     def _begin(self, connection: Connection) -> None:
         """Serialise runs of this target: a lock held until the transaction ends."""
-        if self.dialect == "postgresql":
-            connection.execute(
-                select(func.pg_advisory_xact_lock(literal(int(digest(self.where, 15), 16))))
-            )
+        self.dialect.lock_target(connection, int(digest(self.where, 15), 16))
 
     def _apply(
         self, run_id: str, step: str, body: modes.Body, watermark: str | None, then: Then | None

@@ -71,6 +71,7 @@ def _pipeline(
         f"maria-{mode}",
         mode=mode,
         keys=["id"],
+        sequence="seq" if mode in ("scd1", "scd2") else None,
         source=source,
         target=f'kind = "postgresql"\nurl = "{target.libpq()}"\ntable = "{target.name}.orders"',
         sections=sections,
@@ -128,6 +129,47 @@ def test_a_full_load_from_mariadb_keeps_every_value(
     assert first[5].isoformat().startswith("2026-01-01T10:00:00.123")
     assert rows[1][1:] == (Decimal(5), Decimal("-3.25"), False, rows[1][4], None, None, None)
     assert json.loads(run.stdout)["rows_written"] == 3
+
+
+def _all_rows(target: FreshSchema) -> list[tuple[Any, ...]]:
+    engine = create_engine(target.server)
+    with engine.connect() as connection:
+        rows = connection.execute(text(f'SELECT * FROM "{target.name}".orders')).all()
+    engine.dispose()
+    return sorted((tuple(r) for r in rows), key=repr)
+
+
+def _at_source(database: FreshSchema, statement: str) -> None:
+    engine = create_engine(database.url)
+    with engine.begin() as connection:
+        connection.execute(text(statement))
+    engine.dispose()
+
+
+@pytest.mark.parametrize("mode", ["scd1", "scd2"])
+def test_a_keyed_load_from_mariadb_changes_nothing_when_run_again_then_takes_a_change(
+    mariadb: FreshSchema, target: FreshSchema, tmp_path: Path, home: Path, mode: str
+) -> None:
+    _at_source(mariadb, "UPDATE orders SET seq = id WHERE seq IS NULL")
+    spec = str(_pipeline(tmp_path, mariadb, target, mode))
+    first = ingestion(home, "run", spec, "--json")
+    assert first.exit_code == 0, first.stderr
+    loaded = _all_rows(target)
+    assert len(loaded) == 3
+    again = ingestion(home, "run", spec, "--json")
+    assert again.exit_code == 0, again.stderr
+    assert _all_rows(target) == loaded  # the second run changes nothing
+    _at_source(mariadb, "UPDATE orders SET note = 'changed', seq = seq + 10 WHERE id = 2")
+    changed = ingestion(home, "run", spec, "--json")
+    assert changed.exit_code == 0, changed.stderr
+    engine = create_engine(target.server)
+    with engine.connect() as connection:
+        versions = connection.execute(
+            text(f'SELECT note FROM "{target.name}".orders WHERE id = 2 ORDER BY seq')
+        ).all()
+    engine.dispose()
+    expected = [("changed",)] if mode == "scd1" else [(None,), ("changed",)]
+    assert [tuple(v) for v in versions] == expected
 
 
 def test_an_incremental_load_reads_past_the_watermark_and_the_null_cursors(

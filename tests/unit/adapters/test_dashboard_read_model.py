@@ -165,3 +165,15 @@ def test_a_section_pages_its_older_records_by_cursor() -> None:
     assert len(first.records) == 100 and first.older is not None
     rest = read_model.section(store, ORDERS, "volumes", first.older)
     assert [r.run_id.value for r in rest.records] == ["r0"] and rest.older is None
+
+
+def test_the_last_recon_counts_only_its_own_runs_checks_however_many() -> None:
+    older = [record("c1", ReconResult("row_count", ReconStatus.FAILED), 1, "recon")]
+    many = [
+        record("c2", ReconResult(f"check_{i}", ReconStatus.PASSED), 2, "recon") for i in range(60)
+    ]
+    summary = summarise(gateway(*older, *many), ORDERS)
+    assert summary.recon is not None
+    assert (summary.recon.status, summary.recon.checks) == ("passed", 60)
+    latest = summarise(gateway(*many[:3], *older), ORDERS).recon
+    assert latest is not None and (latest.status, latest.checks) == ("passed", 3)

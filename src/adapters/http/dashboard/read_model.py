@@ -98,20 +98,30 @@ def _last_drift(gateway: MetadataGateway, subject: DatasetRef) -> LastDrift | No
     return LastDrift(drift.payload.allowed, len(drift.payload.changes), drift.observed_at, after)
 
 
+_RECON_READ = 50  # a recon run's checks about one dataset: a handful, read in one query
+
+
 def _last_recon(gateway: MetadataGateway, subject: DatasetRef) -> LastRecon | None:
-    recon = gateway.latest(RecordKind.RECON_RESULT, subject)
-    if recon is None:
-        return None
-    checks = gateway.query(
-        RecordQuery(
-            kinds=[RecordKind.RECON_RESULT], subject=subject, run_id=recon.run_id, limit=MAX_LIMIT
-        )
+    newest = gateway.query(
+        RecordQuery(kinds=[RecordKind.RECON_RESULT], subject=subject, limit=_RECON_READ)
     ).records
+    if not newest:
+        return None
+    run = newest[0].run_id
+    checks = [r for r in newest if r.run_id == run]
+    if len(checks) == len(newest) == _RECON_READ:  # more of that run than one page: all
+        checks = list(
+            gateway.query(
+                RecordQuery(
+                    kinds=[RecordKind.RECON_RESULT], subject=subject, run_id=run, limit=MAX_LIMIT
+                )
+            ).records
+        )
     statuses = {r.payload.status for r in checks if isinstance(r.payload, ReconResult)}
     worst = next(
         (s for s in (ReconStatus.ERROR, ReconStatus.FAILED) if s in statuses), ReconStatus.PASSED
     )
-    return LastRecon(worst.value, len(checks), recon.observed_at)
+    return LastRecon(worst.value, len(checks), newest[0].observed_at)
 
 
 @attrs.frozen

@@ -27,21 +27,27 @@ def unavailable(service: str, reason: str) -> None:
     pytest.skip(message)
 
 
-def postgres_url() -> str:
-    """The PostgreSQL URL to test against, or skip/fail when it cannot be reached."""
-    url = os.environ.get(POSTGRES_URL_VARIABLE) or DEFAULT_POSTGRES_URL
+def _reachable(service: str, variable: str, default: str) -> str:
+    """The URL of ``service`` to test against (``variable``, else ``default``), or
+    skip/fail when it cannot be reached."""
+    url = os.environ.get(variable) or default
     engine = create_engine(url, connect_args={"connect_timeout": 3})
     try:
         with engine.connect() as connection:
             connection.execute(text("select 1"))
     except Exception as error:  # any failure to connect means "not there"
         unavailable(
-            "PostgreSQL",
+            service,
             f"{make_url(url).render_as_string(hide_password=True)}: {error}".splitlines()[0],
         )
     finally:
         engine.dispose()
     return url
+
+
+def postgres_url() -> str:
+    """The PostgreSQL URL to test against, or skip/fail when it cannot be reached."""
+    return _reachable("PostgreSQL", POSTGRES_URL_VARIABLE, DEFAULT_POSTGRES_URL)
 
 
 @attrs.frozen
@@ -102,19 +108,7 @@ DEFAULT_MARIADB_URL = "mariadb+pymysql://root@127.0.0.1:3306/test"
 
 def mariadb_url() -> str:
     """The MariaDB URL to test against, or skip/fail when it cannot be reached."""
-    url = os.environ.get(MARIADB_URL_VARIABLE) or DEFAULT_MARIADB_URL
-    engine = create_engine(url, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("select 1"))
-    except Exception as error:  # any failure to connect means "not there"
-        unavailable(
-            "MariaDB",
-            f"{make_url(url).render_as_string(hide_password=True)}: {error}".splitlines()[0],
-        )
-    finally:
-        engine.dispose()
-    return url
+    return _reachable("MariaDB", MARIADB_URL_VARIABLE, DEFAULT_MARIADB_URL)
 
 
 @contextlib.contextmanager

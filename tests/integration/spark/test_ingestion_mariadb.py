@@ -42,11 +42,7 @@ ROWS = [
 def mariadb() -> Iterator[FreshSchema]:
     need_jdbc_driver("mariadb")
     with fresh_mariadb() as database:
-        engine = create_engine(database.url)
-        with engine.begin() as connection:
-            connection.execute(text(ORDERS))
-            connection.execute(text("INSERT INTO orders VALUES " + ", ".join(ROWS)))
-        engine.dispose()
+        _execute(database.url, ORDERS, "INSERT INTO orders VALUES " + ", ".join(ROWS))
         yield database
 
 
@@ -78,16 +74,25 @@ def _pipeline(
     )
 
 
-def _target_rows(target: FreshSchema) -> list[tuple[Any, ...]]:
-    engine = create_engine(target.server)
+def _rows(url: str, query: str) -> list[tuple[Any, ...]]:
+    engine = create_engine(url)
     with engine.connect() as connection:
-        rows = connection.execute(
-            text(
-                f'SELECT id, big, amount, flag, placed, stamped, note, seq FROM "{target.name}".orders ORDER BY id'
-            )
-        ).all()
+        rows = [tuple(r) for r in connection.execute(text(query))]
     engine.dispose()
-    return [tuple(r) for r in rows]
+    return rows
+
+
+def _execute(url: str, *statements: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    engine.dispose()
+
+
+def _target_rows(target: FreshSchema) -> list[tuple[Any, ...]]:
+    columns = "id, big, amount, flag, placed, stamped, note, seq"
+    return _rows(target.server, f'SELECT {columns} FROM "{target.name}".orders ORDER BY id')
 
 
 def test_the_probe_estimates_rows_and_finds_the_key_range_in_mariadb(mariadb: FreshSchema) -> None:
@@ -132,25 +137,14 @@ def test_a_full_load_from_mariadb_keeps_every_value(
 
 
 def _all_rows(target: FreshSchema) -> list[tuple[Any, ...]]:
-    engine = create_engine(target.server)
-    with engine.connect() as connection:
-        rows = connection.execute(text(f'SELECT * FROM "{target.name}".orders')).all()
-    engine.dispose()
-    return sorted((tuple(r) for r in rows), key=repr)
-
-
-def _at_source(database: FreshSchema, statement: str) -> None:
-    engine = create_engine(database.url)
-    with engine.begin() as connection:
-        connection.execute(text(statement))
-    engine.dispose()
+    return sorted(_rows(target.server, f'SELECT * FROM "{target.name}".orders'), key=repr)
 
 
 @pytest.mark.parametrize("mode", ["scd1", "scd2"])
 def test_a_keyed_load_from_mariadb_changes_nothing_when_run_again_then_takes_a_change(
     mariadb: FreshSchema, target: FreshSchema, tmp_path: Path, home: Path, mode: str
 ) -> None:
-    _at_source(mariadb, "UPDATE orders SET seq = id WHERE seq IS NULL")
+    _execute(mariadb.url, "UPDATE orders SET seq = id WHERE seq IS NULL")
     spec = str(_pipeline(tmp_path, mariadb, target, mode))
     first = ingestion(home, "run", spec, "--json")
     assert first.exit_code == 0, first.stderr
@@ -159,17 +153,14 @@ def test_a_keyed_load_from_mariadb_changes_nothing_when_run_again_then_takes_a_c
     again = ingestion(home, "run", spec, "--json")
     assert again.exit_code == 0, again.stderr
     assert _all_rows(target) == loaded  # the second run changes nothing
-    _at_source(mariadb, "UPDATE orders SET note = 'changed', seq = seq + 10 WHERE id = 2")
+    _execute(mariadb.url, "UPDATE orders SET note = 'changed', seq = seq + 10 WHERE id = 2")
     changed = ingestion(home, "run", spec, "--json")
     assert changed.exit_code == 0, changed.stderr
-    engine = create_engine(target.server)
-    with engine.connect() as connection:
-        versions = connection.execute(
-            text(f'SELECT note FROM "{target.name}".orders WHERE id = 2 ORDER BY seq')
-        ).all()
-    engine.dispose()
+    versions = _rows(
+        target.server, f'SELECT note FROM "{target.name}".orders WHERE id = 2 ORDER BY seq'
+    )
     expected = [("changed",)] if mode == "scd1" else [(None,), ("changed",)]
-    assert [tuple(v) for v in versions] == expected
+    assert versions == expected
 
 
 def test_an_incremental_load_reads_past_the_watermark_and_the_null_cursors(
@@ -178,10 +169,7 @@ def test_an_incremental_load_reads_past_the_watermark_and_the_null_cursors(
     spec = _pipeline(tmp_path, mariadb, target, "append")
     first = ingestion(home, "run", str(spec), "--json")
     assert first.exit_code == 0, first.stderr
-    engine = create_engine(mariadb.url)
-    with engine.begin() as connection:
-        connection.execute(text("INSERT INTO orders (id, seq) VALUES (4, 3), (5, 1)"))
-    engine.dispose()
+    _execute(mariadb.url, "INSERT INTO orders (id, seq) VALUES (4, 3), (5, 1)")
     second = ingestion(home, "run", str(spec), "--json")
     assert second.exit_code == 0, second.stderr
     # 4 is past the watermark (2); 5 is behind it and not read; the NULL cursor row (2) was
@@ -205,12 +193,12 @@ def test_a_read_spark_would_make_lossy_is_refused_by_column(
     value: str,
     said: str,
 ) -> None:
-    engine = create_engine(mariadb.url)
-    with engine.begin() as connection:
-        connection.execute(text("SET SESSION sql_mode = ''"))
-        connection.execute(text(f"CREATE TABLE lossy (id bigint PRIMARY KEY, c {ddl})"))
-        connection.execute(text(f"INSERT INTO lossy VALUES (1, {value})"))
-    engine.dispose()
+    _execute(
+        mariadb.url,
+        "SET SESSION sql_mode = ''",
+        f"CREATE TABLE lossy (id bigint PRIMARY KEY, c {ddl})",
+        f"INSERT INTO lossy VALUES (1, {value})",
+    )
     run = ingestion(home, "run", str(_pipeline(tmp_path, mariadb, target, "full", "lossy")))
     assert run.exit_code != 0 and said in run.stderr, run.stderr
     assert "Traceback" not in run.stderr
@@ -221,10 +209,7 @@ def test_a_recon_across_mariadb_and_postgresql_finds_the_changed_row(
 ) -> None:
     load = ingestion(home, "run", str(_pipeline(tmp_path, mariadb, target, "full")), "--json")
     assert load.exit_code == 0, load.stderr
-    engine = create_engine(target.server)
-    with engine.begin() as connection:
-        connection.execute(text(f"UPDATE \"{target.name}\".orders SET note = 'd' WHERE id = 3"))
-    engine.dispose()
+    _execute(target.server, f"UPDATE \"{target.name}\".orders SET note = 'd' WHERE id = 3")
     spec = tmp_path / "cross.toml"
     spec.write_text(
         f'name = "cross"\nkeys = ["id"]\n'

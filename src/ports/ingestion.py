@@ -98,6 +98,11 @@ class Batch(Protocol):
         sentence per column; their count is in the write's ``rows_rejected``."""
         ...
 
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the read changed by the source's policy (zero dates read as NULL), named."""
+        ...
+
 
 class IngestionEngine(Protocol):
     """Reads sources and commits targets; the commit is atomic (all of it, or none)."""

@@ -100,6 +100,7 @@ class SourceTable:
     catalog: str | None = None  # iceberg: the SQL catalog (default: the home's)
     snapshot: int | None = None  # iceberg: read this snapshot (an id)
     as_of: str | None = None  # iceberg: read the snapshot current at this instant
+    zero_dates: str = "refuse"  # MariaDB/MySQL: refuse | null
 
 
 @attrs.frozen
@@ -235,6 +236,7 @@ def source_spec(
         dataset=side.dataset,
         home=_home(home),
         columns=_declared(where, side.columns),
+        zero_dates=side.zero_dates,
     )
 
 

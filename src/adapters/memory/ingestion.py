@@ -32,6 +32,7 @@ class MemoryBatch:
     rows: tuple[Row, ...]
     schema: Schema
     rejections: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
 
 class EngineFailure(RuntimeError):

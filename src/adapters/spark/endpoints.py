@@ -56,6 +56,7 @@ class EndpointConfig:
     snapshot: int | None = None
     as_of: str | None = None
     committed_by: str | None = None
+    zero_dates: str = "refuse"  # MariaDB/MySQL zero dates: refuse | null
 
     @property
     def driver(self) -> str | None:
@@ -89,6 +90,7 @@ def endpoint_config(name: str, side: SourceSpec) -> EndpointConfig:
         snapshot=side.snapshot,
         as_of=side.as_of,
         committed_by=side.committed_by,
+        zero_dates=side.zero_dates,
     )
 
 
@@ -152,6 +154,7 @@ class FileEndpoint:
     def __init__(self, config: EndpointConfig, spark: SparkSession) -> None:
         self.config = config
         self.spark = spark
+        self.notes: tuple[str, ...] = ()  # what the last read changed, by policy, named
 
     def _options(self) -> dict[str, str]:
         # CSV files have a header line unless the endpoint says otherwise.
@@ -205,7 +208,10 @@ class JdbcEndpoint:
         whose read would change values (see mariadb_jdbc)."""
         engine = engine_for_jdbc(self.config.url or "", self.config.user, self.config.password)
         assert engine is not None
-        custom = mariadb_jdbc.checked(engine, self.config.table or "", self.config.name)
+        table = self.config.table or ""
+        custom, self.notes = mariadb_jdbc.checked(
+            engine, table, f"{self.config.name}: {table}", self.config.zero_dates
+        )
         return {**options, "customSchema": custom} if custom else options
 
     def _sqlite_path(self) -> str:

@@ -52,6 +52,7 @@ class SparkBatch:
     schema: Schema
     rejected: Rejected = Rejected()  # rows whose declared types did not parse: left out
     snapshot: int | None = None  # an Iceberg source: the snapshot read
+    notes: tuple[str, ...] = ()  # what the read changed by the source's policy, named
 
     @property
     def rejections(self) -> tuple[str, ...]:
@@ -132,8 +133,13 @@ class SparkIngestionEngine:
             # read once, kept by the executors (spilling to their disks), never on the
             # driver; the write releases it.
             frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
+        notes = endpoint.notes if isinstance(endpoint, JdbcEndpoint) else ()
         return SparkBatch(
-            frame, schema_from_spark(frame.schema, where=f"{spec.name} source"), rejected, snapshot
+            frame,
+            schema_from_spark(frame.schema, where=f"{spec.name} source"),
+            rejected,
+            snapshot,
+            notes,
         )
 
     def access_problem(self, spec: PipelineSpec) -> str | None:

@@ -31,22 +31,40 @@ def quote(identifier: str) -> str:
     return "`" + identifier.replace("`", "``") + "`"
 
 
-def checked(engine: Engine, table: str, where: str) -> str:
+def checked(
+    engine: Engine, table: str, where: str, zero_dates: str = "refuse"
+) -> tuple[str, tuple[str, ...]]:
     """The ``customSchema`` a Spark read of ``table`` needs (DATETIME columns have no zone:
     Spark would read them as instants), after refusing what the read would lose
-    (ValueError, one sentence a column)."""
-    schema, problems = _inspected(engine, table, where)
+    (ValueError, one sentence a column); and what the read changes by policy, named (zero
+    dates read as NULL under ``zero_dates = "null"``)."""
+    schema, problems, zeros = _inspected(engine, table, where)
+    if zero_dates == "refuse":
+        problems += [
+            f"{where}.{column} holds {count} zero date(s) (0000-00-00), which read as NULL; "
+            f"fix them at the source (UPDATE ... SET {column} = NULL WHERE {column} = 0, or a "
+            f'real date), or read them as NULL with [source] zero_dates = "null"'
+            for column, count in zeros
+        ]
     if problems:
         raise ValueError("; ".join(problems))
-    return ", ".join(
+    notes = tuple(
+        f'{count} zero date(s) (0000-00-00) in {where}.{column} read as NULL (zero_dates = "null")'
+        for column, count in zeros
+    )
+    custom = ", ".join(
         f"{quote(c.name)} TIMESTAMP_NTZ"
         for c in schema.columns
         if isinstance(c.type, TimestampType) and not c.type.with_timezone
     )
+    return custom, notes
 
 
-def _inspected(engine: Engine, table: str, where: str) -> tuple[Schema, list[str]]:
-    """The table's schema, and what a Spark read of it would lose, one line a column."""
+def _inspected(
+    engine: Engine, table: str, where: str
+) -> tuple[Schema, list[str], list[tuple[str, int]]]:
+    """The table's schema, what a Spark read of it would lose (one line a column), and its
+    zero dates per column."""
     schema_name, _, name = table.rpartition(".")
     dialect = dialect_of(engine)
     try:
@@ -61,18 +79,15 @@ def _inspected(engine: Engine, table: str, where: str) -> tuple[Schema, list[str
             if isinstance(c.type, NumberType)
         ]
         dated = [c.name for c in schema.columns if isinstance(c.type, DateType | TimestampType)]
+        zeros: list[tuple[str, int]] = []
         if dated:
             counts = ", ".join(f"SUM({quote(c)} = 0)" for c in dated)
             qualified = ".".join(quote(part) for part in table.split("."))
             with engine.connect() as connection:
-                zeros = connection.execute(text(f"SELECT {counts} FROM {qualified}")).one()
-            problems += [
-                f"{where}.{column} holds {int(count)} zero date(s) (0000-00-00), which read as "
-                f"NULL; fix them at the source (UPDATE ... SET {column} = NULL WHERE {column} "
-                f"= 0, or a real date) or read a view that maps them"
-                for column, count in zip(dated, zeros, strict=True)
-                if count
+                found = connection.execute(text(f"SELECT {counts} FROM {qualified}")).one()
+            zeros = [
+                (column, int(count)) for column, count in zip(dated, found, strict=True) if count
             ]
-        return schema, problems
+        return schema, problems, zeros
     finally:
         engine.dispose()

@@ -72,6 +72,8 @@ def show_run(name: str, report: RunReport, records_at: str | None, as_json: bool
     written = report.written
     for reason in report.rejections:  # never a silent NULL: the rows left out, named
         click.echo(f"warning: {name}: rejected {reason}", err=True)
+    for note in report.notes:  # what the source's policy changed, named
+        click.echo(f"warning: {name}: {note}", err=True)
     if as_json:
         echo_json(
             {
@@ -82,6 +84,7 @@ def show_run(name: str, report: RunReport, records_at: str | None, as_json: bool
                 "rows_written": written.rows_written,
                 "rows_rejected": written.rows_rejected,
                 "rejections": list(report.rejections),
+                "notes": list(report.notes),
                 "bytes_written": written.bytes_written,
                 "schema_changed": report.schema_changed,
                 "phases": {p.phase: p.seconds for p in report.phases},

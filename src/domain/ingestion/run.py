@@ -57,6 +57,7 @@ class RunReport:
     phases: tuple[PhaseTiming, ...]
     schema_changed: bool
     rejections: tuple[str, ...] = ()  # why rows were left out on read (declared types)
+    notes: tuple[str, ...] = ()  # what the read changed by the source's policy, named
 
 
 class _Phases:
@@ -304,7 +305,7 @@ class RunPipeline:
             raise
         lifecycle.succeed(succeeded_message(written))
         self._log(spec, run_id, "succeeded", rows_written=written.rows_written)
-        return RunReport(run_id, current, written, timings, changed, batch.rejections)
+        return RunReport(run_id, current, written, timings, changed, batch.rejections, batch.notes)
 
     def _judge(
         self, spec: PipelineSpec, run_id: RunId, schema: Schema, rebuild: bool = False

@@ -60,7 +60,9 @@ def _pipeline_name(instance: object, attribute: attrs.Attribute[str], value: str
 def _one_of(*allowed: str):  # type: ignore[no-untyped-def]
     def check(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
         if value not in allowed:
-            raise ValueError(f"kind: expected one of {', '.join(allowed)}; got {value!r}")
+            raise ValueError(
+                f"{attribute.name}: expected one of {', '.join(allowed)}; got {value!r}"
+            )
 
     return check
 
@@ -89,6 +91,9 @@ class SourceSpec:
     snapshot: int | None = None
     as_of: str | None = None
     committed_by: str | None = None
+    # MariaDB/MySQL zero dates (0000-00-00), which no date holds: "refuse" the read (the
+    # default) or read them as "null"; named either way.
+    zero_dates: str = attrs.field(default="refuse", validator=_one_of("refuse", "null"))
 
     def __attrs_post_init__(self) -> None:
         if self.kind == "jdbc" and not (self.url and self.table):

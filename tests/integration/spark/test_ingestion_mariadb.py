@@ -58,9 +58,15 @@ def _jdbc(database: FreshSchema, scheme: str = "mariadb") -> str:
 
 
 def _pipeline(
-    tmp_path: Path, database: FreshSchema, target: FreshSchema, mode: str, table: str = "orders"
+    tmp_path: Path,
+    database: FreshSchema,
+    target: FreshSchema,
+    mode: str,
+    table: str = "orders",
+    source_lines: str = "",
 ) -> Path:
     source = f'kind = "jdbc"\nurl = "{_jdbc(database)}"\ntable = "{table}"\nuser = "root"'
+    source += f"\n{source_lines}" if source_lines else ""
     sections = {"watermark": 'column = "seq"\nnull_cursor = "include"'} if mode == "append" else {}
     return pipeline_file(
         tmp_path,
@@ -223,3 +229,23 @@ def test_a_recon_across_mariadb_and_postgresql_finds_the_changed_row(
     assert checks["row_count"]["status"] == "passed"
     assert checks["key_diff"]["status"] == "failed"
     assert checks["key_diff"]["samples"] == [{"category": "changed", "key": {"id": 3}}]
+
+
+def test_zero_dates_read_as_null_when_the_source_says_so_and_are_named(
+    mariadb: FreshSchema, target: FreshSchema, tmp_path: Path, home: Path
+) -> None:
+    _execute(
+        mariadb.url,
+        "SET SESSION sql_mode = ''",
+        "CREATE TABLE dated (id bigint PRIMARY KEY, c date, d datetime)",
+        "INSERT INTO dated VALUES (1, '0000-00-00', '2026-01-01 00:00:00'), (2, '2026-02-03', NULL)",
+    )
+    spec = _pipeline(tmp_path, mariadb, target, "full", "dated", 'zero_dates = "null"')
+    run = ingestion(home, "run", str(spec), "--json")
+    assert run.exit_code == 0, run.stderr
+    said = "1 zero date(s) (0000-00-00) in maria-full: dated.c read as NULL"
+    assert said in run.stderr and json.loads(run.stdout)["notes"] == [
+        said + ' (zero_dates = "null")'
+    ]
+    stored = _rows(target.server, f'SELECT id, c FROM "{target.name}".orders ORDER BY id')
+    assert stored[0] == (1, None) and stored[1][1].isoformat() == "2026-02-03"

@@ -63,9 +63,9 @@ import cattrs
 
 from adapters.files.secrets import LITERAL_WARNING, Secret, password_of, pgpass_password
 from adapters.files.toml_edge import SpecFile, explain, read_toml, toml_converter
+from domain.ingestion.durations import Maintenance
 from domain.ingestion.spec import (
     Deletes,
-    Maintenance,
     Mode,
     NullCursor,
     PipelineSpec,

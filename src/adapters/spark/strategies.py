@@ -10,13 +10,13 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from domain.ingestion.durations import lag_amount
 from domain.ingestion.spec import HISTORY_COLUMNS as HISTORY_COLUMNS
 from domain.ingestion.spec import IS_CURRENT as IS_CURRENT
 from domain.ingestion.spec import IS_DELETED as IS_DELETED
 from domain.ingestion.spec import SEQUENCES as SEQUENCES
 from domain.ingestion.spec import VALID_FROM as VALID_FROM
 from domain.ingestion.spec import VALID_TO as VALID_TO
-from domain.ingestion.spec import lag_amount
 
 
 class NullWatermark(ValueError):

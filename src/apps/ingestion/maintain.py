@@ -17,7 +17,7 @@ from adapters.sql.target_urls import catalog_url
 from apps.cli.app import bad_input, fail
 from apps.cli.output import echo_json, json_option
 from apps.services import Services
-from domain.ingestion.spec import Maintenance, lag_amount
+from domain.ingestion.durations import Maintenance, lag_amount
 
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -15,6 +15,7 @@ import attrs
 
 from domain.dataset import DatasetRef
 from domain.identity import DatasetNameError, file_ref, iceberg_ref, sqlite_ref, url_ref
+from domain.ingestion.durations import Maintenance, lag_amount
 from domain.schema import DataType
 from domain.schema.policy import DriftPolicy
 
@@ -60,9 +61,8 @@ def _pipeline_name(instance: object, attribute: attrs.Attribute[str], value: str
 def _one_of(*allowed: str):  # type: ignore[no-untyped-def]
     def check(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
         if value not in allowed:
-            raise ValueError(
-                f"{attribute.name}: expected one of {', '.join(allowed)}; got {value!r}"
-            )
+            expected = ", ".join(allowed)
+            raise ValueError(f"{attribute.name}: expected one of {expected}; got {value!r}")
 
     return check
 
@@ -91,8 +91,7 @@ class SourceSpec:
     snapshot: int | None = None
     as_of: str | None = None
     committed_by: str | None = None
-    # MariaDB/MySQL zero dates (0000-00-00), which no date holds: "refuse" the read (the
-    # default) or read them as "null"; named either way.
+    # MariaDB/MySQL dates 0000-00-00: "refuse" the read (default) or read them as "null".
     zero_dates: str = attrs.field(default="refuse", validator=_one_of("refuse", "null"))
 
     def __attrs_post_init__(self) -> None:
@@ -142,31 +141,6 @@ class SourceSpec:
                 location = (self.url or "").removeprefix("jdbc:").split("?", 1)[0]
                 return DatasetRef(location.split("@")[-1], self.table or "")
         return file_ref(self.path or "", self.home)
-
-
-def _duration(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not re.match(r"^\s*\d+(\.\d+)?\s*[smhd]\s*$", value or ""):
-        raise ValueError(f"{attribute.name}: {value!r} is not a duration; write 90s, 15m, 1h or 7d")
-
-
-def _at_least_one(instance: object, attribute: attrs.Attribute[int], value: int) -> None:
-    if not isinstance(value, int) or value < 1:
-        raise ValueError(f"{attribute.name}: expected a whole number >= 1, got {value!r}")
-
-
-@attrs.frozen
-class Maintenance:
-    """An Iceberg target's upkeep (``ingestion maintain``): snapshots older than
-    ``older_than`` beyond the newest ``keep_snapshots`` expire, and the files no snapshot
-    references go; ``after_each_run`` does it after every successful run."""
-
-    keep_snapshots: int = attrs.field(default=10, validator=_at_least_one)
-    older_than: str = attrs.field(default="7d", validator=_duration)
-    after_each_run: bool = False
-
-    @property
-    def older_than_seconds(self) -> float:
-        return lag_amount(self.older_than)
 
 
 @attrs.frozen
@@ -285,22 +259,6 @@ class TargetSpec:
         if self.kind == "iceberg":
             return iceberg_ref(self.catalog or "", self.table or "", self.home)
         return file_ref(self.path or "", self.home)
-
-
-_LAG = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
-_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def lag_amount(text: str) -> float:
-    """A lag as an amount: seconds for time watermarks ("90s", "15m", "1h", "2d"), the plain
-    number for numeric ones ("100"); ValueError names the forms."""
-    match = _LAG.match(text)
-    if match is None:
-        raise ValueError(
-            f"watermark.lag: {text!r} is not a lag; write a number (numeric watermarks) or a "
-            f"duration such as 90s, 15m, 1h, 2d (time watermarks)"
-        )
-    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
 
 
 def _lag(instance: object, attribute: attrs.Attribute[str | None], value: str | None) -> None:

@@ -15,7 +15,8 @@ from decimal import Decimal
 import attrs
 
 from domain.dataset import DatasetRef
-from domain.ingestion.spec import SourceSpec, lag_amount
+from domain.ingestion.durations import lag_amount
+from domain.ingestion.spec import SourceSpec
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 

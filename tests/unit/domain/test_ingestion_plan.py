@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from domain.dataset import RunId
+from domain.ingestion.durations import lag_amount
 from domain.ingestion.plan import SNAPSHOTS, PastRun, Probe, Window, plan
 from domain.ingestion.spec import (
     Mode,
@@ -17,7 +18,6 @@ from domain.ingestion.spec import (
     SourceSpec,
     TargetSpec,
     Watermark,
-    lag_amount,
 )
 from domain.ingestion.state import PipelineState
 

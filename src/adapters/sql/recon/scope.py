@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.sql.recon.expressions import ident
-from domain.ingestion.spec import lag_amount
+from domain.ingestion.durations import lag_amount
 from domain.recon.spec import ReconSpec, Side
 from domain.schema import Schema
 from domain.schema.types import DateType, TimestampType

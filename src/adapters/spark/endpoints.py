@@ -154,7 +154,6 @@ class FileEndpoint:
     def __init__(self, config: EndpointConfig, spark: SparkSession) -> None:
         self.config = config
         self.spark = spark
-        self.notes: tuple[str, ...] = ()  # what the last read changed, by policy, named
 
     def _options(self) -> dict[str, str]:
         # CSV files have a header line unless the endpoint says otherwise.
@@ -180,6 +179,7 @@ class JdbcEndpoint:
     def __init__(self, config: EndpointConfig, spark: SparkSession) -> None:
         self.config = config
         self.spark = spark
+        self.notes: tuple[str, ...] = ()  # what the last read changed, by policy, named
 
     def _options(self) -> dict[str, str]:
         # Before Spark is asked: a missing driver is one line saying what to install,

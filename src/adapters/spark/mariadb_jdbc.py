@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
-from adapters.sql.dialects import dialect_of
+from adapters.sql.dialects import DIALECTS, dialect_of
 from domain.schema import DateType, NumberType, Schema, TimestampType
 
 DRIVER_CLASS = "org.mariadb.jdbc.Driver"
+quote = DIALECTS["mysql"].quote  # backticks, as MariaDB and MySQL quote identifiers
 
 
 def spark_url(url: str) -> str:
@@ -25,10 +26,6 @@ def spark_url(url: str) -> str:
     mysql = "jdbc:mysql:" + url.split(":", 2)[2]
     joiner = "&" if "?" in mysql else "?"
     return f"{mysql}{joiner}sessionVariables=time_zone='+00:00'"
-
-
-def quote(identifier: str) -> str:
-    return "`" + identifier.replace("`", "``") + "`"
 
 
 def checked(
